@@ -1,0 +1,102 @@
+"""``kpi-workbook``: the command line.
+
+    kpi-workbook demo [--out DIR] [--jobs N]
+    kpi-workbook run PARAMS.yaml [--period 2026Q3] [--team ID ...] [--jobs N] [--out DIR]
+    kpi-workbook validate PARAMS.yaml
+
+Exit codes: 0 done; 1 some notebook failed (the others are published); 2 bad input
+(one line per problem, no traceback, nothing written to the output folder).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from helpers.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Customer-manager performance workbook (客户经理绩效管理): run, validate, demo.")
+
+DEMO_PARAMS = Path(__file__).resolve().parents[2] / "params" / "demo.yaml"
+
+
+def _fail(exc: InputError) -> None:
+    for p in exc.problems:
+        typer.echo(f"error: {p}", err=True)
+    typer.echo(f"{len(exc.problems)} problem(s) found; nothing was run or written.", err=True)
+    raise typer.Exit(2)
+
+
+def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | None, out: Path | None,
+         language: str | None, progress: bool) -> int:
+    from helpers.runner import execute, plan_run
+
+    try:
+        plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language)
+    except InputError as exc:
+        _fail(exc)
+    code, _, _ = execute(plan, ds, progress=progress)
+    return code
+
+
+@app.command()
+def run(
+    params: Path = typer.Argument(..., help="Run parameters (YAML), e.g. params/demo.yaml."),
+    period: Optional[str] = typer.Option(None, "--period", help="Review period: 2026Q3 or 2026-09."),
+    team: Optional[list[str]] = typer.Option(None, "--team", help="Team id (repeat for several); default all."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="Parallel notebook runs (default: cores)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: from the params)."),
+    language: Optional[str] = typer.Option(None, "--language", help="Report language: zh or en."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Run the workbook notebooks for every team and render the HTML reports."""
+    raise typer.Exit(_run(params, period, team, jobs, out, language, progress))
+
+
+@app.command()
+def demo(
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: reports/)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="Parallel notebook runs (default: cores)."),
+    language: Optional[str] = typer.Option(None, "--language", help="Report language: zh or en."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Generate the demo data (first use) and run the whole workbook on it."""
+    raise typer.Exit(_run(DEMO_PARAMS, None, None, jobs, out, language, progress))
+
+
+@app.command()
+def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) -> None:
+    """Check params and data without running anything; print a data summary."""
+    from helpers.runner import plan_run
+
+    try:
+        plan, ds = plan_run(params)
+    except InputError as exc:
+        _fail(exc)
+    typer.echo(f"params ok: {params} (period {plan.period.label}, {len(plan.teams)} teams, "
+               f"notebooks: {', '.join(plan.notebooks)})")
+    for name, df in ds.tables.items():
+        typer.echo(f"  {name:<13} {len(df):>10,} rows  {ds.files.get(name, '')}")
+    from helpers.kpis import availability
+
+    na = availability(ds).query("not available")
+    for r in na.itertuples(index=False):
+        typer.echo(f"  warning: KPI '{r.kpi}' not available (missing {r.missing})")
+    typer.echo("data ok")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+"""Load and validate the canonical tables.
+
+``load_dataset(folder)`` reads ``<table>.csv`` or ``<table>.parquet`` for every
+table of :mod:`helpers.schema`, coerces types, applies the value rules, checks the
+references between tables, and returns a :class:`Dataset`.  Every problem found is
+collected (a few rows per kind, with a count of the rest) and raised together as
+one :class:`~helpers.errors.InputError`, so the analyst fixes the file in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from helpers.errors import InputError, Problem
+from helpers.schema import REQUIRED_TABLES, TABLES, Col, Table, pandera_schema
+
+MAX_ROWS_PER_PROBLEM = 5
+_TRUE = {"true", "1", "yes", "y", "t", "是", "已解决", "x"}
+_FALSE = {"false", "0", "no", "n", "f", "否", "未解决", ""}
+_MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+_PERIOD_RE = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])$"
+
+
+@dataclass
+class Dataset:
+    """The canonical tables of one data source, validated.
+
+    ``tables`` maps table name to frame; absent optional tables are simply missing.
+    ``files`` maps table name to the file it was read from (for the audit trail).
+    """
+
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def has(self, name: str) -> bool:
+        """True when table ``name`` was supplied (it may still have zero rows)."""
+        return name in self.tables
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def managers(self) -> pd.DataFrame:
+        return self.tables["managers"]
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        return self.tables["customers"]
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        return self.tables["orders"]
+
+    def team_names(self) -> dict[str, str]:
+        """team_id → display name (the id itself when no ``teams`` table)."""
+        ids = sorted(set(self.managers["team_id"]) | set(self.membership()["team_id"]))
+        names = {t: t for t in ids}
+        if self.has("teams"):
+            names.update(dict(zip(self["teams"]["team_id"], self["teams"]["team_name"])))
+        return names
+
+    def team_regions(self) -> dict[str, str]:
+        """team_id → region."""
+        if self.has("teams"):
+            return dict(zip(self["teams"]["team_id"], self["teams"]["region"]))
+        m = self.managers.drop_duplicates("team_id")
+        return dict(zip(m["team_id"], m["region"]))
+
+    def membership(self) -> pd.DataFrame:
+        """Team membership intervals: manager_id, team_id, start (month), end (month or NaT).
+
+        From ``team_history`` when given; else each manager's current team from hire to
+        leave.  Months are ``pd.Period[M]``.
+        """
+        if self.has("team_history") and len(self["team_history"]):
+            th = self["team_history"]
+            out = pd.DataFrame(
+                {
+                    "manager_id": th["manager_id"],
+                    "team_id": th["team_id"],
+                    "start": pd.PeriodIndex(th["start_month"], freq="M"),
+                    "end": pd.PeriodIndex(th["end_month"], freq="M"),
+                }
+            )
+            covered = set(out["manager_id"])
+            rest = self.managers[~self.managers["manager_id"].isin(covered)]
+        else:
+            out = pd.DataFrame(columns=["manager_id", "team_id", "start", "end"])
+            rest = self.managers
+        extra = pd.DataFrame(
+            {
+                "manager_id": rest["manager_id"],
+                "team_id": rest["team_id"],
+                "start": rest["hire_date"].dt.to_period("M"),
+                "end": rest["leave_date"].dt.to_period("M"),
+            }
+        )
+        frames = [f for f in (out, extra) if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else extra
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def find_table_file(folder: Path, name: str) -> Path | None:
+    """``<name>.parquet`` or ``<name>.csv`` in ``folder`` (Parquet preferred)."""
+    for ext in (".parquet", ".csv"):
+        p = folder / f"{name}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a CSV (as text, UTF-8 with or without BOM) or a Parquet file."""
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+
+
+def _rows(index: pd.Index, path: Path | None) -> list[str]:
+    """Human row numbers: the line in a CSV (header is line 1), else 1-based position."""
+    offset = 2 if path is not None and path.suffix == ".csv" else 1
+    return [str(int(i) + offset) for i in index]
+
+
+def _row_problem(src: str, path: Path | None, bad: pd.Series, col: str, what: str, fix: str) -> Problem:
+    """One problem for all rows where ``bad`` is true (first few listed)."""
+    idx = bad[bad].index
+    rows = _rows(idx[:MAX_ROWS_PER_PROBLEM], path)
+    more = len(idx) - len(rows)
+    where = f"row {rows[0]}" if len(rows) == 1 else f"rows {', '.join(rows)}"
+    if more > 0:
+        where += f" and {more} more"
+    return Problem(src, what, where=f"{where}, column {col}", fix=fix)
+
+
+def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, pd.Series, str]:
+    """Coerce one column to its kind; return (values, bad-mask, what is wrong)."""
+    present = s.notna()
+    if col.kind in ("id", "text"):
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out = s.astype("str").str.strip().where(present)
+        else:  # numbers read from Parquet, e.g. integer ids
+            out = s.astype("str").where(present)
+        out = out.where(out != "", None)
+        return out.astype("str").where(out.notna()), pd.Series(False, index=s.index), ""
+    if col.kind == "date":
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+            return out.astype("datetime64[ns]").dt.normalize(), pd.Series(False, index=s.index), ""
+        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+        return out.astype("datetime64[ns]"), present & out.isna(), "is not a date in YYYY-MM-DD form"
+    if col.kind in ("month", "period"):
+        txt = s.astype("str").str.strip().where(present)
+        pattern = _MONTH_RE if col.kind == "month" else _PERIOD_RE
+        bad = present & ~txt.fillna("").str.match(pattern)
+        what = "is not a month (YYYY-MM)" if col.kind == "month" else "is not a month (YYYY-MM) or quarter (YYYYQn)"
+        return txt.where(~bad), bad, what
+    if col.kind in ("number", "count"):
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            out = s.astype("float64")
+        else:
+            out = pd.to_numeric(s.astype("str").str.strip().where(present), errors="coerce").astype("float64")
+        bad = present & (out.isna() | ~np.isfinite(out.fillna(0.0)))
+        if col.kind == "count":
+            bad |= present & out.notna() & (out != out.round())
+        return out.where(~bad), bad, "is not a number" if col.kind == "number" else "is not a whole number"
+    if col.kind == "bool":
+        if pd.api.types.is_bool_dtype(s):
+            return s.astype(bool), pd.Series(False, index=s.index), ""
+        low = s.astype("str").str.strip().str.lower().where(present, "")
+        out = pd.Series(np.where(low.isin(_TRUE), True, False), index=s.index)
+        bad = ~(low.isin(_TRUE) | low.isin(_FALSE))
+        return out, bad, "is not true/false (accepted: true, false, 1, 0, yes, no, 是, 否)"
+    raise AssertionError(col.kind)
+
+
+def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Coerce the known columns of ``df`` to their kinds; list unparsable cells."""
+    problems: list[Problem] = []
+    df = df.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
+    if missing:
+        have = ", ".join(map(str, df.columns)) or "none"
+        problems.append(
+            Problem(src, f"missing column(s) {', '.join(missing)}", where="header",
+                    fix=f"add them or map your column names in a source mapping (columns found: {have})")
+        )
+        return df, problems
+    for col in table.columns:
+        if col.name not in df.columns:
+            df[col.name] = pd.Series(pd.NA, index=df.index, dtype="str" if col.kind in ("id", "text") else "float64")
+            continue
+        values, bad, what = _coerce_column(df[col.name], col)
+        if bad.any():
+            first = df.loc[bad, col.name].iloc[0]
+            problems.append(_row_problem(src, path, bad, col.name, f"'{first}' {what}", "correct the value"))
+        df[col.name] = values
+    return df, problems
+
+
+def validate_values(df: pd.DataFrame, table: Table, src: str, path: Path | None) -> list[Problem]:
+    """Apply the pandera value rules; one problem per column and rule."""
+    try:
+        pandera_schema(table).validate(df, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    problems: list[Problem] = []
+    for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
+        if column is None or (isinstance(column, float) and np.isnan(column)):
+            continue
+        idx = pd.Index(grp["index"].dropna().astype(int).unique())
+        bad = pd.Series(df.index.isin(idx), index=df.index)
+        check = str(check)
+        if check == "not_nullable":
+            what, fix = "is empty", "fill it in"
+        elif check == "field_uniqueness":
+            dup = df.loc[bad, column].iloc[0] if bad.any() else ""
+            what, fix = f"'{dup}' appears more than once", "ids must be unique: remove or renumber duplicates"
+            bad = df[column].duplicated(keep=False) & df[column].notna()
+        else:
+            value = grp["failure_case"].iloc[0]
+            what, fix = f"'{value}' {check}", "correct the value"
+        if not bad.any():
+            problems.append(Problem(src, what, where=f"column {column}", fix=fix))
+        else:
+            problems.append(_row_problem(src, path, bad, str(column), what, fix))
+    return problems
+
+
+def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """Foreign keys: every referenced id must exist in the referenced table."""
+    problems: list[Problem] = []
+    for name, df in tables.items():
+        for column, other, other_col in TABLES[name].foreign_keys:
+            if other not in tables or column not in df.columns:
+                continue
+            known = set(tables[other][other_col].dropna())
+            bad = df[column].notna() & ~df[column].isin(known)
+            if bad.any():
+                first = df.loc[bad, column].iloc[0]
+                problems.append(
+                    _row_problem(
+                        str(files.get(name, name)), files.get(name), bad, column,
+                        f"'{first}' is not in {other}.{other_col}",
+                        f"add it to {files.get(other, other)} or correct the id",
+                    )
+                )
+    return problems
+
+
+def check_team_history(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """A manager can be in one team per month: history intervals must not overlap."""
+    if "team_history" not in tables or not len(tables["team_history"]):
+        return []
+    th = tables["team_history"].copy()
+    src = str(files.get("team_history", "team_history"))
+    th["_start"] = pd.PeriodIndex(th["start_month"], freq="M").astype("int64")
+    end = pd.PeriodIndex(th["end_month"], freq="M")
+    th["_end"] = np.where(end.isna(), np.iinfo("int64").max, end.astype("int64"))
+    problems: list[Problem] = []
+    bad_order = th["_end"] < th["_start"]
+    if bad_order.any():
+        problems.append(_row_problem(src, files.get("team_history"), bad_order, "end_month",
+                                     "end_month is before start_month", "swap or correct the months"))
+    th = th.sort_values(["manager_id", "_start"])
+    prev_end = th.groupby("manager_id")["_end"].shift()
+    overlap = prev_end.notna() & (th["_start"] <= prev_end)
+    if overlap.any():
+        mid = th.loc[overlap, "manager_id"].iloc[0]
+        month = th.loc[overlap, "start_month"].iloc[0]
+        problems.append(
+            _row_problem(src, files.get("team_history"), overlap.reindex(tables["team_history"].index, fill_value=False),
+                         "start_month", f"manager '{mid}' is in two teams in {month}",
+                         "a manager belongs to one team per month: end the old membership the month before")
+        )
+    return problems
+
+
+def check_dates(tables: dict[str, pd.DataFrame], files: dict[str, Path], as_of: pd.Timestamp) -> list[Problem]:
+    """Dates after ``as_of`` (today by default) are data-entry errors."""
+    problems: list[Problem] = []
+    for name, df in tables.items():
+        for col in TABLES[name].columns:
+            if col.kind != "date" or col.name not in df.columns:
+                continue
+            bad = df[col.name].notna() & (df[col.name] > as_of)
+            if bad.any():
+                first = df.loc[bad, col.name].iloc[0].date()
+                problems.append(
+                    _row_problem(str(files.get(name, name)), files.get(name), bad, col.name,
+                                 f"{first} is in the future (after {as_of.date()})",
+                                 "correct the date, or pass the as-of date the data was extracted on")
+                )
+    return problems
+
+
+def validate_tables(
+    raw: dict[str, pd.DataFrame], files: dict[str, Path] | None = None, as_of: pd.Timestamp | None = None
+) -> Dataset:
+    """Coerce and validate raw frames (any source) into a :class:`Dataset`.
+
+    Raises :class:`InputError` listing every problem found.
+    """
+    files = files or {}
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for name in REQUIRED_TABLES:
+        if name not in raw:
+            problems.append(Problem(str(files.get(name, name)), f"required table '{name}' is missing",
+                                    fix=f"provide {name}.csv (see the data model in the README)"))
+    for name, df in raw.items():
+        table = TABLES[name]
+        src = str(files.get(name, name))
+        if len(df.columns) == 0:
+            problems.append(Problem(src, "the file is empty (no header row)", fix="export the table again with its header"))
+            continue
+        coerced, probs = coerce_table(df, table, src, files.get(name))
+        problems += probs
+        if not probs:
+            problems += validate_values(coerced, table, src, files.get(name))
+        tables[name] = coerced
+    if not problems:
+        problems += check_references(tables, files)
+        problems += check_team_history(tables, files)
+        problems += check_dates(tables, files, as_of or pd.Timestamp.today().normalize())
+    if problems:
+        raise InputError(problems)
+    for name in REQUIRED_TABLES:
+        if not len(tables[name]):
+            problems.append(Problem(str(files.get(name, name)), f"table '{name}' has no rows",
+                                    fix="check the export: a required table cannot be empty"))
+    if problems:
+        raise InputError(problems)
+    return Dataset(tables=tables, files=dict(files))
+
+
+def load_dataset(folder: str | Path, as_of: pd.Timestamp | None = None) -> Dataset:
+    """Read every canonical table found in ``folder`` and validate it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(Problem(str(folder), "data folder not found",
+                                 fix="check data.folder in your params file, or run `kpi-workbook demo` to create the demo data"))
+    raw: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for name in TABLES:
+        path = find_table_file(folder, name)
+        if path is None:
+            continue
+        files[name] = path
+        try:
+            if path.stat().st_size == 0:
+                raise pd.errors.EmptyDataError
+            raw[name] = read_raw(path)
+        except pd.errors.EmptyDataError:
+            raw[name] = pd.DataFrame()
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(str(path), f"is not UTF-8 (byte {exc.start})",
+                                    fix="save it as UTF-8, or declare its encoding (e.g. gb18030) in a source mapping"))
+        except (pd.errors.ParserError, ValueError, OSError) as exc:
+            msg = re.sub(r"\s+", " ", str(exc))[:200]
+            problems.append(Problem(str(path), f"cannot be read: {msg}", fix="check the file format"))
+    if problems:
+        raise InputError(problems)
+    for name in REQUIRED_TABLES:
+        files.setdefault(name, folder / f"{name}.csv")
+    return validate_tables(raw, files, as_of=as_of)
+
+
+def coverage_by_month(ds: Dataset) -> pd.DataFrame:
+    """Rows per table per month (tables with a date column), for the data-quality report."""
+    parts = []
+    for name, df in ds.tables.items():
+        dc = TABLES[name].date_column
+        if dc is None or not len(df):
+            continue
+        counts = df[dc].dt.to_period("M").value_counts().rename("rows")
+        parts.append(counts.rename_axis("month").reset_index().assign(table=name))
+    if not parts:
+        return pd.DataFrame(columns=["table", "month", "rows"])
+    out = pd.concat(parts, ignore_index=True)
+    out["month"] = out["month"].astype("str")
+    return out.pivot_table(index="month", columns="table", values="rows", fill_value=0).sort_index()

@@ -1,0 +1,64 @@
+"""Tables for reports: formatted, HTML-escaped, with "n/a" for missing values.
+
+Every user-supplied string (names, team ids, indicator names) reaches the HTML only
+through :func:`table`, which escapes cells *and* headers; a manager named
+``<img src=x onerror=alert(1)>`` shows as text.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Mapping
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from helpers.i18n import t
+
+UNIT_FORMATS: dict[str, str] = {
+    "currency": "{:,.0f}",
+    "count": "{:,.0f}",
+    "ratio": "{:.1%}",
+    "score": "{:.1f}",
+    "points": "{:+.1f}",
+    "text": "{}",
+}
+
+
+def fmt(value: object, unit: str = "text", language: str = "zh") -> str:
+    """One value as report text (NaN → "不可用"/"n/a")."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return t("report.not_available", language)
+    if isinstance(value, bool):
+        return t("word.yes" if value else "word.no", language)
+    return UNIT_FORMATS.get(unit, "{}").format(value)
+
+
+def table(
+    df: pd.DataFrame,
+    units: Mapping[str, str] | None = None,
+    language: str = "zh",
+    index: bool = False,
+    caption: str | None = None,
+) -> Styler:
+    """A report table: values formatted per column unit, everything HTML-escaped.
+
+    ``units`` maps column → unit (``currency``, ``count``, ``ratio``, ``score``,
+    ``points``, ``text``); unlisted columns are shown as text.
+    """
+    units = dict(units or {})
+    formatters = {c: (lambda v, u=units.get(c, "text"): fmt(v, u, language)) for c in df.columns}
+    sty = df.style.format(formatters, escape="html")
+    sty = sty.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    if not index:
+        sty = sty.hide(axis="index")
+    sty = sty.set_table_attributes('class="kpi-table"')
+    if caption:
+        sty = sty.set_caption(html.escape(caption))
+    return sty
+
+
+def escape(text: object) -> str:
+    """HTML-escape a user-supplied string for use inside Markdown/HTML output."""
+    return html.escape(str(text), quote=True)

@@ -1,0 +1,143 @@
+"""Run parameters: ``params/*.yaml`` validated with pydantic before anything runs.
+
+Unknown keys are rejected, types are checked, and every problem is reported as
+``file: key 'a.b': what — fix``.  Paths in a params file are relative to that file.
+YAML is always read with ``yaml.safe_load`` (no object construction).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from helpers.errors import InputError, Problem
+from helpers.periods import parse_period
+
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+"""Team ids and notebook names: used in output paths, so no separators or dots."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataParams(_Strict):
+    """Where the canonical tables come from."""
+
+    folder: str = Field(description="Folder holding <table>.csv / .parquet, relative to the params file.")
+    demo: bool = Field(False, description="Generate the built-in demo data into `folder` if it is missing.")
+    as_of: date | None = Field(None, description="Date the data was extracted (YYYY-MM-DD); later dates are errors.")
+
+
+class OutputParams(_Strict):
+    folder: str = Field("../reports", description="Where reports are written, relative to the params file.")
+
+
+class ExecutionParams(_Strict):
+    timeout_seconds: int = Field(600, ge=10, description="Per-cell execution timeout.")
+    jobs: int | None = Field(None, ge=1, description="Parallel notebook runs; default the number of cores.")
+    kernel: str = Field("python3", description="Jupyter kernel name used by papermill.")
+
+
+class RunParams(_Strict):
+    """One workbook run: data, period, teams, notebooks, language."""
+
+    title: str = Field("客户经理绩效管理", description="Report title shown in every title block.")
+    language: Literal["zh", "en"] = Field("zh", description="Report language.")
+    period: str = Field("2026Q3", description="Review period: 2026Q3 (quarter) or 2026-09 (month).")
+    data: DataParams
+    teams: Literal["all"] | list[str] = Field("all", description="Team ids to run, or 'all'.")
+    notebooks: list[str] = Field(default_factory=lambda: ["00_data_quality"], min_length=1)
+    notebook_folder: str = Field("../notebooks", description="Folder of the workbook notebooks, relative to the params file.")
+    output: OutputParams = OutputParams()
+    execution: ExecutionParams = ExecutionParams()
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str) -> str:
+        try:
+            return parse_period(v).label
+        except InputError as exc:
+            raise ValueError(exc.problems[0].what + " (write 2026Q3 or 2026-09)") from None
+
+    @field_validator("teams")
+    @classmethod
+    def _teams(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            bad = [t for t in v if not SLUG.match(t)]
+            if bad:
+                raise ValueError(f"team ids {bad} may only use letters, digits, '-' and '_'")
+        return v
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebooks(cls, v: list[str]) -> list[str]:
+        bad = [n for n in v if not SLUG.match(n)]
+        if bad:
+            raise ValueError(f"notebook names {bad} may only use letters, digits, '-' and '_' (no .ipynb, no folders)")
+        return v
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
+    """pydantic errors as :class:`Problem` lines naming file and key."""
+    problems = []
+    for err in exc.errors():
+        key = _loc(err["loc"]) or "(top level)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            what, fix = "unknown key", "remove it or check its spelling"
+        elif kind == "missing":
+            what, fix = "required key is missing", "add it"
+        else:
+            what = err["msg"].removeprefix("Value error, ")
+            fix = f"got {err.get('input')!r}" if not isinstance(err.get("input"), (dict, list)) else ""
+        problems.append(Problem(source, what, where=f"key '{key}'", fix=fix))
+    return problems
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read YAML safely; a missing file or a syntax error becomes an InputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem(str(path), "file not found", fix="check the path"))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(str(path), f"is not UTF-8 (byte {exc.start})", fix="save it as UTF-8")) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(Problem(str(path), f"YAML syntax error: {what}", where=where,
+                                 fix="fix the indentation or quoting there")) from None
+
+
+def load_params(path: str | Path) -> RunParams:
+    """Load and validate a run params file."""
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError(Problem(str(path), "must be a mapping of keys to values", fix="see params/demo.yaml"))
+    try:
+        return RunParams.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc, str(path))) from None
+
+
+def resolve(params_file: str | Path, relative: str) -> Path:
+    """A path from a params file, relative to that file's folder."""
+    p = Path(relative).expanduser()
+    return p if p.is_absolute() else (Path(params_file).resolve().parent / p).resolve()

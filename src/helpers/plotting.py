@@ -1,0 +1,83 @@
+"""One place for chart style: a CJK font, a colour-blind-safe palette, report-sized PNGs.
+
+Chinese labels need a font with CJK glyphs.  We ship one through the pinned
+``mplfonts`` wheel (Noto Sans CJK SC, SIL Open Font License) and register the file
+with matplotlib directly, so charts render the same on any machine without system
+fonts and without "Glyph missing" warnings.  seaborn's ``set_theme`` overwrites
+``font.sans-serif``, so the font goes in through its ``rc=`` argument.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from importlib import util
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib import font_manager
+
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+CJK_FAMILY = "Noto Sans CJK SC"
+PALETTE = "colorblind"  # seaborn's colour-blind-safe palette (Okabe–Ito-like)
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> Path:
+    """Path of the bundled Noto Sans CJK SC font (from the ``mplfonts`` wheel)."""
+    spec = util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the mplfonts package is missing: reinstall kpi-workbook (pip install -e .)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "fonts" / CJK_FONT_FILE
+    if not path.exists():
+        raise RuntimeError(f"font file {path} is missing: reinstall mplfonts==0.0.11")
+    return path
+
+
+@lru_cache(maxsize=1)
+def register_cjk_font() -> str:
+    """Register the CJK font with matplotlib; return its family name."""
+    font_manager.fontManager.addfont(str(cjk_font_path()))
+    return font_manager.FontProperties(fname=str(cjk_font_path())).get_name()
+
+
+def setup(dpi: int = 100) -> None:
+    """Apply the report style: seaborn theme, CJK font, palette, compact PNG output."""
+    family = register_cjk_font()
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette=PALETTE,
+        rc={
+            "font.family": "sans-serif",
+            "font.sans-serif": [family, "DejaVu Sans"],
+            "axes.unicode_minus": False,  # CJK fonts often lack U+2212
+            "figure.dpi": dpi,
+            "savefig.dpi": dpi,
+            "figure.figsize": (9, 4),
+            "axes.titlesize": 13,
+            "axes.titleweight": "bold",
+        },
+    )
+    # matplotlib logs font fallbacks; a report must not show them
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    try:  # inline backend (inside a kernel): PNG only, keeps reports small
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except Exception:  # pragma: no cover - outside IPython
+        pass
+
+
+def palette(n: int) -> list:
+    """``n`` colours from the colour-blind-safe palette."""
+    return sns.color_palette(PALETTE, n)
+
+
+def finish(fig: plt.Figure | None = None) -> None:
+    """Tidy layout and show the figure (then close it, so it is not shown twice)."""
+    fig = fig or plt.gcf()
+    fig.tight_layout()
+    plt.show()
+    plt.close(fig)

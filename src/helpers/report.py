@@ -1,0 +1,113 @@
+"""Executed notebook → self-contained HTML report for leadership.
+
+One nbconvert template (``templates/kpi_report``, based on JupyterLab's) renders
+every report: no code, no prompts, no stderr or warnings, no CDN scripts, images
+inline, a title block, a table of contents built from the headings, and a print
+stylesheet for A4.  Markdown cells tagged ``zh`` or ``en`` are kept only in the
+report's language, so a notebook can carry its prose in both languages.  A
+Content-Security-Policy meta tag forbids any network request from the page.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+TEMPLATE_NAME = "kpi_report"
+LANG_TAGS = ("zh", "en")
+
+
+class CleanOutputs(Preprocessor):
+    """Drop stderr streams and error outputs; drop cells of the other language."""
+
+    language: str = "zh"
+
+    def preprocess_cell(self, cell, resources, index):  # noqa: D102 - nbconvert API
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        other = (tags & set(LANG_TAGS)) - {self.language}
+        if other and self.language not in tags:
+            cell["source"] = ""
+            cell["outputs"] = []
+            cell["cell_type"] = "raw" if cell["cell_type"] == "markdown" else cell["cell_type"]
+            return cell, resources
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [
+                o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                and o.get("output_type") != "error"
+            ]
+        return cell, resources
+
+
+def _template_dir() -> str:
+    return str(resources.files("helpers").joinpath("templates"))
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return resources.files("helpers").joinpath(f"templates/{TEMPLATE_NAME}/report.css").read_text(encoding="utf-8")
+
+
+def make_exporter(language: str = "zh") -> HTMLExporter:
+    """An HTMLExporter for reports in ``language`` (reuse it for many notebooks)."""
+    exp = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[_template_dir()],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    remove = TagRemovePreprocessor(remove_cell_tags={"remove", "workshop", "injected-parameters"}, enabled=True)
+    clean = CleanOutputs()
+    clean.language = language
+    exp.register_preprocessor(remove, enabled=True)
+    exp.register_preprocessor(clean, enabled=True)
+    return exp
+
+
+_HEADING = re.compile(r'<h([23])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+
+
+def add_toc(body: str, title: str) -> str:
+    """Insert a table of contents (h2/h3 headings) at the ``<!--KPI-TOC-->`` mark."""
+    items = []
+    for level, anchor, inner in _HEADING.findall(body):
+        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
+        if text:
+            items.append(f'<li class="lvl{level}"><a href="#{anchor}">{html.escape(html.unescape(text))}</a></li>')
+    nav = f'<nav class="kpi-toc"><h2>{html.escape(title)}</h2><ol>{"".join(items)}</ol></nav>' if items else ""
+    return body.replace("<!--KPI-TOC-->", nav, 1)
+
+
+def render_html(nb: nbformat.NotebookNode, meta: dict[str, Any], exporter: HTMLExporter | None = None) -> str:
+    """HTML of an executed notebook with the report template.
+
+    ``meta`` fills the title block: ``title``, ``org``, ``lang``, ``facts`` (list of
+    (label, value) pairs) and ``toc_title``.
+    """
+    lang = meta.get("lang", "zh")
+    exporter = exporter or make_exporter(lang)
+    nb = nbformat.from_dict(nb)
+    nb.metadata["kpi_report"] = meta
+    body, _ = exporter.from_notebook_node(nb, resources={"kpi_css": _css(), "language_code": lang})
+    return add_toc(body, meta.get("toc_title", "Contents"))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file aside and rename it into place (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

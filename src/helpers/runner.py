@@ -1,0 +1,470 @@
+"""Run the workbook: every listed notebook for every team, in parallel, to HTML.
+
+Order of work (nothing is written to the output folder before step 4):
+
+1. load and validate the params, the period, the notebooks and the teams;
+2. load and validate the data (the demo is generated on first use);
+3. prepare the shared workspace once (tables and KPI actuals as Parquet);
+4. execute each (team, notebook) with papermill in a process pool — explicit
+   kernel, absolute working folder, execution timeout — and render HTML with the
+   report template in the same worker;
+5. write ``index.html`` and ``manifest.json``; publish the whole period folder
+   by renaming it into place (the previous reports stay intact until then).
+
+A failed notebook is never published: its executed copy goes to
+``<period>/failures/``, the end summary names it, the other teams continue, and the
+exit code is 1.  Bad input exits with 2 before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Sequence
+
+from jinja2 import Environment, select_autoescape
+
+from helpers.errors import InputError, Problem
+from helpers.i18n import t
+from helpers.params import SLUG, RunParams, load_params, resolve
+from helpers.periods import ReviewPeriod, parse_period
+
+PER_TEAM = "team"
+
+
+@dataclass
+class Task:
+    """One notebook run for one team."""
+
+    team: str
+    notebook: str
+    input_path: str
+    parameters: dict[str, Any]
+    work_ipynb: str
+    parts_dir: str
+    html_path: str
+    failed_path: str
+    kernel: str
+    timeout: int
+    cwd: str
+    meta: dict[str, Any]
+
+
+@dataclass
+class TaskResult:
+    team: str
+    notebook: str
+    ok: bool
+    seconds: float
+    error: str = ""
+    artifacts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunPlan:
+    """Everything decided before any notebook runs."""
+
+    params: RunParams
+    params_file: Path
+    period: ReviewPeriod
+    language: str
+    teams: list[str]
+    team_names: dict[str, str]
+    team_regions: dict[str, str]
+    notebooks: list[str]
+    notebook_dir: Path
+    out_root: Path
+    jobs: int
+    input_files: dict[str, Path]
+
+
+# ------------------------------------------------------------------------ worker side
+
+_EXPORTERS: dict[str, Any] = {}
+
+
+def _exporter(lang: str):
+    from helpers.report import make_exporter
+
+    if lang not in _EXPORTERS:
+        _EXPORTERS[lang] = make_exporter(lang)
+    return _EXPORTERS[lang]
+
+
+def _last_error_line(nb_path: str, exc: BaseException) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = str(getattr(exc, "evalue", exc)).strip().splitlines()
+    return f"{ename}: {evalue[-1] if evalue else ''}"[:300]
+
+
+def _quiet_worker() -> None:
+    """Pool initializer: kernels inherit this worker's stderr; their start-up chatter
+    (e.g. ipykernel's transport warning) must not mix with the progress bar.  Errors
+    are still reported: a failed notebook keeps its executed copy and error line."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def run_task(task: Task) -> TaskResult:
+    """Execute one notebook with papermill and render its HTML (runs in a worker)."""
+    import nbformat
+    import papermill as pm
+
+    from helpers.report import render_html, write_text_atomic
+
+    start = time.perf_counter()
+    Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(
+            task.input_path,
+            task.work_ipynb,
+            parameters=task.parameters,
+            kernel_name=task.kernel,
+            cwd=task.cwd,
+            execution_timeout=task.timeout,
+            start_timeout=120,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            shutdown_kernel="immediate",
+        )
+        nb = nbformat.read(task.work_ipynb, as_version=4)
+        html = render_html(nb, task.meta, _exporter(task.meta.get("lang", "zh")))
+        write_text_atomic(Path(task.html_path), html)
+        arts = sorted(p.name for p in Path(task.parts_dir).iterdir() if p.is_file() and not p.name.startswith("."))
+        for name in arts:
+            os.replace(Path(task.parts_dir) / name, Path(task.html_path).parent / name)
+        return TaskResult(task.team, task.notebook, True, time.perf_counter() - start, artifacts=arts)
+    except Exception as exc:  # a failing notebook must not stop the others
+        Path(task.failed_path).parent.mkdir(parents=True, exist_ok=True)
+        if Path(task.work_ipynb).exists():
+            shutil.copyfile(task.work_ipynb, task.failed_path)
+        else:
+            Path(task.failed_path).write_text(traceback.format_exc(), encoding="utf-8")
+        return TaskResult(task.team, task.notebook, False, time.perf_counter() - start,
+                          error=_last_error_line(task.work_ipynb, exc))
+    finally:
+        shutil.rmtree(task.parts_dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------ planning
+
+
+def notebook_dir(params: RunParams, params_file: Path) -> Path:
+    return resolve(params_file, params.notebook_folder)
+
+
+def plan_run(
+    params_file: str | Path,
+    period: str | None = None,
+    teams: Sequence[str] | None = None,
+    jobs: int | None = None,
+    out: str | Path | None = None,
+    language: str | None = None,
+):
+    """Validate everything and load the data; returns (plan, dataset).  No writes
+    except the demo data on first use."""
+    from helpers.workbook import load_run_data
+
+    params_file = Path(params_file)
+    params = load_params(params_file)
+    per = parse_period(period or params.period, source="--period" if period else f"{params_file}: key 'period'")
+    lang = language or params.language
+    if lang not in ("zh", "en"):
+        raise InputError(Problem("--language", f"'{lang}' is not a report language", fix="use zh or en"))
+    nb_dir = notebook_dir(params, params_file)
+    problems = []
+    for name in params.notebooks:
+        if not (nb_dir / f"{name}.ipynb").is_file():
+            known = ", ".join(sorted(p.stem for p in nb_dir.glob("*.ipynb"))) or "none"
+            problems.append(Problem(str(params_file), f"notebook '{name}' not found in {nb_dir}",
+                                    where="key 'notebooks'", fix=f"use one of: {known}"))
+    if problems:
+        raise InputError(problems)
+    ds = load_run_data(params, params_file)
+    names, regions = ds.team_names(), ds.team_regions()
+    wanted = list(teams) if teams else (sorted(names) if params.teams == "all" else list(params.teams))
+    src = "--team" if teams else f"{params_file}: key 'teams'"
+    unknown = [tm for tm in wanted if tm not in names]
+    bad_slug = [tm for tm in wanted if not SLUG.match(tm)]
+    if bad_slug:
+        raise InputError(Problem(src, f"team id(s) {', '.join(map(repr, bad_slug))} are not valid",
+                                 fix="team ids use letters, digits, '-' and '_' only"))
+    if unknown:
+        raise InputError(Problem(src, f"unknown team(s): {', '.join(unknown)}", fix=f"use one of: {', '.join(sorted(names))}"))
+    o = ds.orders
+    in_period = ((o["date"] >= per.start) & (o["date"] < per.end_exclusive)).any()
+    if not in_period:
+        lo, hi = o["date"].min().date(), o["date"].max().date()
+        psrc = "--period" if period else f"{params_file}: key 'period'"
+        raise InputError(Problem(psrc, f"no orders in {per.label} (the data covers {lo} to {hi})",
+                                 fix="choose a period inside the data, or add that period's data"))
+    out_root = Path(out) if out else resolve(params_file, params.output.folder)
+    n_jobs = jobs or params.execution.jobs or os.cpu_count() or 1
+    inputs = {f"data/{k}": Path(v) for k, v in ds.files.items() if Path(v).exists()}
+    inputs["params"] = params_file.resolve()
+    plan = RunPlan(params, params_file.resolve(), per, lang, wanted, names, regions, list(params.notebooks), nb_dir,
+                   out_root.resolve(), max(1, int(n_jobs)), inputs)
+    return plan, ds
+
+
+# ------------------------------------------------------------------------ publishing
+
+
+def recover(out_root: Path, label: str) -> None:
+    """Undo a publish interrupted between its two renames (crash safety)."""
+    final, previous = out_root / label, out_root / f".previous-{label}"
+    if previous.exists() and not final.exists():
+        os.replace(previous, final)
+    shutil.rmtree(previous, ignore_errors=True)
+    for stale in out_root.glob(f".staging-{label}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def publish(staging: Path, out_root: Path, label: str) -> Path:
+    """Swap the finished staging folder in for ``out_root/label``."""
+    final, previous = out_root / label, out_root / f".previous-{label}"
+    if final.exists():
+        os.replace(final, previous)
+    os.replace(staging, final)
+    shutil.rmtree(previous, ignore_errors=True)
+    return final
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    names = ["kpi-workbook", "pandas", "numpy", "papermill", "nbconvert", "nbclient", "matplotlib", "seaborn",
+             "pydantic", "pandera", "pyarrow", "ipykernel"]
+    out = {}
+    for n in names:
+        try:
+            out[n] = metadata.version(n)
+        except metadata.PackageNotFoundError:
+            pass
+    out["python"] = platform.python_version()
+    return out
+
+
+INDEX_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ lang }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>{{ title }} · {{ period }}</title>
+<style>{{ css }}</style></head>
+<body class="kpi-report">
+<header class="kpi-title"><div class="kpi-org">{{ title }}</div><h1 class="kpi-h1">{{ heading }}</h1>
+<dl class="kpi-meta">{% for k, v in facts %}<div><dt>{{ k }}</dt><dd>{{ v }}</dd></div>{% endfor %}</dl></header>
+<main>
+<p>{{ summary }}</p>
+{% if cross %}<h2>{{ cross_title }}</h2><ul>{% for label, href in cross %}<li><a href="{{ href }}">{{ label }}</a></li>{% endfor %}</ul>{% endif %}
+<table class="kpi-table" id="reports">
+<thead><tr><th>{{ col_region }}</th><th>{{ col_team }}</th>{% for nb in notebooks %}<th>{{ nb.title }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in rows %}<tr data-team="{{ row.team }}"><td>{{ row.region }}</td><td>{{ row.name }} <span class="kpi-note">{{ row.team }}</span></td>
+{% for cell in row.cells %}<td class="text">{% if cell.ok %}<a href="{{ cell.href }}">{{ ok_label }}</a>{% else %}<span class="kpi-flag">{{ failed_label }}</span>{% endif %}</td>{% endfor %}</tr>
+{% endfor %}
+</tbody></table>
+{% if failed %}<p class="kpi-note">{{ failed_note }}</p>{% endif %}
+</main></body></html>
+"""
+
+
+def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None:
+    from helpers.report import _css, write_text_atomic
+
+    lang = plan.language
+    status = {(r.team, r.notebook): r for r in results}
+    per_team = [nb for nb in plan.notebooks]
+    rows = []
+    for team in plan.teams:
+        cells = []
+        for nb in per_team:
+            r = status.get((team, nb))
+            cells.append({"ok": bool(r and r.ok), "href": f"{team}/{nb}.html"})
+        rows.append({"team": team, "name": plan.team_names.get(team, team), "region": plan.team_regions.get(team, ""),
+                     "cells": cells})
+    n_ok = sum(r.ok for r in results)
+    n_failed = len(results) - n_ok
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    html = env.from_string(INDEX_TEMPLATE).render(
+        lang=lang,
+        title=plan.params.title,
+        heading=t("index.title", lang),
+        period=plan.period.label,
+        css=_css(),
+        facts=[(t("report.period", lang), plan.period.label), (t("report.generated", lang), datetime.now().date().isoformat())],
+        summary=t("index.summary", lang, ok=n_ok, failed=n_failed),
+        notebooks=[{"title": _nb_title(nb, lang)} for nb in per_team],
+        rows=rows,
+        ok_label=t("index.ok", lang),
+        failed_label=t("index.failed", lang),
+        failed=n_failed > 0,
+        failed_note=t("index.failed_note", lang),
+        col_region=t("report.region", lang),
+        col_team=t("report.team", lang),
+        cross=[],
+        cross_title=t("index.cross_team", lang),
+    )
+    write_text_atomic(staging / "index.html", html)
+
+
+def _nb_title(nb: str, lang: str) -> str:
+    try:
+        return t(f"notebook.{nb}", lang)
+    except KeyError:
+        return nb
+
+
+def write_manifest(plan: RunPlan, results: list[TaskResult], staging: Path, timings: dict[str, float]) -> None:
+    from helpers.report import write_text_atomic
+
+    manifest = {
+        "tool": "kpi-workbook",
+        "period": plan.period.label,
+        "language": plan.language,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "params_file": str(plan.params_file),
+        "params": plan.params.model_dump(mode="json"),
+        "teams": plan.teams,
+        "notebooks": plan.notebooks,
+        "inputs": {k: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
+                   for k, p in sorted(plan.input_files.items())},
+        "packages": _versions(),
+        "git_commit": _git_commit(),
+        "jobs": plan.jobs,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "results": [asdict(r) | {"seconds": round(r.seconds, 3)} for r in results],
+    }
+    write_text_atomic(staging / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+
+
+# ------------------------------------------------------------------------ run
+
+
+def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
+    tasks = []
+    for team in plan.teams:
+        for nb in plan.notebooks:
+            parts = staging / ".parts" / f"{team}__{nb}"
+            meta = {
+                "title": f"{_nb_title(nb, plan.language)} · {plan.team_names.get(team, team)}",
+                "org": plan.params.title,
+                "lang": plan.language,
+                "toc_title": t("report.contents", plan.language),
+                "facts": [
+                    [t("report.team", plan.language), f"{plan.team_names.get(team, team)} ({team})"],
+                    [t("report.region", plan.language), plan.team_regions.get(team, "")],
+                    [t("report.period", plan.language), plan.period.label],
+                    [t("report.generated", plan.language), datetime.now().date().isoformat()],
+                ],
+            }
+            tasks.append(
+                Task(
+                    team=team,
+                    notebook=nb,
+                    input_path=str(plan.notebook_dir / f"{nb}.ipynb"),
+                    parameters={
+                        "params_file": str(plan.params_file),
+                        "team": team,
+                        "period": plan.period.label,
+                        "language": plan.language,
+                        "workspace": str(workspace),
+                        "output_dir": str(parts),
+                    },
+                    work_ipynb=str(staging / ".executed" / f"{team}__{nb}.ipynb"),
+                    parts_dir=str(parts),
+                    html_path=str(staging / team / f"{nb}.html"),
+                    failed_path=str(staging / "failures" / f"{team}__{nb}.ipynb"),
+                    kernel=plan.params.execution.kernel,
+                    timeout=plan.params.execution.timeout_seconds,
+                    cwd=str(plan.notebook_dir),
+                    meta=meta,
+                )
+            )
+    return tasks
+
+
+def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, Path, list[TaskResult]]:
+    """Run the plan; returns (exit code, published folder, results)."""
+    from tqdm import tqdm
+
+    from helpers.workbook import prepare_workspace
+
+    timings: dict[str, float] = {}
+    out_root = plan.out_root
+    out_root.mkdir(parents=True, exist_ok=True)
+    label = plan.period.label
+    recover(out_root, label)
+    run_id = uuid.uuid4().hex[:8]
+    staging = out_root / f".staging-{label}-{run_id}"
+    workspace = out_root / f".work-{label}-{run_id}"
+    try:
+        t0 = time.perf_counter()
+        prepare_workspace(plan.params, plan.params_file, workspace, ds)
+        timings["prepare_workspace"] = time.perf_counter() - t0
+        tasks = build_tasks(plan, staging, workspace)
+        for tk in tasks:
+            Path(tk.html_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(tk.work_ipynb).parent.mkdir(parents=True, exist_ok=True)
+        results: list[TaskResult] = []
+        t0 = time.perf_counter()
+        jobs = min(plan.jobs, len(tasks))
+        bar = tqdm(total=len(tasks), desc=f"kpi-workbook {label}", unit="nb", disable=not progress, file=sys.stderr)
+        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("spawn"),
+                                 initializer=_quiet_worker) as pool:
+            futures = [pool.submit(run_task, tk) for tk in tasks]
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                bar.update()
+        bar.close()
+        timings["notebooks"] = time.perf_counter() - t0
+        order = {(tk.team, tk.notebook): i for i, tk in enumerate(tasks)}
+        results.sort(key=lambda r: order[(r.team, r.notebook)])
+        shutil.rmtree(staging / ".parts", ignore_errors=True)
+        shutil.rmtree(staging / ".executed", ignore_errors=True)
+        for team in plan.teams:  # a team whose every notebook failed leaves no empty folder
+            d = staging / team
+            if d.exists() and not any(d.iterdir()):
+                d.rmdir()
+        write_index(plan, results, staging)
+        write_manifest(plan, results, staging, timings)
+        final = publish(staging, out_root, label)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    failed = [r for r in results if not r.ok]
+    log(t("index.summary", plan.language, ok=len(results) - len(failed), failed=len(failed)) + f" → {final / 'index.html'}")
+    for r in failed:
+        log(f"FAILED {r.team}/{r.notebook}: {r.error} (executed copy: {final / 'failures' / f'{r.team}__{r.notebook}.ipynb'})")
+    return (1 if failed else 0), final, results

@@ -1,0 +1,263 @@
+"""The canonical data model: what each table holds, and its validation rules.
+
+Every source (the demo generator, a CRM export mapped by ``params/sources``, a
+folder of CSV or Parquet files) ends up as these tables.  Only ``managers``,
+``customers`` and ``orders`` are required; a KPI whose table is absent is reported
+as *not available*, never as zero.
+
+Each table is described once, in :data:`TABLES`; from that description come the
+type coercion (with row-level problems), the pandera schema for value rules, and
+the data-model documentation (:func:`data_model_markdown`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+import pandera.pandas as pa
+
+Kind = Literal["id", "text", "date", "month", "period", "number", "count", "bool"]
+
+SEGMENTS: tuple[str, ...] = ("key", "small", "walkin")
+"""Customer segments: key account 大客户, small customer 小客户, walk-in 散客."""
+
+QUAL_DIMENSIONS: tuple[str, ...] = (
+    "attitude",
+    "teamwork",
+    "innovation",
+    "work_quality",
+    "work_quantity",
+    "summary_quality",
+)
+"""Qualitative appraisal dimensions (工作态度, 团队合作, 创新能力, 工作质量, 工作量, 月度总结质量)."""
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a canonical table."""
+
+    name: str
+    kind: Kind
+    doc: str
+    required: bool = True  # the column must be present
+    nullable: bool = False  # empty cells allowed
+    unique: bool = False
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table."""
+
+    name: str
+    doc: str
+    columns: tuple[Col, ...]
+    required: bool = False
+    date_column: str | None = None  # for coverage by month
+    foreign_keys: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+    """(column, other table, other column): every non-empty value must exist there."""
+
+    def col(self, name: str) -> Col:
+        return next(c for c in self.columns if c.name == name)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "teams",
+            "Teams and their display names (optional; ids are shown if absent).",
+            (
+                Col("team_id", "id", "Team id; letters, digits, '-' and '_' (used in file paths).", unique=True),
+                Col("team_name", "text", "Display name, e.g. 华东一部."),
+                Col("region", "text", "Region the team belongs to."),
+            ),
+        ),
+        Table(
+            "managers",
+            "Customer managers (客户经理).",
+            (
+                Col("manager_id", "id", "Manager id.", unique=True),
+                Col("name", "text", "Full name."),
+                Col("team_id", "id", "Current team (see team_history for changes)."),
+                Col("region", "text", "Region (营销区域)."),
+                Col("hire_date", "date", "First working day."),
+                Col("leave_date", "date", "Last working day; empty while employed.", nullable=True),
+            ),
+            required=True,
+        ),
+        Table(
+            "team_history",
+            "Team membership by month, for managers who change team (optional).",
+            (
+                Col("manager_id", "id", "Manager id."),
+                Col("team_id", "id", "Team for these months."),
+                Col("start_month", "month", "First month in the team (YYYY-MM)."),
+                Col("end_month", "month", "Last month in the team; empty if current.", nullable=True),
+            ),
+            foreign_keys=(("manager_id", "managers", "manager_id"),),
+        ),
+        Table(
+            "customers",
+            "Customers and their segment: key 大客户, small 小客户, walkin 散客.",
+            (
+                Col("customer_id", "id", "Customer id.", unique=True),
+                Col("manager_id", "id", "Responsible manager (current)."),
+                Col("segment", "text", "key | small | walkin.", allowed=SEGMENTS),
+                Col("acquired_date", "date", "Date the customer was won (first purchase)."),
+                Col("lost_date", "date", "Date the customer was lost; empty if active.", nullable=True),
+                Col("referred_by", "id", "Customer who referred this one.", required=False, nullable=True),
+            ),
+            required=True,
+            date_column="acquired_date",
+            foreign_keys=(("manager_id", "managers", "manager_id"),),
+        ),
+        Table(
+            "orders",
+            "Order lines.",
+            (
+                Col("order_id", "id", "Order id.", unique=True),
+                Col("date", "date", "Order date."),
+                Col("customer_id", "id", "Customer."),
+                Col("manager_id", "id", "Manager credited with the order."),
+                Col("amount", "number", "Sales amount (revenue), in currency units.", min=0),
+                Col("profit", "number", "Gross profit (may be negative)."),
+                Col("product_line", "text", "Product line (重点品牌/产品线)."),
+            ),
+            required=True,
+            date_column="date",
+            foreign_keys=(("customer_id", "customers", "customer_id"), ("manager_id", "managers", "manager_id")),
+        ),
+        Table(
+            "surveys",
+            "Customer satisfaction survey responses.",
+            (
+                Col("date", "date", "Response date."),
+                Col("customer_id", "id", "Customer."),
+                Col("csat", "number", "Satisfaction 1–5; 4 and 5 count as satisfied.", min=1, max=5),
+                Col("nps", "number", "Likelihood to recommend 0–10.", nullable=True, min=0, max=10),
+            ),
+            date_column="date",
+            foreign_keys=(("customer_id", "customers", "customer_id"),),
+        ),
+        Table(
+            "complaints",
+            "Customer complaints.",
+            (
+                Col("complaint_id", "id", "Complaint id.", unique=True),
+                Col("date", "date", "Date received."),
+                Col("customer_id", "id", "Customer."),
+                Col("manager_id", "id", "Manager responsible."),
+                Col("resolved", "bool", "Resolved (true/false)."),
+                Col("escalated", "bool", "Escalated beyond the manager (true/false)."),
+            ),
+            date_column="date",
+            foreign_keys=(("customer_id", "customers", "customer_id"), ("manager_id", "managers", "manager_id")),
+        ),
+        Table(
+            "visits",
+            "Customer visits and calls (拜访).",
+            (
+                Col("date", "date", "Visit date."),
+                Col("manager_id", "id", "Manager."),
+                Col("customer_id", "id", "Customer visited."),
+                Col("channel", "text", "visit | call | online.", required=False, nullable=True),
+            ),
+            date_column="date",
+            foreign_keys=(("customer_id", "customers", "customer_id"), ("manager_id", "managers", "manager_id")),
+        ),
+        Table(
+            "market",
+            "Market size by region and month (for market share).",
+            (
+                Col("region", "text", "Region."),
+                Col("month", "month", "Month (YYYY-MM)."),
+                Col("market_size", "number", "Total market sales in the region, same currency as orders.", min=0),
+            ),
+        ),
+        Table(
+            "ratings",
+            "Qualitative appraisal (市场考核): scores given by raters.",
+            (
+                Col("manager_id", "id", "Manager rated."),
+                Col("period", "period", "Month (YYYY-MM) or quarter (YYYYQn) rated."),
+                Col("dimension", "text", "attitude | teamwork | innovation | work_quality | work_quantity | summary_quality.", allowed=QUAL_DIMENSIONS),
+                Col("score", "number", "Score 0–100.", min=0, max=100),
+                Col("rater", "text", "Who rated (role or id)."),
+            ),
+            foreign_keys=(("manager_id", "managers", "manager_id"),),
+        ),
+        Table(
+            "leads",
+            "Sales leads, for conversion rates (optional).",
+            (
+                Col("lead_id", "id", "Lead id.", unique=True),
+                Col("date", "date", "Date the lead was created."),
+                Col("manager_id", "id", "Manager working the lead."),
+                Col("segment", "text", "key | small | walkin.", allowed=SEGMENTS),
+                Col("converted", "bool", "Became a customer."),
+            ),
+            date_column="date",
+            foreign_keys=(("manager_id", "managers", "manager_id"),),
+        ),
+    )
+}
+
+REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
+
+
+def pandera_schema(table: Table) -> pa.DataFrameSchema:
+    """Value rules of ``table`` as a pandera schema (applied after type coercion)."""
+    cols: dict[str, pa.Column] = {}
+    for c in table.columns:
+        checks: list[pa.Check] = []
+        if c.min is not None:
+            checks.append(pa.Check.ge(c.min, error=f"must be at least {c.min:g}"))
+        if c.max is not None:
+            checks.append(pa.Check.le(c.max, error=f"must be at most {c.max:g}"))
+        if c.allowed is not None:
+            checks.append(pa.Check.isin(list(c.allowed), error="must be one of " + ", ".join(c.allowed)))
+        if c.kind == "id":
+            checks.append(
+                pa.Check.str_matches(r"^[^\x00-\x1f<>\"'&`]+$", error="must not contain control characters, quotes, <, > or &")
+            )
+        cols[c.name] = pa.Column(
+            checks=checks or None,
+            nullable=c.nullable,
+            unique=c.unique,
+            required=c.required,
+        )
+    return pa.DataFrameSchema(cols, strict=False, name=table.name)
+
+
+def data_model_markdown() -> str:
+    """The data model as a Markdown section (used by the README and the docs test)."""
+    lines: list[str] = []
+    for t in TABLES.values():
+        need = "required" if t.required else "optional"
+        lines.append(f"### `{t.name}` ({need})\n\n{t.doc}\n")
+        lines.append("| column | type | rule | meaning |\n|---|---|---|---|")
+        for c in t.columns:
+            rule = []
+            if not c.required:
+                rule.append("optional column")
+            if c.nullable:
+                rule.append("may be empty")
+            if c.unique:
+                rule.append("unique")
+            if c.min is not None:
+                rule.append(f"≥ {c.min:g}")
+            if c.max is not None:
+                rule.append(f"≤ {c.max:g}")
+            lines.append(f"| `{c.name}` | {c.kind} | {', '.join(rule)} | {c.doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """An empty frame with the columns of ``table`` (for code paths that need a shape)."""
+    return pd.DataFrame({c.name: pd.Series(dtype="object") for c in TABLES[table].columns})

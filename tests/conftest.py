@@ -1,0 +1,122 @@
+"""Shared fixtures: a tiny hand-made dataset, the demo data, and one demo run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KPI_BIN = Path(sys.executable).parent / "kpi-workbook"
+
+
+def write_tables(folder: Path, tables: dict[str, list[dict]]) -> Path:
+    """Write each table as a CSV in ``folder`` (values as given)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def tiny_tables() -> dict[str, list[dict]]:
+    """Two managers, four customers, one quarter: small enough to compute by hand
+    (see tests/test_kpis.py for the arithmetic)."""
+    return {
+        "managers": [
+            {"manager_id": "M1", "name": "王伟", "team_id": "A", "region": "R", "hire_date": "2020-01-01", "leave_date": ""},
+            {"manager_id": "M2", "name": "李娜", "team_id": "A", "region": "R", "hire_date": "2026-08-16", "leave_date": ""},
+        ],
+        "customers": [
+            {"customer_id": "C1", "manager_id": "M1", "segment": "key", "acquired_date": "2025-01-10", "lost_date": "", "referred_by": ""},
+            {"customer_id": "C2", "manager_id": "M1", "segment": "small", "acquired_date": "2025-06-01", "lost_date": "2026-08-05", "referred_by": ""},
+            {"customer_id": "C3", "manager_id": "M1", "segment": "walkin", "acquired_date": "2026-07-15", "lost_date": "", "referred_by": "C1"},
+            {"customer_id": "C4", "manager_id": "M2", "segment": "small", "acquired_date": "2026-09-01", "lost_date": "", "referred_by": ""},
+        ],
+        "orders": [
+            {"order_id": "O0", "date": "2026-06-10", "customer_id": "C1", "manager_id": "M1", "amount": 800, "profit": 200, "product_line": "P"},
+            {"order_id": "O1", "date": "2026-07-03", "customer_id": "C1", "manager_id": "M1", "amount": 1000, "profit": 300, "product_line": "P"},
+            {"order_id": "O2", "date": "2026-07-20", "customer_id": "C1", "manager_id": "M1", "amount": 500, "profit": 100, "product_line": "Q"},
+            {"order_id": "O3", "date": "2026-08-01", "customer_id": "C2", "manager_id": "M1", "amount": 200, "profit": 50, "product_line": "P"},
+            {"order_id": "O4", "date": "2026-07-15", "customer_id": "C3", "manager_id": "M1", "amount": 100, "profit": 10, "product_line": "Q"},
+            {"order_id": "O5", "date": "2026-09-02", "customer_id": "C4", "manager_id": "M2", "amount": 400, "profit": 80, "product_line": "P"},
+        ],
+        "surveys": [
+            {"date": "2026-08-10", "customer_id": "C1", "csat": 5, "nps": 10},
+            {"date": "2026-07-10", "customer_id": "C2", "csat": 3, "nps": 6},
+            {"date": "2026-09-01", "customer_id": "C3", "csat": 4, "nps": 8},
+        ],
+        "complaints": [
+            {"complaint_id": "K1", "date": "2026-08-02", "customer_id": "C2", "manager_id": "M1", "resolved": "false", "escalated": "true"},
+            {"complaint_id": "K2", "date": "2026-07-05", "customer_id": "C1", "manager_id": "M1", "resolved": "true", "escalated": "false"},
+        ],
+        "visits": [
+            {"date": "2026-07-04", "manager_id": "M1", "customer_id": "C1", "channel": "visit"},
+            {"date": "2026-08-04", "manager_id": "M1", "customer_id": "C1", "channel": "call"},
+            {"date": "2026-08-06", "manager_id": "M1", "customer_id": "C2", "channel": "visit"},
+        ],
+        "market": [{"region": "R", "month": f"2026-{m:02d}", "market_size": 10000} for m in range(4, 10)],
+        "ratings": [
+            {"manager_id": "M1", "period": "2026-07", "dimension": "attitude", "score": 80, "rater": "主管"},
+            {"manager_id": "M1", "period": "2026-08", "dimension": "attitude", "score": 90, "rater": "主管"},
+            {"manager_id": "M1", "period": "2026Q3", "dimension": "attitude", "score": 70, "rater": "考核小组"},
+        ],
+        "leads": [
+            {"lead_id": "L1", "date": "2026-07-01", "manager_id": "M1", "segment": "walkin", "converted": "true"},
+            {"lead_id": "L2", "date": "2026-07-02", "manager_id": "M1", "segment": "walkin", "converted": "false"},
+            {"lead_id": "L3", "date": "2026-08-01", "manager_id": "M1", "segment": "small", "converted": "false"},
+            {"lead_id": "L4", "date": "2026-09-01", "manager_id": "M1", "segment": "small", "converted": "false"},
+        ],
+    }
+
+
+@pytest.fixture
+def tiny_dir(tmp_path: Path) -> Path:
+    return write_tables(tmp_path / "tiny", tiny_tables())
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    """The built-in demo data, generated once per test session."""
+    from helpers.demo import write_demo
+
+    return write_demo(tmp_path_factory.mktemp("demo") / "demo")
+
+
+@pytest.fixture(scope="session")
+def demo_params(tmp_path_factory, demo_dir: Path) -> Path:
+    """A params file pointing at the session's demo data and the repo notebooks."""
+    folder = tmp_path_factory.mktemp("params")
+    text = (ROOT / "params" / "demo.yaml").read_text(encoding="utf-8")
+    text = text.replace("folder: ../data/demo", f"folder: {demo_dir}")
+    text = text.replace("demo: true", "demo: false")
+    text += f"notebook_folder: {ROOT / 'notebooks'}\n"
+    p = folder / "demo.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the installed console script; return the completed process (text)."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    return subprocess.run([str(KPI_BIN), *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`kpi-workbook demo --out TMP`, run once for the e2e and browser tests."""
+    out = tmp_path_factory.mktemp("reports")
+    proc = run_cli("demo", "--out", str(out), "--no-progress")
+    return proc, out / "2026Q3"
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None

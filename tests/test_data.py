@@ -1,0 +1,150 @@
+"""Loading and validating the canonical tables: every problem names file, row and column."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import tiny_tables, write_tables
+from helpers.data import load_dataset
+from helpers.errors import InputError
+
+AS_OF = pd.Timestamp("2026-10-01")
+
+
+def problems_for(tmp_path, mutate) -> list[str]:
+    tables = tiny_tables()
+    mutate(tables)
+    folder = write_tables(tmp_path / "d", tables)
+    with pytest.raises(InputError) as exc:
+        load_dataset(folder, as_of=AS_OF)
+    return [str(p) for p in exc.value.problems]
+
+
+def test_tiny_loads(tiny_dir):
+    ds = load_dataset(tiny_dir, as_of=AS_OF)
+    assert len(ds.orders) == 6 and ds.has("surveys") and not ds.has("teams")
+    assert ds.orders["amount"].dtype == "float64"
+    assert ds.customers["lost_date"].isna().sum() == 3
+
+
+def test_missing_required_column(tmp_path):
+    def drop(t):
+        for r in t["orders"]:
+            r.pop("amount")
+    msgs = problems_for(tmp_path, drop)
+    assert len(msgs) == 1 and "orders.csv: header: missing column(s) amount" in msgs[0]
+
+
+def test_bad_date_names_row_and_column(tmp_path):
+    def bad(t):
+        t["orders"][2]["date"] = "2026-13-40"
+    (msg,) = problems_for(tmp_path, bad)
+    assert "orders.csv: row 4, column date: '2026-13-40' is not a date" in msg  # data row 3 = line 4
+
+
+def test_negative_amount(tmp_path):
+    def bad(t):
+        t["orders"][1]["amount"] = -5
+    (msg,) = problems_for(tmp_path, bad)
+    assert "row 3, column amount" in msg and "at least 0" in msg
+
+
+def test_duplicate_id_lists_both_rows(tmp_path):
+    def bad(t):
+        t["orders"][3]["order_id"] = "O1"
+    (msg,) = problems_for(tmp_path, bad)
+    assert "rows 3, 5, column order_id" in msg and "'O1' appears more than once" in msg
+
+
+def test_unknown_customer_reference(tmp_path):
+    def bad(t):
+        t["orders"][0]["customer_id"] = "C99"
+    (msg,) = problems_for(tmp_path, bad)
+    assert "row 2, column customer_id: 'C99' is not in customers.customer_id" in msg
+
+
+def test_manager_in_two_teams(tmp_path):
+    def bad(t):
+        t["team_history"] = [
+            {"manager_id": "M1", "team_id": "A", "start_month": "2020-01", "end_month": "2026-08"},
+            {"manager_id": "M1", "team_id": "B", "start_month": "2026-08", "end_month": ""},
+        ]
+    (msg,) = problems_for(tmp_path, bad)
+    assert "manager 'M1' is in two teams in 2026-08" in msg and "row 3" in msg
+
+
+def test_future_date(tmp_path):
+    def bad(t):
+        t["orders"][5]["date"] = "2027-01-01"
+    (msg,) = problems_for(tmp_path, bad)
+    assert "row 7, column date: 2027-01-01 is in the future" in msg
+
+
+def test_several_problems_reported_together(tmp_path):
+    def bad(t):
+        t["orders"][0]["amount"] = "abc"
+        t["customers"][0]["segment"] = "vip"
+        t["complaints"][0]["resolved"] = "maybe"
+    msgs = problems_for(tmp_path, bad)
+    text = "\n".join(msgs)
+    assert "'abc' is not a number" in text
+    assert "'maybe' is not true/false" in text
+    assert "customers.csv: row 2, column segment: 'vip'" in text
+    assert len(msgs) == 3
+
+
+def test_bad_segment(tmp_path):
+    def bad(t):
+        t["customers"][1]["segment"] = "vip"
+    (msg,) = problems_for(tmp_path, bad)
+    assert "customers.csv: row 3, column segment" in msg and "key, small, walkin" in msg
+
+
+def test_missing_required_table(tmp_path):
+    folder = write_tables(tmp_path / "d", {k: v for k, v in tiny_tables().items() if k != "orders"})
+    with pytest.raises(InputError, match="required table 'orders' is missing"):
+        load_dataset(folder, as_of=AS_OF)
+
+
+def test_empty_file(tmp_path):
+    folder = write_tables(tmp_path / "d", tiny_tables())
+    (folder / "visits.csv").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="visits.csv: the file is empty"):
+        load_dataset(folder, as_of=AS_OF)
+
+
+def test_not_utf8(tmp_path):
+    folder = write_tables(tmp_path / "d", tiny_tables())
+    text = (folder / "managers.csv").read_text(encoding="utf-8")
+    (folder / "managers.csv").write_bytes(text.encode("gb18030"))
+    with pytest.raises(InputError, match="managers.csv: is not UTF-8"):
+        load_dataset(folder, as_of=AS_OF)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(InputError, match="data folder not found"):
+        load_dataset(tmp_path / "nope")
+
+
+def test_parquet_equals_csv(tmp_path, tiny_dir):
+    csv = load_dataset(tiny_dir, as_of=AS_OF)
+    pq = tmp_path / "pq"
+    pq.mkdir()
+    for name, df in csv.tables.items():
+        df.to_parquet(pq / f"{name}.parquet", index=False)
+    again = load_dataset(pq, as_of=AS_OF)
+    for name in csv.tables:
+        pd.testing.assert_frame_equal(csv[name].reset_index(drop=True), again[name].reset_index(drop=True),
+                                      check_dtype=False)
+
+
+def test_membership_and_roster(tiny_dir):
+    from helpers.periods import parse_period
+    from helpers.workbook import team_roster
+
+    ds = load_dataset(tiny_dir, as_of=AS_OF)
+    r = team_roster(ds, "A", parse_period("2026Q3")).set_index("manager_id")
+    assert r.loc["M1", "fraction"] == 1.0
+    # hired 2026-08-16: Aug 16–31 (16 days) + Sep (30) of 92 days
+    assert r.loc["M2", "fraction"] == pytest.approx(46 / 92)
