@@ -60,3 +60,15 @@ def test_catalog_complete():
     for key, entry in catalog().items():
         for lang in LANGUAGES:
             assert entry.get(lang), f"{key} lacks {lang}"
+
+
+def test_readme_documents_the_data_model_and_kpis():
+    from pathlib import Path
+
+    from helpers.kpis import KPIS
+    from helpers.schema import data_model_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert data_model_markdown() in readme, "README data model is stale: regenerate it from helpers.schema"
+    for k in KPIS:
+        assert f"| `{k}` |" in readme

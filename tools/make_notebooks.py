@@ -22,8 +22,8 @@ output_dir = ""   # set by the runner: where this report's CSV files go; empty: 
 '''
 
 DATA_QUALITY = [
-    ("md", "# 数据质量与KPI实际值", ["zh"]),
-    ("md", "# Data quality and KPI actuals", ["en"]),
+    ("md", "# 数据质量与KPI实际值", ["zh", "remove"]),
+    ("md", "# Data quality and KPI actuals", ["en", "remove"]),
     ("md", """
 本报告检查本团队考核期的数据是否完整、可信，并列出每位客户经理的KPI实际值。后续的目标设定、权重与季度考核都以这些数字为基础：数据有缺口时先在这里发现。
 """, ["zh"]),

@@ -53,6 +53,9 @@ def table(
     sty = sty.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     if not index:
         sty = sty.hide(axis="index")
+    text_cols = [c for c in df.columns if units.get(c, "text") == "text"]
+    if text_cols:  # text reads left-aligned; numbers stay right-aligned
+        sty = sty.set_properties(subset=text_cols, **{"text-align": "left"})
     sty = sty.set_table_attributes('class="kpi-table"')
     if caption:
         sty = sty.set_caption(html.escape(caption))

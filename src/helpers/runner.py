@@ -281,7 +281,7 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>{{ title }} · {{ period }}</title>
-<style>{{ css }}</style></head>
+<style>{{ css | safe }}</style></head>
 <body class="kpi-report">
 <header class="kpi-title"><div class="kpi-org">{{ title }}</div><h1 class="kpi-h1">{{ heading }}</h1>
 <dl class="kpi-meta">{% for k, v in facts %}<div><dt>{{ k }}</dt><dd>{{ v }}</dd></div>{% endfor %}</dl></header>

@@ -1,0 +1,66 @@
+"""A real browser (headless Chromium) opens the index and a team report."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import chromium
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = chromium()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI (apt-get install chromium)")
+        pytest.skip("Chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path):
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, requests
+
+
+def test_index_and_team_report(browser, demo_run):
+    _, period_dir = demo_run
+    page, requests = open_page(browser, period_dir / "index.html")
+    assert page.locator("h1").inner_text() == "报告索引"
+    links = page.locator("#reports a")
+    assert links.count() == 6
+    href = links.first.get_attribute("href")
+    page.close()
+
+    report, requests = open_page(browser, period_dir / href)
+    headings = report.locator("main h2").all_inner_texts()
+    for h in ("概览", "数据覆盖", "校验结果", "KPI实际值", "月度趋势", "客户结构"):
+        assert any(h in x for x in headings), (h, headings)
+    assert "华东一部" in report.locator("header.kpi-title").inner_text()
+    sizes = report.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+    assert len(sizes) >= 4 and all(ok and w > 300 for ok, w in sizes)
+    assert report.locator("nav.kpi-toc a").count() >= 6
+    # offline: the page asks for nothing but itself (images are inline data: URIs)
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    # the Chinese text is laid out with a CJK font, not tofu boxes: a glyph run of 4
+    # CJK characters must be wider than 3 em (tofu fallbacks are narrow or zero-width)
+    width = report.evaluate(
+        "(() => { const s = document.createElement('span'); s.style.fontSize='20px'; s.textContent='客户经理';"
+        " document.body.appendChild(s); const w = s.getBoundingClientRect().width; s.remove(); return w; })()"
+    )
+    assert width >= 60
+    report.close()

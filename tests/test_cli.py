@@ -1,0 +1,122 @@
+"""End to end: `kpi-workbook demo`, bad input, and a failing notebook."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.slow
+TEAMS = ["east-1", "east-2", "north-1", "north-2", "south-1", "south-2"]
+
+
+def test_demo_writes_every_team(demo_run):
+    proc, period_dir = demo_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "6 份报告完成，0 份失败" in proc.stdout
+    index = (period_dir / "index.html").read_text(encoding="utf-8")
+    for team in TEAMS:
+        assert (period_dir / team / "00_data_quality.html").stat().st_size > 50_000
+        assert f'href="{team}/00_data_quality.html"' in index
+    assert not (period_dir / "failures").exists()
+    assert not [p for p in period_dir.parent.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_demo_key_numbers(demo_run):
+    """The teams' KPI CSVs add up to the company totals computed straight from the data."""
+    _, period_dir = demo_run
+    frames = [pd.read_csv(period_dir / t / "kpi_actuals.csv") for t in TEAMS]
+    allk = pd.concat(frames)
+    managers = set(allk["manager_id"])
+    assert len(managers) == 48 and allk.groupby("manager_id")["period"].nunique().eq(1).all()
+    assert not allk.duplicated(["manager_id", "kpi", "segment"]).any()  # each manager in one team only
+    orders = pd.read_csv(ROOT / "data" / "demo" / "orders.csv", parse_dates=["date"])
+    q3 = orders[orders["date"].dt.to_period("Q") == pd.Period("2026Q3")]
+    sales = allk[(allk["kpi"] == "sales") & (allk["segment"] == "all")]["value"].sum()
+    assert sales == pytest.approx(q3["amount"].sum(), rel=1e-9)
+    key = allk[(allk["kpi"] == "sales") & (allk["segment"] == "key")]["value"].sum()
+    cust = pd.read_csv(ROOT / "data" / "demo" / "customers.csv")
+    key_direct = q3[q3["customer_id"].isin(cust.loc[cust["segment"] == "key", "customer_id"])]["amount"].sum()
+    assert key == pytest.approx(key_direct, rel=1e-9)
+
+
+def test_manifest(demo_run):
+    _, period_dir = demo_run
+    m = json.loads((period_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert m["period"] == "2026Q3" and m["teams"] == TEAMS
+    assert re.fullmatch(r"[0-9a-f]{64}", m["inputs"]["data/orders"]["sha256"])
+    assert "pandas" in m["packages"] and m["params"]["language"] == "zh"
+    assert m["timings_seconds"]["notebooks"] > 0 and all(r["ok"] for r in m["results"])
+
+
+def test_reports_are_private_and_static(demo_run):
+    _, period_dir = demo_run
+    managers = pd.read_csv(ROOT / "data" / "demo" / "managers.csv")
+    for team in TEAMS:
+        html = (period_dir / team / "00_data_quality.html").read_text(encoding="utf-8")
+        mine = pd.read_csv(period_dir / team / "kpi_actuals.csv")["manager_id"].unique()
+        others = managers[~managers["manager_id"].isin(mine)]["name"]
+        leaked = [n for n in others if n in html]
+        assert not leaked, f"{team} report names other teams' managers: {leaked}"
+        assert "open_team(" not in html and "Traceback" not in html
+        assert not re.search(r'(src|href)="https?://', html)
+
+
+def test_bad_params_exit_2_and_write_nothing(tmp_path):
+    params = tmp_path / "bad.yaml"
+    params.write_text("data: {folder: nowhere}\nperiod: 2026Q9\ncolour: blue\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_cli("run", str(params), "--out", str(out), "--no-progress")
+    assert proc.returncode == 2
+    assert "key 'period'" in proc.stderr and "key 'colour': unknown key" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not out.exists()
+
+
+def test_unknown_team_and_period_on_command_line(tmp_path, demo_params):
+    out = tmp_path / "out"
+    proc = run_cli("run", str(demo_params), "--team", "west-9", "--out", str(out))
+    assert proc.returncode == 2 and "unknown team(s): west-9" in proc.stderr and "east-1" in proc.stderr
+    proc = run_cli("run", str(demo_params), "--period", "2030Q1", "--out", str(out))
+    assert proc.returncode == 2 and "--period: no orders in 2030Q1" in proc.stderr
+    proc = run_cli("run", str(demo_params), "--period", "../../etc", "--out", str(out))
+    assert proc.returncode == 2 and "is not a review period" in proc.stderr
+    assert not out.exists()
+
+
+def test_validate(demo_params):
+    proc = run_cli("validate", str(demo_params))
+    assert proc.returncode == 0 and "data ok" in proc.stdout and "orders" in proc.stdout
+
+
+def test_failing_notebook_is_isolated(tmp_path, demo_params):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('params_file = ""\nteam = "east-1"\nperiod = ""\nlanguage = ""\nworkspace = ""\noutput_dir = ""')
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p, nbformat.v4.new_markdown_cell("## 检查"),
+                nbformat.v4.new_code_cell('assert team != "north-1", "boom for " + team\nprint("ok", team)')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, nbdir / "check.ipynb")
+    params = tmp_path / "p.yaml"
+    text = demo_params.read_text(encoding="utf-8")
+    text = re.sub(r"notebook_folder: .*\n", f"notebook_folder: {nbdir}\n", text)
+    text = text.replace("  - 00_data_quality\n", "  - check\n")
+    params.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_cli("run", str(params), "--team", "east-1", "--team", "north-1", "--out", str(out), "--jobs", "2")
+    assert proc.returncode == 1
+    assert "FAILED north-1/check" in proc.stdout and "boom for north-1" in proc.stdout
+    period = out / "2026Q3"
+    assert (period / "east-1" / "check.html").exists()
+    assert not (period / "north-1").exists()
+    failed = nbformat.read(period / "failures" / "north-1__check.ipynb", as_version=4)
+    assert any(o.output_type == "error" for c in failed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "失败" in (period / "index.html").read_text(encoding="utf-8")

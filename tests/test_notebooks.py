@@ -1,0 +1,47 @@
+"""Every workbook notebook: committed clean, has a tagged parameters cell, runs on its defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_clean(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged 'parameters'"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "commit without outputs"
+    for c in code:
+        assert "\ndef " not in "\n" + c.source and "lambda" not in c.source, "logic belongs in src/helpers"
+        assert "for " not in c.source.replace("format", ""), "no data-wrangling loops in notebooks"
+    # prose in both languages: every zh-tagged markdown cell has an en twin next to it
+    tags = [tuple(c.metadata.get("tags", [])) for c in nb.cells if c.cell_type == "markdown"]
+    assert sum(t == ("zh",) for t in tags) == sum(t == ("en",) for t in tags)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_on_defaults(path: Path, tmp_path: Path):
+    """Papermill with no parameters: the defaults must run on the demo data."""
+    out = tmp_path / path.name
+    pm.execute_notebook(str(path), str(out), kernel_name="python3", cwd=str(path.parent),
+                        progress_bar=False, execution_timeout=600)
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert images, "the report shows charts"

@@ -1,0 +1,52 @@
+"""The report template: no code, no stderr, no CDN, one language, a TOC, escaped text."""
+
+from __future__ import annotations
+
+import nbformat
+
+from helpers.report import add_toc, render_html
+
+
+def executed_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    md_zh = nbformat.v4.new_markdown_cell("## 概览")
+    md_zh.metadata["tags"] = ["zh"]
+    md_en = nbformat.v4.new_markdown_cell("## Overview")
+    md_en.metadata["tags"] = ["en"]
+    code = nbformat.v4.new_code_cell("secret_code_marker = 1\nprint('visible output')")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="visible output\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noisy\n"),
+    ]
+    code.execution_count = 1
+    nb.cells = [md_zh, md_en, code, nbformat.v4.new_markdown_cell("### 细节")]
+    return nb
+
+
+META = {"title": "数据质量 · 华东一部", "org": "演示公司", "lang": "zh", "toc_title": "目录",
+        "facts": [["团队", "<b>east-1</b>"], ["考核期间", "2026Q3"]]}
+
+
+def test_render_zh():
+    html = render_html(executed_notebook(), META)
+    assert "visible output" in html
+    assert "secret_code_marker" not in html  # no code
+    assert "UserWarning" not in html  # no stderr
+    assert "Overview" not in html and "概览" in html  # one language
+    assert '<nav class="kpi-toc"><h2>目录</h2>' in html and 'href="#' in html
+    assert "&lt;b&gt;east-1&lt;/b&gt;" in html  # title block escapes user text
+    assert "<script src" not in html and "cdn" not in html.lower()
+    assert "Content-Security-Policy" in html
+    assert 'lang="zh"' in html
+
+
+def test_render_en():
+    html = render_html(executed_notebook(), {**META, "lang": "en", "toc_title": "Contents"})
+    assert "Overview" in html and "概览" not in html
+
+
+def test_toc_levels():
+    body = '<!--KPI-TOC--><h2 id="a">A<a class="anchor-link" href="#a">¶</a></h2><h3 id="b">B &amp; C</h3>'
+    out = add_toc(body, "Contents")
+    assert '<li class="lvl2"><a href="#a">A</a></li>' in out
+    assert '<li class="lvl3"><a href="#b">B &amp; C</a></li>' in out
