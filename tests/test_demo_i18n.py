@@ -72,3 +72,18 @@ def test_readme_documents_the_data_model_and_kpis():
     assert data_model_markdown() in readme, "README data model is stale: regenerate it from helpers.schema"
     for k in KPIS:
         assert f"| `{k}` |" in readme
+
+
+def test_indicator_library_loads_and_maps_to_kpis(tiny_dir):
+    from pathlib import Path
+
+    from helpers.data import load_dataset
+    from helpers.indicators import indicator_values, load_library
+    from helpers.kpis import kpi_actuals
+
+    lib = load_library(Path(__file__).resolve().parents[1] / "params" / "indicators.yaml")
+    a = kpi_actuals(load_dataset(tiny_dir, as_of=pd.Timestamp("2026-10-01")), "Q")
+    v = indicator_values(a, lib, "2026Q3", ["sales", "key_sales", "walkin_first_purchase", "joint_projects"])
+    assert v.loc["M1", "sales"] == 1800 and v.loc["M1", "key_sales"] == 1500  # see test_kpis
+    assert v.loc["M1", "walkin_first_purchase"] == 0.5  # L1 converted of L1, L2 (walk-in leads)
+    assert v["joint_projects"].isna().all()  # not computable: n/a, not zero

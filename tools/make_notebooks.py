@@ -1,81 +1,38 @@
-"""Regenerate the workbook notebooks from their descriptions here.
+"""Regenerate the workbook notebooks from their descriptions in tools/notebooks/.
 
-Notebooks are committed without outputs; edit the text below (or the notebook in
-JupyterLab, then strip outputs) and run ``python tools/make_notebooks.py``.
+Each ``tools/notebooks/NN_name.py`` defines ``CELLS``: a list of
+``("md" | "code", text, [tags])``.  Markdown prose is tagged ``zh`` or ``en`` (the
+report keeps its language's cells); the parameters cell is tagged ``parameters``;
+set-up cells are tagged ``remove`` (hidden from reports).  Notebooks are written
+without outputs.  Run ``python tools/make_notebooks.py [NAME ...]``.
 """
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 from nbbuild import build
 
-NB = Path(__file__).resolve().parent.parent / "notebooks"
+HERE = Path(__file__).resolve().parent
+NB = HERE.parent / "notebooks"
+sys.path.insert(0, str(HERE / "notebooks"))
 
-PARAMS = '''
-# Parameters (papermill overrides these; the defaults run on the demo data)
-params_file = "../params/demo.yaml"
-team = "east-1"
-period = ""       # empty: the period in the params file (e.g. 2026Q3 or 2026-09)
-language = ""     # empty: the language in the params file (zh | en)
-workspace = ""    # set by the runner: data prepared once per run; empty: computed here
-output_dir = ""   # set by the runner: where this report's CSV files go; empty: not written
-'''
 
-DATA_QUALITY = [
-    ("md", "# 数据质量与KPI实际值", ["zh", "remove"]),
-    ("md", "# Data quality and KPI actuals", ["en", "remove"]),
-    ("md", """
-本报告检查本团队考核期的数据是否完整、可信，并列出每位客户经理的KPI实际值。后续的目标设定、权重与季度考核都以这些数字为基础：数据有缺口时先在这里发现。
-""", ["zh"]),
-    ("md", """
-This report checks that the team's data for the review period is complete and trustworthy, and lists every customer manager's KPI actuals. Target setting, weighting and the quarterly review all build on these numbers: gaps in the data show up here first.
-""", ["en"]),
-    ("code", PARAMS, ["parameters"]),
-    ("code", '''
-from IPython.display import Markdown, display
+def descriptions() -> dict[str, Path]:
+    return {p.stem: p for p in sorted((HERE / "notebooks").glob("[0-9][0-9]_*.py"))}
 
-from helpers import dataquality as dq, plotting
-from helpers.workbook import open_team
 
-plotting.setup()
-ctx = open_team(params_file, team, period, workspace, language, output_dir)
-''', ["remove"]),
-    ("md", "## 概览", ["zh"]),
-    ("md", "## Overview", ["en"]),
-    ("code", "display(Markdown(dq.summary_text(ctx)))"),
-    ("md", "本期参加考核的客户经理（在岗比例用于新入职、离职和调岗人员的按比例折算）：", ["zh"]),
-    ("md", "Managers reviewed this period (the share of the period is used to pro-rate new hires, leavers and movers):", ["en"]),
-    ("code", "dq.roster_table(ctx)"),
-    ("md", "## 数据覆盖", ["zh"]),
-    ("md", "## Data coverage", ["en"]),
-    ("md", "每个格子是某张数据表在某个月的行数。颜色突然变浅的格子意味着数据缺失或导出不完整。", ["zh"]),
-    ("md", "Each cell is the number of rows of one table in one month. A cell that is suddenly pale means missing or partial data.", ["en"]),
-    ("code", "dq.coverage_chart(ctx)"),
-    ("code", "display(Markdown(dq.availability_note(ctx)))"),
-    ("md", "## 校验结果", ["zh"]),
-    ("md", "## Validation findings", ["en"]),
-    ("md", "数据在加载时已按数据模型校验（缺列、格式、取值范围、重复编号、引用关系、未来日期），有错误时不会生成报告。下表列出仍需关注的情况：", ["zh"]),
-    ("md", "The data was validated against the data model on load (missing columns, formats, ranges, duplicate ids, references, future dates); errors stop the run before any report is written. The table lists what still deserves a look:", ["en"]),
-    ("code", "dq.findings_table(ctx)"),
-    ("md", "## KPI实际值", ["zh"]),
-    ("md", "## KPI actuals", ["en"]),
-    ("md", "本期主要指标。“不可用”表示缺少计算所需的数据（不按零计算）。", ["zh"]),
-    ("md", "Key indicators for the period. “n/a” means the data needed is missing (it is never counted as zero).", ["en"]),
-    ("code", "dq.kpi_table(ctx)"),
-    ("md", "虚线为全公司客户经理的中位数，便于横向比较。", ["zh"]),
-    ("md", "The dashed line is the median of all managers in the company, for comparison with peers.", ["en"]),
-    ("code", "dq.kpi_bars(ctx)"),
-    ("md", "## 月度趋势", ["zh"]),
-    ("md", "## Monthly trend", ["en"]),
-    ("code", "dq.sales_trend(ctx)"),
-    ("md", "## 客户结构", ["zh"]),
-    ("md", "## Customer segments", ["en"]),
-    ("md", "本期销售额按客户类型（大客户、小客户、散客）拆分：", ["zh"]),
-    ("md", "Sales in the period split by customer segment (key accounts, small customers, walk-in):", ["en"]),
-    ("code", "dq.segment_mix(ctx)"),
-    ("code", "ctx.save_csv(dq.kpi_export(ctx), \"kpi_actuals.csv\");", ["remove"]),
-]
+def make(name: str, path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(f"nb_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    build(mod.CELLS, NB / f"{name}.ipynb")
+    print(f"wrote notebooks/{name}.ipynb")
+
 
 if __name__ == "__main__":
-    build(DATA_QUALITY, NB / "00_data_quality.ipynb")
-    print("notebooks written")
+    wanted = sys.argv[1:]
+    for name, path in descriptions().items():
+        if not wanted or name in wanted:
+            make(name, path)

@@ -49,6 +49,7 @@ SEGMENT_MIX = {"key": 0.06, "small": 0.50, "walkin": 0.44}
 SEGMENT_VALUE = {"key": (60_000.0, 0.8), "small": (6_000.0, 0.9), "walkin": (1_500.0, 1.0)}
 SEGMENT_FREQ = {"key": 2.5, "small": 0.9, "walkin": 0.22}  # orders per active month
 SEGMENT_CHURN = {"key": 0.008, "small": 0.025, "walkin": 0.06}  # monthly hazard
+GENERATOR_VERSION = 2  # bump when the generator's output changes, so cached demo data is rebuilt
 SPRING_FESTIVAL = {2023: 1, 2024: 2, 2025: 1, 2026: 2, 2027: 2, 2028: 1}  # month of 春节
 
 
@@ -67,7 +68,8 @@ class DemoConfig:
 
     def digest(self) -> str:
         """Short hash identifying the config (stored beside the data)."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        key = json.dumps({**asdict(self), "generator": GENERATOR_VERSION}, sort_keys=True)
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def seasonality(month: pd.Period) -> float:

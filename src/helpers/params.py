@@ -54,6 +54,14 @@ class RunParams(_Strict):
     teams: Literal["all"] | list[str] = Field("all", description="Team ids to run, or 'all'.")
     notebooks: list[str] = Field(default_factory=lambda: ["00_data_quality"], min_length=1)
     notebook_folder: str = Field("../notebooks", description="Folder of the workbook notebooks, relative to the params file.")
+    # methodology files, relative to the params file; each is validated by its module
+    indicators: str = Field("indicators.yaml", description="Indicator library (helpers.indicators).")
+    strategy: str = Field("strategies/expansion.yaml", description="Strategy → objectives → indicators (notebook 02).")
+    alternative_strategy: str | None = Field("strategies/loyalty.yaml", description="Strategy shift to compare with.")
+    weights: str = Field("weights", description="Folder of weight schemes and AHP judgements (notebook 03).")
+    weight_scheme: str = Field("current", description="The scheme used for scoring (a file in `weights`).")
+    targets: str = Field("targets.yaml", description="Target-setting plan (notebook 01).")
+    incentives: str = Field("incentives.yaml", description="Compensation plan (notebook 04).")
     output: OutputParams = OutputParams()
     execution: ExecutionParams = ExecutionParams()
 
