@@ -90,13 +90,22 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_params(tmp_path_factory, demo_dir: Path) -> Path:
     """A params file pointing at the session's demo data and the repo notebooks."""
+    import yaml
+
+    from helpers.params import RunParams
+
     folder = tmp_path_factory.mktemp("params")
-    text = (ROOT / "params" / "demo.yaml").read_text(encoding="utf-8")
-    text = text.replace("folder: ../data/demo", f"folder: {demo_dir}")
-    text = text.replace("demo: true", "demo: false")
-    text += f"notebook_folder: {ROOT / 'notebooks'}\n"
+    params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
+    params["data"].update(folder=str(demo_dir), demo=False)
+    params["notebook_folder"] = str(ROOT / "notebooks")
+    # methodology files stay the repo's: make every path in the params absolute
+    defaults = RunParams.model_validate({"data": {"folder": "x"}})
+    for key in ("indicators", "strategy", "alternative_strategy", "weights", "targets", "incentives"):
+        value = params.get(key, getattr(defaults, key))
+        if value:
+            params[key] = str(ROOT / "params" / value)
     p = folder / "demo.yaml"
-    p.write_text(text, encoding="utf-8")
+    p.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return p
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import ROOT, run_cli
 
@@ -106,10 +107,9 @@ def test_failing_notebook_is_isolated(tmp_path, demo_params):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, nbdir / "check.ipynb")
     params = tmp_path / "p.yaml"
-    text = demo_params.read_text(encoding="utf-8")
-    text = re.sub(r"notebook_folder: .*\n", f"notebook_folder: {nbdir}\n", text)
-    text = text.replace("  - 00_data_quality\n", "  - check\n")
-    params.write_text(text, encoding="utf-8")
+    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    cfg.update(notebook_folder=str(nbdir), notebooks=["check"])
+    params.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "out"
     proc = run_cli("run", str(params), "--team", "east-1", "--team", "north-1", "--out", str(out), "--jobs", "2")
     assert proc.returncode == 1

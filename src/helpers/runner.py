@@ -232,8 +232,9 @@ def recover(out_root: Path, label: str) -> None:
     if previous.exists() and not final.exists():
         os.replace(previous, final)
     shutil.rmtree(previous, ignore_errors=True)
-    for stale in out_root.glob(f".staging-{label}-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    for pattern in (f".staging-{label}-*", f".work-{label}-*"):
+        for stale in out_root.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def publish(staging: Path, out_root: Path, label: str) -> Path:

@@ -20,6 +20,9 @@ import pandera.pandas as pa
 
 Kind = Literal["id", "text", "date", "month", "period", "number", "count", "bool"]
 
+TEAM_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+"""Team ids name report folders: no separators, dots or spaces (no path traversal)."""
+
 SEGMENTS: tuple[str, ...] = ("key", "small", "walkin")
 """Customer segments: key account 大客户, small customer 小客户, walk-in 散客."""
 
@@ -47,6 +50,7 @@ class Col:
     min: float | None = None
     max: float | None = None
     allowed: tuple[str, ...] | None = None
+    pattern: str | None = None  # regular expression the text must match
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ TABLES: dict[str, Table] = {
             "teams",
             "Teams and their display names (optional; ids are shown if absent).",
             (
-                Col("team_id", "id", "Team id; letters, digits, '-' and '_' (used in file paths).", unique=True),
+                Col("team_id", "id", "Team id; letters, digits, '-' and '_' (used in file paths).", unique=True, pattern=TEAM_ID),
                 Col("team_name", "text", "Display name, e.g. 华东一部."),
                 Col("region", "text", "Region the team belongs to."),
             ),
@@ -83,7 +87,7 @@ TABLES: dict[str, Table] = {
             (
                 Col("manager_id", "id", "Manager id.", unique=True),
                 Col("name", "text", "Full name."),
-                Col("team_id", "id", "Current team (see team_history for changes)."),
+                Col("team_id", "id", "Current team (see team_history for changes); letters, digits, '-', '_'.", pattern=TEAM_ID),
                 Col("region", "text", "Region (营销区域)."),
                 Col("hire_date", "date", "First working day."),
                 Col("leave_date", "date", "Last working day; empty while employed.", nullable=True),
@@ -95,7 +99,7 @@ TABLES: dict[str, Table] = {
             "Team membership by month, for managers who change team (optional).",
             (
                 Col("manager_id", "id", "Manager id."),
-                Col("team_id", "id", "Team for these months."),
+                Col("team_id", "id", "Team for these months.", pattern=TEAM_ID),
                 Col("start_month", "month", "First month in the team (YYYY-MM)."),
                 Col("end_month", "month", "Last month in the team; empty if current.", nullable=True),
             ),
@@ -221,6 +225,8 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
             checks.append(pa.Check.le(c.max, error=f"must be at most {c.max:g}"))
         if c.allowed is not None:
             checks.append(pa.Check.isin(list(c.allowed), error="must be one of " + ", ".join(c.allowed)))
+        if c.pattern is not None:
+            checks.append(pa.Check.str_matches(c.pattern, error="must use only letters, digits, '-' and '_' (it names report folders)"))
         if c.kind == "id":
             checks.append(
                 pa.Check.str_matches(r"^[^\x00-\x1f<>\"'&`]+$", error="must not contain control characters, quotes, <, > or &")

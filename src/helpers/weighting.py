@@ -57,11 +57,13 @@ __all__ = [
     "direct_weights",
     "ahp",
     "group_ahp",
+    "pairwise_problems",
     "minmax_normalise",
     "entropy_weights",
     "critic_weights",
     "blend_weights",
     "weighted_scores",
+    "MISSING_MODES",
     "ranks",
     "scenario_table",
     "rank_correlations",
@@ -346,6 +348,21 @@ def _validate_pairwise(matrix: object, labels: Sequence[str] | None, source: str
     return upper, lab
 
 
+def pairwise_problems(matrix: object, labels: Sequence[str] | None = None, source: str = "matrix") -> list[Problem]:
+    """Every problem of a pairwise comparison matrix, as a list (empty = valid).
+
+    The same rules as :func:`ahp` (see :func:`_validate_pairwise`): square, numbers
+    (fractions like '1/3' accepted), finite, > 0, within Saaty's 1/9..9, diagonal 1,
+    a_ij·a_ji = 1 within :data:`RECIPROCAL_RTOL`.  Each problem names ``source``
+    and the cell ``(row, column)``.  Used to validate scheme files without raising.
+    """
+    try:
+        _validate_pairwise(matrix, labels, source)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
 def _ri(table: str, n: int) -> float:
     if table not in RI_TABLES:
         known = ", ".join(f"{k!r} ({RI_CITATIONS[k]})" for k in RI_TABLES)
@@ -477,8 +494,11 @@ def group_ahp(
 # --------------------------------------------------------------------------- objective weights
 
 
-def _numeric_frame(X: pd.DataFrame, source: str) -> np.ndarray:
-    """X as a float array; every non-numeric, missing or infinite cell is an error."""
+def _numeric_frame(X: pd.DataFrame, source: str, allow_nan: bool = False) -> np.ndarray:
+    """X as a float array; every non-numeric, missing or infinite cell is an error.
+
+    With ``allow_nan`` a missing cell (NaN/None) is kept as NaN; text and ±inf are
+    still errors."""
     if not isinstance(X, pd.DataFrame):
         raise input_error(source, f"expected a DataFrame (rows = managers, columns = indicators), got {type(X).__name__}")
     if X.shape[1] == 0:
@@ -488,6 +508,8 @@ def _numeric_frame(X: pd.DataFrame, source: str) -> np.ndarray:
     for j, col in enumerate(X.columns):
         values = pd.to_numeric(X[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         bad = ~np.isfinite(values)
+        if allow_nan:
+            bad &= ~(np.isnan(values) & X[col].isna().to_numpy())
         for r in np.flatnonzero(bad)[:5]:
             problems.append(Problem(source, f"value {X[col].iloc[r]!r} is missing or not a finite number",
                                     f"row {X.index[r]!r}, column {col!r}", "fill in a number"))
@@ -699,8 +721,21 @@ def blend_weights(
 # --------------------------------------------------------------------------- scoring and ranks
 
 
-def _score_matrix(S: pd.DataFrame, indicators: Sequence[str], source: str = "S") -> np.ndarray:
-    """S[indicators] as float (managers × indicators); missing columns/cells raise."""
+#: How :func:`weighted_scores`, :func:`simulate_ranks` and :func:`robustness` treat a
+#: missing cell (NaN): "error" raises naming it; "renormalise" leaves the indicator
+#: out for that manager and scales the remaining weights back to 1.
+MISSING_MODES = ("error", "renormalise")
+
+
+def _check_missing_mode(missing: str) -> bool:
+    if missing not in MISSING_MODES:
+        raise input_error("missing", f"unknown mode {missing!r}", fix=f"use one of {list(MISSING_MODES)}")
+    return missing == "renormalise"
+
+
+def _score_matrix(S: pd.DataFrame, indicators: Sequence[str], source: str = "S", allow_nan: bool = False) -> np.ndarray:
+    """S[indicators] as float (managers × indicators); missing columns/cells raise
+    (missing cells are kept as NaN with ``allow_nan``)."""
     if not isinstance(S, pd.DataFrame):
         raise input_error(source, f"expected a DataFrame (rows = managers, columns = indicators), got {type(S).__name__}")
     names = {str(c): c for c in S.columns}
@@ -710,19 +745,48 @@ def _score_matrix(S: pd.DataFrame, indicators: Sequence[str], source: str = "S")
                           fix="score every weighted indicator, or drop it from the weights")
     if S.shape[0] == 0:
         raise input_error(source, "no managers (rows)")
-    return _numeric_frame(S[[names[k] for k in indicators]], source)
+    return _numeric_frame(S[[names[k] for k in indicators]], source, allow_nan=allow_nan)
 
 
-def weighted_scores(S: pd.DataFrame, weights: Mapping[str, float] | pd.Series) -> pd.Series:
+def _masked(arr: np.ndarray, w: np.ndarray, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(S with NaN → 0, presence mask as float); a manager with no weighted indicator raises."""
+    present = ~np.isnan(arr)
+    covered = present.astype(float) @ (w > 0).astype(float)
+    empty = np.flatnonzero(covered == 0)
+    if empty.size:
+        raise input_error("S", f"no weighted indicator has a value for {[index[i] for i in empty[:10]]}",
+                          fix="leave these managers out (no data) or fill in their values")
+    return np.where(present, arr, 0.0), present.astype(float)
+
+
+def weighted_scores(
+    S: pd.DataFrame, weights: Mapping[str, float] | pd.Series, missing: str = "error"
+) -> pd.Series:
     """Composite score per manager: score_i = Σ_j w_j S_ij with w normalised to sum 1.
 
     S: rows = managers, columns = indicators on a common scale (e.g. 0–100).
     Columns of S not in ``weights`` are ignored; a weighted indicator missing from S
     is an error.
+
+    ``missing="renormalise"``: a missing cell leaves that indicator out for that
+    manager and the remaining weights are scaled back to 1:
+    score_i = Σ_j w_j m_ij S_ij / Σ_j w_j m_ij with m_ij = 1 if S_ij is present;
+    ``result.attrs["weight_available"]`` holds Σ_j w_j m_ij per manager.  A manager
+    with no weighted value at all raises (never a score of 0).
     """
     w = direct_weights(weights)
-    arr = _score_matrix(S, list(w.index))
-    return pd.Series(arr @ w.to_numpy(), index=S.index, name="score")
+    renorm = _check_missing_mode(missing)
+    arr = _score_matrix(S, list(w.index), allow_nan=renorm)
+    wv = w.to_numpy()
+    if not renorm:
+        out = pd.Series(arr @ wv, index=S.index, name="score")
+        out.attrs["weight_available"] = pd.Series(1.0, index=S.index)
+        return out
+    filled, mask = _masked(arr, wv, S.index)
+    den = mask @ wv
+    out = pd.Series((filled @ wv) / den, index=S.index, name="score")
+    out.attrs["weight_available"] = pd.Series(den, index=S.index)
+    return out
 
 
 def _competition_ranks(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -874,13 +938,38 @@ def sample_weights(
     return pd.DataFrame(arr, columns=w.index)
 
 
-def _rank_chunks(S_arr: np.ndarray, W: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(start, min_rank, max_rank) per block of draws: (chunk × p) @ (p × n) then rank."""
+def _rank_chunks(
+    S_arr: np.ndarray, W: np.ndarray, chunk: int, mask: np.ndarray | None = None, fallback: np.ndarray | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(start, min_rank, max_rank) per block of draws: (chunk × p) @ (p × n) then rank.
+
+    With ``mask`` (managers × indicators, 1 = present; S_arr has 0 where absent) the
+    scores are re-normalised per manager: (W @ Sᵀ) / (W @ Mᵀ).  A draw in which none
+    of a manager's present indicators has weight (only possible when a Dirichlet
+    component underflows to 0) uses ``fallback`` (the base score) for that cell.
+    """
     St = np.ascontiguousarray(S_arr.T)
+    Mt = None if mask is None else np.ascontiguousarray(mask.T)
     for start in range(0, W.shape[0], chunk):
-        scores = W[start:start + chunk] @ St
+        Wc = W[start:start + chunk]
+        scores = Wc @ St
+        if Mt is not None:
+            den = Wc @ Mt
+            ok = den > 0
+            scores = np.where(ok, scores / np.where(ok, den, 1.0), fallback[None, :])
         rmin, rmax = _competition_ranks(scores)
         yield start, rmin, rmax
+
+
+def _prepared(S: pd.DataFrame, w: pd.Series, missing: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """(scores array, mask or None, base scores) for the simulation."""
+    renorm = _check_missing_mode(missing)
+    arr = _score_matrix(S, list(w.index), allow_nan=renorm)
+    wv = w.to_numpy()
+    if renorm and np.isnan(arr).any():
+        filled, mask = _masked(arr, wv, S.index)
+        return filled, mask, (filled @ wv) / (mask @ wv)
+    return arr, None, arr @ wv
 
 
 def simulate_ranks(
@@ -890,15 +979,17 @@ def simulate_ranks(
     draws: int = 10_000,
     seed: int = 0,
     chunk: int = 500,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """Rank of every manager (columns) under each weight draw (rows) of
-    :func:`sample_weights` with the same arguments; competition ranks, 1 = best."""
+    :func:`sample_weights` with the same arguments; competition ranks, 1 = best.
+    ``missing`` as in :func:`weighted_scores`."""
     w = direct_weights(weights)
-    S_arr = _score_matrix(S, list(w.index))
+    S_arr, mask, base = _prepared(S, w, missing)
     W = _dirichlet(w.to_numpy(), concentration, draws, seed)
     chunk = _check_positive_int(chunk, "chunk")
     out = np.empty((W.shape[0], S_arr.shape[0]), dtype=np.int32)
-    for start, rmin, _ in _rank_chunks(S_arr, W, chunk):
+    for start, rmin, _ in _rank_chunks(S_arr, W, chunk, mask, base):
         out[start:start + rmin.shape[0]] = rmin
     return pd.DataFrame(out, columns=S.index)
 
@@ -926,6 +1017,7 @@ def robustness(
     bottom: int | float = 0.2,
     seed: int = 0,
     chunk: int = 500,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """How stable each manager's rank is when the weights are perturbed.
 
@@ -947,19 +1039,23 @@ def robustness(
     (0, 1], rounded up: 0.2 of 11 → 3).  Memory: the ranks are kept as
     n × draws small integers plus one block of chunk × n floats.  Deterministic
     in ``seed``, and independent of ``chunk``.
+
+    ``missing="renormalise"``: a manager's missing indicators are left out and the
+    drawn weights re-normalised over the rest, per draw (as in
+    :func:`weighted_scores`); the default ``"error"`` raises on a missing cell.
     """
     w = direct_weights(weights)
-    S_arr = _score_matrix(S, list(w.index))
+    S_arr, mask, base_scores = _prepared(S, w, missing)
     n = S_arr.shape[0]
     top_k = _group_size(top, n, "top")
     bottom_k = _group_size(bottom, n, "bottom")
     chunk = _check_positive_int(chunk, "chunk")
     W = _dirichlet(w.to_numpy(), concentration, draws, seed)
-    base, _ = _competition_ranks((S_arr @ w.to_numpy())[None, :])
+    base, _ = _competition_ranks(base_scores[None, :])
     store = np.empty((n, W.shape[0]), dtype=np.min_scalar_type(n))
     in_top = np.zeros(n, dtype=np.int64)
     in_bottom = np.zeros(n, dtype=np.int64)
-    for start, rmin, rmax in _rank_chunks(S_arr, W, chunk):
+    for start, rmin, rmax in _rank_chunks(S_arr, W, chunk, mask, base_scores):
         store[:, start:start + rmin.shape[0]] = rmin.T
         in_top += (rmin <= top_k).sum(axis=0)
         in_bottom += (rmax >= n - bottom_k + 1).sum(axis=0)
