@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import KPI_BIN, chromium, run_cli
+from conftest import KPI_BIN, run_cli
 
 pytestmark = pytest.mark.slow
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -42,31 +42,21 @@ def digest_tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_user_strings_are_escaped_in_html_and_browser(hostile_params, tmp_path):
+def test_user_strings_are_escaped_in_html_and_browser(hostile_params, tmp_path, browser):
     out = tmp_path / "out"
     proc = run_cli("run", str(hostile_params), "--team", "east-1", "--out", str(out), "--no-progress")
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (out / "2026Q3" / "east-1" / "00_data_quality.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<img src=x" not in html
-    exe = chromium()
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI")
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu",
-                                                         "--disable-background-networking", "--no-first-run"])
-        page = b.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto((out / "2026Q3" / "east-1" / "00_data_quality.html").as_uri())
-        page.wait_for_load_state("load")
-        assert HOSTILE in page.locator("main").inner_text()  # shown as text
-        assert page.locator('img[src="x"]').count() == 0 and dialogs == []
-        b.close()
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto((out / "2026Q3" / "east-1" / "00_data_quality.html").as_uri())
+    page.wait_for_load_state("load")
+    assert HOSTILE in page.locator("main").inner_text()  # shown as text
+    assert page.locator('img[src="x"]').count() == 0 and dialogs == []
+    page.close()
 
 
 def test_two_runs_give_byte_identical_csv(demo_params, tmp_path):
