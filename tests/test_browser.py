@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import ROOT
+from helpers.params import load_params
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
@@ -20,8 +23,9 @@ def test_index_and_team_report(browser, demo_run):
     _, period_dir = demo_run
     page, requests = open_page(browser, period_dir / "index.html")
     assert page.locator("h1").inner_text() == "报告索引"
+    assert page.locator("#reports tbody tr").count() == 6  # one row per team
     links = page.locator("#reports a")
-    assert links.count() == 6
+    assert links.count() == 6 * len(load_params(ROOT / "params" / "demo.yaml").notebooks)
     href = links.first.get_attribute("href")
     page.close()
 

@@ -146,6 +146,40 @@ def test_seasonal_indices_hand_example_quarterly():
     assert got.tolist() == pytest.approx(list(sm), rel=1e-12)
 
 
+def test_seasonal_indices_published_textbook_example():
+    # Published worked example: quarterly television set sales (1000s) over four years,
+    # Anderson, Sweeney & Williams, "Statistics for Business and Economics" (chapter
+    # "Time Series Analysis and Forecasting", section "Time series decomposition",
+    # table "Television set sales time series"; Table 15.18 in the 12th edition).
+    # The book computes the centred moving averages 5.475, 5.738, 5.975, 6.188, …,
+    # 7.075, the seasonal-irregular values (e.g. Q3 year 1: 6.0 / 5.475 = 1.096) and the
+    # seasonal indexes 0.93, 0.84, 1.09, 1.14 (two decimals; they already sum to 4).
+    y = [4.8, 4.1, 6.0, 6.5, 5.8, 5.2, 6.8, 7.4, 6.0, 5.6, 7.5, 7.8, 6.3, 5.9, 8.0, 8.4]
+    s = pd.Series(y, index=pd.period_range("2021Q1", periods=16, freq="Q"))
+    got = seasonal_indices(s, period=4)
+    assert got.round(2).tolist() == [0.93, 0.84, 1.09, 1.14]
+    # and the book's first seasonal-irregular value: (½·4.8 + 4.1 + 6.0 + 6.5 + ½·5.8) / 4
+    # = 5.475 → 6.0 / 5.475 = 1.096
+    assert round(6.0 / ((0.5 * 4.8 + 4.1 + 6.0 + 6.5 + 0.5 * 5.8) / 4), 3) == 1.096
+
+
+def test_achievability_peer_floor_ignores_rounding_noise():
+    # every target is +20 % on its own base, rounded to whole units: 1,234,567 × 1.2 =
+    # 1,481,480.4 → 1,481,480, implied growth 0.2 − d (d = 0.4 / 1,234,567 ≈ 3.2e-7) while
+    # the others are exactly 0.2.  MAD = 0, so the scale is 1.253314 × mean|x − med| =
+    # 1.253314 × d / 5 and z = −d / (1.253314 d / 5) = −5 / 1.253314 = −3.989: an
+    # "outlier" made of rounding.  With peer_floor = 0.05 the scale is 0.05, z ≈ −6e-6.
+    bases = [100.0, 200.0, 300.0, 400.0, 1_234_567.0]
+    hist = pd.DataFrame({"manager_id": list("abcde"), "indicator": "x", "month": "2025-07", "value": bases})
+    t = pd.DataFrame({"manager_id": list("abcde"), "indicator": "x", "period": "2026-07",
+                      "target": [120.0, 240.0, 360.0, 480.0, 1_481_480.0]})
+    noisy = achievability_flags(t, hist, peer_on="growth", min_peers=3)
+    assert noisy["peer_ok"].tolist() == [True, True, True, True, False]
+    assert noisy["peer_z"].iloc[4] == pytest.approx(-5 / 1.253314, rel=1e-6)
+    calm = achievability_flags(t, hist, peer_on="growth", min_peers=3, peer_floor=0.05)
+    assert calm["peer_ok"].astype(bool).all() and (calm["peer_z"].abs() < 1e-4).all()
+
+
 def test_seasonal_indices_equal_statsmodels_monthly_any_start():
     rng = np.random.default_rng(42)
     n = 36

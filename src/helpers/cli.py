@@ -81,12 +81,23 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
                f"notebooks: {', '.join(plan.notebooks)})")
     for name, df in ds.tables.items():
         typer.echo(f"  {name:<13} {len(df):>10,} rows  {ds.files.get(name, '')}")
+    from helpers.sources import MappedDataset, quality_summary
+
+    if isinstance(ds, MappedDataset) and ds.report is not None:
+        for line in quality_summary(ds.report):
+            typer.echo(f"  {line}")
     from helpers.kpis import availability
 
-    na = availability(ds).query("not available")
-    for r in na.itertuples(index=False):
+    avail = availability(ds)
+    for r in avail.query("not available").itertuples(index=False):
         typer.echo(f"  warning: KPI '{r.kpi}' not available (missing {r.missing})")
-    typer.echo("data ok")
+    if "02_kpi_decomposition" in plan.notebooks:
+        from helpers.strategy import check_warnings
+
+        review = {"Q": "quarter", "M": "month"}[plan.period.freq]
+        for p in check_warnings(plan.params, params, avail, review=review):
+            typer.echo(f"  warning: {p}")
+    typer.echo("data ok; methodology files ok" if len(plan.notebooks) > 1 else "data ok")
 
 
 def main() -> None:

@@ -335,7 +335,8 @@ def smart_frame(
         row: dict[str, object] = {"indicator": i}
         row.update({x.attribute: x.ok for x in found})
         row["passed"] = all(x.ok for x in found)
-        row["reasons"] = "; ".join(f"{t(f'smart.{x.attribute}', language)}: {x.reason}" for x in found if not x.ok)
+        row["reasons"] = "; ".join(t("smart.reason", language, attribute=t(f"smart.{x.attribute}", language), reason=x.reason)
+                                   for x in found if not x.ok)
         rows.append(row)
     return pd.DataFrame(rows, columns=["indicator", *SMART_ATTRIBUTES, "passed", "reasons"])
 
@@ -374,7 +375,7 @@ def data_availability(
         with_value = None
         if ind.kpi is None:
             status, miss = "external", ""
-            reason = t("avail.external", language, source=ind.source or "?")
+            reason = t("avail.external", language)
         elif ind.kpi not in av.index or not bool(av.loc[ind.kpi, "available"]):
             status = "missing"
             miss = str(av.loc[ind.kpi, "missing"]) if ind.kpi in av.index else ind.kpi

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from helpers.errors import InputError, Problem
 from helpers.periods import parse_period
@@ -29,9 +29,18 @@ class _Strict(BaseModel):
 class DataParams(_Strict):
     """Where the canonical tables come from."""
 
-    folder: str = Field(description="Folder holding <table>.csv / .parquet, relative to the params file.")
+    folder: str | None = Field(None, description="Folder holding <table>.csv / .parquet, relative to the params file.")
+    source: str | None = Field(None, description="Source mapping (params/sources/*.yaml) relative to the params file; instead of `folder`.")
     demo: bool = Field(False, description="Generate the built-in demo data into `folder` if it is missing.")
     as_of: date | None = Field(None, description="Date the data was extracted (YYYY-MM-DD); later dates are errors.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DataParams":
+        if (self.folder is None) == (self.source is None):
+            raise ValueError("give either folder (canonical tables) or source (a source mapping), not both or neither")
+        if self.demo and self.folder is None:
+            raise ValueError("demo: true needs folder (where the demo data is generated)")
+        return self
 
 
 class OutputParams(_Strict):

@@ -207,6 +207,9 @@ def plan_run(
                                  fix="team ids use letters, digits, '-' and '_' only"))
     if unknown:
         raise InputError(Problem(src, f"unknown team(s): {', '.join(unknown)}", fix=f"use one of: {', '.join(sorted(names))}"))
+    problems = methodology_problems(params, params_file, ds, params.notebooks)
+    if problems:
+        raise InputError(problems)
     o = ds.orders
     in_period = ((o["date"] >= per.start) & (o["date"] < per.end_exclusive)).any()
     if not in_period:
@@ -217,10 +220,35 @@ def plan_run(
     out_root = Path(out) if out else resolve(params_file, params.output.folder)
     n_jobs = jobs or params.execution.jobs or os.cpu_count() or 1
     inputs = {f"data/{k}": Path(v) for k, v in ds.files.items() if Path(v).exists()}
+    for i, p in enumerate(getattr(ds, "inputs", [])):  # a source mapping: the mapping and every file it read
+        inputs[f"source/{i}"] = Path(p)
     inputs["params"] = params_file.resolve()
     plan = RunPlan(params, params_file.resolve(), per, lang, wanted, names, regions, list(params.notebooks), nb_dir,
                    out_root.resolve(), max(1, int(n_jobs)), inputs)
     return plan, ds
+
+
+NOTEBOOK_CHECKS: dict[str, tuple[str, ...]] = {
+    "01_target_setting": ("helpers.targetlab",),
+    "02_kpi_decomposition": ("helpers.strategy",),
+    "03_weighting_scenarios": ("helpers.scenarios",),
+}
+"""Which methodology checks a notebook needs: each module's ``check(params, params_file)``."""
+
+
+def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Sequence[str]) -> list[Problem]:
+    """Validate the methodology files the listed notebooks read, before anything runs."""
+    import importlib
+
+    modules = {m for nb in notebooks for m in NOTEBOOK_CHECKS.get(nb, ())}
+    problems: list[Problem] = []
+    for name in sorted(modules):
+        mod = importlib.import_module(name)
+        if name == "helpers.strategy":
+            problems += mod.check(params, params_file, ds.team_regions())
+        else:
+            problems += mod.check(params, params_file)
+    return problems
 
 
 # ------------------------------------------------------------------------ publishing

@@ -815,11 +815,13 @@ def implied_growth(target: float, base: float) -> float:
     return t / b - 1.0
 
 
-def _robust_z(x: np.ndarray) -> np.ndarray:
+def _robust_z(x: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """Modified z-score ``(x − median) / (1.4826 × MAD)`` (Iglewicz & Hoaglin 1993).
 
     When MAD = 0 the mean absolute deviation × 1.2533 is used instead (the usual
     fallback, e.g. IBM SPSS); when that is 0 too, all values are equal and z = 0.
+    ``floor``: the scale is at least this (so that differences smaller than the
+    floor — rounding noise, targets set by one rule for all — are never outliers).
     """
     from scipy.stats import median_abs_deviation
 
@@ -827,6 +829,7 @@ def _robust_z(x: np.ndarray) -> np.ndarray:
     scale = median_abs_deviation(x, scale="normal")
     if scale == 0:
         scale = 1.253314 * np.mean(np.abs(x - med))
+    scale = max(scale, floor)
     if scale == 0:
         return np.zeros_like(x)
     return (x - med) / scale
@@ -838,7 +841,7 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
                         computable: Collection[str] | None = None,
                         lower_is_better: Collection[str] = (),
                         peer_on: Literal["target", "growth"] = "target",
-                        how: str = "sum", min_peers: int = 3) -> pd.DataFrame:
+                        how: str = "sum", min_peers: int = 3, peer_floor: float = 0.0) -> pd.DataFrame:
     """SMART sanity checks for each (manager, indicator, period) target.
 
     * ``growth_ok``: implied growth ``g = target / base − 1`` against the manager's own
@@ -847,8 +850,10 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
       ``(base − target) / base`` is tested instead.  NA when the base is missing or 0.
     * ``peer_ok``: robust z-score of the target (``peer_on="target"``) or of the implied
       growth (``"growth"``) among all managers with the same indicator and period,
-      ``|z| ≤ peer_z``, z = (x − median) / (1.4826 × MAD).  NA with fewer than
-      ``min_peers`` values.
+      ``|z| ≤ peer_z``, z = (x − median) / max(1.4826 × MAD, ``peer_floor``).  NA with
+      fewer than ``min_peers`` values.  ``peer_floor`` (default 0) keeps rounding
+      noise from counting: when every target follows one rule (+20 % for all), the
+      MAD is ~0 and a difference in the 7th decimal would otherwise be an outlier.
     * ``measurable``: the indicator is in ``computable`` (default: it has history).
     * ``time_bound``: the period parses as a month, quarter or year.
 
@@ -940,7 +945,7 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
         idx = np.asarray(idx)
         idx = idx[np.isfinite(peer_x[idx])]
         if len(idx) >= min_peers:
-            z[idx] = _robust_z(peer_x[idx])
+            z[idx] = _robust_z(peer_x[idx], peer_floor)
             med[idx] = np.median(peer_x[idx])
     t["peer_median"] = med
     t["peer_z"] = z

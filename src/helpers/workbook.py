@@ -33,11 +33,17 @@ PERSON_TABLES = ("managers", "team_history", "customers", "orders", "complaints"
 
 
 def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
-    """The validated dataset named by ``params`` (demo generated on first use)."""
+    """The validated dataset named by ``params``: a folder of canonical tables (demo
+    generated on first use) or a source mapping (:func:`helpers.sources.load_mapped`)."""
+    as_of = pd.Timestamp(params.data.as_of) if params.data.as_of else None
+    if params.data.source is not None:
+        from helpers.sources import load_mapped
+
+        return load_mapped(resolve(params_file, params.data.source), as_of=as_of)
+    assert params.data.folder is not None  # DataParams checks: folder or source
     folder = resolve(params_file, params.data.folder)
     if params.data.demo:
         ensure_demo(folder)
-    as_of = pd.Timestamp(params.data.as_of) if params.data.as_of else None
     return load_dataset(folder, as_of=as_of)
 
 
@@ -141,6 +147,8 @@ class TeamContext:
     availability: pd.DataFrame
     files: dict[str, str] = field(default_factory=dict)
     output_dir: Path | None = None
+    params_file: Path | None = None  # methodology paths in params are relative to it
+    workspace: Path | None = None  # the runner's prepared data; None when computed on the spot
 
     def t(self, key: str, **values) -> str:
         """A catalog text in the report's language."""
@@ -166,11 +174,12 @@ class TeamContext:
 
 
 def _company(actuals: pd.DataFrame) -> pd.DataFrame:
-    return (
-        actuals.groupby(["period", "segment", "kpi"], sort=False)["value"]
-        .agg(mean="mean", median="median", managers="count")
-        .reset_index()
-    )
+    """Anonymous company aggregates per period × segment × kpi: mean, median, quartiles, count."""
+    g = actuals.groupby(["period", "segment", "kpi"], sort=False)["value"]
+    out = g.agg(mean="mean", median="median", managers="count")
+    out["q25"] = g.quantile(0.25)
+    out["q75"] = g.quantile(0.75)
+    return out.reset_index()
 
 
 def open_team(
@@ -262,6 +271,8 @@ def open_team(
         availability=avail,
         files=files,
         output_dir=Path(output_dir) if output_dir else None,
+        params_file=Path(params_file).resolve(),
+        workspace=Path(workspace) if workspace else None,
     )
 
 

@@ -1,0 +1,72 @@
+"""Notebook 03: weighting scenarios — AHP, entropy, CRITIC, blends and rank robustness (per team)."""
+
+from common import PARAMS
+
+CELLS = [
+    ("md", "# 权重方案与排名稳健性", ["zh", "remove"]),
+    ("md", "# Weighting scenarios and rank robustness", ["en", "remove"]),
+    ("md", """
+权重决定谁拿到奖金。本报告把现行权重与其他方案放在一起比较：领导层的两两比较判断（层次分析法，AHP）、由数据客观计算的权重（熵权法、CRITIC法）以及主客观组合，并检验排名对权重有多敏感。
+""", ["zh"]),
+    ("md", """
+The weights decide who gets the bonus. This report puts the current weights next to the alternatives — leadership's pairwise judgements (AHP), weights computed from the data (entropy, CRITIC) and blends of both — and tests how much the ranking depends on the weights.
+""", ["en"]),
+    ("code", PARAMS, ["parameters"]),
+    ("code", '''
+from helpers import plotting, scenarios
+from helpers.workbook import open_team
+
+plotting.setup()
+ctx = open_team(params_file, team, period, workspace, language, output_dir)
+sc = scenarios.prepare(ctx, params_file, workspace)
+''', ["remove"]),
+    ("code", "scenarios.intro_text(sc)"),
+    ("md", "## 权重方案", ["zh"]),
+    ("md", "## Weight schemes", ["en"]),
+    ("md", "每套方案是 `params/weights/` 文件夹中的一个文件。本期无法计算或所有人取值相同的指标会被剔除，其余权重按比例放大，不会按零分计算。", ["zh"]),
+    ("md", "Each scheme is one file in the `params/weights/` folder. Indicators that cannot be computed this period, or that are the same for everyone, are dropped and the other weights scaled back up; nothing is scored as zero.", ["en"]),
+    ("code", "scenarios.scheme_list(sc)"),
+    ("md", "## 专家判断矩阵", ["zh"]),
+    ("md", "## Judgement matrices", ["en"]),
+    ("md", """
+每位专家对指标两两比较（萨蒂 1–9 标度：1 同等重要，3 稍重要，5 明显重要，7 强烈重要，9 极端重要；1/3 等表示反过来）。一致性比率 CR 衡量判断是否自相矛盾，CR ≤ 0.10 可以接受（Saaty 1980）。CR 偏高时，列出与由权重反推的比值相差最大的判断，供专家重新考虑。
+""", ["zh"]),
+    ("md", """
+Each expert compares the indicators pair by pair on Saaty's 1–9 scale (1 equal, 3 moderately, 5 strongly, 7 very strongly, 9 extremely more important; 1/3 etc. the other way round). The consistency ratio CR measures how much the judgements contradict each other; CR ≤ 0.10 is acceptable (Saaty 1980). When it is higher, the judgements furthest from the ratios the weights imply are listed for the expert to reconsider.
+""", ["en"]),
+    ("code", "scenarios.show_judgements(sc)"),
+    ("md", "## 各方案的权重", ["zh"]),
+    ("md", "## Weights under each scheme", ["en"]),
+    ("code", "scenarios.weights_chart(sc)"),
+    ("code", "scenarios.weights_note(sc)"),
+    ("md", "## 排名对比", ["zh"]),
+    ("md", "## Ranks side by side", ["en"]),
+    ("md", "每列是一套方案下的团队内名次（1 为最好）；“名次波动”是最差与最好名次之差。得分为所用方案下的 0–100 分。", ["zh"]),
+    ("md", "Each column is the rank within the team under one scheme (1 = best); the spread is the worst minus the best rank. The score is on 0–100 under the scheme in use.", ["en"]),
+    ("code", "scenarios.rank_table(sc)"),
+    ("code", "scenarios.movers_text(sc)"),
+    ("md", "### 方案之间的一致性", ["zh"]),
+    ("md", "### Agreement between schemes", ["en"]),
+    ("md", "对角线以下为 Kendall τ，以上为 Spearman ρ；1 表示排名完全相同，0 表示毫无关系，负数表示排名相反。", ["zh"]),
+    ("md", "Kendall τ below the diagonal, Spearman ρ above; 1 means identical rankings, 0 no relation, a negative value reversed rankings.", ["en"]),
+    ("code", "scenarios.correlation_table(sc)"),
+    ("md", "## 排名稳健性", ["zh"]),
+    ("md", "## Rank robustness", ["en"]),
+    ("md", """
+把所用方案的权重按狄利克雷分布随机扰动数千次（平均仍为原权重，浓度 κ 越大扰动越小），每次重新打分排名。左图：黑点为现行名次，色条为 90% 抽样的名次区间，灰线为最好到最差名次；右图：进入前列和落入末位的概率。
+""", ["zh"]),
+    ("md", """
+The weights of the scheme in use are perturbed at random thousands of times (Dirichlet draws that average to the scheme's weights; a larger concentration κ means smaller changes) and the team is re-scored and re-ranked each time. Left: the black dot is the rank now, the coloured bar holds 90 % of the draws, the grey line runs from best to worst rank. Right: the chance of landing in the top and in the bottom group.
+""", ["en"]),
+    ("code", "scenarios.robustness_chart(sc)"),
+    ("code", "scenarios.robustness_table(sc)"),
+    ("md", "## 建议", ["zh"]),
+    ("md", "## Recommendation", ["en"]),
+    ("code", "scenarios.recommendation(sc)"),
+    ("md", "### 研讨模式", ["zh", "workshop"]),
+    ("md", "### Workshop mode", ["en", "workshop"]),
+    ("md", "在 JupyterLab 中打开本笔记本并运行下一个单元，可以和领导层一起拖动滑块调整权重，实时查看得分和名次。报告中不显示此部分。", ["zh", "workshop"]),
+    ("md", "Open this notebook in JupyterLab and run the next cell to move the weights with leadership and watch scores and ranks update live. The report does not show this part.", ["en", "workshop"]),
+    ("code", "scenarios.workshop(sc)", ["workshop"]),
+    ("code", "scenarios.save(sc)", ["remove"]),
+]
