@@ -120,3 +120,28 @@ def test_failing_notebook_is_isolated(tmp_path, demo_params):
     failed = nbformat.read(period / "failures" / "north-1__check.ipynb", as_version=4)
     assert any(o.output_type == "error" for c in failed.cells if c.cell_type == "code" for o in c.outputs)
     assert "失败" in (period / "index.html").read_text(encoding="utf-8")
+
+
+def test_period_scoped_notebook_runs_once(tmp_path, demo_params):
+    """A notebook with metadata kpi_workbook.scope = period runs once, across teams."""
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('params_file = ""\nteam = "x"\nperiod = ""\nlanguage = ""\nworkspace = ""\noutput_dir = ""')
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p, nbformat.v4.new_markdown_cell("## 汇总"), nbformat.v4.new_code_cell('print("team=[" + team + "]")')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kpi_workbook"] = {"scope": "period"}
+    nbformat.write(nb, nbdir / "summary.ipynb")
+    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    cfg.update(notebook_folder=str(nbdir), notebooks=["summary"])
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_cli("run", str(params), "--out", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    period = out / "2026Q3"
+    html = (period / "_company" / "summary.html").read_text(encoding="utf-8")
+    assert "team=[]" in html  # no team: the notebook sees every team
+    assert not any((period / t).exists() for t in TEAMS)
+    assert 'href="_company/summary.html"' in (period / "index.html").read_text(encoding="utf-8")

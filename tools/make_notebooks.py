@@ -3,7 +3,8 @@
 Each ``tools/notebooks/NN_name.py`` defines ``CELLS``: a list of
 ``("md" | "code", text, [tags])``.  Markdown prose is tagged ``zh`` or ``en`` (the
 report keeps its language's cells); the parameters cell is tagged ``parameters``;
-set-up cells are tagged ``remove`` (hidden from reports).  Notebooks are written
+set-up cells are tagged ``remove`` (hidden from reports).  A module-level
+``SCOPE = "period"`` makes a notebook run once per period across all teams.  Notebooks are written
 without outputs.  Run ``python tools/make_notebooks.py [NAME ...]``.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ def make(name: str, path: Path) -> None:
     spec = importlib.util.spec_from_file_location(f"nb_{name}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    build(mod.CELLS, NB / f"{name}.ipynb")
+    build(mod.CELLS, NB / f"{name}.ipynb", getattr(mod, "SCOPE", "team"))
     print(f"wrote notebooks/{name}.ipynb")
 
 

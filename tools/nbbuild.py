@@ -11,8 +11,12 @@ from pathlib import Path
 import nbformat
 
 
-def build(cells: list[tuple], path: Path) -> None:
+def build(cells: list[tuple], path: Path, scope: str = "team") -> None:
+    """Write the notebook; ``scope`` "period" makes the runner run it once per period
+    across all teams (e.g. the leadership summary) instead of once per team."""
     nb = nbformat.v4.new_notebook()
+    if scope != "team":
+        nb.metadata["kpi_workbook"] = {"scope": scope}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     for kind, text, *rest in cells:

@@ -43,7 +43,6 @@ from helpers.i18n import t
 from helpers.params import SLUG, RunParams, load_params, resolve
 from helpers.periods import ReviewPeriod, parse_period
 
-PER_TEAM = "team"
 
 
 @dataclass
@@ -334,7 +333,9 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
 
     lang = plan.language
     status = {(r.team, r.notebook): r for r in results}
-    per_team = [nb for nb in plan.notebooks]
+    per_team = [nb for nb in plan.notebooks if (COMPANY, nb) not in status]
+    cross = [(_nb_title(nb, lang) + ("" if status[(COMPANY, nb)].ok else f" ({t('index.failed', lang)})"),
+              f"{COMPANY}/{nb}.html") for nb in plan.notebooks if (COMPANY, nb) in status]
     rows = []
     for team in plan.teams:
         cells = []
@@ -362,7 +363,7 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
         failed_note=t("index.failed_note", lang),
         col_region=t("report.region", lang),
         col_team=t("report.team", lang),
-        cross=[],
+        cross=cross,
         cross_title=t("index.cross_team", lang),
     )
     write_text_atomic(staging / "index.html", html)
@@ -401,46 +402,68 @@ def write_manifest(plan: RunPlan, results: list[TaskResult], staging: Path, timi
 # ------------------------------------------------------------------------ run
 
 
+COMPANY = "_company"
+"""Folder (and task key) of the notebooks that run once per period across all teams;
+the leading underscore keeps it apart from every team id (team ids are slugs)."""
+
+
+def notebook_scope(path: Path) -> str:
+    """``team`` (run per team, the default) or ``period`` (once per period, all teams),
+    from the notebook's metadata ``kpi_workbook.scope``."""
+    import json as _json
+
+    meta = _json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return str(meta.get("kpi_workbook", {}).get("scope", "team"))
+
+
+def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> Task:
+    lang = plan.language
+    parts = staging / ".parts" / f"{team}__{nb}"
+    if team == COMPANY:
+        title = f"{_nb_title(nb, lang)}"
+        facts = [[t("report.period", lang), plan.period.label],
+                 [t("report.team", lang), str(len(plan.teams))]]
+    else:
+        title = f"{_nb_title(nb, lang)} · {plan.team_names.get(team, team)}"
+        facts = [[t("report.team", lang), f"{plan.team_names.get(team, team)} ({team})"],
+                 [t("report.region", lang), plan.team_regions.get(team, "")],
+                 [t("report.period", lang), plan.period.label]]
+    meta = {
+        "title": title,
+        "org": plan.params.title,
+        "lang": lang,
+        "toc_title": t("report.contents", lang),
+        "facts": facts + [[t("report.generated", lang), datetime.now().date().isoformat()]],
+    }
+    return Task(
+        team=team,
+        notebook=nb,
+        input_path=str(plan.notebook_dir / f"{nb}.ipynb"),
+        parameters={
+            "params_file": str(plan.params_file),
+            "team": "" if team == COMPANY else team,
+            "period": plan.period.label,
+            "language": lang,
+            "workspace": str(workspace),
+            "output_dir": str(parts),
+        },
+        work_ipynb=str(staging / ".executed" / f"{team}__{nb}.ipynb"),
+        parts_dir=str(parts),
+        html_path=str(staging / team / f"{nb}.html"),
+        failed_path=str(staging / "failures" / f"{team}__{nb}.ipynb"),
+        kernel=plan.params.execution.kernel,
+        timeout=plan.params.execution.timeout_seconds,
+        cwd=str(plan.notebook_dir),
+        meta=meta,
+    )
+
+
 def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
-    tasks = []
-    for team in plan.teams:
-        for nb in plan.notebooks:
-            parts = staging / ".parts" / f"{team}__{nb}"
-            meta = {
-                "title": f"{_nb_title(nb, plan.language)} · {plan.team_names.get(team, team)}",
-                "org": plan.params.title,
-                "lang": plan.language,
-                "toc_title": t("report.contents", plan.language),
-                "facts": [
-                    [t("report.team", plan.language), f"{plan.team_names.get(team, team)} ({team})"],
-                    [t("report.region", plan.language), plan.team_regions.get(team, "")],
-                    [t("report.period", plan.language), plan.period.label],
-                    [t("report.generated", plan.language), datetime.now().date().isoformat()],
-                ],
-            }
-            tasks.append(
-                Task(
-                    team=team,
-                    notebook=nb,
-                    input_path=str(plan.notebook_dir / f"{nb}.ipynb"),
-                    parameters={
-                        "params_file": str(plan.params_file),
-                        "team": team,
-                        "period": plan.period.label,
-                        "language": plan.language,
-                        "workspace": str(workspace),
-                        "output_dir": str(parts),
-                    },
-                    work_ipynb=str(staging / ".executed" / f"{team}__{nb}.ipynb"),
-                    parts_dir=str(parts),
-                    html_path=str(staging / team / f"{nb}.html"),
-                    failed_path=str(staging / "failures" / f"{team}__{nb}.ipynb"),
-                    kernel=plan.params.execution.kernel,
-                    timeout=plan.params.execution.timeout_seconds,
-                    cwd=str(plan.notebook_dir),
-                    meta=meta,
-                )
-            )
+    """One task per team and team-scoped notebook, plus one per period-scoped notebook."""
+    scopes = {nb: notebook_scope(plan.notebook_dir / f"{nb}.ipynb") for nb in plan.notebooks}
+    tasks = [_task(plan, staging, workspace, team, nb)
+             for team in plan.teams for nb in plan.notebooks if scopes[nb] != "period"]
+    tasks += [_task(plan, staging, workspace, COMPANY, nb) for nb in plan.notebooks if scopes[nb] == "period"]
     return tasks
 
 
@@ -482,7 +505,7 @@ def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, P
         results.sort(key=lambda r: order[(r.team, r.notebook)])
         shutil.rmtree(staging / ".parts", ignore_errors=True)
         shutil.rmtree(staging / ".executed", ignore_errors=True)
-        for team in plan.teams:  # a team whose every notebook failed leaves no empty folder
+        for team in [*plan.teams, COMPANY]:  # a team whose every notebook failed leaves no empty folder
             d = staging / team
             if d.exists() and not any(d.iterdir()):
                 d.rmdir()
