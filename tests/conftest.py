@@ -100,7 +100,7 @@ def demo_params(tmp_path_factory, demo_dir: Path) -> Path:
     params["notebook_folder"] = str(ROOT / "notebooks")
     # methodology files stay the repo's: make every path in the params absolute
     defaults = RunParams.model_validate({"data": {"folder": "x"}})
-    for key in ("indicators", "strategy", "alternative_strategy", "weights", "targets", "incentives"):
+    for key in ("indicators", "strategy", "alternative_strategy", "weights", "targets", "incentives", "scoring"):
         value = params.get(key, getattr(defaults, key))
         if value:
             params[key] = str(ROOT / "params" / value)

@@ -20,7 +20,7 @@ TEAMS = ["east-1", "east-2", "north-1", "north-2", "south-1", "south-2"]
 def test_demo_writes_every_team(demo_run):
     proc, period_dir = demo_run
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "24 份报告完成，0 份失败" in proc.stdout  # 6 teams × 4 notebooks
+    assert "30 份报告完成，0 份失败" in proc.stdout  # 6 teams × 5 notebooks
     index = (period_dir / "index.html").read_text(encoding="utf-8")
     for team in TEAMS:
         assert (period_dir / team / "00_data_quality.html").stat().st_size > 50_000

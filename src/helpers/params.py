@@ -71,6 +71,7 @@ class RunParams(_Strict):
     weight_scheme: str = Field("current", description="The scheme used for scoring (a file in `weights`).")
     targets: str = Field("targets.yaml", description="Target-setting plan (notebook 01).")
     incentives: str = Field("incentives.yaml", description="Compensation plan (notebook 04).")
+    scoring: str = Field("scoring.yaml", description="Scoring plan: curves, split, grades (notebook 04).")
     output: OutputParams = OutputParams()
     execution: ExecutionParams = ExecutionParams()
 

@@ -231,6 +231,7 @@ NOTEBOOK_CHECKS: dict[str, tuple[str, ...]] = {
     "01_target_setting": ("helpers.targetlab",),
     "02_kpi_decomposition": ("helpers.strategy",),
     "03_weighting_scenarios": ("helpers.scenarios",),
+    "04_quarterly_review": ("helpers.quarterly", "helpers.targetlab", "helpers.scenarios"),
 }
 """Which methodology checks a notebook needs: each module's ``check(params, params_file)``."""
 

@@ -1,0 +1,262 @@
+"""Notebook 04's integration (helpers.quarterly): scores, grades, ranks, pay, exports, checks."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import incentives as inc
+from helpers import quarterly as Q
+from helpers.attainment import NO_DATA
+from helpers.errors import InputError
+from helpers.indicators import load_library
+from helpers.params import load_params
+
+from conftest import KPI_BIN, ROOT
+
+LIB = load_library(ROOT / "params" / "indicators.yaml")
+
+
+# ------------------------------------------------------------------ scores, grades, ranks by hand
+
+
+def _hand_case() -> dict:
+    ids = pd.Index(["A", "B", "E", "C", "D"], name="manager_id")
+    values = pd.DataFrame({"sales": [110, 90, 90, 70, np.nan], "complaint_rate": [0.04, 0.05, 0.05, 0.10, np.nan]},
+                          index=ids)
+    targets = pd.DataFrame({"sales": [100.0] * 5, "complaint_rate": [0.05] * 5}, index=ids)
+    soft = pd.DataFrame({"attitude": [80, 90, 90, 100, np.nan]}, index=ids)
+    weights = pd.Series({"sales": 0.6, "complaint_rate": 0.4})
+    return dict(values=values, targets=targets, soft=soft, library=LIB, weights=weights)
+
+
+def test_scores_grades_and_ranks_by_hand():
+    plan = Q.ScoringPlan(split=0.7, soft={"indicators": ["attitude"]})
+    res = Q.score_table(plan=plan, **_hand_case())
+    att, sc, s = res["attainment"], res["score"], res["summary"]
+    # attainment: sales actual/target; complaint rate (lower is better) target/actual
+    assert att.loc["A", "sales"] == pytest.approx(1.1)
+    assert att.loc["A", "complaint_rate"] == pytest.approx(1.25)      # 0.05 / 0.04
+    assert att.loc["C", "complaint_rate"] == pytest.approx(0.5)       # 0.05 / 0.10
+    # curve 80/100/120 % → 60/100/120, 0 below 80 %
+    assert sc.loc["A", "sales"] == pytest.approx(110)                 # 100 + (1.1-1.0)/0.2 × 20
+    assert sc.loc["A", "complaint_rate"] == pytest.approx(120)        # above the cap
+    assert sc.loc["B", "sales"] == pytest.approx(80)                  # 60 + (0.9-0.8)/0.2 × 40
+    assert sc.loc["C", "sales"] == 0 and sc.loc["C", "complaint_rate"] == 0
+    # hard = 0.6·sales + 0.4·complaints; total = 0.7·hard + 0.3·soft
+    assert s.loc["A", "hard"] == pytest.approx(114)                   # 66 + 48
+    assert s.loc["A", "total"] == pytest.approx(103.8)                # 79.8 + 24
+    assert s.loc["B", "hard"] == pytest.approx(88)                    # 48 + 40
+    assert s.loc["B", "total"] == pytest.approx(88.6)                 # 61.6 + 27
+    assert s.loc["C", "total"] == pytest.approx(30)                   # 0 + 30
+    # no data: never 0
+    assert math.isnan(s.loc["D", "total"]) and s.loc["D", "grade"] == NO_DATA and s["rank"].isna()["D"]
+    # ranks: B and E tie → 1, 2, 2, 4
+    assert list(s["rank"].loc[["A", "B", "E", "C"]]) == [1, 2, 2, 4]
+    # forced 20/70/10 over the 4 managers with data: raw 0.8/2.8/0.4 → floors 0/2/0, the two seats
+    # left go to the largest remainders .8 (A) and .8 (B) → quotas A 1, B 3, C 0
+    assert list(s["grade"].loc[["A", "B", "E", "C", "D"]]) == ["A", "B", "B", "B", NO_DATA]
+
+
+def test_absolute_bands_and_tie_straddling_a_quota():
+    plan = Q.ScoringPlan(split=0.7, soft={"indicators": ["attitude"]}, grades={"method": "absolute"})
+    s = Q.score_table(plan=plan, **_hand_case())["summary"]
+    # S ≥ 110, A ≥ 100, B ≥ 85, C ≥ 70, D below
+    assert list(s["grade"]) == ["A", "B", "B", "D", NO_DATA]
+    # forced 50/50 over 4: A quota 2; the B/E tie occupies positions 2–3 → both get A (better grade),
+    # and C is left with B
+    plan = Q.ScoringPlan(split=0.7, soft={"indicators": ["attitude"]},
+                         grades={"distribution": {"A": 0.5, "B": 0.5}})
+    s = Q.score_table(plan=plan, **_hand_case())["summary"]
+    assert list(s["grade"].loc[["A", "B", "E", "C"]]) == ["A", "A", "A", "B"]
+
+
+def test_step_table_curve_and_min_weight():
+    plan = Q.ScoringPlan(split=1.0, curves={"sales": {"bands": [[0.8, 60], [1.0, 100], [1.2, 120]]}},
+                         min_weight_available=0.7)
+    case = _hand_case()
+    case["values"].loc["E", "complaint_rate"] = np.nan  # E: only sales (60 % of the weight) → below 70 %
+    s = Q.score_table(plan=plan, **case)["summary"]
+    # A: sales 110 % → band 1.0 → 100; complaints 120 → 0.6·100 + 0.4·120 = 108
+    assert s.loc["A", "total"] == pytest.approx(108)
+    assert math.isnan(s.loc["E", "total"]) and s.loc["E", "weight_available"] == pytest.approx(0.6)
+
+
+# ------------------------------------------------------------------ pay: months summed, by hand
+
+
+def test_pay_is_the_sum_of_the_months_by_hand():
+    plan = inc.load_plan(ROOT / "params" / "incentives.yaml")  # 3 % to 100k, 5 % above; gate 60 %
+    base = dict(manager_id="M1", monthly_base_pay=20000.0, months_in_period=1.0, total_score=90.0,
+                active_fraction=1.0)
+    pin = pd.DataFrame([
+        dict(base, month="2026-07", sales=150000.0, sales_target=120000.0, sales_attainment=1.25, new_customers=2,
+             large_first_orders=1, csat=0.9, key_customers_lost=0, complaints_resolved=1, complaints_escalated=1),
+        dict(base, month="2026-08", sales=50000.0, sales_target=100000.0, sales_attainment=0.5, new_customers=0,
+             large_first_orders=0, csat=0.8, key_customers_lost=1, complaints_resolved=0, complaints_escalated=0),
+    ], index=["M1 2026-07", "M1 2026-08"])
+    totals, statements, wi = Q.manager_pay(plan, pin, [0.8, 1.0, 1.2])
+    # July: 3 %·100,000 + 5 %·50,000 = 5,500; +2·500 new; +1,000 large first order; +1,000 CSAT ≥ 85 %;
+    #       +200 resolved; −300 escalated → 8,400
+    # August: attainment 50 % < 60 % gate → no commission; −10 %·20,000 key customer lost = −2,000;
+    #         floored at 0 → 0
+    assert totals["M1"] == pytest.approx(8400)
+    st = statements["M1"]
+    assert st.total == pytest.approx(8400) and st.lines["subtotal"].sum() == pytest.approx(8400)
+    assert set(st.lines["month"]) == {"2026-07", "2026-08"}
+    assert st.lines["item"].str.startswith("2026-0").all()
+    # what-if at 100 %: July sales 120,000 → 3,000 + 1,000 = 4,000 commission → 6,900;
+    # August 100,000 → 3,000 − 2,000 = 1,000 → 7,900
+    assert wi["M1"].loc[1.0, "total"] == pytest.approx(7900)
+
+
+# ------------------------------------------------------------------ check()
+
+
+def _params_copy(tmp_path: Path) -> Path:
+    for name in ("indicators.yaml", "targets.yaml", "incentives.yaml", "scoring.yaml"):
+        shutil.copy(ROOT / "params" / name, tmp_path / name)
+    shutil.copytree(ROOT / "params" / "weights", tmp_path / "weights")
+    shutil.copytree(ROOT / "params" / "strategies", tmp_path / "strategies")
+    raw = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
+    raw["data"] = {"folder": str(tmp_path / "data")}
+    p = tmp_path / "run.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+def test_check_passes_on_the_repo_params():
+    p = ROOT / "params" / "demo.yaml"
+    assert Q.check(load_params(p), p) == []
+
+
+def test_check_names_file_and_entry(tmp_path):
+    p = _params_copy(tmp_path)
+    sc = yaml.safe_load((tmp_path / "scoring.yaml").read_text(encoding="utf-8"))
+    del sc["fallback_targets"]["profit"]                 # profit has no target any more
+    sc["soft"]["indicators"].append("atitude")           # misspelt
+    (tmp_path / "scoring.yaml").write_text(yaml.safe_dump(sc, allow_unicode=True), encoding="utf-8")
+    w = yaml.safe_load((tmp_path / "weights" / "current.yaml").read_text(encoding="utf-8"))
+    w["weights"]["salez"] = w["weights"].pop("sales")    # unknown indicator in the scheme
+    (tmp_path / "weights" / "current.yaml").write_text(yaml.safe_dump(w, allow_unicode=True), encoding="utf-8")
+    ip = yaml.safe_load((tmp_path / "incentives.yaml").read_text(encoding="utf-8"))
+    ip["commission"]["tiers"][1]["from"] = 90000          # overlaps the first tier (upto 100,000)
+    (tmp_path / "incentives.yaml").write_text(yaml.safe_dump(ip, allow_unicode=True), encoding="utf-8")
+    problems = Q.check(load_params(p), p)
+    text = "\n".join(str(x) for x in problems)
+    assert "no target for indicator 'profit'" in text and "fallback_targets.profit" in text
+    assert "unknown indicator 'atitude'" in text and "attitude" in text
+    assert "salez" in text and "current.yaml" in text
+    assert "incentives.yaml" in text and "tiers[1]" in text
+    assert any(x.source.endswith("scoring.yaml") for x in problems)
+
+
+def test_unknown_key_in_scoring_plan(tmp_path):
+    f = tmp_path / "scoring.yaml"
+    f.write_text("split: 0.7\nsplt: 0.3\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        Q.load_scoring_plan(f)
+    assert "splt" in str(e.value) and "scoring.yaml" in str(e.value)
+
+
+# ------------------------------------------------------------------ one demo team: no data, exports
+
+
+@pytest.fixture(scope="module")
+def east1_missing(demo_params, tmp_path_factory):
+    """east-1 for 2026Q3 with one manager's data for the quarter removed (a "no data" case)."""
+    from helpers.workbook import open_team
+
+    out = tmp_path_factory.mktemp("q04")
+    ctx = open_team(demo_params, "east-1", output_dir=out)
+    gone = ctx.manager_ids[1]
+    ctx.actuals = ctx.actuals[~((ctx.actuals["manager_id"] == gone) & (ctx.actuals["period"] == "2026Q3"))]
+    q = Q.build(ctx, demo_params, "", with_review=False)
+    Q.save(q)
+    return q, gone, out
+
+
+def test_manager_without_data_is_no_data_not_zero(east1_missing):
+    q, gone, _ = east1_missing
+    r = q.summary.loc[gone]
+    assert r["status"] == NO_DATA and r["grade"] == NO_DATA
+    assert math.isnan(r["total"]) and math.isnan(r["payout"]) and pd.isna(r["rank_company"])
+    assert gone not in q.statements
+    others = q.summary.drop(gone)
+    assert others["total"].notna().all() and (others["payout"] > 0).all()
+    assert q.summary["rank"].dropna().max() == len(others)
+    html = Q.summary_table(q).to_html()
+    assert "无数据" in html
+    assert Q.signoff_html(q).count("kpi-page") == len(q.summary)
+
+
+def test_scorecard_xlsx_equals_csv(east1_missing):
+    import openpyxl
+
+    q, gone, out = east1_missing
+    csv = pd.read_csv(out / "scorecard.csv")
+    wb = openpyxl.load_workbook(out / "scorecard.xlsx", read_only=True)
+    assert wb.sheetnames == ["scorecard", "payout_lines"]
+    xl = pd.read_excel(out / "scorecard.xlsx", sheet_name=None, engine="openpyxl")
+    sc, lines = xl["scorecard"], xl["payout_lines"]
+    assert list(sc["manager_id"]) == list(csv["manager_id"]) == list(q.summary.index)
+    for col in ("total", "hard", "soft", "payout", "sales_actual", "sales_rows"):
+        np.testing.assert_allclose(sc[col].to_numpy(dtype=float), csv[col].to_numpy(dtype=float), rtol=1e-9)
+    assert np.nansum(sc["payout"]) == pytest.approx(np.nansum(csv["payout"]))
+    # the payout lines add up to each manager's payout
+    by = lines.groupby("manager_id")["subtotal"].sum()
+    np.testing.assert_allclose(by.reindex(csv["manager_id"].dropna()).fillna(np.nan).dropna().to_numpy(),
+                               csv.set_index("manager_id")["payout"].dropna().to_numpy(), rtol=1e-9)
+    assert csv.loc[csv["manager_id"] == gone, "status"].item() == NO_DATA
+    # the audit trail: data rows behind each figure; targets and scores per indicator
+    assert (csv.loc[csv["manager_id"] != gone, "sales_rows"] > 0).all()
+    assert {"profit_target", "csat_attainment", "visits_score", "attitude_rating"} <= set(csv.columns)
+    assert not list(out.glob(".*tmp*"))  # atomic write left no temp file
+
+
+def test_save_xlsx_without_output_dir_is_a_no_op():
+    assert Q.save_xlsx(None, {"x": pd.DataFrame({"a": [1]})}, "scorecard") is None
+    with pytest.raises(ValueError):
+        Q.save_xlsx(Path("/tmp"), {"x": pd.DataFrame()}, "../evil")
+
+
+# ------------------------------------------------------------------ the notebook, quarterly and monthly
+
+
+@pytest.mark.slow
+def test_notebook_renders_quarterly_and_monthly(demo_params, demo_dir, tmp_path):
+    raw = yaml.safe_load(Path(demo_params).read_text(encoding="utf-8"))
+    raw["notebooks"] = ["04_quarterly_review"]
+    params = tmp_path / "run.yaml"
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    runs = {
+        "q": [str(KPI_BIN), "run", str(params), "--out", str(tmp_path / "q"), "--team", "east-1", "--no-progress"],
+        "m": [str(KPI_BIN), "run", str(params), "--out", str(tmp_path / "m"), "--team", "east-1", "--no-progress",
+              "--period", "2026-09", "--language", "en"],
+    }
+    procs = {k: subprocess.Popen(v, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for k, v in runs.items()}  # both at once: the slow tests stay short
+    results = {k: p.communicate(timeout=600) + (p.returncode,) for k, p in procs.items()}
+    managers = pd.read_csv(demo_dir / "managers.csv")
+    for key, period, word in (("q", "2026Q3", "签字确认"), ("m", "2026-09", "Sign-off")):
+        out, err, rc = results[key]
+        assert rc == 0, err + out
+        folder = tmp_path / key / period / "east-1"
+        html = (folder / "04_quarterly_review.html").read_text(encoding="utf-8")
+        assert "Traceback" not in html and word in html
+        csv = pd.read_csv(folder / "scorecard.csv")
+        assert (folder / "scorecard.xlsx").is_file()
+        assert (csv["period"] == period).all()
+        assert html.count("kpi-page kpi-signoff") == len(csv)
+        others = managers.loc[~managers["manager_id"].isin(csv["manager_id"]), "name"]
+        assert not [n for n in others if n in html], "names other teams' managers"
+        assert csv["total"].notna().all() and (csv["payout"] > 0).all()
