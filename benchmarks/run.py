@@ -1,0 +1,51 @@
+"""Run the benchmark suite and print one table: benchmark, measured, target, ratio, result.
+
+    python -m benchmarks                       # everything (the batch part takes minutes)
+    python -m benchmarks --quick               # smaller samples (stated in the output)
+    python -m benchmarks --only helpers        # aggregation | helpers | batch (batch includes report weight)
+
+Figures are measured on this machine; baselines are measured in the same run.
+Nothing is asserted: the table says pass or FAIL against each target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from datetime import datetime
+
+from benchmarks.common import Result, machine, table
+
+PARTS = {"aggregation": "benchmarks.bench_aggregation", "helpers": "benchmarks.bench_helpers",
+         "batch": "benchmarks.bench_batch"}
+ALIASES = {"report": "batch", "scale": "aggregation", "robustness": "helpers", "scoring": "helpers"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap.add_argument("--only", action="append", choices=[*PARTS, *ALIASES],
+                    help="run only this part (repeatable)")
+    ap.add_argument("--quick", action="store_true",
+                    help="sample: 1M order lines instead of 10M; naive batch loop on 2 teams, extrapolated")
+    args = ap.parse_args(argv)
+    parts = list(dict.fromkeys(ALIASES.get(p, p) for p in (args.only or PARTS)))
+    print(f"kpi-workbook benchmarks · {datetime.now():%Y-%m-%d %H:%M} · {machine()}"
+          + (" · --quick" if args.quick else ""))
+    results: list[Result] = []
+    for part in parts:
+        t0 = time.perf_counter()
+        try:
+            results += importlib.import_module(PARTS[part]).run(quick=args.quick, log=lambda s: print(s, flush=True))
+        except Exception as exc:  # report and go on with the other parts
+            print(f"{part}: ERROR {type(exc).__name__}: {exc}", file=sys.stderr)
+            results.append(Result(f"{part} (error)", 0.0, "s", note=str(exc).splitlines()[0][:80]))
+        print(f"[{part}: {time.perf_counter() - t0:.0f} s]", flush=True)
+    print()
+    print(table(results))
+    return 1 if any(r.ok is False for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
