@@ -25,9 +25,11 @@ DEMO_PARAMS = Path(__file__).resolve().parents[2] / "params" / "demo.yaml"
 
 
 def _fail(exc: InputError) -> None:
-    for p in exc.problems:
-        typer.echo(f"error: {p}", err=True)
-    typer.echo(f"{len(exc.problems)} problem(s) found; nothing was run or written.", err=True)
+    # a methodology file read by several checks (e.g. indicators.yaml) reports its problem once
+    lines = list(dict.fromkeys(str(p) for p in exc.problems))
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
+    typer.echo(f"{len(lines)} problem(s) found; nothing was run or written.", err=True)
     raise typer.Exit(2)
 
 

@@ -574,7 +574,7 @@ def _read_files(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
         if not found:
             what = "file not found" if not glob.has_magic(pattern) else "no file matches this pattern"
             raise _Unreadable(Problem(full, what, where=f"key '{key}.files'",
-                                      fix="check the path (relative to the mapping file) and that the export is there"))
+                                      fix=f"check the path in {ctx.path} (relative to that mapping file) and that the export is there"))
         paths += [p for p in found if p not in paths]
     frames = []
     shown_all: list[str] = []

@@ -306,6 +306,9 @@ def plan_problems(plan: TargetPlan, library: Library, source: str = "targets.yam
         if ip.growth is not None and ip.growth.points is not None and _is_volume(ind):
             add(f"{key}.growth.points", f"points are for rates; '{iid}' is a volume ({ind.unit})",
                 "use rate (relative growth) instead")
+        if ip.level is not None and ip.level == 0 and ind.higher_is_better:
+            add(f"{key}.level", f"a target of 0 for '{iid}' leaves attainment undefined (attainment = actual ÷ target)",
+                "give a level above 0 for this higher-is-better indicator")
         if ip.level is not None and ind.unit == "ratio" and ip.level > 1:
             add(f"{key}.level", f"a rate target must be between 0 and 1, got {ip.level:g}",
                 "write 80 % as 0.80")
@@ -402,6 +405,14 @@ def check(params: RunParams, params_file: str | Path) -> list[Problem]:
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        zero = df[df["target"] == 0] if key == "targets_csv" else df.iloc[0:0]
+        for r in zero.itertuples(index=False):  # a user target of 0: attainment = actual ÷ 0
+            if r.indicator in library.ids() and library[r.indicator].higher_is_better:
+                problems.append(Problem(str(path), f"target 0 for '{r.indicator}' leaves attainment undefined "
+                                        "(attainment = actual ÷ target)",
+                                        where=f"row manager_id {r.manager_id}, indicator {r.indicator}, "
+                                              f"period {r.period}, column target",
+                                        fix="give a target above 0 for this higher-is-better indicator"))
         not_planned = sorted(set(df["indicator"]) - set(plan.indicators))
         if not_planned:
             problems.append(Problem(str(path), f"indicator(s) not in the plan: {', '.join(not_planned)}",

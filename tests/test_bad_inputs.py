@@ -1,0 +1,430 @@
+"""Bad-input corpus (issue 7, item 3): malformed inputs through the real CLI.
+
+Every case starts from the tiny hand-made dataset (``conftest.tiny_tables``) and a
+copy of the repository's methodology files, applies one mutation, and runs
+``kpi-workbook validate`` (or ``run`` where the case must prove that nothing is
+written).  Each must exit with code 2, print a message naming the file and the
+row / column / key and saying what to do (the exact fragments below), print no
+traceback, and leave the output folder untouched: absent, or — for the cases with
+previous reports — byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, run_cli, tiny_tables, write_tables
+
+pytestmark = pytest.mark.slow  # ~75 CLI processes (a few minutes); deselect with -m "not slow"
+METHODOLOGY = ["indicators.yaml", "targets.yaml", "incentives.yaml", "scoring.yaml", "strategies", "weights"]
+NOTEBOOKS = ["00_data_quality", "01_target_setting", "02_kpi_decomposition", "03_weighting_scenarios", "04_quarterly_review"]
+
+
+@dataclass
+class Workspace:
+    """One case's folder: ``data/`` (tiny tables), ``params/`` (methodology copy and
+    ``run.yaml``) and ``out/`` (the output folder named in the params)."""
+
+    root: Path
+    tables: dict[str, list[dict]] = field(default_factory=tiny_tables)
+    params: dict[str, Any] = field(default_factory=dict)
+    command: str = "validate"  # or "run"
+    extra_args: list[str] = field(default_factory=list)
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def meth(self) -> Path:
+        return self.root / "params"
+
+    @property
+    def params_file(self) -> Path:
+        return self.meth / "run.yaml"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    def edit_yaml(self, rel: str, fn: Callable[[Any], Any]) -> None:
+        """Load a methodology file, change it with ``fn`` (in place or returned), save it."""
+        path = self.meth / rel
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        new = fn(doc)
+        path.write_text(yaml.safe_dump(doc if new is None else new, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    def append_text(self, rel: str, text: str) -> None:
+        path = self.meth / rel
+        path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+    def run_mode(self) -> None:
+        self.command = "run"
+
+    def previous_reports(self) -> None:
+        """An output folder holding an earlier run's reports (must stay unchanged)."""
+        self.command = "run"
+        team = self.out / "2026Q3" / "A"
+        team.mkdir(parents=True)
+        (team / "00_data_quality.html").write_text("<html>earlier report</html>", encoding="utf-8")
+        (team / "kpi_actuals.csv").write_text("manager_id,kpi,value\nM1,sales,1800\n", encoding="utf-8")
+        (self.out / "2026Q3" / "index.html").write_text("<html>index</html>", encoding="utf-8")
+
+
+def base_params() -> dict[str, Any]:
+    return {
+        "title": "bad-input test",
+        "language": "en",
+        "period": "2026Q3",
+        "data": {"folder": "../data", "as_of": "2026-10-15"},
+        "teams": "all",
+        "notebooks": list(NOTEBOOKS),
+        "notebook_folder": str(ROOT / "notebooks"),
+        "output": {"folder": "../out"},
+    }
+
+
+def digest_tree(folder: Path) -> dict[str, str]:
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def prepare(tmp_path: Path, mutate: Callable[[Workspace], None]) -> Workspace:
+    ws = Workspace(tmp_path, params=base_params())
+    ws.meth.mkdir(parents=True)
+    for name in METHODOLOGY:
+        src = ROOT / "params" / name
+        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, ws.meth / name)
+    for strategy in ("expansion", "loyalty"):  # their regional overrides name the demo's regions
+        ws.edit_yaml(f"strategies/{strategy}.yaml", lambda d: {k: v for k, v in d.items() if k != "overrides"})
+    mutate(ws)
+    write_tables(ws.data, ws.tables)
+    if not ws.params_file.exists():  # a case may write its own (e.g. a syntax error)
+        ws.params_file.write_text(yaml.safe_dump(ws.params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    for fn in ws.after:
+        fn()
+    return ws
+
+
+def cli_args(ws: Workspace) -> list[str]:
+    if ws.command == "run":
+        return ["run", str(ws.params_file), "--out", str(ws.out), "--no-progress", *ws.extra_args]
+    return ["validate", str(ws.params_file), *ws.extra_args]
+
+
+# ----------------------------------------------------------------------------- mutations
+# Row numbers are CSV lines (the header is line 1): tiny orders O0..O5 are lines 2..7.
+
+
+def _set(table: str, row: int, **values: Any) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        ws.tables[table][row].update(values)
+    return mutate
+
+
+def _drop_column(table: str, column: str, rename: str | None = None) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        for r in ws.tables[table]:
+            value = r.pop(column)
+            if rename:
+                r[rename] = value
+    return mutate
+
+
+def _missing_file(ws: Workspace) -> None:
+    ws.after.append(lambda: (ws.data / "orders.csv").unlink())
+
+
+def _empty_file(ws: Workspace) -> None:
+    ws.after.append(lambda: (ws.data / "orders.csv").write_bytes(b""))
+
+
+def _header_only(ws: Workspace) -> None:
+    ws.after.append(lambda: (ws.data / "orders.csv").write_text(
+        "order_id,date,customer_id,manager_id,amount,profit,product_line\n", encoding="utf-8"))
+
+
+def _gbk(ws: Workspace) -> None:
+    def write() -> None:
+        text = (ws.data / "managers.csv").read_text(encoding="utf-8")
+        (ws.data / "managers.csv").write_bytes(text.encode("gb18030"))
+    ws.after.append(write)
+
+
+def _duplicate_order(ws: Workspace) -> None:
+    ws.tables["orders"][3]["order_id"] = "O1"
+
+
+def _duplicate_manager(ws: Workspace) -> None:
+    ws.tables["managers"].append(dict(ws.tables["managers"][0], name="王伟二"))
+
+
+def _two_teams(ws: Workspace) -> None:
+    ws.tables["team_history"] = [
+        {"manager_id": "M1", "team_id": "A", "start_month": "2020-01", "end_month": ""},
+        {"manager_id": "M1", "team_id": "B", "start_month": "2026-08", "end_month": ""},
+    ]
+
+
+def _history_backwards(ws: Workspace) -> None:
+    ws.tables["team_history"] = [{"manager_id": "M1", "team_id": "A", "start_month": "2026-08", "end_month": "2026-05"}]
+
+
+def _no_data_period(ws: Workspace) -> None:
+    ws.extra_args += ["--period", "2025Q1"]
+
+
+def _params(**values: Any) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        ws.params.update(values)
+    return mutate
+
+
+def _params_text(text: str) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        ws.meth.mkdir(parents=True, exist_ok=True)
+        ws.params_file.write_text(text, encoding="utf-8")
+    return mutate
+
+
+def _args(*args: str, run: bool = False) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        ws.extra_args += list(args)
+        if run:
+            ws.run_mode()
+    return mutate
+
+
+def _missing_params_file(ws: Workspace) -> None:
+    ws.after.append(lambda: ws.params_file.unlink())
+
+
+def _syntax(rel: str) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        ws.append_text(rel, "\nbroken: [unclosed\n")
+    return mutate
+
+
+def _unknown_key(rel: str) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        ws.edit_yaml(rel, lambda d: d.update(colour="blue"))
+    return mutate
+
+
+def _strategy_weights(ws: Workspace) -> None:
+    ws.edit_yaml("strategies/expansion.yaml", lambda d: d["objectives"][0]["indicators"][0].update(weight=0.9))
+
+
+def _strategy_cycle(ws: Workspace) -> None:
+    def fn(d: dict) -> None:
+        a, b = d["objectives"][0], d["objectives"][1]
+        a["parent"], b["parent"] = b["id"], a["id"]
+    ws.edit_yaml("strategies/expansion.yaml", fn)
+
+
+def _strategy_unknown_indicator(ws: Workspace) -> None:
+    ws.edit_yaml("strategies/expansion.yaml", lambda d: d["objectives"][0]["indicators"][0].update(id="new_custmers"))
+
+
+def _weights(**values: Any) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        ws.edit_yaml("weights/current.yaml", lambda d: d["weights"].update(values))
+    return mutate
+
+
+def _weights_unknown_indicator(ws: Workspace) -> None:
+    def fn(d: dict) -> None:
+        d["weights"]["salez"] = d["weights"].pop("sales")
+    ws.edit_yaml("weights/current.yaml", fn)
+
+
+def _ahp_not_reciprocal(ws: Workspace) -> None:
+    ws.edit_yaml("weights/ahp_leadership.yaml", lambda d: d["experts"][0]["matrix"][1].__setitem__(0, "3"))
+
+
+def _targets_csv(rows: list[dict]) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        pd.DataFrame(rows).to_csv(ws.meth / "t.csv", index=False)
+        ws.edit_yaml("targets.yaml", lambda d: d["sources"].update(targets_csv="t.csv"))
+    return mutate
+
+
+def _mapping(tables: dict | None = None, **edits: Any) -> Callable[[Workspace], None]:
+    """A source mapping reading the tiny CSVs as they are (then ``edits`` to one table)."""
+    def mutate(ws: Workspace) -> None:
+        doc = {"tables": {t: {"files": f"../../data/{t}.csv"} for t in ws.tables}}
+        for t, extra in (tables or {}).items():
+            doc["tables"][t].update(extra)
+        (ws.meth / "sources").mkdir(exist_ok=True)
+        (ws.meth / "sources" / "map.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        ws.params["data"] = {"source": "sources/map.yaml", "as_of": "2026-10-15"}
+    return mutate
+
+
+def _then(*fns: Callable[[Workspace], None]) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        for fn in fns:
+            fn(ws)
+    return mutate
+
+
+P = "run.yaml"  # the run params file's name in every case
+CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
+    # --- data files ---------------------------------------------------------------
+    ("missing_file", _then(_missing_file, Workspace.run_mode), ["data/orders.csv: required table 'orders' is missing — provide orders.csv"]),
+    ("empty_file", _empty_file, ["orders.csv: the file is empty (no header row) — export the table again with its header"]),
+    ("header_only", _header_only, ["orders.csv: table 'orders' has no rows — check the export"]),
+    ("missing_column", _drop_column("orders", "amount"), ["orders.csv: header: missing column(s) amount", "add them or map your column names"]),
+    ("renamed_column", _drop_column("orders", "amount", "sales_amount"), ["orders.csv: header: missing column(s) amount", "columns found:", "sales_amount"]),
+    ("amount_not_number", _set("orders", 2, amount="abc"), ["orders.csv: row 4, column amount: 'abc' is not a number", "correct the value"]),
+    ("amount_thousands_sep", _set("orders", 1, amount="1,000"), ["orders.csv: row 3, column amount: '1,000' is not a number"]),
+    ("amount_currency_sign", _set("orders", 1, amount="¥1000"), ["orders.csv: row 3, column amount: '¥1000' is not a number"]),
+    ("bool_not_bool", _set("complaints", 0, resolved="maybe"), ["complaints.csv: row 2, column resolved: 'maybe' is not true/false"]),
+    ("csat_out_of_range", _set("surveys", 1, csat=7), ["surveys.csv: row 3, column csat: '7.0' must be at most 5 — correct the value"]),
+    ("unparsable_date", _set("orders", 1, date="03/07/2026"), ["orders.csv: row 3, column date: '03/07/2026' is not a date in YYYY-MM-DD form"]),
+    ("impossible_date", _set("orders", 1, date="2026-02-30"), ["orders.csv: row 3, column date: '2026-02-30' is not a date"]),
+    ("bad_month", _set("market", 0, month="2026-13"), ["market.csv: row 2, column month: '2026-13' is not a month (YYYY-MM)"]),
+    ("negative_amount", _set("orders", 4, amount=-100), ["orders.csv: row 6, column amount: '-100.0' must be at least 0 — correct the value"]),
+    ("negative_market", _set("market", 2, market_size=-1), ["market.csv: row 4, column market_size: '-1.0' must be at least 0"]),
+    ("duplicate_order_id", _duplicate_order, ["orders.csv: rows 3, 5, column order_id: 'O1' appears more than once", "ids must be unique"]),
+    ("duplicate_manager_id", _duplicate_manager, ["managers.csv: rows 2, 4, column manager_id: 'M1' appears more than once"]),
+    ("unknown_manager", _set("orders", 3, manager_id="M9"), ["orders.csv: row 5, column manager_id: 'M9' is not in managers.manager_id", "correct the id"]),
+    ("unknown_customer", _set("orders", 5, customer_id="C9"), ["orders.csv: row 7, column customer_id: 'C9' is not in customers.customer_id"]),
+    ("customer_unknown_manager", _set("customers", 0, manager_id="MX"), ["customers.csv: row 2, column manager_id: 'MX' is not in managers.manager_id"]),
+    ("two_teams_one_month", _two_teams, ["team_history.csv: row 3, column start_month: manager 'M1' is in two teams in 2026-08", "end the old membership"]),
+    ("history_backwards", _history_backwards, ["team_history.csv: row 2, column end_month: end_month is before start_month"]),
+    ("future_date", _set("orders", 2, date="2026-12-01"), ["orders.csv: row 4, column date: 2026-12-01 is in the future (after 2026-10-15) — correct the date"]),
+    ("empty_required_cell", _set("managers", 1, name=""), ["managers.csv: row 3, column name: is empty", "fill it in"]),
+    ("unknown_segment", _set("customers", 1, segment="vip"), ["customers.csv: row 3, column segment: 'vip' must be one of key, small, walkin — correct the value"]),
+    ("team_id_traversal", _set("managers", 0, team_id="../x"), ["managers.csv: row 2, column team_id: '../x' must use only letters, digits, '-' and '_'"]),
+    ("gbk_encoding", _gbk, ["managers.csv: is not UTF-8 (byte 55) — save it as UTF-8, or declare its encoding (e.g. gb18030) in a source mapping"]),
+    ("no_data_period", _then(_no_data_period, Workspace.previous_reports), ["--period: no orders in 2025Q1 (the data covers 2026-06-10 to 2026-09-02)", "choose a period inside the data"]),
+    ("data_folder_missing", _then(_params(data={"folder": "../nowhere"}), Workspace.run_mode), ["nowhere: data folder not found — check data.folder in your params file"]),
+    # --- run params and command line ---------------------------------------------
+    ("params_missing", _missing_params_file, [f"{P}: file not found", "check the path"]),
+    ("params_yaml_syntax", _params_text("data:\n  folder: [../data\nperiod: 2026Q3\n"), [f"{P}: line 3, column 7: YAML syntax error", "fix the indentation or quoting there"]),
+    ("params_not_mapping", _params_text("- 2026Q3\n"), [f"{P}: must be a mapping of keys to values — see params/demo.yaml"]),
+    ("params_unknown_key", _then(_params(colour="blue"), Workspace.previous_reports), [f"{P}: key 'colour': unknown key", "remove it or check its spelling"]),
+    ("params_unknown_nested_key", _params(output={"folder": "../out", "fromat": "pdf"}), [f"{P}: key 'output.fromat': unknown key"]),
+    ("params_bad_period", _params(period="2026Q5"), [f"{P}: key 'period': '2026Q5' is not a review period (write 2026Q3 or 2026-09)"]),
+    ("params_folder_and_source", _params(data={"folder": "../data", "source": "sources/x.yaml"}), [f"{P}: key 'data': give either folder (canonical tables) or source (a source mapping), not both or neither"]),
+    ("params_bad_type", _params(execution={"timeout_seconds": "soon"}), [f"{P}: key 'execution.timeout_seconds': Input should be a valid integer", "got 'soon'"]),
+    ("params_team_traversal", _params(teams=["../x"]), [f"{P}: key 'teams': team ids ['../x'] may only use letters, digits, '-' and '_'"]),
+    ("unknown_notebook", _then(_params(notebooks=["00_data_quality", "09_nothing"]), Workspace.run_mode), [f"{P}: key 'notebooks': notebook '09_nothing' not found", "use one of: 00_data_quality"]),
+    ("notebook_path", _params(notebooks=["../00_data_quality"]), [f"{P}: key 'notebooks': notebook names ['../00_data_quality'] may only use letters", "no .ipynb, no folders"]),
+    ("cli_unknown_team", _args("--team", "Z", run=True), ["--team: unknown team(s): Z", "use one of: A"]),
+    ("cli_team_traversal", _args("--team", "../x", run=True), ["--team: team id(s) '../x' are not valid", "letters, digits"]),
+    ("cli_bad_period", _args("--period", "2026Q9", run=True), ["--period: '2026Q9' is not a review period — write a quarter as 2026Q3 or a month as 2026-09"]),
+    ("cli_period_traversal", _args("--period", "../x", run=True), ["--period: '../x' is not a review period — write a quarter as 2026Q3"]),
+    ("cli_bad_language", _args("--language", "fr", run=True), ["--language: 'fr' is not a report language", "use zh or en"]),
+    ("unknown_team_in_params", _params(teams=["A", "B"]), [f"{P}: key 'teams': unknown team(s): B", "use one of: A"]),
+    # --- methodology files -------------------------------------------------------
+    ("indicators_syntax", _syntax("indicators.yaml"), ["indicators.yaml: line 761, column 1: YAML syntax error", "fix the indentation or quoting there", "\n1 problem(s) found"]),
+    ("indicators_unknown_key", _unknown_key("indicators.yaml"), ["indicators.yaml: key 'colour': unknown key — remove it or check its spelling", "\n1 problem(s) found"]),
+    ("strategy_syntax", _syntax("strategies/expansion.yaml"), ["strategies/expansion.yaml: line 137, column 1: YAML syntax error", "fix the indentation or quoting there"]),
+    ("strategy_unknown_key", _unknown_key("strategies/expansion.yaml"), ["strategies/expansion.yaml: key 'colour': unknown key — remove it or check its spelling"]),
+    ("strategy_weights_sum", _strategy_weights,
+     ["strategies/expansion.yaml: objective 'acquire': weights sum to 1.5 (new_customers 0.9 + ", "make them add up to 1 (now off by +0.5)"]),
+    ("strategy_cycle", _strategy_cycle,
+     ["strategies/expansion.yaml: objective 'acquire': objectives form a cycle: 'acquire' → 'grow' → 'acquire'", "give one of them parent: hard or soft"]),
+    ("strategy_unknown_indicator", _strategy_unknown_indicator,
+     ["strategies/expansion.yaml: objective 'acquire': unknown indicator 'new_custmers'", "did you mean 'new_customers'?"]),
+    ("alt_strategy_missing", _params(alternative_strategy="strategies/nothing.yaml"), [f"{P}: key 'alternative_strategy': strategy file 'strategies/nothing.yaml' not found", "check the path"]),
+    ("weights_syntax", _syntax("weights/current.yaml"), ["weights/current.yaml: line 29, column 1: YAML syntax error"]),
+    ("weights_unknown_key", _unknown_key("weights/current.yaml"), ["weights/current.yaml: key 'colour': unknown key — remove it or check its spelling"]),
+    ("weights_nan", _weights(sales=float("nan")), ["weights/current.yaml: key 'weights.sales': weight is nan (not finite)", "enter a finite number ≥ 0"]),
+    ("weights_not_summing", _then(_weights(sales=0.5), Workspace.previous_reports), ["weights/current.yaml: key 'weights': weights add up to 1.2, not to 1 (or 100 %)", "change them so they add up to 1"]),
+    ("weights_negative", _weights(sales=-0.3), ["weights/current.yaml: key 'weights.sales': weight -0.3 is negative", "enter a number ≥ 0"]),
+    ("weights_unknown_indicator", _weights_unknown_indicator, ["weights/current.yaml: key 'weights': unknown indicator(s): salez", "use ids from"]),
+    ("ahp_not_reciprocal", _ahp_not_reciprocal, ["weights/ahp_leadership.yaml: experts[0] (Sales director): cell (sales, new_customers): not reciprocal: 3 × 3 = 9, must be 1",
+      "set cell (new_customers, sales) to 1/3"]),
+    ("weight_scheme_missing", _params(weight_scheme="nothing"), [f"{P}: key 'weight_scheme': weight scheme 'nothing' not found in", "use one of: ahp_leadership, blended"]),
+    ("targets_syntax", _syntax("targets.yaml"), ["targets.yaml: line 87, column 1: YAML syntax error"]),
+    ("targets_unknown_key", _unknown_key("targets.yaml"), ["targets.yaml: key 'colour': unknown key — remove it or check its spelling"]),
+    ("targets_csv_missing", _then(lambda ws: ws.edit_yaml("targets.yaml", lambda d: d["sources"].update(targets_csv="none.csv"))),
+     ["targets.yaml: key 'sources.targets_csv': file not found:", "none.csv", "relative to the plan file"]),
+    ("targets_csv_unknown_manager", _targets_csv([{"manager_id": "M7", "indicator": "sales", "period": "2026Q3", "target": 1000}]),
+     ["t.csv: row 2, column manager_id: unknown manager 'M7'", "use a manager_id from the staff list"]),
+    ("targets_csv_zero", _targets_csv([{"manager_id": "M1", "indicator": "sales", "period": "2026Q3", "target": 0}]),
+     ["t.csv: row manager_id M1, indicator sales, period 2026Q3, column target: target 0 for 'sales' leaves attainment undefined",
+      "give a target above 0"]),
+    ("targets_level_zero", lambda ws: ws.edit_yaml("targets.yaml", lambda d: d["indicators"]["csat"].update(level=0)),
+     ["targets.yaml: key 'indicators.csat.level': a target of 0 for 'csat' leaves attainment undefined", "give a level above 0"]),
+    ("targets_csv_not_number", _targets_csv([{"manager_id": "M1", "indicator": "sales", "period": "2026Q3", "target": "lots"}]),
+     ["t.csv: row 2, column target: target 'lots' is not a number", "write a plain number"]),
+    # --- source mappings ---------------------------------------------------------
+    ("source_unknown_key", _mapping({"orders": {"colour": "blue"}}), ["sources/map.yaml: key 'tables.orders.colour': unknown key — remove it or check its spelling"]),
+    ("source_missing_export", _then(_mapping({"orders": {"files": "../../data/orders_2026.csv"}}), Workspace.run_mode),
+     ["data/orders_2026.csv: key 'tables.orders.files': file not found", "sources/map.yaml (relative to that mapping file)"]),
+    ("source_syntax", _then(_mapping(), lambda ws: ws.append_text("sources/map.yaml", "\n  - [broken\n")), ["sources/map.yaml: line 21, column 3: YAML syntax error"]),
+    ("source_missing_column", _mapping({"orders": {"columns": {"amount": "Sales"}}}), ["sources/map.yaml: key 'tables.orders.columns.amount': column 'Sales' not found in", "columns there: order_id, date"]),
+]
+
+
+CASES += [
+    ("incentives_syntax", _then(_syntax("incentives.yaml"), _params(notebooks=["04_quarterly_review"])),
+     ["incentives.yaml: line", "not valid YAML", "fix the syntax"]),
+    ("incentives_unknown_key", _then(_unknown_key("incentives.yaml"), _params(notebooks=["04_quarterly_review"])),
+     ["incentives.yaml: colour: unknown key — remove it or fix the spelling"]),
+]
+
+
+@dataclass
+class Outcome:
+    proc: Any
+    existed: bool
+    before: dict[str, str]
+    after: dict[str, str]
+    entries: list[str]
+
+
+def _play(root: Path, mutate: Callable[[Workspace], None]) -> Outcome:
+    ws = prepare(root, mutate)
+    existed, before = ws.out.exists(), digest_tree(ws.out)
+    proc = run_cli(*cli_args(ws), timeout=180)
+    entries = sorted(p.name for p in ws.out.iterdir()) if ws.out.exists() else []
+    return Outcome(proc, existed, before, digest_tree(ws.out), entries)
+
+
+@pytest.fixture(scope="module")
+def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
+    """Every selected case, run a few at a time (each is one CLI process, ~2-3 s)."""
+    wanted = {item.callspec.params["case_id"] for item in request.session.items
+              if getattr(item, "callspec", None) is not None and "case_id" in item.callspec.params}
+    todo = [c for c in CASES if c[0] in wanted]
+    with ThreadPoolExecutor(max_workers=max(2, min(6, os.cpu_count() or 2))) as pool:
+        done = pool.map(lambda c: _play(tmp_path_factory.mktemp(c[0]), c[1]), todo)
+        return {c[0]: o for c, o in zip(todo, done)}
+
+
+@pytest.mark.parametrize("case_id, fragments", [pytest.param(c[0], c[2], id=c[0]) for c in CASES])
+def test_bad_input(outcomes: dict[str, Outcome], case_id: str, fragments: list[str]) -> None:
+    o = outcomes[case_id]
+    output = o.proc.stdout + o.proc.stderr
+    assert o.proc.returncode == 2, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    for fragment in fragments:
+        assert fragment in o.proc.stderr, f"{fragment!r} not in:\n{o.proc.stderr[-3000:]}"
+    assert "nothing was run or written" in o.proc.stderr
+    if o.existed:
+        assert o.after == o.before  # the previous reports, byte for byte
+        assert o.entries == ["2026Q3"]  # no staging or work folders left beside them
+    else:
+        assert o.entries == [] and not o.after  # the output folder was not created
+
+
+def test_corpus_size() -> None:
+    assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
