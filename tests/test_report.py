@@ -46,7 +46,25 @@ def test_render_en():
 
 
 def test_toc_levels():
-    body = '<!--KPI-TOC--><h2 id="a">A<a class="anchor-link" href="#a">¶</a></h2><h3 id="b">B &amp; C</h3>'
+    body = ('<!--KPI-TOC--><h2 id="a">A<a class="anchor-link" href="#a">¶</a></h2><h3 id="b">B &amp; C</h3>'
+            '<h3 id="c">D</h3><h2 id="e">E</h2>')
     out = add_toc(body, "Contents")
-    assert '<li class="lvl2"><a href="#a">A</a></li>' in out
-    assert '<li class="lvl3"><a href="#b">B &amp; C</a></li>' in out
+    # sections numbered 1, 2 by the <ol>; their sub-sections nested, so they do not take numbers
+    assert ('<ol><li><a href="#a">A</a><ul><li><a href="#b">B &amp; C</a></li><li><a href="#c">D</a></li></ul></li>'
+            '<li><a href="#e">E</a></li></ol>') in out
+
+
+def test_artifacts_are_written_whole_with_normal_permissions(tmp_path):
+    """write_text_atomic leaves no temporary file and gives the umask's mode (not mkstemp's 0600)."""
+    import os
+
+    from helpers.atomic import write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        p = write_text_atomic(tmp_path / "r.html", "<p>报告</p>")
+    finally:
+        os.umask(old)
+    assert p.read_text(encoding="utf-8") == "<p>报告</p>"
+    assert oct(p.stat().st_mode & 0o777) == oct(0o644)
+    assert [x.name for x in tmp_path.iterdir()] == ["r.html"]

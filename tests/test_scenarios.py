@@ -21,7 +21,7 @@ from helpers.indicators import load_library
 from helpers.params import load_params
 from helpers.weighting import critic_weights, entropy_weights, ranks, robustness
 
-from conftest import ROOT, run_cli
+from conftest import ROOT
 
 LIB = load_library(ROOT / "params" / "indicators.yaml")
 

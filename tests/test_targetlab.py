@@ -7,10 +7,8 @@ pandas (not through helpers.kpis)."""
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest

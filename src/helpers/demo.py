@@ -286,7 +286,6 @@ def generate(cfg: DemoConfig = DemoConfig()) -> dict[str, pd.DataFrame]:
     orders["date"] = pd.to_datetime(orders["date"])
 
     # ---------------------------------------------------- surveys, complaints, visits
-    cust_q = pd.DataFrame({"c": np.arange(nc), "acq": acquired, "lost": lost})
     survey_rows, complaint_rows, visit_rows = [], [], []
     quality = np.clip(0.82 * skill ** 0.6, 0.4, 0.97)  # P(satisfied) by manager
     for k, m in enumerate(months):

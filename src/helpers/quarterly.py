@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -39,6 +37,7 @@ from pandas.io.formats.style import Styler
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from helpers import incentives as inc
+from helpers.atomic import atomic_write
 from helpers import scoring
 from helpers.attainment import NO_DATA
 from helpers.display import escape, fmt, table
@@ -676,19 +675,13 @@ def save_xlsx(output_dir: Path | None, sheets: dict[str, pd.DataFrame], name: st
         return None
     if not SLUG.match(name.removesuffix(".xlsx")):
         raise ValueError(f"artifact name {name!r} is not a plain file name")
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = output_dir / (name if name.endswith(".xlsx") else f"{name}.xlsx")
-    fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=".tmp-", suffix=".xlsx")
-    os.close(fd)
-    try:
+    path = Path(output_dir) / (name if name.endswith(".xlsx") else f"{name}.xlsx")
+
+    def write(tmp: str) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for sheet, df in sheets.items():
                 df.to_excel(xw, sheet_name=sheet, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, write)
     return path
 
 

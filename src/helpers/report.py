@@ -11,12 +11,9 @@ Content-Security-Policy meta tag forbids any network request from the page.
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -25,7 +22,6 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 TEMPLATE_NAME = "kpi_report"
 LANG_TAGS = ("zh", "en")
-
 
 class CleanOutputs(Preprocessor):
     """Drop stderr streams and error outputs; drop cells of the other language."""
@@ -48,15 +44,12 @@ class CleanOutputs(Preprocessor):
             ]
         return cell, resources
 
-
 def _template_dir() -> str:
     return str(resources.files("helpers").joinpath("templates"))
-
 
 @lru_cache(maxsize=1)
 def _css() -> str:
     return resources.files("helpers").joinpath(f"templates/{TEMPLATE_NAME}/report.css").read_text(encoding="utf-8")
-
 
 def make_exporter(language: str = "zh") -> HTMLExporter:
     """An HTMLExporter for reports in ``language`` (reuse it for many notebooks)."""
@@ -75,18 +68,24 @@ def make_exporter(language: str = "zh") -> HTMLExporter:
     exp.register_preprocessor(clean, enabled=True)
     return exp
 
-
 _HEADING = re.compile(r'<h([23])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 
-
 def add_toc(body: str, title: str) -> str:
-    """Insert a table of contents (h2/h3 headings) at the ``<!--KPI-TOC-->`` mark."""
-    items = []
+    """Insert a table of contents at the ``<!--KPI-TOC-->`` mark: the h2 headings numbered,
+    each with its h3 headings nested under it (unnumbered)."""
+    sections: list[tuple[str, list[str]]] = []
     for level, anchor, inner in _HEADING.findall(body):
         text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
-        if text:
-            items.append(f'<li class="lvl{level}"><a href="#{anchor}">{html.escape(html.unescape(text))}</a></li>')
-    nav = f'<nav class="kpi-toc"><h2>{html.escape(title)}</h2><ol>{"".join(items)}</ol></nav>' if items else ""
+        if not text:
+            continue
+        link = f'<a href="#{anchor}">{html.escape(html.unescape(text))}</a>'
+        if level == "2" or not sections:
+            sections.append((link, []))
+        else:
+            sections[-1][1].append(link)
+    items = "".join(f"<li>{link}" + (f"<ul>{''.join(f'<li>{s}</li>' for s in subs)}</ul>" if subs else "") + "</li>"
+                    for link, subs in sections)
+    nav = f'<nav class="kpi-toc"><h2>{html.escape(title)}</h2><ol>{items}</ol></nav>' if sections else ""
     return body.replace("<!--KPI-TOC-->", nav, 1)
 
 
@@ -103,11 +102,3 @@ def render_html(nb: nbformat.NotebookNode, meta: dict[str, Any], exporter: HTMLE
     body, _ = exporter.from_notebook_node(nb, resources={"kpi_css": _css(), "language_code": lang})
     return add_toc(body, meta.get("toc_title", "Contents"))
 
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file aside and rename it into place (never half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

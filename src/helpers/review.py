@@ -273,7 +273,7 @@ def _fractions(fractions: Mapping[str, float] | pd.Series | None, managers: Sequ
     out = pd.to_numeric(f.reindex(managers), errors="coerce").astype(float).fillna(1.0)
     bad = out[~((out > 0) & (out <= 1))]
     if len(bad):
-        raise input_error("fractions", f"share of the period must be above 0 and at most 1, got "
+        raise input_error("fractions", "share of the period must be above 0 and at most 1, got "
                           + ", ".join(f"{k}: {v}" for k, v in bad.items()),
                           fix="use the roster's fraction column (helpers.workbook.team_roster)")
     return out

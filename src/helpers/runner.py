@@ -124,7 +124,8 @@ def run_task(task: Task) -> TaskResult:
     import nbformat
     import papermill as pm
 
-    from helpers.report import render_html, write_text_atomic
+    from helpers.atomic import write_text_atomic
+    from helpers.report import render_html
 
     start = time.perf_counter()
     Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
@@ -330,7 +331,8 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 
 
 def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None:
-    from helpers.report import _css, write_text_atomic
+    from helpers.atomic import write_text_atomic
+    from helpers.report import _css
 
     lang = plan.language
     status = {(r.team, r.notebook): r for r in results}
@@ -378,7 +380,7 @@ def _nb_title(nb: str, lang: str) -> str:
 
 
 def write_manifest(plan: RunPlan, results: list[TaskResult], staging: Path, timings: dict[str, float]) -> None:
-    from helpers.report import write_text_atomic
+    from helpers.atomic import write_text_atomic
 
     manifest = {
         "tool": "kpi-workbook",

@@ -1131,7 +1131,6 @@ class TargetEngine:
 
     def _potential(self, iid: str, spec: PotentialSpec, p: pd.Period,
                    roster: pd.DataFrame) -> tuple[pd.Series, dict, list[str]]:
-        ind = self.library[iid]
         months = self._months(p)
         cutoff = months[0]
         mk = self.data.market

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from helpers.atomic import atomic_write
 from helpers.data import Dataset, load_dataset
 from helpers.demo import ensure_demo
 from helpers.errors import InputError, Problem
@@ -164,13 +164,9 @@ class TeamContext:
             return None
         if not SLUG.match(name.removesuffix(".csv")):
             raise ValueError(f"artifact name {name!r} is not a plain file name")
-        self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / (name if name.endswith(".csv") else f"{name}.csv")
-        fd, tmp = tempfile.mkstemp(dir=self.output_dir, prefix=".", suffix=".csv.tmp")
-        os.close(fd)
-        df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", float_format="%.10g")
-        os.replace(tmp, path)
-        return path
+        return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n",
+                                                        float_format="%.10g"))
 
 
 def _company(actuals: pd.DataFrame) -> pd.DataFrame:
