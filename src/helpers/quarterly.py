@@ -47,7 +47,7 @@ from helpers.params import SLUG, RunParams, read_yaml, resolve, validation_probl
 
 __all__ = [
     "ScoringPlan", "load_scoring_plan", "scoring_plan_path", "check", "score_table", "Quarterly",
-    "build", "payout_inputs", "manager_pay", "save_xlsx", "export_frames", "save",
+    "CompanyScores", "company_scores", "reviewed", "build", "payout_inputs", "manager_pay", "save_xlsx", "export_frames", "save",
 ]
 
 VOLUME_UNITS = ("currency", "count")
@@ -445,11 +445,47 @@ def _fallback(ctx: Any, plan: ScoringPlan, library: Library, ids: pd.Index, frac
     return s
 
 
-def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None,
-          with_review: bool = True) -> Quarterly:
-    """Score, grade, rank and pay ``ctx``'s team for ``ctx.period`` (quarter or month)."""
+@dataclass
+class CompanyScores:
+    """The company-wide part of a review, the same for every team of a period: plans,
+    weights, every manager's indicator values, targets and scores (built by
+    :func:`company_scores`; team reviews and the leadership summary share it)."""
+
+    plan: ScoringPlan
+    plan_file: Path
+    library: Library
+    scheme: str
+    weights: pd.Series
+    dropped: dict[str, str]
+    soft_ids: list[str]
+    pay_plan: inc.IncentivePlan
+    values: pd.DataFrame           # every manager with a value × weighted indicators
+    soft: pd.DataFrame             # every manager × soft ratings
+    targets: pd.DataFrame          # every manager × weighted indicators
+    target_source: pd.DataFrame    # indicator → how its targets were set
+    targets_long: pd.DataFrame     # manager_id, indicator, target (as set for the period)
+    monthly_targets: pd.DataFrame  # manager_id, month, target (sales)
+    attainment: pd.DataFrame
+    scores: pd.DataFrame
+    summary: pd.DataFrame          # hard, weight_available, soft, total, rank (company), grade (one group)
+
+    @property
+    def n(self) -> int:
+        """Managers with a total score (the denominator of company ranks)."""
+        return int(self.summary["total"].notna().sum())
+
+
+def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None,
+                   roster: pd.DataFrame | None = None) -> CompanyScores:
+    """Values, targets and scores of every manager of the company for ``ctx.period``.
+
+    ``ctx`` gives the params, the period, the language and the anonymous company
+    aggregates (any team's context, or the company's); ``roster`` is every team's roster
+    (:func:`helpers.workbook.company_roster`, read when not given) for the active
+    fractions that pro-rate peer-median targets of part-period managers.
+    """
     from helpers import scenarios
-    from helpers.review import team_review
+    from helpers.workbook import company_roster
 
     params_file = Path(params_file or ctx.params_file)
     workspace = str(workspace if workspace is not None else (getattr(ctx, "workspace", None) or ""))
@@ -485,9 +521,8 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
                                   "set it in the target plan or targets CSV, or add it under fallback_targets")
                           for i in missing])
     company_ids = allvals.index
-    fr_team = ctx.roster.set_index("manager_id")["fraction"]
-    fractions = pd.Series(1.0, index=company_ids)
-    fractions.update(fr_team)
+    roster = company_roster(ctx) if roster is None else roster
+    fractions = roster.set_index("manager_id")["fraction"].reindex(company_ids).fillna(1.0)
     targets = pd.DataFrame(index=company_ids)
     src = {}
     for i in ids:
@@ -497,19 +532,37 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
         else:
             targets[i] = _fallback(ctx, plan, library, company_ids, fractions, i)
             src[i] = "fallback:" + str(plan.fallback_targets[i])
-
-    # --- company-wide scores (team ranks and grades come from the team's slice)
     soft_all = allvals.reindex(columns=soft_ids)
-    comp_res = score_table(allvals[ids], targets, soft_all, library, plan, weights, None, str(plan_file))
-    company_rank = comp_res["summary"]["rank"]
-    company_n = int(comp_res["summary"]["total"].notna().sum())
+    res_c = score_table(allvals[ids], targets, soft_all, library, plan, weights, None, str(plan_file))
+    return CompanyScores(plan, plan_file, library, sid, weights, res.dropped, soft_ids, pay_plan, allvals[ids],
+                         soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
+                         res_c["attainment"], res_c["score"], res_c["summary"])
 
+
+def reviewed(ctx: Any, cs: CompanyScores) -> list[str]:
+    """The roster managers who are scored: some KPI value in the period (the others are "no data")."""
     own = ctx.actuals[ctx.actuals["period"] == ctx.period.label]
     with_rows = set(own.loc[own["value"].notna(), "manager_id"])
-    team = [m for m in ctx.manager_ids if m in company_ids and m in with_rows]  # the others: "no data"
+    return [m for m in ctx.manager_ids if m in cs.values.index and m in with_rows]
+
+
+def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None,
+          with_review: bool = True, company: CompanyScores | None = None) -> Quarterly:
+    """Score, grade, rank and pay ``ctx``'s team for ``ctx.period`` (quarter or month).
+
+    ``company``: the period's :func:`company_scores` when already computed."""
+    from helpers.review import team_review
+
+    params_file = Path(params_file or ctx.params_file)
+    cs = company if company is not None else company_scores(ctx, params_file, workspace)
+    plan, library, weights, soft_ids = cs.plan, cs.library, cs.weights, cs.soft_ids
+    ids = list(weights.index)
+
+    # --- team ranks and grades come from the team's slice; company ranks from everyone
+    team = reviewed(ctx, cs)
     g = pd.Series(ctx.team_id, index=pd.Index(team, name="manager_id"))
-    tres = score_table(allvals.loc[team, ids], targets.loc[team], soft_all.loc[team], library, plan, weights, g,
-                       str(plan_file))
+    tres = score_table(cs.values.loc[team, ids], cs.targets.loc[team], cs.soft.loc[team], library, plan, weights, g,
+                       str(cs.plan_file))
     rows_w = _rows_wide(ctx, library, ids + soft_ids)
 
     # --- summary for every roster manager
@@ -518,22 +571,22 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
     summ["name"] = r["name"]
     summ["fraction"] = r["fraction"]
     summ = summ.join(tres["summary"])
-    summ["rank_company"] = company_rank.reindex(summ.index).astype("Int64")
+    summ["rank_company"] = cs.summary["rank"].reindex(summ.index).astype("Int64")
     summ["grade"] = summ["grade"].fillna(NO_DATA)
     summ["status"] = np.where(summ.index.isin(team), np.where(summ["total"].notna(), "ok", "incomplete"), NO_DATA)
     summ.loc[summ["status"] == NO_DATA, "rank_company"] = pd.NA
 
     # --- pay (per month of the period, summed)
-    pin = payout_inputs(ctx, summ, targets.reindex(team), monthly_t, plan)
-    totals, statements, wi = manager_pay(pay_plan, pin, plan.pay.what_if)
-    pay = totals
+    pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan)
+    totals, statements, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if)
     summ["payout"] = totals.reindex(summ.index).astype(float)
 
-    q = Quarterly(ctx, plan, plan_file, library, sid, weights, res.dropped, soft_ids,
-                  allvals.reindex(team)[ids], rows_w, targets.reindex(team), pd.Series(src).rename("source").to_frame(),
-                  tres["attainment"], tres["score"], soft_all.reindex(team), summ, company_n, pay_plan, pin, pay,
+    q = Quarterly(ctx, plan, cs.plan_file, library, cs.scheme, weights, cs.dropped, soft_ids,
+                  cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), cs.target_source,
+                  tres["attainment"], tres["score"], cs.soft.reindex(team), summ, cs.n, cs.pay_plan, pin, totals,
                   statements, wi)
     if with_review:
+        tl = cs.targets_long
         tl_team = tl[tl["manager_id"].isin(ctx.manager_ids)].assign(period=ctx.period.period)
         q.review = team_review(ctx, library=library, params_file=params_file, targets=tl_team)
     return q

@@ -47,8 +47,9 @@ def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
     return load_dataset(folder, as_of=as_of)
 
 
-def team_roster(ds: Dataset, team_id: str, period: ReviewPeriod, language: str = "zh") -> pd.DataFrame:
-    """Managers reviewed with ``team_id`` for ``period``.
+def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language: str = "zh") -> pd.DataFrame:
+    """Managers reviewed with ``team_id`` for ``period`` (``None``: every team's, each
+    row with the team that reviews the manager).
 
     A manager belongs to the team they are in during their *last* employed month of
     the period (a mover is reviewed by the new team, with a note).  ``fraction`` is
@@ -81,11 +82,11 @@ def team_roster(ds: Dataset, team_id: str, period: ReviewPeriod, language: str =
     spans["last_emp_month"] = spans["active_to"].dt.to_period("M")
     ok = (spans["lo"] <= spans["last_emp_month"]) & (spans["last_emp_month"] <= spans["hi"])
     final = spans[ok].drop_duplicates("manager_id", keep="last")
-    mine = final[final["team_id"] == team_id].copy()
+    mine = (final if team_id is None else final[final["team_id"] == team_id]).copy()
     notes = []
     for r in mine.itertuples(index=False):
         parts = []
-        earlier = spans[(spans["manager_id"] == r.manager_id) & (spans["team_id"] != team_id)]
+        earlier = spans[(spans["manager_id"] == r.manager_id) & (spans["team_id"] != r.team_id)]
         if len(earlier):
             parts.append(t("roster.moved", language, old=earlier["team_id"].iloc[0], month=month_label(r.lo)))
         if r.active_from > period.start:
@@ -149,6 +150,8 @@ class TeamContext:
     output_dir: Path | None = None
     params_file: Path | None = None  # methodology paths in params are relative to it
     workspace: Path | None = None  # the runner's prepared data; None when computed on the spot
+    team_names: dict[str, str] = field(default_factory=dict)  # every team's display name and region
+    team_regions: dict[str, str] = field(default_factory=dict)
 
     def t(self, key: str, **values) -> str:
         """A catalog text in the report's language."""
@@ -178,6 +181,26 @@ def _company(actuals: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _membership(params: RunParams, params_file: str | Path, workspace: str | Path = "") -> Dataset:
+    """The managers and team history only (from the workspace when there is one)."""
+    if not workspace:
+        return load_run_data(params, params_file)
+    tables_dir = Path(workspace) / "tables"
+    base = {"managers": pd.read_parquet(tables_dir / "managers.parquet")}
+    th = tables_dir / "team_history.parquet"
+    if th.exists():
+        base["team_history"] = pd.read_parquet(th)
+    return Dataset(tables={**base, "customers": pd.DataFrame(), "orders": pd.DataFrame()})
+
+
+def company_roster(ctx: "TeamContext") -> pd.DataFrame:
+    """Every team's roster for ``ctx.period`` (as :func:`team_roster` with ``None``)."""
+    if not ctx.team_id:
+        return ctx.roster
+    ds = _membership(ctx.params, ctx.params_file or "", ctx.workspace or "")
+    return team_roster(ds, None, ctx.period, ctx.language)
+
+
 def open_team(
     params_file: str | Path,
     team: str,
@@ -190,6 +213,10 @@ def open_team(
 
     With ``workspace`` (set by the runner) reads the prepared Parquet slices; without
     it loads and computes everything here (interactive use in JupyterLab).
+
+    ``team=""`` opens the whole company (every team's roster, tables and actuals): the
+    view of the period-scoped notebooks such as the leadership summary, and the only
+    cross-team one.
     """
     params = load_params(params_file)
     per = parse_period(period or params.period)
@@ -199,15 +226,11 @@ def open_team(
         ws = Path(workspace)
         info = json.loads((ws / "context.json").read_text(encoding="utf-8"))
         tables_dir = ws / "tables"
-        managers = pd.read_parquet(tables_dir / "managers.parquet")
-        th = tables_dir / "team_history.parquet"
-        base = {"managers": managers}
-        if th.exists():
-            base["team_history"] = pd.read_parquet(th)
-        light = Dataset(tables={**base, "customers": pd.DataFrame(), "orders": pd.DataFrame()})
-        roster = team_roster(light, team, per, lang)
+        light = _membership(params, params_file, ws)
+        managers = light.managers
+        roster = team_roster(light, team or None, per, lang)
         ids = list(roster["manager_id"])
-        flt = [("manager_id", "in", ids)] if ids else None
+        flt = [("manager_id", "in", ids)] if ids and team else None
         tables: dict[str, pd.DataFrame] = {}
         for f in sorted(tables_dir.glob("*.parquet")):
             name = f.stem
@@ -230,7 +253,7 @@ def open_team(
         names, regions, files = info["team_names"], info["team_regions"], info["files"]
     else:
         ds = load_run_data(params, params_file)
-        roster = team_roster(ds, team, per, lang)
+        roster = team_roster(ds, team or None, per, lang)
         ids = list(roster["manager_id"])
         all_q = kpi_actuals(ds, freq)
         actuals = all_q[all_q["manager_id"].isin(ids)]
@@ -249,13 +272,13 @@ def open_team(
                 tables[name] = df[df["customer_id"].isin(cust_ids)]
             else:
                 tables[name] = df
-    if team not in names:
+    if team and team not in names:
         known = ", ".join(sorted(names))
         raise InputError(Problem("team", f"unknown team '{team}'", fix=f"use one of: {known}"))
     return TeamContext(
         params=params,
         team_id=team,
-        team_name=names[team],
+        team_name=names[team] if team else t("report.company", lang),
         region=regions.get(team, ""),
         period=per,
         language=lang,
@@ -269,6 +292,8 @@ def open_team(
         output_dir=Path(output_dir) if output_dir else None,
         params_file=Path(params_file).resolve(),
         workspace=Path(workspace) if workspace else None,
+        team_names=dict(names),
+        team_regions=dict(regions),
     )
 
 
