@@ -6,6 +6,7 @@ import pytest
 
 from conftest import ROOT
 from helpers.params import load_params
+from helpers.runner import notebook_scope
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,7 +26,10 @@ def test_index_and_team_report(browser, demo_run):
     assert page.locator("h1").inner_text() == "报告索引"
     assert page.locator("#reports tbody tr").count() == 6  # one row per team
     links = page.locator("#reports a")
-    assert links.count() == 6 * len(load_params(ROOT / "params" / "demo.yaml").notebooks)
+    per_team = [nb for nb in load_params(ROOT / "params" / "demo.yaml").notebooks
+                if notebook_scope(ROOT / "notebooks" / f"{nb}.ipynb") == "team"]
+    assert links.count() == 6 * len(per_team)
+    assert page.locator('a[href="_company/05_leadership_summary.html"]').count() == 1
     href = links.first.get_attribute("href")
     page.close()
 

@@ -19,11 +19,12 @@ TEAMS = ["east-1", "east-2", "north-1", "north-2", "south-1", "south-2"]
 def test_demo_writes_every_team(demo_run):
     proc, period_dir = demo_run
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "30 份报告完成，0 份失败" in proc.stdout  # 6 teams × 5 notebooks
+    assert "31 份报告完成，0 份失败" in proc.stdout  # 6 teams × 5 notebooks + the leadership summary
     index = (period_dir / "index.html").read_text(encoding="utf-8")
     for team in TEAMS:
         assert (period_dir / team / "00_data_quality.html").stat().st_size > 50_000
         assert f'href="{team}/00_data_quality.html"' in index
+    assert 'href="_company/05_leadership_summary.html"' in index
     assert not (period_dir / "failures").exists()
     assert not [p for p in period_dir.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
@@ -56,16 +57,21 @@ def test_manifest(demo_run):
 
 
 def test_reports_are_private_and_static(demo_run):
+    """No team report (any notebook) names another team's manager; no code, no remote links."""
     _, period_dir = demo_run
     managers = pd.read_csv(ROOT / "data" / "demo" / "managers.csv")
+    pages = 0
     for team in TEAMS:
-        html = (period_dir / team / "00_data_quality.html").read_text(encoding="utf-8")
         mine = pd.read_csv(period_dir / team / "kpi_actuals.csv")["manager_id"].unique()
         others = managers[~managers["manager_id"].isin(mine)]["name"]
-        leaked = [n for n in others if n in html]
-        assert not leaked, f"{team} report names other teams' managers: {leaked}"
-        assert "open_team(" not in html and "Traceback" not in html
-        assert not re.search(r'(src|href)="https?://', html)
+        for page in sorted((period_dir / team).glob("*.html")):
+            html = page.read_text(encoding="utf-8")
+            leaked = [n for n in others if n in html]
+            assert not leaked, f"{team}/{page.name} names other teams' managers: {leaked}"
+            assert "open_team(" not in html and "Traceback" not in html
+            assert not re.search(r'(src|href)="https?://', html)
+            pages += 1
+    assert pages == 6 * 5
 
 
 def test_bad_params_exit_2_and_write_nothing(tmp_path):

@@ -260,3 +260,21 @@ def test_notebook_renders_quarterly_and_monthly(demo_params, demo_dir, tmp_path)
         others = managers.loc[~managers["manager_id"].isin(csv["manager_id"]), "name"]
         assert not [n for n in others if n in html], "names other teams' managers"
         assert csv["total"].notna().all() and (csv["payout"] > 0).all()
+
+
+def test_large_first_orders_count_new_customers_only():
+    """A large first order is a new customer's earliest order, in its acquisition month."""
+    from types import SimpleNamespace
+
+    d = pd.Timestamp
+    customers = pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"],
+                              "acquired_date": [d("2026-07-05"), d("2025-01-10"), d("2026-08-10"), d("2026-09-01")]})
+    orders = pd.DataFrame({
+        "order_id": ["O1", "O2", "O3", "A2", "A1"], "customer_id": ["C1", "C2", "C3", "C4", "C4"],
+        "manager_id": ["M1", "M1", "M2", "M2", "M2"],
+        "date": [d("2026-07-05"), d("2026-08-03"), d("2026-08-10"), d("2026-09-01"), d("2026-09-01")],
+        "amount": [60_000.0, 80_000.0, 40_000.0, 30_000.0, 70_000.0]})
+    ctx = SimpleNamespace(tables={"orders": orders, "customers": customers})
+    keys = pd.MultiIndex.from_tuples([("M1", "2026-07"), ("M1", "2026-08"), ("M2", "2026-08"), ("M2", "2026-09")])
+    # C1 counts; C2 is an old customer (reassigned), C3 is below 50,000; C4's first order is A1 (70,000: lower id)
+    assert list(Q._large_first_orders(ctx, keys, 50_000.0)) == [1.0, 0.0, 0.0, 1.0]

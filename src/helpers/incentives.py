@@ -214,6 +214,12 @@ class Proration(_Model):
     tier_edges: bool = False
 
 
+class Budget(_Model):
+    """The company's budget for variable pay, compared with the payouts in the leadership summary."""
+
+    variable_pay_per_month: float = Field(gt=0)
+
+
 class IncentivePlan(_Model):
     """The whole plan; every element is optional (null / absent = not part of the plan).
 
@@ -232,6 +238,7 @@ class IncentivePlan(_Model):
     gates: Gates = Field(default_factory=Gates)
     caps: Caps = Field(default_factory=Caps)
     proration: Proration = Field(default_factory=Proration)
+    budget: Budget | None = None
 
     @model_validator(mode="after")
     def _check_tiers(self, info: ValidationInfo) -> "IncentivePlan":

@@ -53,6 +53,17 @@ class ExecutionParams(_Strict):
     kernel: str = Field("python3", description="Jupyter kernel name used by papermill.")
 
 
+class LeadershipParams(_Strict):
+    """The leadership summary (notebook 05): the only cross-team view."""
+
+    individual_pay: bool = Field(False, description="Show each manager's payout (else team and region totals only).")
+    movers: int = Field(5, ge=1, le=50, description="How many biggest risers and fallers to list.")
+    complaint_spike_ratio: float = Field(1.5, gt=1, description="A team's complaints at least this multiple of its "
+                                         "average over the previous periods is a spike.")
+    complaint_spike_min: int = Field(3, ge=1, description="...and at least this many more complaints than that average.")
+    spike_history: int = Field(4, ge=1, le=12, description="Previous periods averaged for the spike rule.")
+
+
 class RunParams(_Strict):
     """One workbook run: data, period, teams, notebooks, language."""
 
@@ -74,6 +85,7 @@ class RunParams(_Strict):
     scoring: str = Field("scoring.yaml", description="Scoring plan: curves, split, grades (notebook 04).")
     output: OutputParams = OutputParams()
     execution: ExecutionParams = ExecutionParams()
+    leadership: LeadershipParams = LeadershipParams()
 
     @field_validator("period")
     @classmethod

@@ -415,24 +415,8 @@ def _targetlab_results(ctx: Any, params_file: Path, workspace: str) -> dict[str,
     """The targets of the target-setting step (as :func:`helpers.targetlab.build` sets
     them, for every manager of the company) without its SMART checks and backtest."""
     from helpers import targetlab as tl
-    from helpers import targets as tg
 
-    plan_file = resolve(params_file, ctx.params.targets)
-    tplan = tl.load_plan(plan_file)
-    library = load_library(resolve(params_file, ctx.params.indicators))
-    problems = tl.plan_problems(tplan, library, str(plan_file))
-    if problems:
-        raise InputError(problems)
-    kpis = {library[i].kpi for i in tplan.indicators if library[i].kpi} | {"sales", "buyers"}
-    data = tl.load_company(ctx.params, params_file, ctx.period.freq, workspace, kpis)
-    known = list(data.managers["manager_id"])
-    user = com = None
-    if tplan.sources.targets_csv:
-        user = tg.read_targets_csv(resolve(plan_file, tplan.sources.targets_csv), known, library.ids())
-    if tplan.sources.commitments_csv:
-        com = tg.read_commitments_csv(resolve(plan_file, tplan.sources.commitments_csv), known, library.ids())
-    engine = tl.TargetEngine(data, tplan, library, ctx.language, str(plan_file), user, com)
-    return engine.all_targets(ctx.period.period)
+    return tl.make_engine(ctx, params_file, workspace).all_targets(ctx.period.period)
 
 
 def _fallback(ctx: Any, plan: ScoringPlan, library: Library, ids: pd.Index, fractions: pd.Series,
@@ -547,20 +531,25 @@ def reviewed(ctx: Any, cs: CompanyScores) -> list[str]:
 
 
 def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None,
-          with_review: bool = True, company: CompanyScores | None = None) -> Quarterly:
+          with_review: bool = True, company: CompanyScores | None = None, statements: bool = True) -> Quarterly:
     """Score, grade, rank and pay ``ctx``'s team for ``ctx.period`` (quarter or month).
 
-    ``company``: the period's :func:`company_scores` when already computed."""
+    ``ctx`` may also be the company's context (``open_team(team="")``): every manager,
+    ranked and graded within their team.  ``company``: the period's
+    :func:`company_scores` when already computed; ``statements=False`` skips the pay
+    statements and what-if tables (totals only)."""
     from helpers.review import team_review
 
     params_file = Path(params_file or ctx.params_file)
-    cs = company if company is not None else company_scores(ctx, params_file, workspace)
+    cs = company if company is not None else company_scores(ctx, params_file, workspace,
+                                                            roster=None if ctx.team_id else ctx.roster)
     plan, library, weights, soft_ids = cs.plan, cs.library, cs.weights, cs.soft_ids
     ids = list(weights.index)
 
-    # --- team ranks and grades come from the team's slice; company ranks from everyone
+    # --- team ranks and grades within each team (the company context holds every team);
+    #     company ranks from everyone
     team = reviewed(ctx, cs)
-    g = pd.Series(ctx.team_id, index=pd.Index(team, name="manager_id"))
+    g = ctx.roster.set_index("manager_id")["team_id"].reindex(pd.Index(team, name="manager_id"))
     tres = score_table(cs.values.loc[team, ids], cs.targets.loc[team], cs.soft.loc[team], library, plan, weights, g,
                        str(cs.plan_file))
     rows_w = _rows_wide(ctx, library, ids + soft_ids)
@@ -569,6 +558,7 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
     r = ctx.roster.set_index("manager_id")
     summ = pd.DataFrame(index=pd.Index(ctx.manager_ids, name="manager_id"))
     summ["name"] = r["name"]
+    summ["team_id"] = r["team_id"]
     summ["fraction"] = r["fraction"]
     summ = summ.join(tres["summary"])
     summ["rank_company"] = cs.summary["rank"].reindex(summ.index).astype("Int64")
@@ -577,14 +567,14 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
     summ.loc[summ["status"] == NO_DATA, "rank_company"] = pd.NA
 
     # --- pay (per month of the period, summed)
-    pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan)
-    totals, statements, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if)
+    pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan, cs.pay_plan)
+    totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements)
     summ["payout"] = totals.reindex(summ.index).astype(float)
 
     q = Quarterly(ctx, plan, cs.plan_file, library, cs.scheme, weights, cs.dropped, soft_ids,
                   cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), cs.target_source,
                   tres["attainment"], tres["score"], cs.soft.reindex(team), summ, cs.n, cs.pay_plan, pin, totals,
-                  statements, wi)
+                  sts, wi)
     if with_review:
         tl = cs.targets_long
         tl_team = tl[tl["manager_id"].isin(ctx.manager_ids)].assign(period=ctx.period.period)
@@ -617,7 +607,7 @@ def _month_fraction(roster: pd.DataFrame, months: list[pd.Period]) -> pd.DataFra
 
 
 def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthly_targets: pd.DataFrame,
-                  plan: ScoringPlan) -> pd.DataFrame:
+                  plan: ScoringPlan, pay_plan: inc.IncentivePlan | None = None) -> pd.DataFrame:
     """Inputs of :func:`helpers.incentives.payouts`: one row per manager and month.
 
     The incentive plan's amounts are per pay period of one month (tiers, bonuses,
@@ -625,7 +615,8 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     sales target (``monthly_targets``; else the period's target split evenly over its
     months), sales attainment, new customers, CSAT, key customers lost (KPI
     ``lost_customers``, segment key), complaints resolved / escalated (complaints
-    table), large first orders (a customer's first order in the month ≥ 50,000), the
+    table), large first orders (a new customer's first order, in the month the customer
+    was acquired, of at least the incentive plan's ``large_first_order.min_amount``), the
     monthly base pay of the scoring plan, the period's total score (score gate) and
     the active share of the month.  Managers with status "no data" are left out.
     Index ``"<manager_id> <month>"``; columns ``manager_id`` and ``month`` say which.
@@ -667,7 +658,8 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
         esc = e.reindex(keys).fillna(0).to_numpy(dtype=float)
     out["complaints_resolved"] = res
     out["complaints_escalated"] = esc
-    out["large_first_orders"] = _large_first_orders(ctx, keys)
+    lf = pay_plan.new_customer_bonus.large_first_order if pay_plan and pay_plan.new_customer_bonus else None
+    out["large_first_orders"] = _large_first_orders(ctx, keys, lf.min_amount) if lf else 0.0
     out["monthly_base_pay"] = plan.pay.monthly_base_pay
     out["months_in_period"] = 1.0
     out["total_score"] = summary["total"].reindex(out["manager_id"]).to_numpy(dtype=float)
@@ -675,30 +667,40 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     return out
 
 
-def _large_first_orders(ctx: Any, keys: pd.MultiIndex, min_amount: float = 50000.0) -> np.ndarray:
-    """First orders of customers (their first order ever) of at least ``min_amount``, per manager and month."""
-    orders = ctx.tables.get("orders")
-    if orders is None or not len(orders):
+def _large_first_orders(ctx: Any, keys: pd.MultiIndex, min_amount: float) -> np.ndarray:
+    """New customers whose first order is at least ``min_amount``, per manager and month.
+
+    A customer counts in the month of its ``acquired_date`` when its earliest order
+    (ties: lowest order id) falls in that month and reaches ``min_amount``.  Tying the
+    order to the acquisition month makes the count the same whether the orders are one
+    team's slice or the whole company's (a customer reassigned from another manager
+    is not new again)."""
+    orders, customers = ctx.tables.get("orders"), ctx.tables.get("customers")
+    if orders is None or not len(orders) or customers is None or not len(customers):
         return np.zeros(len(keys))
-    o = orders.sort_values("date").drop_duplicates("customer_id")
-    o = o[o["amount"] >= min_amount]
+    o = orders.sort_values(["date", "order_id"], kind="mergesort").drop_duplicates("customer_id")
+    o = o.merge(customers[["customer_id", "acquired_date"]], on="customer_id")
+    month = pd.to_datetime(o["date"]).dt.to_period("M")
+    o = o[(month == pd.to_datetime(o["acquired_date"]).dt.to_period("M")) & (o["amount"] >= min_amount)]
     n = o.assign(month=pd.to_datetime(o["date"]).dt.strftime("%Y-%m")).groupby(["manager_id", "month"]).size()
     return n.reindex(keys).fillna(0).to_numpy(dtype=float)
 
 
-def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[float]
+def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[float], detail: bool = True
                 ) -> tuple[pd.Series, dict[str, inc.Statement], dict[str, pd.DataFrame]]:
     """Pay per manager = Σ over the months of the period of :func:`helpers.incentives.payouts`.
 
     Returns totals, one statement per manager (every month's lines, the item prefixed
     with the month) and the what-if table (sum over the months, each month's sales at
-    ``a`` × its target).
+    ``a`` × its target); with ``detail=False`` the totals only.
     """
     if pin.empty:
         return pd.Series(dtype=float, name="payout"), {}, {}
     cols = [c for c in pin.columns if c not in ("manager_id", "month")]
     pay = inc.payouts(pay_plan, pin[cols], source="payout inputs")
     totals = pay["total"].groupby(pin["manager_id"].to_numpy()).sum().rename("payout")
+    if not detail:
+        return totals, {}, {}
     statements: dict[str, inc.Statement] = {}
     wi: dict[str, pd.DataFrame] = {}
     for m, rows in pin.groupby("manager_id", sort=False):

@@ -233,6 +233,7 @@ NOTEBOOK_CHECKS: dict[str, tuple[str, ...]] = {
     "02_kpi_decomposition": ("helpers.strategy",),
     "03_weighting_scenarios": ("helpers.scenarios",),
     "04_quarterly_review": ("helpers.quarterly", "helpers.targetlab", "helpers.scenarios"),
+    "05_leadership_summary": ("helpers.quarterly", "helpers.targetlab", "helpers.scenarios"),
 }
 """Which methodology checks a notebook needs: each module's ``check(params, params_file)``."""
 
@@ -317,7 +318,7 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 <dl class="kpi-meta">{% for k, v in facts %}<div><dt>{{ k }}</dt><dd>{{ v }}</dd></div>{% endfor %}</dl></header>
 <main>
 <p>{{ summary }}</p>
-{% if cross %}<h2>{{ cross_title }}</h2><ul>{% for label, href in cross %}<li><a href="{{ href }}">{{ label }}</a></li>{% endfor %}</ul>{% endif %}
+{% if cross %}<h2>{{ cross_title }}</h2><ul>{% for label, href in cross %}<li>{% if href %}<a href="{{ href }}">{{ label }}</a>{% else %}<span class="kpi-flag">{{ label }}</span>{% endif %}</li>{% endfor %}</ul>{% endif %}
 <table class="kpi-table" id="reports">
 <thead><tr><th>{{ col_region }}</th><th>{{ col_team }}</th>{% for nb in notebooks %}<th>{{ nb.title }}</th>{% endfor %}</tr></thead>
 <tbody>
@@ -338,7 +339,8 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
     status = {(r.team, r.notebook): r for r in results}
     per_team = [nb for nb in plan.notebooks if (COMPANY, nb) not in status]
     cross = [(_nb_title(nb, lang) + ("" if status[(COMPANY, nb)].ok else f" ({t('index.failed', lang)})"),
-              f"{COMPANY}/{nb}.html") for nb in plan.notebooks if (COMPANY, nb) in status]
+              f"{COMPANY}/{nb}.html" if status[(COMPANY, nb)].ok else "")  # a failed report is not published
+             for nb in plan.notebooks if (COMPANY, nb) in status]
     rows = []
     for team in plan.teams:
         cells = []

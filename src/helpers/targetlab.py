@@ -1504,9 +1504,9 @@ class TargetLab:
         return self.ctx.t(key, **kw)
 
 
-def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None) -> TargetLab:
-    """Load the plan and the company data, set every target for ``ctx.period``, check
-    them and backtest the plan.  Bad plans or CSVs raise :class:`InputError`.
+def make_engine(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None) -> TargetEngine:
+    """The target engine of the params' target plan over the company's data (every
+    manager, at ``ctx.period``'s frequency).  Bad plans or CSVs raise :class:`InputError`.
 
     ``params_file`` / ``workspace`` are the notebook's parameters (taken from
     ``ctx.params_file`` / ``ctx.workspace`` when the context carries them)."""
@@ -1528,12 +1528,18 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
         user = tg.read_targets_csv(resolve(plan_file, plan.sources.targets_csv), known, library.ids())
     if plan.sources.commitments_csv:
         com = tg.read_commitments_csv(resolve(plan_file, plan.sources.commitments_csv), known, library.ids())
-    engine = TargetEngine(data, plan, library, ctx.language, str(plan_file), user, com)
+    return TargetEngine(data, plan, library, ctx.language, str(plan_file), user, com)
+
+
+def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None) -> TargetLab:
+    """Set every target for ``ctx.period`` (:func:`make_engine`), check them and
+    backtest the plan."""
+    engine = make_engine(ctx, params_file, workspace)
     p = ctx.period.period
     results = engine.all_targets(p)
     smart = smart_flags(engine, results, p)
     bt, skipped = run_backtest(engine, p)
-    return TargetLab(ctx, plan, plan_file, library, engine, p, results, smart, bt, skipped)
+    return TargetLab(ctx, engine.plan, Path(engine.plan_file), engine.library, engine, p, results, smart, bt, skipped)
 
 
 # ======================================================================================

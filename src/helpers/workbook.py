@@ -195,8 +195,6 @@ def _membership(params: RunParams, params_file: str | Path, workspace: str | Pat
 
 def company_roster(ctx: "TeamContext") -> pd.DataFrame:
     """Every team's roster for ``ctx.period`` (as :func:`team_roster` with ``None``)."""
-    if not ctx.team_id:
-        return ctx.roster
     ds = _membership(ctx.params, ctx.params_file or "", ctx.workspace or "")
     return team_roster(ds, None, ctx.period, ctx.language)
 

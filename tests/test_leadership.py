@@ -1,0 +1,225 @@
+"""Leadership summary (notebook 05, helpers.leadership): roll-ups, movers, risks, budget,
+agreement with the team reviews, privacy of individual pay, and the rendered report."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import leadership as L
+from helpers import quarterly as Q
+from helpers.attainment import NO_DATA
+
+from conftest import KPI_BIN
+
+NaN = math.nan
+
+
+# ------------------------------------------------------------------ roll-up by hand
+
+
+def _rows() -> pd.DataFrame:
+    cols = ["team_id", "region", "status", "total", "grade", "payout", "sales", "sales_target", "profit",
+            "new_customers", "complaints", "sales_prev", "sales_year_ago"]
+    data = {
+        "m1": ["A", "R1", "ok", 90.0, "A", 1000.0, 100.0, 80.0, 10.0, 1.0, 0.0, 50.0, NaN],
+        "m2": ["A", "R1", "ok", 70.0, "B", 500.0, 60.0, 120.0, 5.0, 2.0, 3.0, 70.0, 40.0],
+        "m3": ["B", "R1", NO_DATA, NaN, NO_DATA, NaN, NaN, NaN, NaN, NaN, NaN, 30.0, NaN],
+        "m4": ["C", "R2", "ok", 100.0, "A", 2000.0, 200.0, 0.0, 50.0, 0.0, 1.0, NaN, 100.0],
+    }
+    return pd.DataFrame.from_dict(data, orient="index", columns=cols)
+
+
+def test_rollup_by_team_by_hand():
+    t = L.rollup(_rows(), ["region", "team_id"]).set_index("team_id")
+    a = t.loc["A"]
+    assert (a["managers"], a["scored"], a["mean_total"]) == (2, 2, 80.0)
+    assert a["sales"] == 160 and a["sales_target"] == 200 and a["complaints"] == 3
+    assert a["sales_attainment"] == pytest.approx(160 / 200)      # 0.8
+    assert a["growth_prev"] == pytest.approx(160 / 120 - 1)       # both managers had sales before
+    assert a["growth_year"] == pytest.approx(60 / 40 - 1)         # only m2 has a year-ago figure
+    assert a["payout"] == 1500 and (a["grade_A"], a["grade_B"]) == (1, 1)
+    b = t.loc["B"]  # one manager without data: nothing is summed as zero
+    assert (b["managers"], b["scored"]) == (1, 0)
+    assert all(math.isnan(b[c]) for c in ("mean_total", "sales", "payout", "sales_attainment", "growth_prev"))
+    assert b["grade_A"] == 0
+    c = t.loc["C"]  # a zero target cannot give an attainment
+    assert c["sales_target"] == 0 and math.isnan(c["sales_attainment"])
+    assert math.isnan(c["growth_prev"]) and c["growth_year"] == pytest.approx(200 / 100 - 1)
+
+
+def test_rollup_by_region_and_company_by_hand():
+    r = L.rollup(_rows(), "region").set_index("region")
+    assert r.loc["R1", "managers"] == 3 and r.loc["R1", "scored"] == 2 and r.loc["R1", "sales"] == 160
+    assert r.loc["R2", "payout"] == 2000
+    c = L.rollup(_rows(), None).iloc[0]
+    assert (c["managers"], c["scored"]) == (4, 3)
+    assert c["mean_total"] == pytest.approx((90 + 70 + 100) / 3)
+    assert c["sales"] == 360 and c["payout"] == 3500
+    assert c["sales_attainment"] == pytest.approx(160 / 200)  # m4's zero target is left out of both sums
+    assert c["growth_prev"] == pytest.approx((100 + 60) / (50 + 70) - 1)
+    assert c["growth_year"] == pytest.approx((60 + 200) / (40 + 100) - 1)
+    assert (c["grade_A"], c["grade_B"]) == (2, 1)
+    assert "_all" not in L.rollup(_rows(), None).columns
+
+
+def test_reach_shares():
+    s = L.reach_shares(pd.Series([0.7, 0.8, 1.0, 1.25, NaN]), (0.8, 1.0, 1.2))
+    assert list(s) == [3 / 4, 2 / 4, 1 / 4]  # levels are inclusive; NaN is not counted
+    assert L.reach_shares(pd.Series([NaN]), (1.0,)).isna().all()
+
+
+def test_movers_order_and_ties():
+    cur = pd.Series({"a": 80.0, "b": 70.0, "c": 60.0, "d": 50.0, "e": NaN})
+    prev = pd.Series({"a": 70.0, "b": 60.0, "c": 70.0, "d": 50.0, "e": 10.0, "f": 40.0})
+    up, down = L.movers(cur, prev, n=5)
+    assert list(up["manager_id"]) == ["a", "b"] and list(up["change"]) == [10.0, 10.0]  # tie: by id
+    assert list(down["manager_id"]) == ["c"] and down["change"].iloc[0] == -10.0        # d unchanged, e/f not in both
+    up1, _ = L.movers(cur, prev, n=1)
+    assert list(up1["manager_id"]) == ["a"]
+
+
+def test_complaint_spikes_rule():
+    rows = []
+    hist = ["2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2"]
+    for team, older, h, now in (("X", 100, 2, 6), ("Y", 0, 1, 3), ("Z", 0, 10, 12)):
+        rows += [(team, hist[0], older)] + [(team, p, h) for p in hist[1:]] + [(team, "2026Q3", now)]
+    rows.append(("W", "2026Q3", 5))
+    counts = pd.DataFrame(rows, columns=["team", "period", "complaints"])
+    s = L.complaint_spikes(counts, "2026Q3", history=4, ratio=1.5, min_extra=3).set_index("team")
+    # X: baseline = mean of the 4 periods before (2, not 2025Q2's 100) → 6 = 3× and +4: spike
+    assert s.loc["X", "baseline"] == 2 and s.loc["X", "ratio"] == 3 and s.loc["X", "spike"]
+    assert not s.loc["Y", "spike"]            # 3× but only +2
+    assert not s.loc["Z", "spike"]            # +2 and 1.2×
+    assert s.loc["W", "spike"] and s.loc["W", "baseline"] == 0 and math.isnan(s.loc["W", "ratio"])  # 0 → 5
+    assert list(s.index[:2]) == ["X", "W"] or set(s.index[:2]) == {"X", "W"}  # spikes first
+
+
+def test_key_losses_window():
+    d = pd.Timestamp
+    customers = pd.DataFrame({
+        "customer_id": ["K1", "K2", "K3", "K4", "K5"], "manager_id": ["M1", "M1", "M1", "M2", "M2"],
+        "segment": ["key", "key", "small", "key", "key"],
+        "lost_date": [d("2026-07-10"), d("2026-06-30"), d("2026-08-01"), pd.NaT, d("2026-09-30")]})
+    orders = pd.DataFrame({
+        "customer_id": ["K1", "K1", "K1", "K1", "K3"],
+        "date": [d("2025-07-09"), d("2025-07-10"), d("2026-07-09"), d("2026-07-10"), d("2026-07-01")],
+        "amount": [1000.0, 200.0, 300.0, 999.0, 50.0]})
+    out = L.key_losses(customers, orders, d("2026-07-01"), d("2026-10-01"))
+    # K2 lost before the quarter, K3 not a key account, K4 not lost; K1's window is
+    # [2025-07-10, 2026-07-10): 200 + 300 (the order on the lost date itself and the one a day too early are out)
+    assert list(out["customer_id"]) == ["K1", "K5"]
+    assert list(out["sales_12m"]) == [500.0, 0.0]
+
+
+def test_budget_status():
+    b = L.budget_status(4500.0, 1000.0, 3)  # a quarter: 3 × the monthly budget
+    assert b == {"budget": 3000.0, "payout": 4500.0, "used": 1.5, "gap": -1500.0}
+    none = L.budget_status(4500.0, None, 3)
+    assert math.isnan(none["budget"]) and math.isnan(none["used"]) and none["payout"] == 4500.0
+
+
+# ------------------------------------------------------------------ the demo company
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, demo_params):
+    from helpers.params import load_params
+    from helpers.workbook import prepare_workspace
+
+    folder = tmp_path_factory.mktemp("ws")
+    return prepare_workspace(load_params(demo_params), demo_params, folder)
+
+
+@pytest.fixture(scope="module")
+def summary(demo_params, workspace):
+    from helpers.workbook import open_team
+
+    ctx = open_team(demo_params, "", "", str(workspace), "zh", "")
+    return L.build(ctx, demo_params, str(workspace))
+
+
+@pytest.mark.slow
+def test_every_manager_as_in_the_team_reviews(summary, demo_params, workspace):
+    """Second method: each team's own review (notebook 04's build) gives the same total,
+    grade, team rank and payout as the company-wide summary."""
+    from helpers.workbook import open_team
+
+    m = summary.managers
+    assert len(m) == 48 and set(m["team_id"]) == set(summary.ctx.team_names)
+    for team in sorted(summary.ctx.team_names):
+        ctx = open_team(demo_params, team, "", str(workspace), "zh", "")
+        q = Q.build(ctx, demo_params, str(workspace), with_review=False)
+        mine = m[m["team_id"] == team]
+        assert sorted(mine.index) == sorted(q.summary.index)
+        s = q.summary.reindex(mine.index)
+        np.testing.assert_allclose(mine["total"].astype(float), s["total"].astype(float), rtol=1e-12)
+        np.testing.assert_allclose(mine["payout"].astype(float), s["payout"].astype(float), rtol=1e-12)
+        assert list(mine["grade"]) == list(s["grade"]) and list(mine["rank_team"]) == list(s["rank"])
+    # and the roll-up adds the team figures up to the company's
+    assert summary.teams["payout"].sum() == pytest.approx(summary.company["payout"].iloc[0])
+    assert summary.teams["managers"].sum() == 48
+
+
+@pytest.mark.slow
+def test_demo_sales_and_losses_from_the_data(summary, demo_dir):
+    """Company sales of the period and key accounts lost, straight from the CSVs."""
+    orders = pd.read_csv(demo_dir / "orders.csv", parse_dates=["date"])
+    q3 = orders[orders["date"].dt.to_period("Q") == pd.Period("2026Q3")]
+    assert summary.company["sales"].iloc[0] == pytest.approx(q3["amount"].sum(), rel=1e-9)
+    cust = pd.read_csv(demo_dir / "customers.csv", parse_dates=["lost_date"])
+    lost = cust[(cust["segment"] == "key") & (cust["lost_date"].dt.to_period("Q") == pd.Period("2026Q3"))]
+    assert sorted(summary.losses["customer_id"]) == sorted(lost["customer_id"])
+    b = summary.budget
+    assert b["budget"] == pytest.approx(3 * 1_900_000) and b["payout"] == pytest.approx(summary.teams["payout"].sum())
+
+
+# ------------------------------------------------------------------ the rendered report
+
+
+@pytest.mark.slow
+def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir, tmp_path, summary):
+    raw = yaml.safe_load(Path(demo_params).read_text(encoding="utf-8"))
+    raw["notebooks"] = ["05_leadership_summary"]
+    hidden = tmp_path / "hidden.yaml"
+    hidden.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    raw["leadership"] = {"individual_pay": True}
+    shown = tmp_path / "shown.yaml"
+    shown.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    runs = {
+        "q": [str(KPI_BIN), "run", str(hidden), "--out", str(tmp_path / "q"), "--no-progress"],
+        "m": [str(KPI_BIN), "run", str(shown), "--out", str(tmp_path / "m"), "--no-progress",
+              "--period", "2026-09", "--language", "en"],
+    }
+    procs = {k: subprocess.Popen(v, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for k, v in runs.items()}
+    results = {k: p.communicate(timeout=600) + (p.returncode,) for k, p in procs.items()}
+    for key, period, heading in (("q", "2026Q3", "目标公平性"), ("m", "2026-09", "Target fairness")):
+        out, err, rc = results[key]
+        assert rc == 0, err + out
+        folder = tmp_path / key / period / "_company"
+        html = (folder / "05_leadership_summary.html").read_text(encoding="utf-8")
+        assert heading in html and "Traceback" not in html
+        assert 'href="_company/05_leadership_summary.html"' in (tmp_path / key / period / "index.html").read_text(
+            encoding="utf-8")
+        csv = pd.read_csv(folder / "leadership_summary.csv")
+        assert (csv["period"] == period).all() and list(csv["level"]).count("team") == 6
+        xlsx = pd.read_excel(folder / "leadership_summary.xlsx", sheet_name=None)
+        assert xlsx["teams"]["payout"].sum() == pytest.approx(csv["payout"].sum())
+        if key == "q":  # individual pay hidden: no manager's payout in the page or the files
+            assert "managers" not in xlsx and "leadership.individual_pay: false" in html
+            pay = [f"{v:,.0f}" for v in summary.managers["payout"].dropna()]
+            assert len(pay) == 48 and not [p for p in pay if p in html]
+            assert f"{csv.loc[csv['level'] == 'company', 'payout'].iloc[0]:,.0f}" in html  # the total is shown
+        else:
+            assert "managers" in xlsx and len(xlsx["managers"]) == csv.loc[csv["level"] == "company", "managers"].iloc[0]
+            shown_pay = [f"{v:,.0f}" for v in xlsx["managers"]["payout"].dropna()]
+            assert shown_pay and all(p in html for p in shown_pay)
