@@ -330,6 +330,8 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     ("cli_bad_period", _args("--period", "2026Q9", run=True), ["--period: '2026Q9' is not a review period — write a quarter as 2026Q3 or a month as 2026-09"]),
     ("cli_period_traversal", _args("--period", "../x", run=True), ["--period: '../x' is not a review period — write a quarter as 2026Q3"]),
     ("cli_bad_language", _args("--language", "fr", run=True), ["--language: 'fr' is not a report language", "use zh or en"]),
+    ("cli_bad_executor", _args("--executor", "spark", run=True), ["--executor: 'spark' is not an executor", "use local or dask"]),
+    ("params_bad_executor", _params(execution={"executor": "spark"}), [f"{P}: key 'execution.executor'", "'local' or 'dask'"]),
     ("unknown_team_in_params", _params(teams=["A", "B"]), [f"{P}: key 'teams': unknown team(s): B", "use one of: A"]),
     # --- methodology files -------------------------------------------------------
     ("indicators_syntax", _syntax("indicators.yaml"), ["indicators.yaml: line 761, column 1: YAML syntax error", "fix the indentation or quoting there", "\n1 problem(s) found"]),

@@ -2,6 +2,7 @@
 
     kpi-workbook demo [--out DIR] [--jobs N]
     kpi-workbook run PARAMS.yaml [--period 2026Q3] [--team ID ...] [--jobs N] [--out DIR]
+                     [--executor local|dask] [--scheduler ADDRESS]
     kpi-workbook validate PARAMS.yaml
 
 Exit codes: 0 done; 1 some notebook failed (the others are published); 2 bad input
@@ -34,15 +35,20 @@ def _fail(exc: InputError) -> None:
 
 
 def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | None, out: Path | None,
-         language: str | None, progress: bool) -> int:
+         language: str | None, progress: bool, executor: str | None = None, scheduler: str | None = None) -> int:
     from helpers.runner import execute, plan_run
 
     try:
-        plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language)
+        plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language,
+                            executor=executor, scheduler=scheduler)
+        code, _, _ = execute(plan, ds, progress=progress)
     except InputError as exc:
         _fail(exc)
-    code, _, _ = execute(plan, ds, progress=progress)
     return code
+
+
+EXECUTOR_HELP = "Where notebooks run: local (process pool) or dask (a Dask distributed cluster)."
+SCHEDULER_HELP = "Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask; none: a local Dask cluster)."
 
 
 @app.command()
@@ -54,9 +60,11 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: from the params)."),
     language: Optional[str] = typer.Option(None, "--language", help="Report language: zh or en."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    executor: Optional[str] = typer.Option(None, "--executor", help=EXECUTOR_HELP),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
 ) -> None:
     """Run the workbook notebooks for every team and render the HTML reports."""
-    raise typer.Exit(_run(params, period, team, jobs, out, language, progress))
+    raise typer.Exit(_run(params, period, team, jobs, out, language, progress, executor, scheduler))
 
 
 @app.command()

@@ -51,6 +51,10 @@ class ExecutionParams(_Strict):
     timeout_seconds: int = Field(600, ge=10, description="Per-cell execution timeout.")
     jobs: int | None = Field(None, ge=1, description="Parallel notebook runs; default the number of cores.")
     kernel: str = Field("python3", description="Jupyter kernel name used by papermill.")
+    executor: Literal["local", "dask"] = Field("local", description="local: a process pool on this machine; "
+                                               "dask: the tasks of a Dask distributed cluster.")
+    scheduler: str | None = Field(None, description="Dask scheduler address (tcp://host:8786); none with "
+                                  "executor dask: a local Dask cluster of `jobs` workers.")
 
 
 class LeadershipParams(_Strict):

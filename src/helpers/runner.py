@@ -29,12 +29,13 @@ import sys
 import time
 import traceback
 import uuid
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from jinja2 import Environment, select_autoescape
 
@@ -89,6 +90,8 @@ class RunPlan:
     out_root: Path
     jobs: int
     input_files: dict[str, Path]
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 # ------------------------------------------------------------------------ worker side
@@ -176,6 +179,8 @@ def plan_run(
     jobs: int | None = None,
     out: str | Path | None = None,
     language: str | None = None,
+    executor: str | None = None,
+    scheduler: str | None = None,
 ):
     """Validate everything and load the data; returns (plan, dataset).  No writes
     except the demo data on first use."""
@@ -187,6 +192,13 @@ def plan_run(
     lang = language or params.language
     if lang not in ("zh", "en"):
         raise InputError(Problem("--language", f"'{lang}' is not a report language", fix="use zh or en"))
+    ex = executor or params.execution.executor
+    if ex not in ("local", "dask"):
+        raise InputError(Problem("--executor", f"'{ex}' is not an executor", fix="use local or dask"))
+    sched = scheduler or params.execution.scheduler
+    if sched and ex != "dask":
+        raise InputError(Problem("--scheduler", "a scheduler address needs the dask executor",
+                                 fix="add --executor dask, or leave out --scheduler"))
     nb_dir = notebook_dir(params, params_file)
     problems = []
     for name in params.notebooks:
@@ -224,7 +236,7 @@ def plan_run(
         inputs[f"source/{i}"] = Path(p)
     inputs["params"] = params_file.resolve()
     plan = RunPlan(params, params_file.resolve(), per, lang, wanted, names, regions, list(params.notebooks), nb_dir,
-                   out_root.resolve(), max(1, int(n_jobs)), inputs)
+                   out_root.resolve(), max(1, int(n_jobs)), inputs, ex, sched)
     return plan, ds
 
 
@@ -472,8 +484,72 @@ def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
     return tasks
 
 
+@contextmanager
+def task_pool(plan: RunPlan, n_tasks: int) -> Iterator[Executor]:
+    """Where the notebook jobs run, as a ``concurrent.futures`` executor.
+
+    ``local``: a pool of ``jobs`` spawned processes on this machine.  ``dask``: the
+    workers of the Dask distributed scheduler at ``plan.scheduler`` (every worker must
+    import ``helpers``, have the Jupyter kernel, and see the output folder and the
+    notebooks at the same paths: a shared filesystem), or, without an address, a local
+    Dask cluster of ``jobs`` single-threaded worker processes.  A scheduler that cannot
+    be reached is bad input (exit 2), raised before anything is written.
+    """
+    jobs = max(1, min(plan.jobs, n_tasks))
+    if plan.executor != "dask":
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                                 initializer=_quiet_worker) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(Problem("--executor", "dask is not installed",
+                                 fix='pip install -e ".[dask]" (dask[distributed])')) from None
+    cluster = None
+    try:
+        if plan.scheduler:
+            client = Client(plan.scheduler, timeout=DASK_CONNECT_SECONDS)
+        else:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+            client.run(_quiet_worker)  # our own workers: kernel chatter must not cut through the progress bar
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(Problem("--scheduler", f"cannot reach the Dask scheduler at {plan.scheduler}: "
+                                 f"{str(exc).splitlines()[0][:200]}",
+                                 fix="start it (dask scheduler; dask worker ADDRESS) or check the address")) from None
+    try:
+        with client.get_executor(pure=False) as pool:
+            yield pool
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+DASK_CONNECT_SECONDS = 15
+
+
+def _result(fut: Future, task: Task) -> TaskResult:
+    """The task's result, or a failure when its worker died (killed, out of memory)."""
+    try:
+        return fut.result()
+    except Exception as exc:  # the worker, not the notebook, failed: record it like a failed notebook
+        Path(task.failed_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(task.failed_path).write_text(f"worker failed: {type(exc).__name__}: {exc}\n", encoding="utf-8")
+        return TaskResult(task.team, task.notebook, False, 0.0, error=f"worker failed: {type(exc).__name__}: {exc}"[:300])
+
+
 def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, Path, list[TaskResult]]:
-    """Run the plan; returns (exit code, published folder, results)."""
+    """Run the plan; returns (exit code, published folder, results).  Raises
+    :class:`InputError` (nothing written) when the executor cannot start."""
+    with task_pool(plan, len(plan.teams) * len(plan.notebooks)) as pool:
+        return _execute(plan, ds, pool, progress, log)
+
+
+def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[int, Path, list[TaskResult]]:
     from tqdm import tqdm
 
     from helpers.workbook import prepare_workspace
@@ -496,14 +572,11 @@ def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, P
             Path(tk.work_ipynb).parent.mkdir(parents=True, exist_ok=True)
         results: list[TaskResult] = []
         t0 = time.perf_counter()
-        jobs = min(plan.jobs, len(tasks))
         bar = tqdm(total=len(tasks), desc=f"kpi-workbook {label}", unit="nb", disable=not progress, file=sys.stderr)
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=mp.get_context("spawn"),
-                                 initializer=_quiet_worker) as pool:
-            futures = [pool.submit(run_task, tk) for tk in tasks]
-            for fut in as_completed(futures):
-                results.append(fut.result())
-                bar.update()
+        futures = {pool.submit(run_task, tk): tk for tk in tasks}
+        for fut in as_completed(futures):
+            results.append(_result(fut, futures[fut]))
+            bar.update()
         bar.close()
         timings["notebooks"] = time.perf_counter() - t0
         order = {(tk.team, tk.notebook): i for i, tk in enumerate(tasks)}
