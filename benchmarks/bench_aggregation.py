@@ -7,10 +7,15 @@ memory (``ru_maxrss``, which counts DuckDB's native memory too):
 
 * ``duckdb``: :func:`helpers.kpis_duckdb.kpi_actuals_parquet` — DuckDB scans the
   orders Parquet file; pandas only sees the aggregates and the small tables.
-* ``pandas``: the straightforward way — ``pd.read_parquet`` of the orders, dates to
-  periods, ``groupby`` sum / size / nunique as :func:`helpers.kpis.base_measures`
-  does — then the same derivation, so both produce the same full KPI table (the
-  benchmark checks they agree).
+* ``pandas``: the straightforward way — every file read into pandas and validated
+  (:func:`helpers.data.load_dataset`), then :func:`helpers.kpis.kpi_actuals`, the
+  workbook's own pandas engine (``groupby`` sum / size / nunique).  The target ratio
+  (≥ 3×) is against this.
+* ``hybrid`` (for information): the DuckDB engine's code for everything but the order
+  lines, which pandas reads (``pd.read_parquet``) and groups itself; this isolates
+  what DuckDB gains on the order lines alone.
+
+All three produce the same full KPI table (the benchmark checks they agree).
 
 Run alone: ``python -m benchmarks --only aggregation`` (``--quick``: 1M lines).
 """
@@ -83,6 +88,11 @@ def child_main(engine: str, folder: str, freq: str = "M", out: str = "") -> None
     t0 = time.perf_counter()
     if engine == "duckdb":
         res = kd.kpi_actuals_parquet(folder, freq)
+    elif engine == "pandas":
+        from helpers.data import load_dataset
+        from helpers.kpis import kpi_actuals
+
+        res = kpi_actuals(load_dataset(folder), freq)
     else:
         ds = kd.load_small_tables(folder)
         per_period, per_month, extent = _pandas_order_measures(Path(folder), ds, freq)
@@ -103,12 +113,16 @@ def run(quick: bool = False, log=print) -> list[Result]:
     log(f"aggregation: {n:,} order lines in {folder} "
         + (f"(generated in {gen:.1f} s)" if gen is not None else "(cached; delete the folder to time generation)"))
     with tempfile.TemporaryDirectory() as tmp:
-        d = child("benchmarks.bench_aggregation", "duckdb", str(folder), "M", f"{tmp}/d.parquet")
-        p = child("benchmarks.bench_aggregation", "pandas", str(folder), "M", f"{tmp}/p.parquet")
-        a, b = pd.read_parquet(f"{tmp}/d.parquet"), pd.read_parquet(f"{tmp}/p.parquet")
-        pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9, atol=1e-6)
+        runs = {e: child("benchmarks.bench_aggregation", e, str(folder), "M", f"{tmp}/{e}.parquet")
+                for e in ("duckdb", "pandas", "hybrid")}
+        ref = pd.read_parquet(f"{tmp}/duckdb.parquet")
+        for e in ("pandas", "hybrid"):
+            pd.testing.assert_frame_equal(ref, pd.read_parquet(f"{tmp}/{e}.parquet"), check_dtype=False,
+                                          rtol=1e-9, atol=1e-6)
+    d, p, h = runs["duckdb"], runs["pandas"], runs["hybrid"]
     log(f"  duckdb {d['seconds']:.2f} s, {d['peak_mb']:.0f} MB peak; pandas {p['seconds']:.2f} s, "
-        f"{p['peak_mb']:.0f} MB peak; {d['rows']:,} KPI rows, identical within 1e-9")
+        f"{p['peak_mb']:.0f} MB peak; hybrid {h['seconds']:.2f} s, {h['peak_mb']:.0f} MB peak; "
+        f"{d['rows']:,} KPI rows, identical within 1e-9")
     scale = "" if not quick else " (quick: 1M lines, targets are for 10M)"
     out = []
     if gen is not None:
@@ -116,8 +130,10 @@ def run(quick: bool = False, log=print) -> list[Result]:
     out += [
         Result(f"KPI actuals/month, DuckDB, {n / 1e6:.1f}M lines", d["seconds"], "s", TARGET_S, note=scale.strip()),
         Result("  peak memory (child ru_maxrss)", d["peak_mb"], "MB", TARGET_MB),
-        Result("  speed-up vs pandas read+groupby", p["seconds"] / d["seconds"], "x", TARGET_X, lower_is_better=False,
-               note=f"pandas {p['seconds']:.1f} s, {p['peak_mb']:,.0f} MB peak"),
+        Result("  speed-up vs pandas (load_dataset + kpi_actuals)", p["seconds"] / d["seconds"], "x", TARGET_X,
+               lower_is_better=False, note=f"pandas {p['seconds']:.1f} s, {p['peak_mb']:,.0f} MB peak"),
+        Result("  speed-up vs pandas on the order lines only", h["seconds"] / d["seconds"], "x",
+               lower_is_better=False, note=f"hybrid {h['seconds']:.1f} s, {h['peak_mb']:,.0f} MB; no target"),
     ]
     return out
 

@@ -44,7 +44,7 @@ def make_params(tmp: Path, data: Path) -> Path:
     params["data"].update(folder=str(data), demo=False)
     params["notebook_folder"] = str(ROOT / "notebooks")
     defaults = RunParams.model_validate({"data": {"folder": "x"}})
-    for key in ("indicators", "strategy", "alternative_strategy", "weights", "targets", "incentives"):
+    for key in ("indicators", "strategy", "alternative_strategy", "weights", "targets", "incentives", "scoring"):
         value = params.get(key, getattr(defaults, key))
         if value:
             params[key] = str(ROOT / "params" / value)

@@ -105,3 +105,20 @@ def test_unknown_visit_customer_is_reported_like_load_dataset(tiny_dir):
         kpi_actuals_parquet(tiny_dir, "Q", as_of=AS_OF)
     assert "C77" in str(got.value)
     assert str(got.value).replace("orders.parquet", "orders.csv") == str(want.value)
+
+
+def test_sort_order_is_lexsort():
+    """The counting sort of _long gives np.lexsort's permutation (random unique keys; and
+    the fallback for duplicate keys)."""
+    import numpy as np
+
+    from helpers.kpis_duckdb import _sort_order
+
+    rng = np.random.default_rng(7)
+    full = np.array(np.meshgrid(np.arange(5), np.arange(100, 109), np.arange(6), np.arange(4), indexing="ij")).reshape(4, -1)
+    pick = rng.permutation(full.shape[1])[:700]
+    m, p, k, s = (full[i][pick] for i in range(4))
+    assert (_sort_order(m, p, k, s, 5, 6, 4) == np.lexsort((s, k, p, m))).all()
+    m2, p2, k2, s2 = (np.concatenate([x, x[:3]]) for x in (m, p, k, s))  # three duplicated rows
+    got = _sort_order(m2, p2, k2, s2, 5, 6, 4)
+    assert (np.stack([m2, p2, k2, s2])[:, got] == np.stack([m2, p2, k2, s2])[:, np.lexsort((s2, k2, p2, m2))]).all()

@@ -223,3 +223,26 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
             assert "managers" in xlsx and len(xlsx["managers"]) == csv.loc[csv["level"] == "company", "managers"].iloc[0]
             shown_pay = [f"{v:,.0f}" for v in xlsx["managers"]["payout"].dropna()]
             assert shown_pay and all(p in html for p in shown_pay)
+
+
+@pytest.mark.slow
+def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_params, tmp_path):
+    """runner.precompute stores the target lab and the company scores once per run; a
+    notebook reading them gets what it would have computed itself."""
+    from helpers import targetlab
+    from helpers.params import load_params
+    from helpers.runner import plan_run, precompute
+    from helpers.workbook import open_team, prepare_workspace
+
+    plan, ds = plan_run(demo_params, out=tmp_path / "out")
+    plain = prepare_workspace(load_params(demo_params), demo_params, tmp_path / "plain", ds)
+    cached = prepare_workspace(load_params(demo_params), demo_params, tmp_path / "cached", ds)
+    assert sorted(precompute(plan, cached)) == ["scores-2026Q3", "targets-2026Q3-zh"]
+    assert not (plain / "cache").exists()
+    a_ctx, b_ctx = (open_team(demo_params, "north-2", "", str(w), "zh", "") for w in (plain, cached))
+    a, b = targetlab.build(a_ctx, demo_params, str(plain)), targetlab.build(b_ctx, demo_params, str(cached))
+    for iid in a.results:
+        pd.testing.assert_frame_equal(a.results[iid].managers, b.results[iid].managers)
+    pd.testing.assert_frame_equal(a.backtest, b.backtest)
+    qa, qb = Q.build(a_ctx, demo_params, str(plain)), Q.build(b_ctx, demo_params, str(cached))
+    pd.testing.assert_frame_equal(qa.summary, qb.summary)

@@ -415,16 +415,23 @@ def _market_share(ds: Dataset, b_all: pd.DataFrame, freq: str) -> pd.DataFrame:
     return s
 
 
+def _period_ordinals(labels: pd.Series, freq: str, to: str) -> np.ndarray:
+    """Ordinals at frequency ``to`` of period labels at ``freq`` (``2026-07`` or ``2026Q3``),
+    parsing each distinct label once (a few dozen) instead of every row."""
+    codes, uniq = pd.factorize(labels)
+    per = pd.PeriodIndex([pd.Period(x, freq=freq) for x in uniq], freq=freq)
+    return _ord(per if to == freq else per.asfreq(to))[codes]
+
+
 def _qualitative(ds: Dataset, freq: str) -> pd.DataFrame:
     r = ds["ratings"]
     is_month = r["period"].str.len() == 7
     rows = []
     monthly = r[is_month]
-    pm = pd.PeriodIndex(monthly["period"], freq="M")
-    rows.append(monthly.assign(p=_ord(pm if freq == "M" else pm.asfreq("Q"))))
+    rows.append(monthly.assign(p=_period_ordinals(monthly["period"], "M", freq)))
     if freq == "Q":
         q = r[~is_month]
-        rows.append(q.assign(p=_ord(pd.PeriodIndex([pd.Period(x, freq="Q") for x in q["period"]], freq="Q"))))
+        rows.append(q.assign(p=_period_ordinals(q["period"], "Q", "Q")))
     rr = pd.concat(rows, ignore_index=True)
     return rr.groupby(["manager_id", "p", "dimension"])["score"].agg(["mean", "sum", "size"]).reset_index()
 

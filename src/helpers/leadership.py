@@ -255,8 +255,7 @@ def _fairness(ctx: Any, params_file: Path, workspace: str) -> tuple[pd.DataFrame
     from helpers import targets as tg
 
     try:
-        engine = tl.make_engine(ctx, params_file, workspace)
-        bt, _ = tl.run_backtest(engine, ctx.period.period)
+        engine, _, _, bt, _ = tl.company_targets(ctx, params_file, workspace)
     except InputError as exc:
         return pd.DataFrame(), exc.problems[0].what
     if bt.empty:

@@ -415,7 +415,11 @@ def _targetlab_results(ctx: Any, params_file: Path, workspace: str) -> dict[str,
     """The targets of the target-setting step (as :func:`helpers.targetlab.build` sets
     them, for every manager of the company) without its SMART checks and backtest."""
     from helpers import targetlab as tl
+    from helpers.workbook import cache_get, cache_key
 
+    hit = cache_get(workspace, cache_key("targets", ctx.period, ctx.language))
+    if hit is not None:
+        return hit[1]
     return tl.make_engine(ctx, params_file, workspace).all_targets(ctx.period.period)
 
 
@@ -469,10 +473,13 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     fractions that pro-rate peer-median targets of part-period managers.
     """
     from helpers import scenarios
-    from helpers.workbook import company_roster
+    from helpers.workbook import cache_get, cache_key, company_roster
 
     params_file = Path(params_file or ctx.params_file)
     workspace = str(workspace if workspace is not None else (getattr(ctx, "workspace", None) or ""))
+    hit = cache_get(workspace, cache_key("scores", ctx.period))
+    if hit is not None:  # computed once for the run by helpers.runner.precompute
+        return hit
     plan_file = scoring_plan_path(ctx.params, params_file)
     plan = load_scoring_plan(plan_file)
     schemes, library = scenarios.load_schemes(ctx.params, params_file)

@@ -250,6 +250,45 @@ NOTEBOOK_CHECKS: dict[str, tuple[str, ...]] = {
 """Which methodology checks a notebook needs: each module's ``check(params, params_file)``."""
 
 
+PRECOMPUTE: dict[str, tuple[str, ...]] = {
+    "01_target_setting": ("targets",),
+    "04_quarterly_review": ("scores",),
+    "05_leadership_summary": ("targets", "scores"),
+}
+"""Company-wide results a notebook needs that are the same for every team: computed
+once per run by :func:`precompute` instead of once per team notebook."""
+
+
+def precompute(plan: RunPlan, workspace: Path) -> list[str]:
+    """Compute the company-wide results the listed notebooks share and store them in
+    the workspace cache (:func:`helpers.workbook.cache_put`): the target lab (every
+    manager's targets, SMART flags, backtest) and the period's company scores.
+
+    Returns what was stored.  A failure here stores nothing and is not reported: each
+    notebook then computes the result itself and fails on its own, with its error in
+    its executed copy, while the other notebooks go on (fault isolation)."""
+    from helpers import quarterly, targetlab
+    from helpers.workbook import cache_key, cache_put, open_team
+
+    needs = {k for nb in plan.notebooks for k in PRECOMPUTE.get(nb, ())}
+    done: list[str] = []
+    if not needs:
+        return done
+    try:
+        ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
+        if "targets" in needs:
+            key = cache_key("targets", plan.period, plan.language)
+            cache_put(workspace, key, targetlab.company_targets(ctx, plan.params_file, workspace))
+            done.append(key)
+        if "scores" in needs:
+            key = cache_key("scores", plan.period)
+            cache_put(workspace, key, quarterly.company_scores(ctx, plan.params_file, workspace, roster=ctx.roster))
+            done.append(key)
+    except Exception:  # noqa: BLE001 - the notebooks recompute and report it
+        pass
+    return done
+
+
 def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Sequence[str]) -> list[Problem]:
     """Validate the methodology files the listed notebooks read, before anything runs."""
     import importlib
@@ -476,11 +515,14 @@ def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> 
 
 
 def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
-    """One task per team and team-scoped notebook, plus one per period-scoped notebook."""
+    """One task per period-scoped notebook, then one per team and team-scoped notebook.
+
+    The period-scoped ones (the company-wide summary) are the longest single jobs, so
+    they go first: started last, one of them would keep a core busy after the rest."""
     scopes = {nb: notebook_scope(plan.notebook_dir / f"{nb}.ipynb") for nb in plan.notebooks}
-    tasks = [_task(plan, staging, workspace, team, nb)
-             for team in plan.teams for nb in plan.notebooks if scopes[nb] != "period"]
-    tasks += [_task(plan, staging, workspace, COMPANY, nb) for nb in plan.notebooks if scopes[nb] == "period"]
+    tasks = [_task(plan, staging, workspace, COMPANY, nb) for nb in plan.notebooks if scopes[nb] == "period"]
+    tasks += [_task(plan, staging, workspace, team, nb)
+              for team in plan.teams for nb in plan.notebooks if scopes[nb] != "period"]
     return tasks
 
 
@@ -566,6 +608,9 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[in
         t0 = time.perf_counter()
         prepare_workspace(plan.params, plan.params_file, workspace, ds)
         timings["prepare_workspace"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        precompute(plan, workspace)
+        timings["precompute"] = time.perf_counter() - t0
         tasks = build_tasks(plan, staging, workspace)
         for tk in tasks:
             Path(tk.html_path).parent.mkdir(parents=True, exist_ok=True)

@@ -1531,15 +1531,31 @@ def make_engine(ctx: Any, params_file: str | Path | None = None, workspace: str 
     return TargetEngine(data, plan, library, ctx.language, str(plan_file), user, com)
 
 
-def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None) -> TargetLab:
-    """Set every target for ``ctx.period`` (:func:`make_engine`), check them and
-    backtest the plan."""
+def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None
+                    ) -> tuple[TargetEngine, dict[str, PeriodTargets], pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every manager's targets for ``ctx.period`` (:func:`make_engine`), their SMART
+    flags and the backtest: the same for every team, so the runner computes it once
+    per run (:func:`helpers.runner.precompute`) and the notebooks read it back."""
+    from helpers.workbook import cache_get, cache_key
+
+    workspace = workspace if workspace is not None else (getattr(ctx, "workspace", None) or "")
+    hit = cache_get(workspace, cache_key("targets", ctx.period, ctx.language))
+    if hit is not None:
+        return hit
     engine = make_engine(ctx, params_file, workspace)
     p = ctx.period.period
     results = engine.all_targets(p)
     smart = smart_flags(engine, results, p)
     bt, skipped = run_backtest(engine, p)
-    return TargetLab(ctx, engine.plan, Path(engine.plan_file), engine.library, engine, p, results, smart, bt, skipped)
+    return engine, results, smart, bt, skipped
+
+
+def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None) -> TargetLab:
+    """Set every target for ``ctx.period``, check them and backtest the plan
+    (:func:`company_targets`); the notebook shows ``ctx``'s team."""
+    engine, results, smart, bt, skipped = company_targets(ctx, params_file, workspace)
+    return TargetLab(ctx, engine.plan, Path(engine.plan_file), engine.library, engine, ctx.period.period, results,
+                     smart, bt, skipped)
 
 
 # ======================================================================================

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -100,6 +102,31 @@ def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language
     mine["region"] = m["region"].reindex(mine["manager_id"]).to_numpy()
     cols = ["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction", "note"]
     return mine[cols].sort_values("manager_id").reset_index(drop=True)
+
+
+def cache_get(workspace: str | Path | None, key: str) -> Any:
+    """A company-wide result the runner computed once for this run (see
+    :func:`helpers.runner.precompute`), or None (no workspace, or not computed).
+
+    The cache is a pickle in the run's own workspace folder (created by the runner
+    beside the output, removed at the end of the run); nothing else is read as pickle."""
+    if not workspace or not SLUG.match(key):
+        return None
+    path = Path(workspace) / "cache" / f"{key}.pkl"
+    return pickle.loads(path.read_bytes()) if path.is_file() else None
+
+
+def cache_put(workspace: str | Path, key: str, value: Any) -> None:
+    """Store ``value`` under ``key`` in the workspace cache (atomically)."""
+    if not SLUG.match(key):
+        raise ValueError(f"cache key {key!r} is not a plain name")
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write(Path(workspace) / "cache" / f"{key}.pkl", lambda tmp: Path(tmp).write_bytes(data))
+
+
+def cache_key(kind: str, period: ReviewPeriod, language: str = "") -> str:
+    """``kind-2026Q3[-zh]``: the results depend on the period (and texts on the language)."""
+    return "-".join(x for x in (kind, period.label, language) if x)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
