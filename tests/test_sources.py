@@ -548,9 +548,17 @@ def test_superstore_whole_workbook(tmp_path):
     res = subprocess.run([str(Path(sys.executable).parent / "kpi-workbook"), "run", str(ROOT / "params" / "superstore.yaml"),
                           "--out", str(out), "--no-progress"], capture_output=True, text=True, timeout=1200)
     assert res.returncode == 0, res.stderr[-3000:]
+    notebooks = ["00_data_quality", "01_target_setting", "02_kpi_decomposition", "03_weighting_scenarios",
+                 "04_quarterly_review"]
     for team in ("central", "east", "south", "west"):
-        html = (out / "2022Q4" / team / "00_data_quality.html").read_text(encoding="utf-8")
-        assert "Traceback" not in html
+        for nb in notebooks:  # the whole workbook renders on a real export
+            html = (out / "2022Q4" / team / f"{nb}.html").read_text(encoding="utf-8")
+            assert "Traceback" not in html
+    assert (out / "2022Q4" / "_company" / "05_leadership_summary.html").is_file()
+    # no ratings in the export: the documented fallback makes the total the hard score
+    sc = pd.read_csv(out / "2022Q4" / "west" / "scorecard.csv")
+    assert sc["total"].tolist() == pytest.approx(sc["hard"].tolist())
+    assert "数据中没有任何定性评分" in (out / "2022Q4" / "west" / "04_quarterly_review.html").read_text(encoding="utf-8")
     # the West report's KPI export: 2022Q4 sales of Sadie Pawthorne = Σ Sales of West lines in Oct–Dec 2022
     rows = superstore_csv_rows()
     west = math.fsum(float(r["Sales"]) for r in rows if r["Region"] == "West"

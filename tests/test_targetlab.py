@@ -477,3 +477,38 @@ indicators:
     assert len(back) == len(out)
     q = out[(out["indicator"] == "sales") & (out["level"] == "quarter")]
     assert dict(zip(q["manager_id"], q["target"])) == {"M1": 2250.0, "M2": 1250.0}
+
+
+def test_without_market_table_the_documented_fallbacks_apply(demo_dir):
+    """No market sizes in the data: a blend leaves out the potential method (the rest
+    re-weighted) and a top-down market-potential weight goes to the customer base —
+    the same targets as a plan written that way (second method), and the text says so."""
+    import dataclasses
+
+    ds = load_dataset(demo_dir)
+    data = dataclasses.replace(company_data(ds, "Q"), market=None)
+    topdown = {"total": {"scope": "company", "growth": 0.08, "basis": "same_period_last_year"},
+               "weights": {"historical_share": 0.6, "market_potential": 0.2, "customer_base": 0.2}}
+    shipped = {"indicators": {"sales": {"method": "blend", "blend": {"topdown": 0.7, "potential": 0.3},
+                                        "topdown": topdown, "potential": {"target_share": 0.12, "mix": 0.5}}}}
+    written = {"indicators": {"sales": {"method": "topdown", "topdown": {
+        **topdown, "weights": {"historical_share": 0.6, "customer_base": 0.4}}}}}
+    a = TargetEngine(data, TargetPlan.model_validate(shipped), LIB, "en", "plan.yaml").targets("sales", Q3)
+    b = TargetEngine(data, TargetPlan.model_validate(written), LIB, "en", "plan.yaml").targets("sales", Q3)
+    assert mgr(a) == mgr(b) and sum(mgr(a).values()) > 0
+    text = " ".join(a.text)
+    assert "no market sizes: the potential method is left out" in text
+    assert "the weight of market potential goes to the customer base" in text
+
+
+def test_potential_only_plan_without_market_table_is_bad_input(tmp_path):
+    plan = write_plan(tmp_path, "indicators:\n  sales:\n    method: potential\n    potential: {target_share: 0.1}\n")
+    params = tmp_path / "run.yaml"
+    params.write_text(f"data: {{folder: {tmp_path}}}\ntargets: {plan}\nindicators: {ROOT / 'params' / 'indicators.yaml'}\n",
+                      encoding="utf-8")
+    p = load_params(params)
+    msgs = [str(x) for x in check(p, params, tables={"managers", "customers", "orders"})]
+    assert any("'sales' is set by the potential method, which needs market sizes" in m
+               and "key 'indicators.sales.method'" in m for m in msgs), msgs
+    assert not [m for m in (str(x) for x in check(p, params, tables={"managers", "customers", "orders", "market"}))
+                if "potential method" in m]

@@ -350,6 +350,7 @@ class Quarterly:
     statements: dict[str, inc.Statement] = field(default_factory=dict)
     what_if: dict[str, pd.DataFrame] = field(default_factory=dict)
     review: Any = None
+    no_soft: bool = False  # see CompanyScores.no_soft
 
     def t(self, key: str, **kw: Any) -> str:
         return self.ctx.t(key, **kw)
@@ -456,6 +457,7 @@ class CompanyScores:
     attainment: pd.DataFrame
     scores: pd.DataFrame
     summary: pd.DataFrame          # hard, weight_available, soft, total, rank (company), grade (one group)
+    no_soft: bool = False          # the plan has a soft part but the data has no ratings: total = hard
 
     @property
     def n(self) -> int:
@@ -501,6 +503,9 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     weights = res.weights
     ids = list(weights.index)
     soft_ids = [i for i in plan.soft.indicators if i not in dropped]
+    no_soft = plan.split < 1 and not soft_ids
+    if no_soft:  # documented fallback: no ratings at all in the data → the total is the hard score
+        plan = plan.model_copy(update={"split": 1.0})
 
     # --- targets
     tl, how, monthly_t = _targets_long(ctx, plan, plan_file, library, params_file, workspace)
@@ -527,7 +532,7 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     res_c = score_table(allvals[ids], targets, soft_all, library, plan, weights, None, str(plan_file))
     return CompanyScores(plan, plan_file, library, sid, weights, res.dropped, soft_ids, pay_plan, allvals[ids],
                          soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
-                         res_c["attainment"], res_c["score"], res_c["summary"])
+                         res_c["attainment"], res_c["score"], res_c["summary"], no_soft)
 
 
 def reviewed(ctx: Any, cs: CompanyScores) -> list[str]:
@@ -581,7 +586,7 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
     q = Quarterly(ctx, plan, cs.plan_file, library, cs.scheme, weights, cs.dropped, soft_ids,
                   cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), cs.target_source,
                   tres["attainment"], tres["score"], cs.soft.reindex(team), summ, cs.n, cs.pay_plan, pin, totals,
-                  sts, wi)
+                  sts, wi, no_soft=cs.no_soft)
     if with_review:
         tl = cs.targets_long
         tl_team = tl[tl["manager_id"].isin(ctx.manager_ids)].assign(period=ctx.period.period)
@@ -809,6 +814,8 @@ def intro(q: Quarterly) -> Markdown:
                              else ", ".join(escape(x) for x in nd["name"]))
     if q.dropped:
         text += "\n\n" + q.t("qr.dropped", ids=", ".join(escape(q.name(i)) for i in q.dropped))
+    if q.no_soft:
+        text += "\n\n" + q.t("qr.no_soft")
     return Markdown(text)
 
 

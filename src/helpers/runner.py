@@ -299,6 +299,8 @@ def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Se
         mod = importlib.import_module(name)
         if name == "helpers.strategy":
             problems += mod.check(params, params_file, ds.team_regions())
+        elif name == "helpers.targetlab":
+            problems += mod.check(params, params_file, tables=set(ds.tables))
         else:
             problems += mod.check(params, params_file)
     return problems

@@ -371,8 +371,12 @@ def _data_folder_ids(params: RunParams, params_file: str | Path) -> tuple[set[st
     return managers, teams
 
 
-def check(params: RunParams, params_file: str | Path) -> list[Problem]:
+def check(params: RunParams, params_file: str | Path, tables: set[str] | None = None) -> list[Problem]:
     """Validate the target plan named by ``params`` and the CSV files it names.
+
+    ``tables``: the canonical tables the data has (when known): an indicator set only
+    by the potential method needs the market table (in a blend, or as a top-down
+    basis, the engine falls back without it and the report says so).
 
     Problems name the file and the key (plan) or the row and column (CSV): schema
     (unknown keys, negative totals, all-zero weights, missing sections), indicators
@@ -391,6 +395,12 @@ def check(params: RunParams, params_file: str | Path) -> list[Problem]:
         return list(exc.problems)
     managers, teams = _data_folder_ids(params, params_file)
     problems = plan_problems(plan, library, str(plan_file), teams)
+    if tables is not None and "market" not in tables:
+        for iid, ip in plan.indicators.items():
+            if ip.components() == {"potential": 1.0}:
+                problems.append(Problem(str(plan_file), f"'{iid}' is set by the potential method, which needs market "
+                                        "sizes, and the data has no market table", where=f"key 'indicators.{iid}.method'",
+                                        fix="choose another method (e.g. topdown) or supply market.csv"))
     for key, reader in (("targets_csv", tg.read_targets_csv), ("commitments_csv", tg.read_commitments_csv)):
         name = getattr(plan.sources, key)
         if not name:
@@ -1061,6 +1071,11 @@ class TargetEngine:
         beta = spec.weights.as_dict()
         notes: dict[str, str] = {}
         text: list[str] = []
+        if beta["market_potential"] > 0 and self.data.market is None:
+            # documented fallback: without market sizes, their weight goes to the customer base
+            beta["customer_base"] += beta["market_potential"]
+            beta["market_potential"] = 0.0
+            text.append(self.t("tl.note.no_market_topdown"))
         cols = pd.DataFrame({"capacity": f})
         hist, more = self.history(iid, cutoff, roster)
         notes.update(more)
@@ -1217,6 +1232,11 @@ class TargetEngine:
         results: dict[str, pd.Series] = {}
         notes: dict[str, list[str]] = {m: [] for m in ids}
         text: list[str] = []
+        if "potential" in comps and len(comps) > 1 and self.data.market is None:
+            # documented fallback: without market sizes the blend keeps its other methods
+            rest = {c: w for c, w in comps.items() if c != "potential"}
+            comps = {c: w / sum(rest.values()) for c, w in rest.items()}
+            text.append(self.t("tl.note.no_market_potential"))
         entities = pd.DataFrame(columns=["level", "entity", "parent", "target"])
         for c in comps:
             if c == "growth":
