@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import KPI_BIN, run_cli
+from conftest import KPI_BIN, ROOT, run_cli
+from helpers.runner import notebook_scope
 
 pytestmark = pytest.mark.slow
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -48,11 +49,14 @@ def test_user_strings_are_escaped_in_html_and_browser(hostile_params, tmp_path, 
     assert proc.returncode == 0, proc.stderr[-2000:]
     pages = sorted((out / "2026Q3" / "east-1").glob("*.html"))
     notebooks = yaml.safe_load(hostile_params.read_text(encoding="utf-8"))["notebooks"]
-    assert [p.stem for p in pages] == sorted(notebooks)
+    per_team = [nb for nb in notebooks if notebook_scope(ROOT / "notebooks" / f"{nb}.ipynb") == "team"]
+    assert [p.stem for p in pages] == sorted(per_team)
     for page_path in pages:  # every notebook shows the manager's name; none may run it
         html = page_path.read_text(encoding="utf-8")
         assert "&lt;img src=x onerror=alert(1)&gt;" in html, page_path.name
         assert "<img src=x" not in html, page_path.name
+    for page_path in (out / "2026Q3" / "_company").glob("*.html"):  # the leadership summary may name them too
+        assert "<img src=x" not in page_path.read_text(encoding="utf-8"), page_path.name
     page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
