@@ -56,8 +56,12 @@ def test_runs_on_a_dask_cluster_like_on_the_local_pool(cluster, small_params, tm
 
 
 def test_unreachable_scheduler_is_bad_input(small_params, tmp_path):
+    raw = yaml.safe_load(small_params.read_text(encoding="utf-8"))
+    raw.setdefault("execution", {})["connect_timeout_seconds"] = 2
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "out"
-    proc = run_cli("run", str(small_params), "--team", "east-1", "--executor", "dask", "--scheduler",
+    proc = run_cli("run", str(params), "--team", "east-1", "--executor", "dask", "--scheduler",
                    "tcp://127.0.0.1:9", "--out", str(out), "--no-progress")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--scheduler: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr

@@ -55,6 +55,7 @@ class ExecutionParams(_Strict):
                                                "dask: the tasks of a Dask distributed cluster.")
     scheduler: str | None = Field(None, description="Dask scheduler address (tcp://host:8786); none with "
                                   "executor dask: a local Dask cluster of `jobs` workers.")
+    connect_timeout_seconds: int = Field(15, ge=1, le=600, description="How long to try reaching the Dask scheduler.")
 
 
 class LeadershipParams(_Strict):

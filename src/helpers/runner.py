@@ -553,7 +553,7 @@ def task_pool(plan: RunPlan, n_tasks: int) -> Iterator[Executor]:
     cluster = None
     try:
         if plan.scheduler:
-            client = Client(plan.scheduler, timeout=DASK_CONNECT_SECONDS)
+            client = Client(plan.scheduler, timeout=plan.params.execution.connect_timeout_seconds)
         else:
             cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(cluster)
@@ -571,9 +571,6 @@ def task_pool(plan: RunPlan, n_tasks: int) -> Iterator[Executor]:
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-DASK_CONNECT_SECONDS = 15
 
 
 def _result(fut: Future, task: Task) -> TaskResult:
