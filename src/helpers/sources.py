@@ -527,14 +527,15 @@ def _read_file(path: Path, spec: Source, key: str, ctx: _Ctx) -> tuple[pd.DataFr
     suffix = path.suffix.lower()
     try:
         if suffix in EXCEL_SUFFIXES:
-            engine = "xlrd" if suffix == ".xls" else "openpyxl"
+            # .xls (Excel 97-2003) through calamine, pandas' recommended reader (xlrd is deprecated)
+            engine, package = ("calamine", "python-calamine") if suffix == ".xls" else ("openpyxl", "openpyxl")
             sheet: str | int = spec.sheet if spec.sheet is not None else 0
             shown = f"{path} [sheet {spec.sheet}]" if spec.sheet else str(path)
             try:
                 df = pd.read_excel(path, sheet_name=sheet, engine=engine)
             except ImportError:
-                raise _Unreadable(Problem(str(path), f"reading {suffix} files needs the Python package {engine}",
-                                          fix=f"install it (pip install {engine}), or save the sheet as .xlsx or CSV")) from None
+                raise _Unreadable(Problem(str(path), f"reading {suffix} files needs the Python package {package}",
+                                          fix=f"install it (pip install {package}), or save the sheet as .xlsx or CSV")) from None
             except ValueError as exc:
                 if "not found" in str(exc).lower():
                     names = pd.ExcelFile(path, engine=engine).sheet_names
