@@ -325,32 +325,36 @@ def score_table(
 
 @dataclass
 class Quarterly:
-    """Everything notebook 04 shows for one team and period (built by :func:`build`)."""
+    """Everything notebook 04 shows for one team and period (built by :func:`build`):
+    the team's slice of the period's :class:`CompanyScores` (``cs``; plans, weights and
+    the hard/soft fallback are read through it), ranked, graded and paid."""
 
     ctx: Any
-    plan: ScoringPlan
-    plan_file: Path
-    library: Library
-    scheme: str
-    weights: pd.Series
-    dropped: dict[str, str]
-    soft_ids: list[str]
+    cs: "CompanyScores"
     values: pd.DataFrame        # team managers × weighted indicators
     rows: pd.DataFrame          # data rows behind each value
     targets: pd.DataFrame
-    target_source: pd.DataFrame  # where each target came from
     attainment: pd.DataFrame
     scores: pd.DataFrame
     soft: pd.DataFrame
     summary: pd.DataFrame       # every roster manager: name, status, hard, soft, total, ranks, grade, payout
-    company_n: int
-    incentive_plan: inc.IncentivePlan
     pay_inputs: pd.DataFrame    # one row per manager and month
     pay: pd.Series              # variable pay per manager (sum of the months)
     statements: dict[str, inc.Statement] = field(default_factory=dict)
     what_if: dict[str, pd.DataFrame] = field(default_factory=dict)
     review: Any = None
-    no_soft: bool = False  # see CompanyScores.no_soft
+
+    plan = property(lambda self: self.cs.plan)
+    plan_file = property(lambda self: self.cs.plan_file)
+    library = property(lambda self: self.cs.library)
+    scheme = property(lambda self: self.cs.scheme)
+    weights = property(lambda self: self.cs.weights)
+    dropped = property(lambda self: self.cs.dropped)
+    soft_ids = property(lambda self: self.cs.soft_ids)
+    target_source = property(lambda self: self.cs.target_source)
+    incentive_plan = property(lambda self: self.cs.pay_plan)
+    company_n = property(lambda self: self.cs.n)
+    no_soft = property(lambda self: self.cs.no_soft)
 
     def t(self, key: str, **kw: Any) -> str:
         return self.ctx.t(key, **kw)
@@ -583,10 +587,8 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
     totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements)
     summ["payout"] = totals.reindex(summ.index).astype(float)
 
-    q = Quarterly(ctx, plan, cs.plan_file, library, cs.scheme, weights, cs.dropped, soft_ids,
-                  cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), cs.target_source,
-                  tres["attainment"], tres["score"], cs.soft.reindex(team), summ, cs.n, cs.pay_plan, pin, totals,
-                  sts, wi, no_soft=cs.no_soft)
+    q = Quarterly(ctx, cs, cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), tres["attainment"],
+                  tres["score"], cs.soft.reindex(team), summ, pin, totals, sts, wi)
     if with_review:
         tl = cs.targets_long
         tl_team = tl[tl["manager_id"].isin(ctx.manager_ids)].assign(period=ctx.period.period)

@@ -45,8 +45,8 @@ class CleanOutputs(Preprocessor):
         return cell, resources
 
 def compact_png(data: bytes, colors: int = 256) -> bytes:
-    """The PNG re-encoded with a palette of ``colors`` (median cut, no dithering) when
-    that is smaller, else unchanged.
+    """The PNG re-encoded with a palette of ``colors`` (Pillow's fast octree, no
+    dithering, transparency kept) when that is smaller, else unchanged.
 
     Charts have few distinct colours (a palette, grey grid lines, antialiased edges):
     a 256-colour palette looks the same and is about a third of the size, which keeps
@@ -59,9 +59,11 @@ def compact_png(data: bytes, colors: int = 256) -> bytes:
         img = Image.open(io.BytesIO(data))
         if img.mode == "P":
             return data
-        q = img.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        opaque = img.mode == "RGB" or (img.mode == "RGBA" and img.getchannel("A").getextrema() == (255, 255))
+        q = img.convert("RGB" if opaque else "RGBA").quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
+                                                             dither=Image.Dither.NONE)
         out = io.BytesIO()
-        q.save(out, format="PNG", optimize=True)
+        q.save(out, format="PNG")  # optimize=True would take 3x as long for 7 % less
     except (OSError, ValueError):  # not a PNG we can read: leave it as it is
         return data
     small = out.getvalue()
