@@ -212,7 +212,7 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
             encoding="utf-8")
         csv = pd.read_csv(folder / "leadership_summary.csv")
         assert (csv["period"] == period).all() and list(csv["level"]).count("team") == 6
-        xlsx = pd.read_excel(folder / "leadership_summary.xlsx", sheet_name=None)
+        xlsx = pd.read_excel(folder / "leadership_summary.xlsx", sheet_name=None, engine="openpyxl")
         assert xlsx["teams"]["payout"].sum() == pytest.approx(csv["payout"].sum())
         if key == "q":  # individual pay hidden: no manager's payout in the page or the files
             assert "managers" not in xlsx and "leadership.individual_pay: false" in html
