@@ -462,3 +462,19 @@ def test_shipped_plan_matches_seed_numbers():
     # seed: 3 % × 100k + 5 % × 200k = 13,000 ; +500 ; +1,000 (CSAT 85 %) ; −10 % × 8,000 = −800 ; +200 ; −300
     # = 13,600
     assert payout(p, x).total == pytest.approx(13_600)
+
+
+def test_statement_in_chinese_has_the_same_numbers():
+    """The statement speaks the report's language: the same lines and amounts, the
+    texts from the catalog (no English words left in the Chinese statement)."""
+    import re
+
+    x = full_inputs(sales=300_000, new_customers=3, large_first_orders=1, csat=0.85, key_customers_lost=1,
+                    complaints_resolved=2, complaints_escalated=1)
+    en, zh = payout(plan(), x), payout(plan(), x, "zh")
+    assert zh.total == en.total
+    assert zh.lines["subtotal"].tolist() == en.lines["subtotal"].tolist()
+    assert zh.lines["item"].tolist()[:2] == ["提成第 1 档（0.00–100,000.00）", "提成第 2 档（100,000.00–500,000.00）"]
+    assert "3 个新客户" in " ".join(zh.lines["explanation"])
+    english = [t for t in zh.lines["item"].tolist() + zh.lines["explanation"].tolist() if re.search(r"[a-z]{3,}", t)]
+    assert english == [t for t in english if "CSAT" in t] == [], english

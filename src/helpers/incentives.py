@@ -71,7 +71,6 @@ __all__ = [
     "what_if",
 ]
 
-NO_DATA = "no data"
 
 #: Output columns of :func:`payouts` (and ``component`` values of statement lines).
 COMPONENTS: tuple[str, ...] = (
@@ -532,38 +531,45 @@ def _count(x: float) -> str:
     return f"{x:.0f}"
 
 
-def _tier_label(t: Tier, f: float) -> str:
+def _tier_label(t: Tier, f: float, T: Any) -> str:
     lo, hi = t.from_ * f, (None if t.upto is None else t.upto * f)
-    return f"{_fmt(lo)}–{_fmt(hi)}" if hi is not None else f"above {_fmt(lo)}"
+    return f"{_fmt(lo)}–{_fmt(hi)}" if hi is not None else T("inc.range.above", lo=_fmt(lo))
 
 
-def _commission_lines(plan: IncentivePlan, x: ManagerInputs) -> list[dict[str, Any]]:
+def _texts(language: str) -> Any:
+    """``T(key, **values)``: a statement text from the message catalog in ``language``."""
+    from helpers.i18n import t
+
+    return lambda key, **kw: t(key, language, **kw)
+
+
+def _commission_lines(plan: IncentivePlan, x: ManagerInputs, T: Any) -> list[dict[str, Any]]:
     c = plan.commission
     assert c is not None
     gate = plan.gates.min_sales_attainment_for_commission
+    nd = T("inc.no_data")
 
     def line(item: str, q: float, r: float, sub: float, text: str) -> dict[str, Any]:
         return dict(component="commission", item=item, quantity=q, rate=r, subtotal=sub, explanation=text)
 
     if math.isnan(x.sales):
-        return [line("commission", math.nan, math.nan, 0.0, f"{NO_DATA}: sales missing — no commission paid")]
+        return [line(T("inc.item.commission"), math.nan, math.nan, 0.0, T("inc.x.no_sales", nd=nd))]
     if gate is not None:
         if math.isnan(x.sales_attainment):
-            return [line("commission", x.sales, math.nan, 0.0,
-                         f"{NO_DATA}: sales attainment missing, the commission gate ({_pct(gate)}) "
-                         "cannot be checked — no commission paid")]
+            return [line(T("inc.item.commission"), x.sales, math.nan, 0.0,
+                         T("inc.x.no_attainment", nd=nd, gate=_pct(gate)))]
         if x.sales_attainment + _TOL < gate:
-            return [line("commission", x.sales, math.nan, 0.0,
-                         f"gate: sales attainment {_pct(x.sales_attainment)} is below {_pct(gate)} — no commission")]
+            return [line(T("inc.item.commission"), x.sales, math.nan, 0.0,
+                         T("inc.x.gate_below", att=_pct(x.sales_attainment), gate=_pct(gate)))]
     if x.sales <= 0:
-        return [line("commission", x.sales, math.nan, 0.0, f"sales {_fmt(x.sales)} ≤ 0 — no commission")]
+        return [line(T("inc.item.commission"), x.sales, math.nan, 0.0, T("inc.x.sales_nonpositive", sales=_fmt(x.sales)))]
     f = x.active_fraction if plan.proration.tier_edges else 1.0
-    note = f" (tier edges × {_pct(f)} active)" if f != 1.0 else ""
+    note = T("inc.x.tier_note", f=_pct(f)) if f != 1.0 else ""
     if c.mode == "whole":
         i = next(k for k, t in enumerate(c.tiers) if t.upto is None or x.sales <= t.upto * f)
         t = c.tiers[i]
         sub = t.rate * x.sales
-        return [line(f"commission (whole amount, tier {i + 1}: {_tier_label(t, f)})", x.sales, t.rate, sub,
+        return [line(T("inc.item.commission_whole", i=i + 1, range=_tier_label(t, f, T)), x.sales, t.rate, sub,
                      f"{_pct(t.rate)} × {_fmt(x.sales)} = {_fmt(sub)}{note}")]
     out = []
     for i, t in enumerate(c.tiers):
@@ -573,133 +579,132 @@ def _commission_lines(plan: IncentivePlan, x: ManagerInputs) -> list[dict[str, A
             break
         part = min(x.sales, hi) - lo
         sub = t.rate * part
-        out.append(line(f"commission tier {i + 1} ({_tier_label(t, f)})", part, t.rate, sub,
+        out.append(line(T("inc.item.commission_tier", i=i + 1, range=_tier_label(t, f, T)), part, t.rate, sub,
                         f"{_pct(t.rate)} × {_fmt(part)} = {_fmt(sub)}{note}"))
     return out
 
 
-def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
+def payout(plan: IncentivePlan, inputs: ManagerInputs, language: str = "en") -> Statement:
     """Variable pay of one manager with a line-by-line statement (see module docstring).
 
     Missing data (NaN) in an activity input gives a line saying "no data" that pays 0
     and states why; a missing ``monthly_base_pay`` when the plan needs it (penalty,
-    base-pay cap) raises InputError (it is master data, not activity).
+    base-pay cap) raises InputError (it is master data, not activity).  ``language``
+    (``en`` or ``zh``) is that of the statement's items and explanations.
     """
     x = inputs
+    T = _texts(language)
+    nd = T("inc.no_data")
     who = x.manager_id or "manager"
     if _base_pay_needed(plan) and math.isnan(x.monthly_base_pay):
         raise input_error(f"inputs {who}", "monthly base pay missing", "monthly_base_pay",
                           "the plan's penalty or base-pay cap needs it")
     lines: list[dict[str, Any]] = []
 
-    def add(component: str, item: str, q: float, r: float, sub: float, text: str) -> None:
-        lines.append(dict(component=component, item=item, quantity=q, rate=r, subtotal=sub, explanation=text))
+    def add(component: str, q: float, r: float, sub: float, text: str, item: str | None = None) -> None:
+        lines.append(dict(component=component, item=item or T(f"inc.item.{component}"), quantity=q, rate=r,
+                          subtotal=sub, explanation=text))
 
     if plan.commission is not None:
-        lines += _commission_lines(plan, x)
+        lines += _commission_lines(plan, x, T)
 
     nb = plan.new_customer_bonus
     if nb is not None:
         if math.isnan(x.new_customers):
-            add("new_customer_bonus", "new customer bonus", math.nan, nb.per_customer, 0.0,
-                f"{NO_DATA}: new customers missing — no bonus paid")
+            add("new_customer_bonus", math.nan, nb.per_customer, 0.0, T("inc.x.no_new_customers", nd=nd))
         else:
             sub = nb.per_customer * x.new_customers
-            add("new_customer_bonus", "new customer bonus", x.new_customers, nb.per_customer, sub,
-                f"{_fmt(nb.per_customer)} × {_count(x.new_customers)} new customer(s) = {_fmt(sub)}")
+            add("new_customer_bonus", x.new_customers, nb.per_customer, sub,
+                T("inc.x.new_customers", per=_fmt(nb.per_customer), n=_count(x.new_customers), sub=_fmt(sub)))
         lf = nb.large_first_order
         if lf is not None:
             if math.isnan(x.large_first_orders):
-                add("large_first_order_bonus", "large first order bonus", math.nan, lf.extra, 0.0,
-                    f"{NO_DATA}: large first orders missing — no bonus paid")
+                add("large_first_order_bonus", math.nan, lf.extra, 0.0, T("inc.x.no_large_first", nd=nd))
             else:
                 sub = lf.extra * x.large_first_orders
-                add("large_first_order_bonus", "large first order bonus", x.large_first_orders, lf.extra, sub,
-                    f"{_fmt(lf.extra)} × {_count(x.large_first_orders)} first order(s) ≥ "
-                    f"{_fmt(lf.min_amount)} = {_fmt(sub)}")
+                add("large_first_order_bonus", x.large_first_orders, lf.extra, sub,
+                    T("inc.x.large_first", extra=_fmt(lf.extra), n=_count(x.large_first_orders),
+                      min=_fmt(lf.min_amount), sub=_fmt(sub)))
 
     sb = plan.satisfaction_bonus
     if sb is not None:
         f = x.active_fraction if plan.proration.fixed_bonuses else 1.0
         if math.isnan(x.csat):
-            add("satisfaction_bonus", "satisfaction bonus", math.nan, sb.amount, 0.0,
-                f"{NO_DATA}: CSAT missing — no bonus paid")
+            add("satisfaction_bonus", math.nan, sb.amount, 0.0, T("inc.x.no_csat", nd=nd))
         elif x.csat + _TOL >= sb.threshold:
             sub = sb.amount * f
-            text = f"CSAT {_pct(x.csat)} ≥ {_pct(sb.threshold)}: {_fmt(sb.amount)}"
-            text += f" × {_pct(f)} active = {_fmt(sub)}" if f != 1.0 else ""
-            add("satisfaction_bonus", "satisfaction bonus", x.csat, sb.amount, sub, text)
+            text = T("inc.x.csat_paid", csat=_pct(x.csat), th=_pct(sb.threshold), amount=_fmt(sb.amount))
+            text += T("inc.x.active_times", f=_pct(f), sub=_fmt(sub)) if f != 1.0 else ""
+            add("satisfaction_bonus", x.csat, sb.amount, sub, text)
         else:
-            add("satisfaction_bonus", "satisfaction bonus", x.csat, sb.amount, 0.0,
-                f"CSAT {_pct(x.csat)} < {_pct(sb.threshold)}: no bonus")
+            add("satisfaction_bonus", x.csat, sb.amount, 0.0,
+                T("inc.x.csat_unpaid", csat=_pct(x.csat), th=_pct(sb.threshold)))
 
     cp = plan.complaints
     if cp is not None:
         if math.isnan(x.complaints_resolved):
-            add("complaints_resolved", "complaints resolved", math.nan, cp.per_resolved, 0.0,
-                f"{NO_DATA}: complaints resolved missing — nothing paid")
+            add("complaints_resolved", math.nan, cp.per_resolved, 0.0, T("inc.x.no_resolved", nd=nd))
         else:
             sub = cp.per_resolved * x.complaints_resolved
-            add("complaints_resolved", "complaints resolved", x.complaints_resolved, cp.per_resolved, sub,
+            add("complaints_resolved", x.complaints_resolved, cp.per_resolved, sub,
                 f"{_fmt(cp.per_resolved)} × {_count(x.complaints_resolved)} = {_fmt(sub)}")
 
     kp = plan.key_customer_loss_penalty
     if kp is not None:
         if math.isnan(x.key_customers_lost):
-            add("key_customer_loss_penalty", "key customer loss penalty", math.nan, math.nan, 0.0,
-                f"{NO_DATA}: key customers lost missing — no deduction")
+            add("key_customer_loss_penalty", math.nan, math.nan, 0.0, T("inc.x.no_key_lost", nd=nd))
         else:
             unit = kp.fraction_of_monthly_base_pay * x.monthly_base_pay
             raw = unit * x.key_customers_lost
-            text = (f"-{_pct(kp.fraction_of_monthly_base_pay)} × {_fmt(x.monthly_base_pay)} monthly base pay × "
-                    f"{_count(x.key_customers_lost)} customer(s) = {_fmt(-raw)}")
+            text = T("inc.x.key_lost", frac=_pct(kp.fraction_of_monthly_base_pay), base=_fmt(x.monthly_base_pay),
+                     n=_count(x.key_customers_lost), sub=_fmt(-raw))
             amount = raw
             if kp.max_fraction_per_month is not None:
                 cap = kp.max_fraction_per_month * x.monthly_base_pay * x.months_in_period
                 if raw > cap:
                     amount = cap
-                    text += (f", capped at {_pct(kp.max_fraction_per_month)} × {_fmt(x.monthly_base_pay)} × "
-                             f"{x.months_in_period:g} month(s) = {_fmt(-cap)}")
-            add("key_customer_loss_penalty", "key customer loss penalty", x.key_customers_lost, -unit, -amount, text)
+                    text += T("inc.x.key_lost_cap", frac=_pct(kp.max_fraction_per_month), base=_fmt(x.monthly_base_pay),
+                              m=f"{x.months_in_period:g}", cap=_fmt(-cap))
+            add("key_customer_loss_penalty", x.key_customers_lost, -unit, -amount, text)
 
     if cp is not None:
         if math.isnan(x.complaints_escalated):
-            add("complaints_escalated", "complaints escalated", math.nan, -cp.per_escalated, 0.0,
-                f"{NO_DATA}: complaints escalated missing — no deduction")
+            add("complaints_escalated", math.nan, -cp.per_escalated, 0.0, T("inc.x.no_escalated", nd=nd))
         else:
             sub = -cp.per_escalated * x.complaints_escalated
-            add("complaints_escalated", "complaints escalated", x.complaints_escalated, -cp.per_escalated, sub,
+            add("complaints_escalated", x.complaints_escalated, -cp.per_escalated, sub,
                 f"-{_fmt(cp.per_escalated)} × {_count(x.complaints_escalated)} = {_fmt(sub)}")
 
     gate = plan.gates.min_total_score_for_variable_pay
     if gate is not None:
         positive = sum(ln["subtotal"] for ln in lines if ln["component"] in _POSITIVE)
         if math.isnan(x.total_score) or x.total_score + _TOL < gate:
-            why = (f"{NO_DATA}: total score missing" if math.isnan(x.total_score)
-                   else f"total score {x.total_score:.2f} < {gate:g}")
-            add("score_gate", "score gate", x.total_score, gate, -positive,
-                f"{why}: commission and bonuses withheld ({_fmt(-positive)}); deductions still apply")
+            why = (T("inc.x.no_score", nd=nd) if math.isnan(x.total_score)
+                   else T("inc.x.score_below", score=f"{x.total_score:.2f}", gate=f"{gate:g}"))
+            add("score_gate", x.total_score, gate, -positive,
+                T("inc.x.score_gate", why=why, withheld=_fmt(-positive)))
 
     net = sum(ln["subtotal"] for ln in lines)
     caps = plan.caps
     fc = x.active_fraction if plan.proration.caps else 1.0
+    active = T("inc.x.active", f=_pct(fc)) if fc != 1.0 else ""
     cands: list[tuple[float, str]] = []
     if caps.max_variable_pay is not None:
         v = caps.max_variable_pay * fc
-        cands.append((v, f"{_fmt(caps.max_variable_pay)}" + (f" × {_pct(fc)} active" if fc != 1.0 else "")))
+        cands.append((v, f"{_fmt(caps.max_variable_pay)}" + active))
     if caps.max_multiple_of_base_pay is not None:
         v = caps.max_multiple_of_base_pay * x.monthly_base_pay * x.months_in_period * fc
-        cands.append((v, f"{caps.max_multiple_of_base_pay:g} × {_fmt(x.monthly_base_pay)} × "
-                         f"{x.months_in_period:g} month(s)" + (f" × {_pct(fc)} active" if fc != 1.0 else "")))
+        cands.append((v, T("inc.x.months", mult=f"{caps.max_multiple_of_base_pay:g}", base=_fmt(x.monthly_base_pay),
+                           m=f"{x.months_in_period:g}") + active))
     if cands:
         cap, how = min(cands, key=lambda c: c[0])
         if net > cap:
-            add("cap_adjustment", "cap", net, cap, cap - net,
-                f"variable pay {_fmt(net)} above the cap {_fmt(cap)} (= {how}): {_fmt(cap - net)}")
+            add("cap_adjustment", net, cap, cap - net,
+                T("inc.x.cap", net=_fmt(net), cap=_fmt(cap), how=how, adj=_fmt(cap - net)), item=T("inc.item.cap"))
             net = cap
     if caps.floor_at_zero and net < 0:
-        add("floor_adjustment", "floor at 0", net, 0.0, -net,
-            f"net variable pay {_fmt(net)} below 0: raised to 0 (deductions do not reduce base pay): +{_fmt(-net)}")
+        add("floor_adjustment", net, 0.0, -net, T("inc.x.floor", net=_fmt(net), adj=_fmt(-net)),
+            item=T("inc.item.floor"))
         net = 0.0
 
     df = pd.DataFrame(lines, columns=["component", "item", "quantity", "rate", "subtotal", "explanation"])
@@ -838,11 +843,11 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
     return res
 
 
-def statement(plan: IncentivePlan, table: pd.DataFrame, manager: Any) -> Statement:
+def statement(plan: IncentivePlan, table: pd.DataFrame, manager: Any, language: str = "en") -> Statement:
     """Line-by-line statement of one manager (row label ``manager``) of a payouts table."""
     if manager not in table.index:
         raise input_error("statement", f"manager {manager!r} not in the table", fix="use a row label of the table")
-    return payout(plan, ManagerInputs.from_row(table.loc[manager], manager_id=manager))
+    return payout(plan, ManagerInputs.from_row(table.loc[manager], manager_id=manager), language)
 
 
 def what_if(plan: IncentivePlan, inputs: ManagerInputs, attainments: Sequence[float] = (0.8, 1.0, 1.2)) -> pd.DataFrame:

@@ -584,7 +584,7 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
 
     # --- pay (per month of the period, summed)
     pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan, cs.pay_plan)
-    totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements)
+    totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements, language=ctx.language)
     summ["payout"] = totals.reindex(summ.index).astype(float)
 
     q = Quarterly(ctx, cs, cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), tres["attainment"],
@@ -700,12 +700,12 @@ def _large_first_orders(ctx: Any, keys: pd.MultiIndex, min_amount: float) -> np.
     return n.reindex(keys).fillna(0).to_numpy(dtype=float)
 
 
-def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[float], detail: bool = True
-                ) -> tuple[pd.Series, dict[str, inc.Statement], dict[str, pd.DataFrame]]:
+def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[float], detail: bool = True,
+                language: str = "en") -> tuple[pd.Series, dict[str, inc.Statement], dict[str, pd.DataFrame]]:
     """Pay per manager = Σ over the months of the period of :func:`helpers.incentives.payouts`.
 
-    Returns totals, one statement per manager (every month's lines, the item prefixed
-    with the month) and the what-if table (sum over the months, each month's sales at
+    Returns totals, one statement per manager in ``language`` (every month's lines, the
+    item prefixed with the month) and the what-if table (sum over the months, each month's sales at
     ``a`` × its target); with ``detail=False`` the totals only.
     """
     if pin.empty:
@@ -720,7 +720,7 @@ def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[fl
     for m, rows in pin.groupby("manager_id", sort=False):
         lines, frames = [], []
         for key in rows.index:
-            st = inc.statement(pay_plan, pin[cols], key)
+            st = inc.statement(pay_plan, pin[cols], key, language)
             month = rows.at[key, "month"]
             lines.append(st.lines.assign(month=month, item=[f"{month} {x}" for x in st.lines["item"]]))
             x = inc.ManagerInputs.from_row(pin[cols].loc[key], manager_id=m)
@@ -978,7 +978,8 @@ def what_if_table(q: Quarterly, m: str) -> Styler | Markdown:
 
 def manager_sections(q: Quarterly) -> None:
     """A ``###`` section per manager: scorecard line, trend chart, strengths and
-    weaknesses, improvement plan, pay statement and what-if."""
+    weaknesses, improvement plan, the draft of the period's summary (月度总结, the
+    seed article's five parts) for the manager to complete, pay statement and what-if."""
     from helpers import review as rv
 
     s = q.summary
@@ -999,6 +1000,8 @@ def manager_sections(q: Quarterly) -> None:
             display(rv.findings_markdown(q.review, m))
             display(Markdown(f"**{q.t('qr.h.plan')}**"))
             display(rv.plan_table(q.review, m))
+            display(Markdown(f"**{q.t('qr.h.summary')}**"))
+            display(rv.summary_markdown(q.review, m))
         display(Markdown(f"**{q.t('qr.h.statement')}**"))
         display(statement_table(q, m))
         display(Markdown(f"**{q.t('qr.h.what_if')}**"))
