@@ -38,6 +38,7 @@ def test_render_zh():
     assert "<script src" not in html and "cdn" not in html.lower()
     assert "Content-Security-Policy" in html
     assert 'lang="zh"' in html
+    assert "<title>数据质量 · 华东一部 · 演示公司</title>" in html  # the browser tab / PDF name, not "Notebook"
 
 
 def test_render_en():

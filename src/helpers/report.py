@@ -140,6 +140,7 @@ def render_html(nb: nbformat.NotebookNode, meta: dict[str, Any], exporter: HTMLE
     exporter = exporter or make_exporter(lang)
     nb = nbformat.from_dict(nb)
     nb.metadata["kpi_report"] = meta
+    nb.metadata["title"] = " · ".join(x for x in (meta.get("title"), meta.get("org")) if x) or "report"  # <title>
     body, _ = exporter.from_notebook_node(nb, resources={"kpi_css": _css(), "language_code": lang})
     return add_toc(body, meta.get("toc_title", "Contents"))
 
