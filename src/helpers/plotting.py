@@ -75,6 +75,40 @@ def palette(n: int) -> list:
     return sns.color_palette(PALETTE, n)
 
 
+def compact_number(value: float, unit: str, language: str = "zh") -> str:
+    """Axis label for one value, short and without matplotlib's "1e6" offset.
+
+    ``ratio`` → percent (0.153 → "15%"); ``currency`` → 万 / 亿 in Chinese
+    (1 234 567 → "123.5万", 2.5e8 → "2.5亿"), k / M in English (→ "1.2M");
+    anything else → the number with thousands separators, at most one decimal.
+    """
+    v = float(value)
+    if unit == "ratio":
+        return f"{v:.0%}"
+    a = abs(v)
+    if unit == "currency":
+        steps = [(1e8, "亿"), (1e4, "万")] if language == "zh" else [(1e9, "B"), (1e6, "M"), (1e3, "k")]
+        for size, suffix in steps:
+            if a >= size:
+                x = v / size
+                return f"{x:,.1f}".rstrip("0").rstrip(".") + suffix
+        return f"{v:,.0f}"
+    return f"{v:,.0f}" if a >= 100 or float(v).is_integer() else f"{v:,.1f}"
+
+
+def value_formatter(unit: str, language: str = "zh"):
+    """A matplotlib tick formatter applying :func:`compact_number`."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: compact_number(v, unit, language))
+
+
+def period_tick(label: str) -> str:
+    """Short quarter or month label that keeps the year: "2026Q3" → "26Q3", "2026-07" → "26-07"."""
+    s = str(label)
+    return s[2:] if len(s) >= 6 and s[:4].isdigit() else s
+
+
 def finish(fig: plt.Figure | None = None) -> None:
     """Tidy layout and show the figure (then close it, so it is not shown twice)."""
     fig = fig or plt.gcf()

@@ -945,9 +945,11 @@ def _trend_chart(q: Quarterly, m: str) -> None:
         ax.plot(x, mine.to_numpy(dtype=float), marker="o", lw=1.5, label=q.t("qr.chart.manager"))
         ax.set_title(q.name(i), fontsize=9)
         ax.set_xticks(list(x))
-        ax.set_xticklabels([str(p)[-2:] for p in periods], fontsize=7)
+        ax.set_xticklabels([plotting.period_tick(p) for p in periods], fontsize=7, rotation=45)
+        ax.yaxis.set_major_formatter(plotting.value_formatter(ind.unit, q.ctx.language))
         ax.tick_params(axis="y", labelsize=7)
-    axes[0][0].legend(fontsize=7, loc="best")
+    handles, labels = axes[0][0].get_legend_handles_labels()  # above the panels, never over a line
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     plotting.finish(fig)
 
 
