@@ -15,6 +15,8 @@ def open_page(browser, path):
     page = browser.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
+    page.console = []  # what the page logged, e.g. a blocked script
+    page.on("console", lambda m: page.console.append(m.text))
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
     return page, requests
@@ -24,7 +26,20 @@ def test_index_and_team_report(browser, demo_run):
     _, period_dir = demo_run
     page, requests = open_page(browser, period_dir / "index.html")
     assert page.locator("h1").inner_text() == "报告索引"
-    assert page.locator("#reports tbody tr").count() == 6  # one row per team
+    rows = page.locator("#reports tr[data-team]")
+    assert rows.count() == 6  # one row per team
+    assert page.locator("#reports tr.kpi-group").all_inner_texts() == ["华东 · 2 个团队", "华北 · 2 个团队",
+                                                                       "华南 · 2 个团队"]
+    # the filter box runs (its script is allowed by hash in the CSP) and keeps only matching rows
+    page.fill("#kpi-filter", "华南")
+    visible = [r.get_attribute("data-team") for r in rows.all() if r.is_visible()]
+    assert visible == ["south-1", "south-2"]
+    assert page.locator("#reports tr.kpi-group:visible").all_inner_texts() == ["华南 · 2 个团队"]
+    page.fill("#kpi-filter", "east-2")
+    assert [r.get_attribute("data-team") for r in rows.all() if r.is_visible()] == ["east-2"]
+    page.fill("#kpi-filter", "")
+    assert sum(r.is_visible() for r in rows.all()) == 6
+    assert not [m for m in page.console if "Content Security Policy" in m]
     links = page.locator("#reports a")
     per_team = [nb for nb in load_params(ROOT / "params" / "demo.yaml").notebooks
                 if notebook_scope(ROOT / "notebooks" / f"{nb}.ipynb") == "team"]

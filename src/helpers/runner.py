@@ -360,31 +360,72 @@ def _versions() -> dict[str, str]:
     return out
 
 
+# The index's one script: a filter box over the team rows (no data leaves the page).
+# It is allowed by its sha256 in the page's Content-Security-Policy, nothing else runs.
+INDEX_SCRIPT = """
+const box = document.getElementById("kpi-filter"), failed = document.getElementById("kpi-only-failed");
+function apply() {
+  const q = box.value.trim().toLowerCase(), onlyFailed = failed && failed.checked;
+  for (const body of document.querySelectorAll("#reports tbody")) {
+    let shown = 0;
+    for (const tr of body.querySelectorAll("tr[data-team]")) {
+      const hit = (!q || tr.dataset.search.includes(q)) && (!onlyFailed || tr.dataset.failed === "1");
+      tr.hidden = !hit; shown += hit;
+    }
+    body.querySelector("tr.kpi-group").hidden = shown === 0;
+  }
+}
+box.addEventListener("input", apply);
+if (failed) failed.addEventListener("change", apply);
+"""
+
 INDEX_TEMPLATE = """<!DOCTYPE html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '{{ script_hash }}'">
 <title>{{ title }} · {{ period }}</title>
-<style>{{ css | safe }}</style></head>
+<style>{{ css | safe }}
+.kpi-tools {display:flex; flex-wrap:wrap; gap:0.6em 1.4em; align-items:center; margin:0.8em 0;}
+.kpi-tools input[type=search] {font-size:1em; padding:0.3em 0.5em; min-width:16em;}
+.kpi-regions a {margin-right:0.9em; white-space:nowrap;}
+tr.kpi-group th {text-align:left; background:#eef2f6;}</style></head>
 <body class="kpi-report">
 <header class="kpi-title"><div class="kpi-org">{{ title }}</div><h1 class="kpi-h1">{{ heading }}</h1>
 <dl class="kpi-meta">{% for k, v in facts %}<div><dt>{{ k }}</dt><dd>{{ v }}</dd></div>{% endfor %}</dl></header>
 <main>
 <p>{{ summary }}</p>
 {% if cross %}<h2>{{ cross_title }}</h2><ul>{% for label, href in cross %}<li>{% if href %}<a href="{{ href }}">{{ label }}</a>{% else %}<span class="kpi-flag">{{ label }}</span>{% endif %}</li>{% endfor %}</ul>{% endif %}
+<h2>{{ teams_title }}</h2>
+<div class="kpi-tools">
+<label>{{ filter_label }} <input type="search" id="kpi-filter" placeholder="{{ filter_placeholder }}" autocomplete="off"></label>
+{% if failed %}<label><input type="checkbox" id="kpi-only-failed"> {{ only_failed_label }}</label>{% endif %}
+</div>
+{% if groups | length > 1 %}<nav class="kpi-regions">{% for g in groups %}<a href="#{{ g.anchor }}">{{ g.region }} ({{ g.rows | length }})</a>{% endfor %}</nav>{% endif %}
 <table class="kpi-table" id="reports">
 <thead><tr><th>{{ col_region }}</th><th>{{ col_team }}</th>{% for nb in notebooks %}<th>{{ nb.title }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in rows %}<tr data-team="{{ row.team }}"><td>{{ row.region }}</td><td>{{ row.name }} <span class="kpi-note">{{ row.team }}</span></td>
+{% for g in groups %}<tbody>
+<tr class="kpi-group" id="{{ g.anchor }}"><th colspan="{{ notebooks | length + 2 }}">{{ g.region }} · {{ g.count_label }}</th></tr>
+{% for row in g.rows %}<tr data-team="{{ row.team }}" data-search="{{ row.search }}" data-failed="{{ 1 if row.failed else 0 }}"><td class="text">{{ row.region }}</td><td class="text">{{ row.name }} <span class="kpi-note">{{ row.team }}</span></td>
 {% for cell in row.cells %}<td class="text">{% if cell.ok %}<a href="{{ cell.href }}">{{ ok_label }}</a>{% else %}<span class="kpi-flag">{{ failed_label }}</span>{% endif %}</td>{% endfor %}</tr>
-{% endfor %}
-</tbody></table>
+{% endfor %}</tbody>
+{% endfor %}</table>
 {% if failed %}<p class="kpi-note">{{ failed_note }}</p>{% endif %}
-</main></body></html>
+</main>
+<script>{{ script | safe }}</script></body></html>
 """
 
 
+def script_hash(script: str) -> str:
+    """CSP source expression allowing exactly this inline script: ``sha256-`` + base64(SHA-256(UTF-8 text))
+    (W3C Content Security Policy Level 3, section 8.4 "hash-source")."""
+    import base64
+
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
 def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None:
+    """``index.html``: cross-team reports, then every team grouped by region with a link per
+    report, a filter box (team, id or region) and, when something failed, a "failed only" switch."""
     from helpers.atomic import write_text_atomic
     from helpers.report import _css
 
@@ -394,14 +435,18 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
     cross = [(_nb_title(nb, lang) + ("" if status[(COMPANY, nb)].ok else f" ({t('index.failed', lang)})"),
               f"{COMPANY}/{nb}.html" if status[(COMPANY, nb)].ok else "")  # a failed report is not published
              for nb in plan.notebooks if (COMPANY, nb) in status]
-    rows = []
+    groups: dict[str, list[dict]] = {}
     for team in plan.teams:
         cells = []
         for nb in per_team:
             r = status.get((team, nb))
             cells.append({"ok": bool(r and r.ok), "href": f"{team}/{nb}.html"})
-        rows.append({"team": team, "name": plan.team_names.get(team, team), "region": plan.team_regions.get(team, ""),
-                     "cells": cells})
+        name, region = plan.team_names.get(team, team), plan.team_regions.get(team, "")
+        groups.setdefault(region, []).append({
+            "team": team, "name": name, "region": region, "cells": cells,
+            "failed": not all(c["ok"] for c in cells),
+            "search": " ".join([team, name, region]).lower(),
+        })
     n_ok = sum(r.ok for r in results)
     n_failed = len(results) - n_ok
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
@@ -411,10 +456,14 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
         heading=t("index.title", lang),
         period=plan.period.label,
         css=_css(),
+        script=INDEX_SCRIPT,
+        script_hash=script_hash(INDEX_SCRIPT),
         facts=[(t("report.period", lang), plan.period.label), (t("report.generated", lang), datetime.now().date().isoformat())],
         summary=t("index.summary", lang, ok=n_ok, failed=n_failed),
         notebooks=[{"title": _nb_title(nb, lang)} for nb in per_team],
-        rows=rows,
+        groups=[{"region": region or "—", "anchor": f"region-{i + 1}", "rows": rows,
+                 "count_label": t("index.teams_in_region", lang, n=len(rows))}
+                for i, (region, rows) in enumerate(groups.items())],
         ok_label=t("index.ok", lang),
         failed_label=t("index.failed", lang),
         failed=n_failed > 0,
@@ -423,6 +472,10 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
         col_team=t("report.team", lang),
         cross=cross,
         cross_title=t("index.cross_team", lang),
+        teams_title=t("index.teams", lang),
+        filter_label=t("index.filter", lang),
+        filter_placeholder=t("index.filter_placeholder", lang),
+        only_failed_label=t("index.only_failed", lang),
     )
     write_text_atomic(staging / "index.html", html)
 

@@ -1,0 +1,46 @@
+"""The report index: teams grouped by region, failures marked, the filter script allowed by hash."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from types import SimpleNamespace
+
+from helpers.runner import TaskResult, write_index
+
+
+def _plan(language="zh"):
+    return SimpleNamespace(
+        language=language, notebooks=["00_data_quality", "04_quarterly_review"],
+        teams=["e1", "n1", "e2"], team_names={"e1": "华东一部", "n1": "华北一部", "e2": "华东二部"},
+        team_regions={"e1": "华东", "n1": "华北", "e2": "华东"},
+        params=SimpleNamespace(title="演示公司"), period=SimpleNamespace(label="2026Q3"))
+
+
+def test_index_groups_teams_by_region_and_marks_failures(tmp_path):
+    results = [TaskResult(t, nb, not (t == "n1" and nb == "04_quarterly_review"), 1.0)
+               for t in ("e1", "n1", "e2") for nb in ("00_data_quality", "04_quarterly_review")]
+    write_index(_plan(), results, tmp_path)
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    groups = re.findall(r'<tr class="kpi-group" id="(region-\d)"><th colspan="4">([^<]*)</th>', html)
+    assert groups == [("region-1", "华东 · 2 个团队"), ("region-2", "华北 · 1 个团队")]
+    # rows follow their region's header: e1 and e2 (华东) before n1 (华北), whatever the team order
+    rows = re.findall(r'<tr data-team="(\w+)" data-search="([^"]*)" data-failed="(\d)">', html)
+    assert rows == [("e1", "e1 华东一部 华东", "0"), ("e2", "e2 华东二部 华东", "0"), ("n1", "n1 华北一部 华北", "1")]
+    assert html.count('href="e1/') == 2 and html.count('href="n1/') == 1  # a failed report is not linked
+    assert 'id="kpi-only-failed"' in html  # the switch exists only when something failed
+    assert "5 份报告完成，1 份失败" in html
+
+
+def test_index_script_is_allowed_by_its_own_hash(tmp_path):
+    """The CSP names the SHA-256 of exactly the text inside <script> (CSP Level 3 hash-source)."""
+    write_index(_plan("en"), [TaskResult("e1", "00_data_quality", True, 1.0)], tmp_path)
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    (script,) = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
+    assert f"script-src 'sha256-{digest}'" in csp
+    assert "default-src 'none'" in csp and "unsafe-inline'; img-src" in csp  # styles inline, no script inline
+    assert 'id="kpi-only-failed"' not in html
+    assert "Team reports" in html and 'placeholder="team, id or region"' in html
