@@ -8,7 +8,6 @@ tests skip when it is missing, except under CI (CI=true), where they fail.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import math
 import os
 import sqlite3
