@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import subprocess
 from pathlib import Path
 
@@ -244,5 +245,18 @@ def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_pa
     for iid in a.results:
         pd.testing.assert_frame_equal(a.results[iid].managers, b.results[iid].managers)
     pd.testing.assert_frame_equal(a.backtest, b.backtest)
+    pd.testing.assert_frame_equal(targetlab.export(a), targetlab.export(b))
+    # the team notebook reads its own managers' history, not the whole company's
+    assert set(b.engine.data.monthly["manager_id"]) == set(b.mine) < set(a.engine.data.monthly["manager_id"])
+    for iid in targetlab._volumes(a):
+        full = a.engine.panel(iid)
+        pd.testing.assert_frame_equal(b.engine.panel(iid),
+                                      full[full["manager_id"].isin(b.mine)].reset_index(drop=True))
+    with pytest.raises(RuntimeError):
+        b.engine.all_targets(b.period)  # targets are split company-wide, never from a slice
+    team_pkl = cached / "cache" / "targets-2026Q3-zh" / "north-2.pkl"
+    company_pkl = cached / "cache" / "targets-2026Q3-zh.pkl"
+    assert team_pkl.stat().st_size < 0.35 * len(pickle.dumps(a.engine))  # 8 of 48 managers, plus the plan
+    assert company_pkl.stat().st_size < 0.35 * len(pickle.dumps(a.engine))
     qa, qb = Q.build(a_ctx, demo_params, str(plain)), Q.build(b_ctx, demo_params, str(cached))
     pd.testing.assert_frame_equal(qa.summary, qb.summary)

@@ -278,7 +278,12 @@ def precompute(plan: RunPlan, workspace: Path) -> list[str]:
         ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
         if "targets" in needs:
             key = cache_key("targets", plan.period, plan.language)
-            cache_put(workspace, key, targetlab.company_targets(ctx, plan.params_file, workspace))
+            engine, *rest = targetlab.company_targets(ctx, plan.params_file, workspace)
+            roster = engine.roster(plan.period.period)
+            for team in plan.teams:  # each team notebook reads its own managers' history only
+                ids = set(roster.loc[roster["team_id"] == team, "manager_id"])
+                cache_put(workspace, key, engine.sliced(ids), part=team)
+            cache_put(workspace, key, (engine.sliced(()), *rest))  # written last: it marks the cache complete
             done.append(key)
         if "scores" in needs:
             key = cache_key("scores", plan.period)

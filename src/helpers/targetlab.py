@@ -40,8 +40,11 @@ Rules (each stated in the report where it applies):
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -1367,7 +1370,30 @@ class TargetEngine:
 
     def all_targets(self, p: pd.Period) -> dict[str, PeriodTargets]:
         """Every indicator of the plan for ``p``, with monthly targets."""
+        if getattr(self, "sliced_to", None) is not None:
+            raise RuntimeError("a sliced TargetEngine shows targets; set them with the company-wide engine")
         return {iid: self.phased(iid, p) for iid in self.plan.indicators}
+
+    def sliced(self, manager_ids: Iterable[str]) -> TargetEngine:
+        """A copy holding only these managers' actuals, for showing one team's history.
+
+        Targets are split company-wide (apportionment, peer checks), so they are set by
+        the full engine once per run; each team notebook then needs only its own rows.
+        The slice keeps the plan, library, rosters, gap months and seasonal indices
+        already computed, and refuses to set targets (:meth:`all_targets` raises).
+        """
+        keep = set(manager_ids)
+        out = copy.copy(self)
+
+        def mine(df: pd.DataFrame) -> pd.DataFrame:
+            return df[df["manager_id"].isin(keep)].reset_index(drop=True)
+
+        out.data = dataclasses.replace(self.data, monthly=mine(self.data.monthly), periodic=mine(self.data.periodic))
+        out._panels = {k: mine(v) for k, v in self._panels.items()}
+        out._month_team = mine(self._month_team)
+        out._cache, out._phased = {}, set()
+        out.sliced_to = sorted(keep)
+        return out
 
 
 # ======================================================================================
@@ -1559,8 +1585,14 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
     from helpers.workbook import cache_get, cache_key
 
     workspace = workspace if workspace is not None else (getattr(ctx, "workspace", None) or "")
-    hit = cache_get(workspace, cache_key("targets", ctx.period, ctx.language))
-    if hit is not None:
+    key = cache_key("targets", ctx.period, ctx.language)
+    hit = cache_get(workspace, key)
+    team = getattr(ctx, "team_id", "")
+    if hit is not None and team:  # a team notebook: its own slice of the engine's data
+        engine = cache_get(workspace, key, part=team)
+        if engine is not None:
+            return (engine, *hit[1:])
+    elif hit is not None:  # company context: plan, results, flags, backtest (no manager rows)
         return hit
     engine = make_engine(ctx, params_file, workspace)
     p = ctx.period.period

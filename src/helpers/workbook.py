@@ -104,24 +104,35 @@ def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language
     return mine[cols].sort_values("manager_id").reset_index(drop=True)
 
 
-def cache_get(workspace: str | Path | None, key: str) -> Any:
-    """A company-wide result the runner computed once for this run (see
+def _cache_path(workspace: str | Path, key: str, part: str = "") -> Path | None:
+    if not SLUG.match(key) or (part and not SLUG.match(part)):
+        return None
+    base = Path(workspace) / "cache"
+    return base / key / f"{part}.pkl" if part else base / f"{key}.pkl"
+
+
+def cache_get(workspace: str | Path | None, key: str, part: str = "") -> Any:
+    """A result the runner computed once for this run (see
     :func:`helpers.runner.precompute`), or None (no workspace, or not computed).
+    ``part`` names one team's slice of the result (stored apart, so that a team
+    notebook reads its own rows and not the whole company's).
 
     The cache is a pickle in the run's own workspace folder (created by the runner
     beside the output, removed at the end of the run); nothing else is read as pickle."""
-    if not workspace or not SLUG.match(key):
+    if not workspace:
         return None
-    path = Path(workspace) / "cache" / f"{key}.pkl"
-    return pickle.loads(path.read_bytes()) if path.is_file() else None
+    path = _cache_path(workspace, key, part)
+    return pickle.loads(path.read_bytes()) if path is not None and path.is_file() else None
 
 
-def cache_put(workspace: str | Path, key: str, value: Any) -> None:
-    """Store ``value`` under ``key`` in the workspace cache (atomically)."""
-    if not SLUG.match(key):
-        raise ValueError(f"cache key {key!r} is not a plain name")
+def cache_put(workspace: str | Path, key: str, value: Any, part: str = "") -> None:
+    """Store ``value`` under ``key`` (and ``part``) in the workspace cache (atomically)."""
+    path = _cache_path(workspace, key, part)
+    if path is None:
+        raise ValueError(f"cache key {key!r} / {part!r} is not a plain name")
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    atomic_write(Path(workspace) / "cache" / f"{key}.pkl", lambda tmp: Path(tmp).write_bytes(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def cache_key(kind: str, period: ReviewPeriod, language: str = "") -> str:
