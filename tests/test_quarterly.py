@@ -198,6 +198,26 @@ def test_manager_without_data_is_no_data_not_zero(east1_missing):
     assert Q.signoff_html(q).count("kpi-page") == len(q.summary)
 
 
+def test_signoff_page_shows_what_is_signed(east1_missing):
+    """Each sign-off page lists the manager's indicators; the weights times the points
+    shown there add up to the hard-results score on the same page (within the rounding
+    of the printed figures: weights to 1 %, points to 0.1)."""
+    import re
+
+    q, gone, _ = east1_missing
+    pages = Q.signoff_html(q).split("<div class='kpi-page kpi-signoff'")[1:]
+    assert len(pages) == len(q.summary)
+    for m, page in zip(q.summary.index, pages):
+        detail = re.findall(r"<tr><td>([^<]*)</td><td>(\d+)%</td>(?:<td>[^<]*</td>){3}<td>([^<]*)</td></tr>", page)
+        if m == gone:  # no data: no indicator table, nothing to sign but the status
+            assert detail == [] and "无数据" in page
+            continue
+        assert [d[0] for d in detail] == [q.name(i) for i in q.weights.index]
+        points = [float(d[2]) for d in detail]  # every demo manager with data has every score
+        hard = sum(int(d[1]) / 100 * p for d, p in zip(detail, points))
+        assert hard == pytest.approx(q.summary.at[m, "hard"], abs=0.06)
+
+
 def test_scorecard_xlsx_equals_csv(east1_missing):
     import openpyxl
 

@@ -1029,8 +1029,33 @@ def signoff_html(q: Quarterly) -> str:
             f"&nbsp;&nbsp;{e(q.t('qr.sign.date'))}：<span style='display:inline-block;width:8em;border-bottom:1px solid #000'>&nbsp;</span></p>"
             for who in (q.t("qr.sign.manager"), q.t("qr.sign.supervisor")))
         parts.append(f"<div class='kpi-page kpi-signoff' style='margin-bottom:2em'><h3>{e(q.t('qr.sign.title'))} · {e(str(r['name']))}</h3>"
-                     f"<table class='kpi-table'>{body}</table><p>{e(q.t('qr.sign.text'))}</p>{sig}</div>")
+                     f"<table class='kpi-table'>{body}</table>{_signoff_detail(q, m)}"
+                     f"<p>{e(q.t('qr.sign.text'))}</p>{sig}</div>")
     return "\n".join(parts)
+
+
+def _signoff_detail(q: Quarterly, m: str) -> str:
+    """The manager's indicators on the sign-off page (what is signed is on the page):
+    indicator, weight, target, actual, attainment and points, as in the scorecard."""
+    if m not in q.scores.index or q.summary.at[m, "status"] == NO_DATA:
+        return ""
+    e = html.escape
+    lang = q.ctx.language
+
+    def cell(frame: pd.DataFrame, i: str) -> float:
+        return frame[i].get(m, math.nan) if m in frame.index else math.nan
+
+    head = [q.t("qr.col.indicator"), q.t("qr.col.weight"), q.t("qr.sign.col.target"), q.t("qr.sign.col.actual"),
+            q.t("qr.sign.col.attainment"), q.t("qr.sign.col.points")]
+    rows = []
+    for i in q.weights.index:
+        unit = {"points": "score"}.get(q.library[i].unit, q.library[i].unit)  # no "+" sign on a target
+        sc = cell(q.scores, i)
+        vals = [q.name(i), f"{q.weights[i]:.0%}", fmt(cell(q.targets, i), unit, lang), fmt(cell(q.values, i), unit, lang),
+                _pct(cell(q.attainment, i)), f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i)]
+        rows.append("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in vals) + "</tr>")  # first column left (CSS)
+    return (f"<p><strong>{e(q.t('qr.sign.detail'))}</strong></p><table class='kpi-table'><thead><tr>"
+            + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
 def signoff_pages(q: Quarterly) -> HTML:
