@@ -54,8 +54,10 @@ def table(
     if not index:
         sty = sty.hide(axis="index")
     text_cols = [c for c in df.columns if units.get(c, "text") == "text"]
-    if text_cols:  # text reads left-aligned; numbers stay right-aligned
+    if text_cols:  # text reads left-aligned; numbers stay right-aligned, and each header sits like its column
         sty = sty.set_properties(subset=text_cols, **{"text-align": "left"})
+    left = set(text_cols)
+    sty = sty.map_index(lambda c: "text-align: left" if c in left else "text-align: right", axis=1)
     sty = sty.set_table_attributes('class="kpi-table"')
     if caption:
         sty = sty.set_caption(html.escape(caption))

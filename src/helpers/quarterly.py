@@ -1055,7 +1055,8 @@ def _signoff_detail(q: Quarterly, m: str) -> str:
                 _pct(cell(q.attainment, i)), f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i)]
         rows.append("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in vals) + "</tr>")  # first column left (CSS)
     return (f"<p><strong>{e(q.t('qr.sign.detail'))}</strong></p><table class='kpi-table'><thead><tr>"
-            + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+            + "".join(f"<th style='text-align:{'left' if k == 0 else 'right'}'>{e(h)}</th>" for k, h in enumerate(head))
+            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
 def signoff_pages(q: Quarterly) -> HTML:
