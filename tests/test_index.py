@@ -7,6 +7,8 @@ import hashlib
 import re
 from types import SimpleNamespace
 
+import pytest
+
 from helpers.runner import TaskResult, write_index
 
 
@@ -44,3 +46,32 @@ def test_index_script_is_allowed_by_its_own_hash(tmp_path):
     assert "default-src 'none'" in csp and "unsafe-inline'; img-src" in csp  # styles inline, no script inline
     assert 'id="kpi-only-failed"' not in html
     assert "Team reports" in html and 'placeholder="team, id or region"' in html
+
+
+@pytest.mark.browser
+def test_filter_and_failed_switch_in_a_browser(tmp_path, browser):
+    """The page's script, run by Chromium under the page's own CSP: the filter matches
+    team id, name or region; the switch keeps the teams with a failed report."""
+    results = [TaskResult(t, nb, not (t == "n1" and nb == "04_quarterly_review"), 1.0)
+               for t in ("e1", "n1", "e2") for nb in ("00_data_quality", "04_quarterly_review")]
+    write_index(_plan(), results, tmp_path)
+    page = browser.new_page()
+    logged: list[str] = []
+    page.on("console", lambda m: logged.append(m.text))
+    page.goto((tmp_path / "index.html").as_uri())
+    page.wait_for_load_state("load")
+
+    def shown() -> list[str]:
+        return [r.get_attribute("data-team") for r in page.locator("tr[data-team]").all() if r.is_visible()]
+
+    assert shown() == ["e1", "e2", "n1"]
+    page.fill("#kpi-filter", "华东二")
+    assert shown() == ["e2"] and page.locator("tr.kpi-group:visible").count() == 1
+    page.fill("#kpi-filter", "")
+    page.check("#kpi-only-failed")
+    assert shown() == ["n1"]
+    assert page.locator("tr.kpi-group:visible").all_inner_texts() == ["华北 · 1 个团队"]
+    page.fill("#kpi-filter", "e1")  # both conditions: nothing left, every region header hidden
+    assert shown() == [] and page.locator("tr.kpi-group:visible").count() == 0
+    assert logged == []  # no CSP violation, no script error
+    page.close()
