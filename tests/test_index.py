@@ -35,9 +35,19 @@ def test_index_groups_teams_by_region_and_marks_failures(tmp_path):
     assert "5 份报告完成，1 份失败" in html
 
 
+def test_no_failed_switch_when_only_the_company_report_failed(tmp_path):
+    """The switch filters team rows; with every team report done it would hide them all."""
+    results = [TaskResult(t, nb, True, 1.0) for t in ("e1", "n1", "e2") for nb in ("00_data_quality", "04_quarterly_review")]
+    results.append(TaskResult("_company", "05_leadership_summary", False, 1.0))
+    write_index(_plan(), results, tmp_path)
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "6 份报告完成，1 份失败" in html and 'id="kpi-only-failed"' not in html
+
+
 def test_index_script_is_allowed_by_its_own_hash(tmp_path):
     """The CSP names the SHA-256 of exactly the text inside <script> (CSP Level 3 hash-source)."""
-    write_index(_plan("en"), [TaskResult("e1", "00_data_quality", True, 1.0)], tmp_path)
+    write_index(_plan("en"), [TaskResult(t, nb, True, 1.0) for t in ("e1", "n1", "e2")
+                              for nb in ("00_data_quality", "04_quarterly_review")], tmp_path)
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
     (script,) = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()

@@ -403,7 +403,7 @@ tr.kpi-group th {text-align:left; background:#eef2f6;}</style></head>
 <h2>{{ teams_title }}</h2>
 <div class="kpi-tools">
 <label>{{ filter_label }} <input type="search" id="kpi-filter" placeholder="{{ filter_placeholder }}" autocomplete="off"></label>
-{% if failed %}<label><input type="checkbox" id="kpi-only-failed"> {{ only_failed_label }}</label>{% endif %}
+{% if team_failed %}<label><input type="checkbox" id="kpi-only-failed"> {{ only_failed_label }}</label>{% endif %}
 </div>
 {% if groups | length > 1 %}<nav class="kpi-regions">{% for g in groups %}<a href="#{{ g.anchor }}">{{ g.region }} ({{ g.rows | length }})</a>{% endfor %}</nav>{% endif %}
 <table class="kpi-table" id="reports">
@@ -430,7 +430,7 @@ def script_hash(script: str) -> str:
 
 def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None:
     """``index.html``: cross-team reports, then every team grouped by region with a link per
-    report, a filter box (team, id or region) and, when something failed, a "failed only" switch."""
+    report, a filter box (team, id or region) and, when a team report failed, a "failed only" switch."""
     from helpers.atomic import write_text_atomic
     from helpers.report import _css
 
@@ -472,6 +472,7 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
         ok_label=t("index.ok", lang),
         failed_label=t("index.failed", lang),
         failed=n_failed > 0,
+        team_failed=any(row["failed"] for rows in groups.values() for row in rows),
         failed_note=t("index.failed_note", lang),
         col_region=t("report.region", lang),
         col_team=t("report.team", lang),
