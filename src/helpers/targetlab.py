@@ -699,6 +699,7 @@ class TargetEngine:
         self._panels: dict[str, pd.DataFrame] = {}
         self._cache: dict[tuple[str, pd.Period], PeriodTargets] = {}
         self._phased: set[tuple[str, pd.Period]] = set()
+        self.sliced_to: list[str] | None = None  # set by sliced(): this copy holds these managers only
 
     # ------------------------------------------------------------------ helpers
     def t(self, key: str, **kw: Any) -> str:
@@ -1370,7 +1371,7 @@ class TargetEngine:
 
     def all_targets(self, p: pd.Period) -> dict[str, PeriodTargets]:
         """Every indicator of the plan for ``p``, with monthly targets."""
-        if getattr(self, "sliced_to", None) is not None:
+        if self.sliced_to is not None:
             raise RuntimeError("a sliced TargetEngine shows targets; set them with the company-wide engine")
         return {iid: self.phased(iid, p) for iid in self.plan.indicators}
 
