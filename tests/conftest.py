@@ -109,6 +109,26 @@ def demo_params(tmp_path_factory, demo_dir: Path) -> Path:
     return p
 
 
+def cjk_text(html: str) -> set[str]:
+    """Runs of CJK characters (and CJK punctuation) in a page's visible text: styles,
+    scripts and tags removed, entities decoded."""
+    import html as html_mod
+    import re
+
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    text = html_mod.unescape(re.sub(r"<[^>]+>", "\n", body))
+    return set(re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", text))
+
+
+def demo_words(demo_dir: Path) -> set[str]:
+    """Chinese data values an English report may show as they are: names of managers,
+    teams and regions, product lines."""
+    m = pd.read_csv(demo_dir / "managers.csv")
+    t = pd.read_csv(demo_dir / "teams.csv")
+    lines = pd.read_csv(demo_dir / "orders.csv", usecols=["product_line"])["product_line"]
+    return set(m["name"]) | set(t["team_name"]) | set(t["region"]) | set(m["region"]) | set(lines.unique())
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the installed console script; return the completed process (text)."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")

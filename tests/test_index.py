@@ -17,7 +17,7 @@ def _plan(language="zh"):
         language=language, notebooks=["00_data_quality", "04_quarterly_review"],
         teams=["e1", "n1", "e2"], team_names={"e1": "华东一部", "n1": "华北一部", "e2": "华东二部"},
         team_regions={"e1": "华东", "n1": "华北", "e2": "华东"},
-        params=SimpleNamespace(title="演示公司"), period=SimpleNamespace(label="2026Q3"))
+        params=SimpleNamespace(title_in={"zh": "演示公司", "en": "Demo Co."}.get), period=SimpleNamespace(label="2026Q3"))
 
 
 def test_index_groups_teams_by_region_and_marks_failures(tmp_path):
@@ -56,6 +56,7 @@ def test_index_script_is_allowed_by_its_own_hash(tmp_path):
     assert "default-src 'none'" in csp and "unsafe-inline'; img-src" in csp  # styles inline, no script inline
     assert 'id="kpi-only-failed"' not in html
     assert "Team reports" in html and 'placeholder="team, id or region"' in html
+    assert "<title>Demo Co. · 2026Q3</title>" in html
 
 
 @pytest.mark.browser

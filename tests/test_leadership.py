@@ -18,7 +18,7 @@ from helpers import leadership as L
 from helpers import quarterly as Q
 from helpers.attainment import NO_DATA
 
-from conftest import KPI_BIN
+from conftest import KPI_BIN, cjk_text, demo_words
 
 NaN = math.nan
 
@@ -224,6 +224,7 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
             assert "managers" in xlsx and len(xlsx["managers"]) == csv.loc[csv["level"] == "company", "managers"].iloc[0]
             shown_pay = [f"{v:,.0f}" for v in xlsx["managers"]["payout"].dropna()]
             assert shown_pay and all(p in html for p in shown_pay)
+            assert cjk_text(html) <= demo_words(demo_dir), cjk_text(html) - demo_words(demo_dir)  # English only
 
 
 @pytest.mark.slow

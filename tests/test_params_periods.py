@@ -24,6 +24,18 @@ def test_demo_params_valid():
     assert p.period == "2026Q3" and p.language == "zh" and p.teams == "all"
 
 
+def test_title_per_language(tmp_path):
+    p = load_params(ROOT / "params" / "demo.yaml")
+    assert p.title_in("zh") == "演示公司 · 客户经理绩效报告" and p.title_in("en").startswith("Demo Co.")
+    one = load_params(write(tmp_path, "data: {folder: x}\ntitle: {zh: 仅中文}\n"))
+    assert one.title_in("en") == "仅中文"  # a language without its own title falls back to the other
+    assert load_params(write(tmp_path, "data: {folder: x}\ntitle: Plain\n")).title_in("zh") == "Plain"
+    for bad, why in (("{fr: Titre}", "unknown language 'fr'"), ("{zh: ' '}", "at least one language")):
+        with pytest.raises(InputError) as exc:
+            load_params(write(tmp_path, f"data: {{folder: x}}\ntitle: {bad}\n"))
+        assert len(exc.value.problems) == 1 and "key 'title'" in str(exc.value) and why in str(exc.value)
+
+
 def test_unknown_key(tmp_path):
     with pytest.raises(InputError) as exc:
         load_params(write(tmp_path, "data: {folder: x, colour: red}\n"))

@@ -20,7 +20,7 @@ from helpers.errors import InputError
 from helpers.indicators import load_library
 from helpers.params import load_params
 
-from conftest import KPI_BIN, ROOT
+from conftest import KPI_BIN, ROOT, cjk_text, demo_words
 
 LIB = load_library(ROOT / "params" / "indicators.yaml")
 
@@ -280,6 +280,8 @@ def test_notebook_renders_quarterly_and_monthly(demo_params, demo_dir, tmp_path)
         others = managers.loc[~managers["manager_id"].isin(csv["manager_id"]), "name"]
         assert not [n for n in others if n in html], "names other teams' managers"
         assert csv["total"].notna().all() and (csv["payout"] > 0).all()
+        if key == "m":  # English: no Chinese left but the data's own names
+            assert cjk_text(html) <= demo_words(demo_dir), cjk_text(html) - demo_words(demo_dir)
 
 
 def test_large_first_orders_count_new_customers_only():

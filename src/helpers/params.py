@@ -72,7 +72,9 @@ class LeadershipParams(_Strict):
 class RunParams(_Strict):
     """One workbook run: data, period, teams, notebooks, language."""
 
-    title: str = Field("客户经理绩效管理", description="Report title shown in every title block.")
+    title: str | dict[str, str] = Field(
+        "客户经理绩效管理", description="Report title shown in every title block: one text, or one per language "
+        "({zh: ..., en: ...}; a language without its own falls back to the other).")
     language: Literal["zh", "en"] = Field("zh", description="Report language.")
     period: str = Field("2026Q3", description="Review period: 2026Q3 (quarter) or 2026-09 (month).")
     data: DataParams
@@ -91,6 +93,23 @@ class RunParams(_Strict):
     output: OutputParams = OutputParams()
     execution: ExecutionParams = ExecutionParams()
     leadership: LeadershipParams = LeadershipParams()
+
+    def title_in(self, language: str) -> str:
+        """The report title in ``language`` (the one text, or that language's, else the other's)."""
+        if isinstance(self.title, str):
+            return self.title
+        return self.title.get(language) or next(iter(self.title.values()), "")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(v, dict):
+            unknown = sorted(set(v) - {"zh", "en"})
+            if unknown:
+                raise ValueError(f"unknown language {unknown[0]!r}: the title takes zh and en")
+            if not any(x.strip() for x in v.values()):
+                raise ValueError("give the title in at least one language, e.g. {zh: 客户经理绩效报告, en: Performance}")
+        return v
 
     @field_validator("period")
     @classmethod

@@ -1014,6 +1014,7 @@ def signoff_html(q: Quarterly) -> str:
     """Sign-off pages (签字确认), one ``.kpi-page`` block per manager (page break before each)."""
     e = html.escape
     lang = q.ctx.language
+    colon = "：" if lang == "zh" else ": "
     parts = []
     for m, r in q.summary.iterrows():
         grade = q.t("qr.status.no_data") if r["grade"] == NO_DATA else r["grade"]
@@ -1025,8 +1026,8 @@ def signoff_html(q: Quarterly) -> str:
         body = "".join(f"<tr><th style='text-align:left;padding:4px 12px'>{e(k)}</th><td style='padding:4px 12px'>{v}</td></tr>"
                        for k, v in rows)
         sig = "".join(
-            f"<p style='margin-top:36px'>{e(who)}：<span style='display:inline-block;width:14em;border-bottom:1px solid #000'>&nbsp;</span>"
-            f"&nbsp;&nbsp;{e(q.t('qr.sign.date'))}：<span style='display:inline-block;width:8em;border-bottom:1px solid #000'>&nbsp;</span></p>"
+            f"<p style='margin-top:36px'>{e(who)}{colon}<span style='display:inline-block;width:14em;border-bottom:1px solid #000'>&nbsp;</span>"
+            f"&nbsp;&nbsp;{e(q.t('qr.sign.date'))}{colon}<span style='display:inline-block;width:8em;border-bottom:1px solid #000'>&nbsp;</span></p>"
             for who in (q.t("qr.sign.manager"), q.t("qr.sign.supervisor")))
         parts.append(f"<div class='kpi-page kpi-signoff' style='margin-bottom:2em'><h3>{e(q.t('qr.sign.title'))} · {e(str(r['name']))}</h3>"
                      f"<table class='kpi-table'>{body}</table>{_signoff_detail(q, m)}"

@@ -457,7 +457,7 @@ def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     html = env.from_string(INDEX_TEMPLATE).render(
         lang=lang,
-        title=plan.params.title,
+        title=plan.params.title_in(lang),
         heading=t("index.title", lang),
         period=plan.period.label,
         css=_css(),
@@ -547,7 +547,7 @@ def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> 
                  [t("report.period", lang), plan.period.label]]
     meta = {
         "title": title,
-        "org": plan.params.title,
+        "org": plan.params.title_in(lang),
         "lang": lang,
         "toc_title": t("report.contents", lang),
         "facts": facts + [[t("report.generated", lang), datetime.now().date().isoformat()]],
