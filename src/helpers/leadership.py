@@ -433,9 +433,10 @@ def distribution_chart(ls: Leadership) -> None:
         axes[0].hist(att.clip(upper=2.0), bins=20, color=plotting.palette(1)[0], edgecolor="white")
         for lv, style in zip(ls.levels, (":", "--", "-.")):
             axes[0].axvline(lv, color="black", ls=style, lw=1)
-            axes[0].text(lv, axes[0].get_ylim()[1] * 0.95, f" {lv:.0%}", fontsize=8, va="top")
+            axes[0].text(lv, 1.0, f"{lv:.0%}", fontsize=8, ha="center", va="bottom",  # above the bars
+                         transform=axes[0].get_xaxis_transform())
         axes[0].xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    axes[0].set_title(ls.t("ls.chart.attainment_hist"))
+    axes[0].set_title(ls.t("ls.chart.attainment_hist"), pad=14)
     axes[0].set_xlabel(ls.t("ls.col.attainment"))
     axes[0].set_ylabel(ls.t("ls.col.managers"))
     s = d[d["total"].notna()].assign(team=lambda x: [ls.team_name(t) for t in x["team_id"]])
@@ -445,7 +446,7 @@ def distribution_chart(ls: Leadership) -> None:
         sns.stripplot(data=s, y="team", x="total", order=order, ax=axes[1], size=4, color=plotting.palette(2)[1])
     axes[1].axvline(100, color="grey", ls="--", lw=1)
     axes[1].set_title(ls.t("ls.chart.total_by_team"))
-    axes[1].set_xlabel(ls.t("ls.col.mean_total"))
+    axes[1].set_xlabel(ls.t("ls.col.total"))  # one dot per manager: their total, not a mean
     axes[1].set_ylabel("")
     plotting.finish(fig)
 
