@@ -249,6 +249,10 @@ def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_pa
     pd.testing.assert_frame_equal(targetlab.export(a), targetlab.export(b))
     # the team notebook reads its own managers' history, not the whole company's
     assert set(b.engine.data.monthly["manager_id"]) == set(b.mine) < set(a.engine.data.monthly["manager_id"])
+    for name in ("monthly", "periodic", "managers"):  # the one-pass split equals a plain filter, row order kept
+        full = getattr(a.engine.data, name)
+        pd.testing.assert_frame_equal(getattr(b.engine.data, name),
+                                      full[full["manager_id"].isin(b.mine)].reset_index(drop=True))
     for iid in targetlab._volumes(a):
         full = a.engine.panel(iid)
         pd.testing.assert_frame_equal(b.engine.panel(iid),

@@ -279,10 +279,10 @@ def precompute(plan: RunPlan, workspace: Path) -> list[str]:
         if "targets" in needs:
             key = cache_key("targets", plan.period, plan.language)
             engine, *rest = targetlab.company_targets(ctx, plan.params_file, workspace)
-            roster = engine.roster(plan.period.period)
-            for team in plan.teams:  # each team notebook reads its own managers' history only
-                ids = set(roster.loc[roster["team_id"] == team, "manager_id"])
-                cache_put(workspace, key, engine.sliced(ids), part=team)
+            by_team = engine.roster(plan.period.period).groupby("team_id")["manager_id"].agg(list).to_dict()
+            members = {team: by_team.get(team, []) for team in plan.teams}
+            for team, part in engine.team_slices(members):  # each team notebook reads its own managers only
+                cache_put(workspace, key, part, part=team)
             cache_put(workspace, key, (engine.sliced(()), *rest))  # written last: it marks the cache complete
             done.append(key)
         if "scores" in needs:

@@ -44,7 +44,7 @@ import copy
 import dataclasses
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -1376,25 +1376,52 @@ class TargetEngine:
         return {iid: self.phased(iid, p) for iid in self.plan.indicators}
 
     def sliced(self, manager_ids: Iterable[str]) -> TargetEngine:
-        """A copy holding only these managers' actuals, for showing one team's history.
+        """A copy restricted to these managers, for showing one team's history.
 
         Targets are split company-wide (apportionment, peer checks), so they are set by
         the full engine once per run; each team notebook then needs only its own rows.
-        The slice keeps the plan, library, rosters, gap months and seasonal indices
-        already computed, and refuses to set targets (:meth:`all_targets` raises).
+        Everything per manager (actuals, roster, membership, rosters already built) is
+        cut to ``manager_ids``, so a slice's size does not grow with the company; the
+        plan, library, gap months and seasonal indices are kept.  A slice refuses to
+        set targets (:meth:`all_targets` raises).  Many slices: :meth:`team_slices`.
         """
-        keep = set(manager_ids)
-        out = copy.copy(self)
+        return next(self.team_slices({"": manager_ids}))[1]
 
-        def mine(df: pd.DataFrame) -> pd.DataFrame:
-            return df[df["manager_id"].isin(keep)].reset_index(drop=True)
+    def team_slices(self, members: Mapping[str, Iterable[str]]) -> Iterator[tuple[str, TargetEngine]]:
+        """``(group, slice)`` for each group of managers (see :meth:`sliced`).
 
-        out.data = dataclasses.replace(self.data, monthly=mine(self.data.monthly), periodic=mine(self.data.periodic))
-        out._panels = {k: mine(v) for k, v in self._panels.items()}
-        out._month_team = mine(self._month_team)
-        out._cache, out._phased = {}, set()
-        out.sliced_to = sorted(keep)
-        return out
+        Each per-manager table is read once: row positions per manager, then each
+        group's rows taken in their original order, so the cost is one pass plus the
+        groups' own rows, not one pass over the company per group.
+        """
+        d = self.data
+        tables: dict[str, pd.DataFrame | None] = {
+            "monthly": d.monthly, "periodic": d.periodic, "managers": d.managers, "team_history": d.team_history,
+            "month_team": self._month_team,
+            **{f"panel:{k}": v for k, v in self._panels.items()},
+            **{f"roster:{p}": v for p, v in self._rosters.items()},
+        }
+        positions = {k: v.groupby("manager_id", sort=False).indices for k, v in tables.items() if v is not None}
+
+        def take(name: str, keep: set[str]) -> pd.DataFrame | None:
+            df = tables[name]
+            if df is None:
+                return None
+            parts = [positions[name][m] for m in keep if m in positions[name]]
+            rows = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.intp)
+            return df.iloc[rows].reset_index(drop=True)
+
+        for group, ids in members.items():
+            keep = set(ids)
+            out = copy.copy(self)
+            out.data = dataclasses.replace(d, monthly=take("monthly", keep), periodic=take("periodic", keep),
+                                           managers=take("managers", keep), team_history=take("team_history", keep))
+            out._panels = {k: take(f"panel:{k}", keep) for k in self._panels}
+            out._month_team = take("month_team", keep)
+            out._rosters = {p: take(f"roster:{p}", keep) for p in self._rosters}
+            out._cache, out._phased = {}, set()
+            out.sliced_to = sorted(keep)
+            yield group, out
 
 
 # ======================================================================================
