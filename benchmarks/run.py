@@ -2,7 +2,7 @@
 
     python -m benchmarks                       # everything (the batch part takes minutes)
     python -m benchmarks --quick               # smaller samples (stated in the output)
-    python -m benchmarks --only helpers        # aggregation | helpers | batch (batch includes report weight)
+    python -m benchmarks --only helpers        # aggregation | helpers | precompute | batch (batch includes report weight)
 
 Figures are measured on this machine; baselines are measured in the same run.
 Nothing is asserted: the table says pass or FAIL against each target.
@@ -19,8 +19,9 @@ from datetime import datetime
 from benchmarks.common import Result, machine, table
 
 PARTS = {"aggregation": "benchmarks.bench_aggregation", "helpers": "benchmarks.bench_helpers",
-         "batch": "benchmarks.bench_batch"}
-ALIASES = {"report": "batch", "scale": "aggregation", "robustness": "helpers", "scoring": "helpers"}
+         "precompute": "benchmarks.bench_precompute", "batch": "benchmarks.bench_batch"}
+ALIASES = {"report": "batch", "scale": "aggregation", "robustness": "helpers", "scoring": "helpers",
+           "cache": "precompute"}
 
 
 def main(argv: list[str] | None = None) -> int:
