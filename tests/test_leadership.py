@@ -265,3 +265,52 @@ def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_pa
     assert company_pkl.stat().st_size < 0.35 * len(pickle.dumps(a.engine))
     qa, qb = Q.build(a_ctx, demo_params, str(plain)), Q.build(b_ctx, demo_params, str(cached))
     pd.testing.assert_frame_equal(qa.summary, qb.summary)
+
+
+@pytest.mark.slow
+def test_many_teams_are_summarised_by_region(summary, monkeypatch):
+    """Beyond MAX_TEAMS_CHARTED teams the charts go per region and the table lists the
+    best and worst teams by sales attainment (all of them stay in the Excel file)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plotting
+
+    plotting.setup()
+    assert not summary.many_teams  # 6 demo teams: one bar each, every team listed
+    assert len(L.team_table(summary).data) == 6
+    monkeypatch.setattr(L, "MAX_TEAMS_CHARTED", 2)
+    monkeypatch.setattr(L, "TEAMS_LISTED", 2)
+    assert summary.many_teams
+    sty = L.team_table(summary)
+    att = summary.teams.set_index("team_id")["sales_attainment"].sort_values(ascending=False)
+    names = [summary.team_name(t) for t in [*att.index[:2], *att.index[-2:]]]
+    assert list(sty.data.iloc[:, 2]) == names  # band, region, team, ...
+    assert "共 6 个团队" in sty.caption and "leadership_summary.xlsx" in sty.caption
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append([ax.get_title() for ax in plt.gcf().axes]))
+    L.team_chart(summary)
+    L.distribution_chart(summary)
+    L.payout_chart(summary)
+    assert shown[0] == ["销售达成率（每点一个团队）", "平均总分（每点一个团队）"]
+    assert shown[1][1] == "各区域客户经理总分分布" and shown[2][0] == "各区域绩效工资"
+    assert "teams" in L.export_frames(summary) and (L.export_frames(summary)["teams"]["level"] == "team").sum() == 6
+
+
+@pytest.mark.slow
+def test_long_risk_tables_list_the_most_severe_rows(summary, monkeypatch):
+    """Beyond MAX_ROWS_LISTED rows, a risk table shows the most severe ones and names the
+    Excel sheet with all of them; the sheet holds every row."""
+    spikes = L.spikes_table(summary)
+    assert spikes.caption is None and len(spikes.data) == len(summary.spikes) == 6
+    monkeypatch.setattr(L, "MAX_ROWS_LISTED", 2)
+    capped = L.spikes_table(summary)
+    assert len(capped.data) == 2 and "共 6 行" in capped.caption and "complaints" in capped.caption
+    top = summary.spikes.head(2)  # spikes first, then by ratio: the severest rows
+    assert list(capped.data.iloc[:, 0]) == [summary.team_name(t) for t in top["team"]]
+    if len(summary.losses) > 2:
+        shown = L.losses_table(summary).data.iloc[:, -1].tolist()
+        assert shown == sorted(summary.losses["sales_12m"], reverse=True)[:2]
+    assert len(L.export_frames(summary)["complaints"]) == 6 and "fairness" in L.export_frames(summary)

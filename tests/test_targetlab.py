@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_cli, tiny_tables, write_tables
+from helpers import targetlab as tl
 from helpers.data import load_dataset
 from helpers.errors import InputError
 from helpers.indicators import load_library
@@ -29,6 +30,7 @@ from helpers.targetlab import (
     plan_problems,
 )
 from helpers.targets import read_targets_csv
+from helpers.workbook import open_team
 
 M = lambda s: pd.Period(s, freq="M")  # noqa: E731
 Q3 = pd.Period("2026Q3", freq="Q")
@@ -512,3 +514,36 @@ def test_potential_only_plan_without_market_table_is_bad_input(tmp_path):
                and "key 'indicators.sales.method'" in m for m in msgs), msgs
     assert not [m for m in (str(x) for x in check(p, params, tables={"managers", "customers", "orders", "market"}))
                 if "potential method" in m]
+
+
+def _scope_lab(region: str, team: str, team_regions: dict[str, str]):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(ctx=SimpleNamespace(region=region, team_id=team),
+                           engine=SimpleNamespace(data=SimpleNamespace(team_regions=team_regions)))
+
+
+def test_backtest_views_stay_readable_for_many_teams():
+    """Up to 12 regions and teams all are listed; beyond, the own region and its teams,
+    or the own team alone when its region alone has more than 12 teams."""
+    small = {f"t{i}": f"r{i % 3}" for i in range(6)}
+    lab = _scope_lab("r1", "t1", small)
+    assert tl.shown_groups(lab, ["r0", "r1", "r2"], sorted(small)) == (["r0", "r1", "r2"], sorted(small))
+    big = {f"t{i:03d}": f"r{i % 30:02d}" for i in range(300)}  # 30 regions of 10 teams
+    lab = _scope_lab("r07", "t037", big)
+    regions, teams = tl.shown_groups(lab, sorted(set(big.values())), sorted(big))
+    assert regions == ["r07"] and teams == [f"t{i:03d}" for i in range(7, 300, 30)] and len(teams) == 10
+    crowded = {f"t{i:03d}": "r00" if i < 13 else "r01" for i in range(20)}  # own region has 13 teams
+    lab = _scope_lab("r00", "t004", crowded)
+    assert tl.shown_groups(lab, ["r00", "r01"], sorted(crowded)) == (["r00", "r01"], ["t004"])
+
+
+def test_backtest_scope_is_stated_when_cut(demo_params, monkeypatch):
+    lab = tl.build(open_team(demo_params, "north-2"), demo_params)
+    assert tl.scope_note(lab) == ""  # 3 regions, 6 teams: everything is shown
+    monkeypatch.setattr(tl, "MAX_GROUPS_SHOWN", 2)
+    labels = [g[0] for g in tl._groups(lab, lab.backtest)]
+    assert labels == ["全公司", "华北", "华北一部", "华北二部"]
+    assert "3 个区域、6 个团队" in tl.scope_note(lab) and tl.scope_note(lab) in tl.backtest_text(lab)
+    shown = set(tl.fairness_table(lab).data.iloc[:, 2])
+    assert shown <= {"华北", "华北一部", "华北二部"} and {"华北", "华北二部"} <= shown

@@ -184,6 +184,24 @@ def budget_status(payout: float, budget_per_month: float | None, months: int) ->
 # =========================================================================== the summary
 
 
+MAX_TEAMS_CHARTED = 20
+"""Up to this many teams, the charts show one bar or box per team and the table lists
+every team; beyond (a company of hundreds or thousands of branches), the charts show
+the teams' spread per region and the table the best and worst teams, every team being
+in ``leadership_summary.xlsx``."""
+TEAMS_LISTED = 10  # best and worst teams listed when there are too many to list all
+MAX_ROWS_LISTED = 30  # risk and fairness tables: the most severe rows, the rest in the Excel file
+
+
+def _capped(ls: Leadership, df: pd.DataFrame, units: dict[str, str], sheet: str) -> Styler:
+    """A report table of ``df`` (rows already in order of severity): at most
+    :data:`MAX_ROWS_LISTED` rows, with a caption naming the Excel sheet holding them all."""
+    if len(df) <= MAX_ROWS_LISTED:
+        return table(df, units, ls.lang)
+    sty = table(df.head(MAX_ROWS_LISTED), units, ls.lang)
+    return sty.set_caption(escape(ls.t("ls.rows.caption", n=MAX_ROWS_LISTED, total=len(df), sheet=sheet)))
+
+
 @dataclass
 class Leadership:
     """Everything notebook 05 shows (built by :func:`build`)."""
@@ -214,6 +232,11 @@ class Leadership:
 
     def team_name(self, team: str) -> str:
         return self.ctx.team_names.get(team, team)
+
+    @property
+    def many_teams(self) -> bool:
+        """Too many teams for one bar each (:data:`MAX_TEAMS_CHARTED`)."""
+        return len(self.teams) > MAX_TEAMS_CHARTED
 
 
 def _kpi(actuals: pd.DataFrame, label: str, kpi: str, segment: str = "all") -> pd.Series:
@@ -375,17 +398,54 @@ def region_table(ls: Leadership) -> Styler:
 
 
 def team_table(ls: Leadership) -> Styler:
-    """Every team, grouped by region."""
+    """Every team, grouped by region; with many teams (:attr:`Leadership.many_teams`) the
+    :data:`TEAMS_LISTED` best and worst by sales attainment, with a caption saying so."""
     df = ls.teams.assign(name=[ls.team_name(x) for x in ls.teams["team_id"]])
-    return _rollup_table(ls, df, [(ls.t("report.region"), "region"), (ls.t("report.team"), "name")])
+    first = [(ls.t("report.region"), "region"), (ls.t("report.team"), "name")]
+    if not ls.many_teams:
+        return _rollup_table(ls, df, first)
+    ranked = df.sort_values(["sales_attainment", "team_id"], ascending=[False, True], na_position="last")
+    ranked = ranked[ranked["sales_attainment"].notna()]
+    n = min(TEAMS_LISTED, len(ranked) // 2)
+    picked = pd.concat([ranked.head(n).assign(band=ls.t("ls.teams.best")),
+                        ranked.tail(n).assign(band=ls.t("ls.teams.worst"))], ignore_index=True)
+    sty = _rollup_table(ls, picked, [(ls.t("ls.col.band"), "band"), *first])
+    return sty.set_caption(escape(ls.t("ls.teams.caption", n=n, total=len(df))))
+
+
+def _spread_by_region(ls: Leadership, ax: Any, d: pd.DataFrame, col: str) -> None:
+    """Box and points per region (one point per row of ``d``), regions in roll-up order."""
+    import seaborn as sns
+
+    from helpers import plotting
+
+    order = list(dict.fromkeys(ls.regions["region"]))
+    d = d[d[col].notna()]
+    sns.boxplot(data=d, y="region", x=col, order=order, ax=ax, color="#e8eef5", fliersize=0)
+    sns.stripplot(data=d, y="region", x=col, order=order, ax=ax, size=3, alpha=0.7, color=plotting.palette(2)[1])
+    ax.set_ylabel("")
 
 
 def team_chart(ls: Leadership) -> None:
-    """Teams side by side: sales attainment and mean total score (bars coloured by region)."""
+    """Teams side by side: sales attainment and mean total score (bars coloured by
+    region); with many teams, the spread of the teams within each region (one point per
+    team)."""
     import matplotlib.pyplot as plt
 
     from helpers import plotting
 
+    if ls.many_teams:
+        d = ls.teams.assign(sales_attainment=ls.teams["sales_attainment"].astype(float).clip(upper=2.0))
+        fig, axes = plt.subplots(1, 2, figsize=(11, max(2.6, 0.42 * len(ls.regions) + 1.4)), sharey=True)
+        for ax, col, title, ref in ((axes[0], "sales_attainment", "ls.chart.attainment", 1.0),
+                                    (axes[1], "mean_total", "ls.chart.mean_total", 100.0)):
+            _spread_by_region(ls, ax, d, col)
+            ax.axvline(ref, color="grey", ls="--", lw=1)
+            ax.set_title(ls.t(title) + ls.t("ls.chart.per_team_suffix"))
+            ax.set_xlabel("")
+        axes[0].xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        plotting.finish(fig)
+        return
     d = ls.teams.sort_values(["region", "team_id"]).reset_index(drop=True)
     labels = [ls.team_name(x) for x in d["team_id"]]
     regions = list(dict.fromkeys(d["region"]))
@@ -440,12 +500,14 @@ def distribution_chart(ls: Leadership) -> None:
     axes[0].set_xlabel(ls.t("ls.col.attainment"))
     axes[0].set_ylabel(ls.t("ls.col.managers"))
     s = d[d["total"].notna()].assign(team=lambda x: [ls.team_name(t) for t in x["team_id"]])
-    order = [ls.team_name(t) for t in sorted(s["team_id"].unique())]
-    if len(s):
+    if ls.many_teams and len(s):  # too many teams for a box each: the managers' totals per region
+        _spread_by_region(ls, axes[1], s, "total")
+    elif len(s):
+        order = [ls.team_name(t) for t in sorted(s["team_id"].unique())]
         sns.boxplot(data=s, y="team", x="total", order=order, ax=axes[1], color="#e8eef5", fliersize=0)
         sns.stripplot(data=s, y="team", x="total", order=order, ax=axes[1], size=4, color=plotting.palette(2)[1])
     axes[1].axvline(100, color="grey", ls="--", lw=1)
-    axes[1].set_title(ls.t("ls.chart.total_by_team"))
+    axes[1].set_title(ls.t("ls.chart.total_by_region" if ls.many_teams else "ls.chart.total_by_team"))
     axes[1].set_xlabel(ls.t("ls.col.total"))  # one dot per manager: their total, not a mean
     axes[1].set_ylabel("")
     plotting.finish(fig)
@@ -479,8 +541,12 @@ def payout_chart(ls: Leadership) -> None:
 
     from helpers import plotting
 
-    d = ls.teams.sort_values(["region", "team_id"])
-    labels = [ls.team_name(x) for x in d["team_id"]]
+    if ls.many_teams:  # one bar per region
+        d = ls.regions
+        labels = [str(x) for x in d["region"]]
+    else:
+        d = ls.teams.sort_values(["region", "team_id"])
+        labels = [ls.team_name(x) for x in d["team_id"]]
     b = ls.budget
     has_budget = not math.isnan(b["budget"])
     fig, axes = plt.subplots(1, 2 if has_budget else 1, figsize=(11 if has_budget else 7, 3.4), squeeze=False,
@@ -490,7 +556,7 @@ def payout_chart(ls: Leadership) -> None:
     ax.bar(labels, np.nan_to_num(vals), color=plotting.palette(1)[0])
     for x, v in enumerate(vals):
         ax.text(x, v, f"{v:,.0f}", ha="center", va="bottom", fontsize=8)
-    ax.set_title(ls.t("ls.chart.payout_by_team"))
+    ax.set_title(ls.t("ls.chart.payout_by_region" if ls.many_teams else "ls.chart.payout_by_team"))
     ax.set_ylabel(ls.t("ls.axis.money"))
     ax.tick_params(axis="x", labelsize=8, rotation=30)
     if has_budget:
@@ -513,6 +579,8 @@ def fairness_table(ls: Leadership) -> Markdown | Styler:
     if flagged.empty:
         return Markdown(ls.t("ls.fair.all_ok", n=f.loc[f["level"] == "team", "group"].nunique()))
     lib = ls.q.library
+    gap = (flagged["median"].astype(float) - 1).abs()
+    flagged = flagged.loc[gap.sort_values(ascending=False, kind="stable").index]  # furthest from target first
     labels = {"systematically over target": ls.t("ls.fair.over"), "systematically under target": ls.t("ls.fair.under")}
     df = pd.DataFrame({
         ls.t("col.kpi"): [lib.name(i, ls.lang) for i in flagged["indicator"]],
@@ -523,7 +591,7 @@ def fairness_table(ls: Leadership) -> Markdown | Styler:
                                                                      flagged["periods"])],
         ls.t("ls.col.flag"): [labels.get(x, x) for x in flagged["flag"]],
     })
-    return table(df, {ls.t("ls.col.median_att"): "ratio"}, ls.lang)
+    return _capped(ls, df, {ls.t("ls.col.median_att"): "ratio"}, "fairness")
 
 
 def losses_table(ls: Leadership) -> Markdown | Styler:
@@ -533,6 +601,7 @@ def losses_table(ls: Leadership) -> Markdown | Styler:
         return Markdown(ls.t("ls.risk.no_customers"))
     if lo.empty:
         return Markdown(ls.t("ls.risk.no_losses"))
+    lo = lo.sort_values("sales_12m", ascending=False, kind="stable")  # the biggest losses first
     df = pd.DataFrame({
         ls.t("report.team"): [ls.team_name(x) for x in lo["team_id"]],
         ls.t("col.name"): ls.managers["name"].reindex(lo["manager_id"]).to_numpy(),
@@ -540,7 +609,7 @@ def losses_table(ls: Leadership) -> Markdown | Styler:
         ls.t("ls.col.lost_date"): [d.date().isoformat() for d in lo["lost_date"]],
         ls.t("ls.col.sales_12m"): lo["sales_12m"].to_numpy(dtype=float),
     })
-    return table(df, {ls.t("ls.col.sales_12m"): "currency"}, ls.lang)
+    return _capped(ls, df, {ls.t("ls.col.sales_12m"): "currency"}, "key_losses")
 
 
 def spikes_table(ls: Leadership) -> Markdown | Styler:
@@ -556,7 +625,8 @@ def spikes_table(ls: Leadership) -> Markdown | Styler:
         ls.t("ls.col.ratio"): [("—" if math.isnan(r) else f"{r:.1f}×") for r in sp["ratio"]],
         ls.t("ls.col.flag"): [ls.t("ls.risk.spike") if x else "" for x in sp["spike"]],
     })
-    return table(df, {ls.t("ls.col.current"): "count", ls.t("ls.col.baseline", n=lp.spike_history): "score"}, ls.lang)
+    return _capped(ls, df, {ls.t("ls.col.current"): "count", ls.t("ls.col.baseline", n=lp.spike_history): "score"},
+                   "complaints")
 
 
 def risks_text(ls: Leadership) -> Markdown:
@@ -588,7 +658,7 @@ def pay_table(ls: Leadership) -> Markdown | Styler:
 
 def export_frames(ls: Leadership) -> dict[str, pd.DataFrame]:
     """``teams`` (with the region and company rows), ``movers``, ``key_losses``,
-    ``complaints`` and, only when individual pay may be shown, ``managers``."""
+    ``complaints``, ``fairness`` and, only when individual pay may be shown, ``managers``."""
     teams = pd.concat([ls.teams.assign(level="team"),
                        ls.regions.assign(level="region", team_id=""),
                        ls.company.assign(level="company", region="", team_id="")], ignore_index=True)
@@ -603,6 +673,7 @@ def export_frames(ls: Leadership) -> dict[str, pd.DataFrame]:
         out["movers"] = mv
     out["key_losses"] = ls.losses
     out["complaints"] = ls.spikes
+    out["fairness"] = ls.fairness
     if ls.ctx.params.leadership.individual_pay:
         out["managers"] = ls.managers.reset_index()
     return out

@@ -1987,19 +1987,58 @@ def backtest_text(lab: TargetLab) -> str:
                  inds="、".join(_ind_names(lab, list(dict.fromkeys(bt["indicator"]))).values())
                  if lab.ctx.language == "zh" else ", ".join(_ind_names(lab, list(dict.fromkeys(bt["indicator"]))).values()),
                  a=f"{a:.0%}", b=f"{b:.0%}", c=f"{c:.0%}")
+    if scope_note(lab):
+        text += "\n\n" + scope_note(lab)
     if lab.skipped:
         text += "\n\n" + "\n".join(f"- {_esc(x)}" for x in lab.skipped)
     return text
 
 
+MAX_GROUPS_SHOWN = 12
+"""A team report lists at most this many regions and other teams in the company-wide
+backtest views (chart rows, fairness table); the leadership summary lists them all."""
+
+
+def shown_groups(lab: Any, regions: list[str], teams: list[str]) -> tuple[list[str], list[str]]:
+    """The regions and teams a team report shows in the company-wide backtest views.
+
+    Up to :data:`MAX_GROUPS_SHOWN` of each, all are shown.  Beyond, regions shrink to
+    this team's region, and teams to the teams of this team's region (or, when that is
+    still too many, this team alone), so that a company of 3,000 branches still gets a
+    readable chart.  The cut is stated in the report (:func:`scope_note`).
+    """
+    own_region, own_team = lab.ctx.region, lab.ctx.team_id
+    if len(regions) > MAX_GROUPS_SHOWN:
+        regions = [r for r in regions if r == own_region]
+    if len(teams) > MAX_GROUPS_SHOWN:
+        team_regions = lab.engine.data.team_regions
+        same = [t for t in teams if team_regions.get(t) == own_region]
+        teams = same if len(same) <= MAX_GROUPS_SHOWN else [t for t in teams if t == own_team]
+    return regions, teams
+
+
+def scope_note(lab: TargetLab) -> str:
+    """Markdown: which regions and teams the backtest views show, when not all."""
+    bt = lab.backtest
+    if bt.empty:
+        return ""
+    regions, teams = sorted(bt["region"].dropna().unique()), sorted(bt["team"].dropna().unique())
+    r_shown, t_shown = shown_groups(lab, regions, teams)
+    if len(r_shown) == len(regions) and len(t_shown) == len(teams):
+        return ""
+    return lab.t("tl.bt.scope", regions=len(regions), teams=len(teams), r_shown=len(r_shown), t_shown=len(t_shown),
+                 max=MAX_GROUPS_SHOWN)
+
+
 def _groups(lab: TargetLab, bt: pd.DataFrame, teams: str = "all") -> list[tuple[str, pd.DataFrame, bool]]:
-    """(label, rows, is own) for the company, each region and each team (``teams="own"``:
-    only this team)."""
+    """(label, rows, is own) for the company, each region and each team shown
+    (:func:`shown_groups`; ``teams="own"``: only this team)."""
+    regions, all_teams = shown_groups(lab, sorted(bt["region"].dropna().unique()), sorted(bt["team"].dropna().unique()))
     out = [(lab.t("tl.ent.company"), bt, False)]
-    for rg in sorted(bt["region"].dropna().unique()):
+    for rg in regions:
         out.append((str(rg), bt[bt["region"] == rg], rg == lab.ctx.region))
     names = lab.engine.data.team_names
-    for tm in sorted(bt["team"].dropna().unique()):
+    for tm in all_teams:
         if teams == "all" or tm == lab.ctx.team_id:
             out.append((f"{names.get(tm, tm)}", bt[bt["team"] == tm], tm == lab.ctx.team_id))
     return out
@@ -2093,6 +2132,8 @@ def fairness_table(lab: TargetLab):
         return Markdown(lab.t("tl.bt.none"))
     fs = lab.plan.backtest.fairness
     names = lab.engine.data.team_names
+    shown = dict(zip(("region", "team"), map(set, shown_groups(
+        lab, sorted(bt["region"].dropna().unique()), sorted(bt["team"].dropna().unique())))))
     rows = []
     for iid in dict.fromkeys(bt["indicator"]):
         d = bt[bt["indicator"] == iid]
@@ -2101,7 +2142,7 @@ def fairness_table(lab: TargetLab):
             for r in f.itertuples(index=False):
                 ent = getattr(r, by)
                 own = ent == (lab.ctx.team_id if by == "team" else lab.ctx.region)
-                if not r.flag and not own:
+                if (not r.flag and not own) or ent not in shown[by]:
                     continue  # the table lists flagged groups and this team's own
                 label = names.get(ent, ent) if by == "team" else ent
                 flag = {"systematically over target": lab.t("tl.fair.over"),
