@@ -547,3 +547,29 @@ def test_backtest_scope_is_stated_when_cut(demo_params, monkeypatch):
     assert "3 个区域、6 个团队" in tl.scope_note(lab) and tl.scope_note(lab) in tl.backtest_text(lab)
     shown = set(tl.fairness_table(lab).data.iloc[:, 2])
     assert shown <= {"华北", "华北一部", "华北二部"} and {"华北", "华北二部"} <= shown
+
+
+def test_growth_chart_samples_the_company_when_large(demo_params, monkeypatch):
+    """Beyond MAX_PEER_DOTS other managers per indicator, a seeded sample of them is drawn
+    (and said under the chart); this team's managers are always all drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import plotting
+
+    plotting.setup()
+    lab = tl.build(open_team(demo_params, "east-1"), demo_params)
+    seen: list = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: seen.append(plt.gcf().axes[0]))
+    monkeypatch.setattr(tl, "MAX_PEER_DOTS", 5)
+    tl.growth_chart(lab)
+    ax = seen[0]
+    grey, team = ax.collections[0::2], ax.collections[1::2]  # one grey and one team scatter per indicator
+    s = lab.smart[np.isfinite(lab.smart["implied_growth"].astype(float))]
+    mine = s["manager_id"].isin(lab.mine)
+    per_ind = [i for i in lab.results if i in set(s["indicator"])]
+    assert [len(c.get_offsets()) for c in team] == [int((mine & (s["indicator"] == i)).sum()) for i in per_ind]
+    assert all(len(c.get_offsets()) == 5 for c in grey)  # dozens of other managers each, sampled down to 5
+    assert any("随机抽取的 5 名" in t.get_text() for t in ax.texts)

@@ -1854,9 +1854,15 @@ def history_chart(lab: TargetLab, months: int = 24) -> None:
     plotting.finish(fig)
 
 
+MAX_PEER_DOTS = 400
+"""The growth chart draws at most this many other managers per indicator (a seeded
+random sample, said under the chart) so that a large company stays a readable cloud."""
+
+
 def growth_chart(lab: TargetLab) -> None:
     """Implied growth of every target over the manager's own base: this team's managers
-    (coloured) against all managers of the company (grey), with the plan's band."""
+    (coloured) against the company's other managers (grey; a sample of
+    :data:`MAX_PEER_DOTS` per indicator when there are more), with the plan's band."""
     import matplotlib.pyplot as plt
 
     from helpers import plotting
@@ -1871,6 +1877,7 @@ def growth_chart(lab: TargetLab) -> None:
     lower = {i for i in iids if not lab.library[i].higher_is_better}
     rng = np.random.default_rng(0)
     c_team = plotting.palette(1)[0]
+    sampled = False
     for y, iid in enumerate(iids):
         d = s[s["indicator"] == iid]
         g = d["implied_growth"].astype(float).to_numpy()
@@ -1878,7 +1885,11 @@ def growth_chart(lab: TargetLab) -> None:
         g = np.clip(g, -1.0, 2.0)
         mine = d["manager_id"].isin(lab.mine).to_numpy()
         jit = rng.uniform(-0.18, 0.18, len(g))
-        ax.scatter(g[~mine], y + jit[~mine], s=10, color="0.7", zorder=2)
+        others = np.flatnonzero(~mine)
+        if len(others) > MAX_PEER_DOTS:  # a seeded sample keeps the shape without 30,000 dots a row
+            others = np.sort(rng.choice(others, MAX_PEER_DOTS, replace=False))
+            sampled = True
+        ax.scatter(g[others], y + jit[others], s=10, color="0.7", zorder=2)
         ax.scatter(g[mine], y + jit[mine], s=28, color=c_team, edgecolor="black", lw=0.4, zorder=3)
     ax.axvspan(lo, hi, color="0.92", zorder=0)
     ax.axvline(0, color="0.5", lw=0.8)
@@ -1888,6 +1899,9 @@ def growth_chart(lab: TargetLab) -> None:
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.set_xlabel(lab.t("tl.axis.growth"))
     ax.set_title(lab.t("tl.chart.growth", lo=f"{lo:+.0%}", hi=f"{hi:+.0%}"))
+    if sampled:
+        ax.annotate(lab.t("tl.chart.growth_sampled", n=MAX_PEER_DOTS), xy=(1, 0), xycoords="axes fraction",
+                    xytext=(0, -44), textcoords="offset points", ha="right", va="top", fontsize=8, color="0.35")
     plotting.finish(fig)
 
 
