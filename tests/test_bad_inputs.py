@@ -408,7 +408,9 @@ def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
               if getattr(item, "callspec", None) is not None and "case_id" in item.callspec.params}
     todo = [c for c in CASES if c[0] in wanted]
     with ThreadPoolExecutor(max_workers=max(2, min(6, os.cpu_count() or 2))) as pool:
-        done = pool.map(lambda c: _play(tmp_path_factory.mktemp(c[0]), c[1]), todo)
+        # the case folders are made here, not in the threads: pytest's tmp_path_factory is not thread-safe
+        roots = {c[0]: tmp_path_factory.mktemp(c[0]) for c in todo}
+        done = pool.map(lambda c: _play(roots[c[0]], c[1]), todo)
         return {c[0]: o for c, o in zip(todo, done)}
 
 
