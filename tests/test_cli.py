@@ -117,8 +117,8 @@ def test_failing_notebook_is_isolated(tmp_path, demo_params):
     params.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "out"
     proc = run_cli("run", str(params), "--team", "east-1", "--team", "north-1", "--out", str(out), "--jobs", "2")
-    assert proc.returncode == 1
-    assert "FAILED north-1/check" in proc.stdout and "boom for north-1" in proc.stdout
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAILED north-1/check" in proc.stdout and "boom for north-1" in proc.stdout, proc.stdout + proc.stderr
     period = out / "2026Q3"
     assert (period / "east-1" / "check.html").exists()
     assert not (period / "north-1").exists()

@@ -122,6 +122,21 @@ def _quiet_worker() -> None:
     os.close(devnull)
 
 
+KERNEL_ATTEMPTS = 2
+"""A notebook whose kernel failed (did not start, died) is run once more: kernels
+started in parallel can lose a race for the same ports (nteract/papermill#511,
+jupyter_client port selection).  An error in a cell or a cell timeout is the
+notebook's own result and is never retried."""
+
+
+def _is_notebook_error(exc: BaseException) -> bool:
+    """True when ``exc`` comes from the notebook's code (a cell raised or timed out)."""
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(exc, (PapermillExecutionError, CellTimeoutError))
+
+
 def run_task(task: Task) -> TaskResult:
     """Execute one notebook with papermill and render its HTML (runs in a worker)."""
     import nbformat
@@ -133,19 +148,27 @@ def run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
     Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
     try:
-        pm.execute_notebook(
-            task.input_path,
-            task.work_ipynb,
-            parameters=task.parameters,
-            kernel_name=task.kernel,
-            cwd=task.cwd,
-            execution_timeout=task.timeout,
-            start_timeout=120,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            shutdown_kernel="immediate",
-        )
+        for attempt in range(1, KERNEL_ATTEMPTS + 1):
+            try:
+                pm.execute_notebook(
+                    task.input_path,
+                    task.work_ipynb,
+                    parameters=task.parameters,
+                    kernel_name=task.kernel,
+                    cwd=task.cwd,
+                    execution_timeout=task.timeout,
+                    start_timeout=120,
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    shutdown_kernel="immediate",
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - sorted just below
+                if _is_notebook_error(exc) or attempt == KERNEL_ATTEMPTS:
+                    raise
+                shutil.rmtree(task.parts_dir, ignore_errors=True)  # start the retry clean
+                Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
         nb = nbformat.read(task.work_ipynb, as_version=4)
         html = render_html(nb, task.meta, _exporter(task.meta.get("lang", "zh")))
         write_text_atomic(Path(task.html_path), html)
