@@ -2001,8 +2001,9 @@ def backtest_text(lab: TargetLab) -> str:
                  inds="、".join(_ind_names(lab, list(dict.fromkeys(bt["indicator"]))).values())
                  if lab.ctx.language == "zh" else ", ".join(_ind_names(lab, list(dict.fromkeys(bt["indicator"]))).values()),
                  a=f"{a:.0%}", b=f"{b:.0%}", c=f"{c:.0%}")
-    if scope_note(lab):
-        text += "\n\n" + scope_note(lab)
+    note = scope_note(lab)
+    if note:
+        text += "\n\n" + note
     if lab.skipped:
         text += "\n\n" + "\n".join(f"- {_esc(x)}" for x in lab.skipped)
     return text
