@@ -413,17 +413,21 @@ def team_table(ls: Leadership) -> Styler:
     return sty.set_caption(escape(ls.t("ls.teams.caption", n=n, total=len(df))))
 
 
-def _spread_by_region(ls: Leadership, ax: Any, d: pd.DataFrame, col: str) -> None:
-    """Box and points per region (one point per row of ``d``), regions in roll-up order."""
+def _spread(ax: Any, d: pd.DataFrame, by: str, order: list[str], col: str, size: float = 3) -> None:
+    """Box and points of ``col`` per ``by`` group (one point per row of ``d``), groups in ``order``."""
     import seaborn as sns
 
     from helpers import plotting
 
-    order = list(dict.fromkeys(ls.regions["region"]))
     d = d[d[col].notna()]
-    sns.boxplot(data=d, y="region", x=col, order=order, ax=ax, color="#e8eef5", fliersize=0)
-    sns.stripplot(data=d, y="region", x=col, order=order, ax=ax, size=3, alpha=0.7, color=plotting.palette(2)[1])
+    sns.boxplot(data=d, y=by, x=col, order=order, ax=ax, color="#e8eef5", fliersize=0)
+    sns.stripplot(data=d, y=by, x=col, order=order, ax=ax, size=size, alpha=0.8, color=plotting.palette(2)[1])
     ax.set_ylabel("")
+
+
+def _spread_by_region(ls: Leadership, ax: Any, d: pd.DataFrame, col: str) -> None:
+    """:func:`_spread` per region, regions in roll-up order."""
+    _spread(ax, d, "region", list(dict.fromkeys(ls.regions["region"])), col)
 
 
 def team_chart(ls: Leadership) -> None:
@@ -482,7 +486,6 @@ def distribution_chart(ls: Leadership) -> None:
     """Left: sales attainment of every scored manager with the three levels; right: total
     scores per team (box and points)."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     from helpers import plotting
 
@@ -503,9 +506,7 @@ def distribution_chart(ls: Leadership) -> None:
     if ls.many_teams and len(s):  # too many teams for a box each: the managers' totals per region
         _spread_by_region(ls, axes[1], s, "total")
     elif len(s):
-        order = [ls.team_name(t) for t in sorted(s["team_id"].unique())]
-        sns.boxplot(data=s, y="team", x="total", order=order, ax=axes[1], color="#e8eef5", fliersize=0)
-        sns.stripplot(data=s, y="team", x="total", order=order, ax=axes[1], size=4, color=plotting.palette(2)[1])
+        _spread(axes[1], s, "team", [ls.team_name(t) for t in sorted(s["team_id"].unique())], "total", size=4)
     axes[1].axvline(100, color="grey", ls="--", lw=1)
     axes[1].set_title(ls.t("ls.chart.total_by_region" if ls.many_teams else "ls.chart.total_by_team"))
     axes[1].set_xlabel(ls.t("ls.col.total"))  # one dot per manager: their total, not a mean

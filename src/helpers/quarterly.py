@@ -860,6 +860,11 @@ def summary_table(q: Quarterly) -> Styler:
     return table(df, units, lang)
 
 
+def _cell(frame: pd.DataFrame, m: str, i: str) -> float:
+    """Manager ``m``'s value of indicator ``i`` in a managers × indicators frame (NaN if absent)."""
+    return frame[i].get(m, math.nan) if m in frame.index else math.nan
+
+
 def _na(x: Any) -> bool:
     return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
 
@@ -876,8 +881,7 @@ def scorecard_table(q: Quarterly) -> Styler:
     for m in s.index:
         vals = []
         for i in q.weights.index:
-            sc = q.scores[i].get(m, math.nan) if m in q.scores.index else math.nan
-            at = q.attainment[i].get(m, math.nan) if m in q.attainment.index else math.nan
+            sc, at = _cell(q.scores, m, i), _cell(q.attainment, m, i)
             vals.append(f"{sc:.0f} ({_pct(at)})" if not _na(sc) else _why_missing(q, m, i))
         for key in ("hard", "soft", "total"):
             vals.append(fmt(s.at[m, key], "score", lang))
@@ -893,8 +897,7 @@ def scorecard_table(q: Quarterly) -> Styler:
 
 def _why_missing(q: Quarterly, m: str, i: str) -> str:
     """Why a score is missing: no data, no target, or a zero target with a non-zero actual."""
-    v = q.values[i].get(m, math.nan) if m in q.values.index else math.nan
-    t = q.targets[i].get(m, math.nan) if m in q.targets.index else math.nan
+    v, t = _cell(q.values, m, i), _cell(q.targets, m, i)
     if _na(v):
         return q.t("qr.status.no_data")
     if _na(t):
@@ -1014,7 +1017,7 @@ def signoff_html(q: Quarterly) -> str:
     """Sign-off pages (签字确认), one ``.kpi-page`` block per manager (page break before each)."""
     e = html.escape
     lang = q.ctx.language
-    colon = "：" if lang == "zh" else ": "
+    colon = q.t("word.colon")
     parts = []
     for m, r in q.summary.iterrows():
         grade = q.t("qr.status.no_data") if r["grade"] == NO_DATA else r["grade"]
@@ -1042,18 +1045,15 @@ def _signoff_detail(q: Quarterly, m: str) -> str:
         return ""
     e = html.escape
     lang = q.ctx.language
-
-    def cell(frame: pd.DataFrame, i: str) -> float:
-        return frame[i].get(m, math.nan) if m in frame.index else math.nan
-
     head = [q.t("qr.col.indicator"), q.t("qr.col.weight"), q.t("qr.sign.col.target"), q.t("qr.sign.col.actual"),
             q.t("qr.sign.col.attainment"), q.t("qr.sign.col.points")]
     rows = []
     for i in q.weights.index:
         unit = {"points": "score"}.get(q.library[i].unit, q.library[i].unit)  # no "+" sign on a target
-        sc = cell(q.scores, i)
-        vals = [q.name(i), f"{q.weights[i]:.0%}", fmt(cell(q.targets, i), unit, lang), fmt(cell(q.values, i), unit, lang),
-                _pct(cell(q.attainment, i)), f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i)]
+        sc = _cell(q.scores, m, i)
+        vals = [q.name(i), f"{q.weights[i]:.0%}", fmt(_cell(q.targets, m, i), unit, lang),
+                fmt(_cell(q.values, m, i), unit, lang), _pct(_cell(q.attainment, m, i)),
+                f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i)]
         rows.append("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in vals) + "</tr>")  # first column left (CSS)
     return (f"<p><strong>{e(q.t('qr.sign.detail'))}</strong></p><table class='kpi-table'><thead><tr>"
             + "".join(f"<th style='text-align:{'left' if k == 0 else 'right'}'>{e(h)}</th>" for k, h in enumerate(head))
