@@ -26,7 +26,8 @@ def test_demo_writes_every_team(demo_run):
         assert f'href="{team}/00_data_quality.html"' in index
     assert 'href="_company/05_leadership_summary.html"' in index
     assert not (period_dir / "failures").exists()
-    assert not [p for p in period_dir.parent.iterdir() if p.name.startswith(".")]  # no staging left
+    # no staging, work folder or journal left: only the output folder's lock file
+    assert sorted(p.name for p in period_dir.parent.iterdir() if p.name.startswith(".")) == [".kpi-workbook.lock"]
 
 
 def test_demo_key_numbers(demo_run):
@@ -50,10 +51,16 @@ def test_demo_key_numbers(demo_run):
 def test_manifest(demo_run):
     _, period_dir = demo_run
     m = json.loads((period_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert m["period"] == "2026Q3" and m["teams"] == TEAMS
-    assert re.fullmatch(r"[0-9a-f]{64}", m["inputs"]["data/orders"]["sha256"])
-    assert "pandas" in m["packages"] and m["params"]["language"] == "zh"
-    assert m["timings_seconds"]["notebooks"] > 0 and all(r["ok"] for r in m["results"])
+    assert m["tool"] == "kpi-workbook" and m["format"] == 2 and m["period"] == "2026Q3"
+    run = m["runs"][m["last_run"]]  # one run produced every report
+    assert run["teams"] == TEAMS and {e["run"] for e in m["reports"]} == {m["last_run"]}
+    assert re.fullmatch(r"[0-9a-f]{64}", run["inputs"]["data/orders"]["sha256"])
+    assert "pandas" in run["packages"] and run["params"]["language"] == "zh"
+    assert run["timings_seconds"]["notebooks"] > 0 and all(r["ok"] for r in run["results"])
+    assert len(m["reports"]) == 31 and all(e["status"] == "ok" for e in m["reports"])
+    scorecard = next(e for e in m["reports"] if e["team"] == "east-1" and e["notebook"] == "04_quarterly_review")
+    assert scorecard["html"] == "east-1/04_quarterly_review.html" and "scorecard.xlsx" in scorecard["artifacts"]
+    assert all((period_dir / e["html"]).is_file() for e in m["reports"])
 
 
 def test_reports_are_private_and_static(demo_run):

@@ -2,18 +2,22 @@
 
 Order of work (nothing is written to the output folder before step 4):
 
-1. load and validate the params, the period, the notebooks and the teams;
+1. load and validate the params, the period, the notebooks, the kernel, the teams
+   and the output folder (:func:`helpers.publish.check_output`);
 2. load and validate the data (the demo is generated on first use);
-3. prepare the shared workspace once (tables and KPI actuals as Parquet);
+3. take the output folder's lock, finish or remove what dead runs left there, and
+   prepare the shared workspace once (tables and KPI actuals as Parquet);
 4. execute each (team, notebook) with papermill in a process pool — explicit
    kernel, absolute working folder, execution timeout — and render HTML with the
-   report template in the same worker;
-5. write ``index.html`` and ``manifest.json``; publish the whole period folder
-   by renaming it into place (the previous reports stay intact until then).
+   report template in the same worker, into a staging folder;
+5. publish (:mod:`helpers.publish`): the reports this run produced replace their
+   earlier versions, every other report of the period stays, and ``index.html`` and
+   ``manifest.json`` are rebuilt from everything present.
 
-A failed notebook is never published: its executed copy goes to
-``<period>/failures/``, the end summary names it, the other teams continue, and the
-exit code is 1.  Bad input exits with 2 before anything runs.
+A failed notebook publishes nothing new: its last good report stays (marked stale in
+the index), its executed copy goes to ``<period>/failures/``, the end summary names
+it, the other teams continue, and the exit code is 1.  Bad input exits with 2 before
+anything runs.  Ctrl-C or SIGTERM kills every worker and kernel and publishes nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import subprocess
 import sys
 import time
 import traceback
-import uuid
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -37,10 +40,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from jinja2 import Environment, select_autoescape
-
 from helpers.errors import InputError, Problem
 from helpers.i18n import t
+from helpers.index_page import COMPANY, notebook_title
 from helpers.params import SLUG, RunParams, load_params, resolve
 from helpers.periods import ReviewPeriod, parse_period
 
@@ -92,6 +94,9 @@ class RunPlan:
     input_files: dict[str, Path]
     executor: str = "local"
     scheduler: str | None = None
+    wait: float = 0.0
+    command: str = ""
+    skipped_teams: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------ worker side
@@ -114,12 +119,34 @@ def _last_error_line(nb_path: str, exc: BaseException) -> str:
 
 
 def _quiet_worker() -> None:
-    """Pool initializer: kernels inherit this worker's stderr; their start-up chatter
-    (e.g. ipykernel's transport warning) must not mix with the progress bar.  Errors
-    are still reported: a failed notebook keeps its executed copy and error line."""
+    """Kernels inherit this worker's stderr; their start-up chatter (e.g. ipykernel's
+    transport warning) must not mix with the progress bar.  Errors are still reported:
+    a failed notebook keeps its executed copy and error line."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
+
+
+def _worker_init(parent: int) -> None:
+    """Pool initializer: quiet stderr, leave Ctrl-C to the main process, and die with it.
+
+    A watchdog thread checks every half second that the main process (``parent``) is
+    still this worker's parent; when it is gone (killed with -9, crashed) the worker
+    kills its own kernels and exits, so nothing keeps writing into an abandoned run."""
+    import signal
+    import threading
+
+    _quiet_worker()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                _kill_descendants()
+                os._exit(1)
+
+    threading.Thread(target=watch, name="kpi-workbook-parent-watch", daemon=True).start()
 
 
 KERNEL_ATTEMPTS = 2
@@ -204,10 +231,16 @@ def plan_run(
     language: str | None = None,
     executor: str | None = None,
     scheduler: str | None = None,
+    wait: float = 0.0,
+    command: str = "",
 ):
     """Validate everything and load the data; returns (plan, dataset).  No writes
-    except the demo data on first use."""
-    from helpers.workbook import load_run_data
+    except the demo data on first use.
+
+    ``out`` is the folder named on the command line (``--out``): it may lie outside the
+    params file's project folder; the params' ``output.folder`` may not."""
+    from helpers.publish import check_output
+    from helpers.workbook import load_run_data, reviewed_teams
 
     params_file = Path(params_file)
     params = load_params(params_file)
@@ -222,13 +255,16 @@ def plan_run(
     if sched and ex != "dask":
         raise InputError(Problem("--scheduler", "a scheduler address needs the dask executor",
                                  fix="add --executor dask, or leave out --scheduler"))
+    out_root = Path(out).expanduser() if out else resolve(params_file, params.output.folder)
+    out_src = "--out" if out else f"{params_file}: key 'output.folder'"
+    problems = check_output(out_root, per.label, params_file, explicit=out is not None, source=out_src)
     nb_dir = notebook_dir(params, params_file)
-    problems = []
     for name in params.notebooks:
         if not (nb_dir / f"{name}.ipynb").is_file():
             known = ", ".join(sorted(p.stem for p in nb_dir.glob("*.ipynb"))) or "none"
             problems.append(Problem(str(params_file), f"notebook '{name}' not found in {nb_dir}",
                                     where="key 'notebooks'", fix=f"use one of: {known}"))
+    problems += kernel_problems(params.execution.kernel, str(params_file))
     if problems:
         raise InputError(problems)
     ds = load_run_data(params, params_file)
@@ -242,6 +278,17 @@ def plan_run(
                                  fix="team ids use letters, digits, '-' and '_' only"))
     if unknown:
         raise InputError(Problem(src, f"unknown team(s): {', '.join(unknown)}", fix=f"use one of: {', '.join(sorted(names))}"))
+    reviewed = reviewed_teams(ds, per)
+    empty = [tm for tm in wanted if tm not in reviewed]
+    skipped: list[str] = []
+    if empty and (teams or params.teams != "all"):
+        raise InputError(Problem(src, f"team(s) {', '.join(empty)} have no manager to review in {per.label}",
+                                 fix="leave them out, choose another period, or check managers.csv / team_history.csv"))
+    if empty:  # teams: all — a team with nobody in the period (e.g. dissolved) is left out, and said so
+        skipped, wanted = empty, [tm for tm in wanted if tm in reviewed]
+    if not wanted:
+        raise InputError(Problem(src, f"no team has a manager to review in {per.label}",
+                                 fix="choose another period, or check the hire and leave dates in managers.csv"))
     problems = methodology_problems(params, params_file, ds, params.notebooks)
     if problems:
         raise InputError(problems)
@@ -252,15 +299,27 @@ def plan_run(
         psrc = "--period" if period else f"{params_file}: key 'period'"
         raise InputError(Problem(psrc, f"no orders in {per.label} (the data covers {lo} to {hi})",
                                  fix="choose a period inside the data, or add that period's data"))
-    out_root = Path(out) if out else resolve(params_file, params.output.folder)
     n_jobs = jobs or params.execution.jobs or os.cpu_count() or 1
     inputs = {f"data/{k}": Path(v) for k, v in ds.files.items() if Path(v).exists()}
     for i, p in enumerate(getattr(ds, "inputs", [])):  # a source mapping: the mapping and every file it read
         inputs[f"source/{i}"] = Path(p)
     inputs["params"] = params_file.resolve()
     plan = RunPlan(params, params_file.resolve(), per, lang, wanted, names, regions, list(params.notebooks), nb_dir,
-                   out_root.resolve(), max(1, int(n_jobs)), inputs, ex, sched)
+                   out_root.resolve(), max(1, int(n_jobs)), inputs, ex, sched, wait, command, skipped)
     return plan, ds
+
+
+def kernel_problems(kernel: str, source: str) -> list[Problem]:
+    """The Jupyter kernel named in the params must be installed (papermill would fail every notebook)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+        return []
+    except NoSuchKernel:
+        known = ", ".join(sorted(KernelSpecManager().find_kernel_specs())) or "none"
+        return [Problem(source, f"Jupyter kernel '{kernel}' is not installed", where="key 'execution.kernel'",
+                        fix=f"use one of: {known} (list them with `jupyter kernelspec list`)")]
 
 
 NOTEBOOK_CHECKS: dict[str, tuple[str, ...]] = {
@@ -334,28 +393,7 @@ def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Se
     return problems
 
 
-# ------------------------------------------------------------------------ publishing
-
-
-def recover(out_root: Path, label: str) -> None:
-    """Undo a publish interrupted between its two renames (crash safety)."""
-    final, previous = out_root / label, out_root / f".previous-{label}"
-    if previous.exists() and not final.exists():
-        os.replace(previous, final)
-    shutil.rmtree(previous, ignore_errors=True)
-    for pattern in (f".staging-{label}-*", f".work-{label}-*"):
-        for stale in out_root.glob(pattern):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def publish(staging: Path, out_root: Path, label: str) -> Path:
-    """Swap the finished staging folder in for ``out_root/label``."""
-    final, previous = out_root / label, out_root / f".previous-{label}"
-    if final.exists():
-        os.replace(final, previous)
-    os.replace(staging, final)
-    shutil.rmtree(previous, ignore_errors=True)
-    return final
+# ------------------------------------------------------------------------ provenance
 
 
 def sha256(path: Path) -> str:
@@ -388,139 +426,11 @@ def _versions() -> dict[str, str]:
     return out
 
 
-# The index's one script: a filter box over the team rows (no data leaves the page).
-# It is allowed by its sha256 in the page's Content-Security-Policy, nothing else runs.
-INDEX_SCRIPT = """
-const box = document.getElementById("kpi-filter"), failed = document.getElementById("kpi-only-failed");
-function apply() {
-  const q = box.value.trim().toLowerCase(), onlyFailed = failed && failed.checked;
-  for (const body of document.querySelectorAll("#reports tbody")) {
-    let shown = 0;
-    for (const tr of body.querySelectorAll("tr[data-team]")) {
-      const hit = (!q || tr.dataset.search.includes(q)) && (!onlyFailed || tr.dataset.failed === "1");
-      tr.hidden = !hit; shown += hit;
-    }
-    body.querySelector("tr.kpi-group").hidden = shown === 0;
-  }
-}
-box.addEventListener("input", apply);
-if (failed) failed.addEventListener("change", apply);
-"""
-
-INDEX_TEMPLATE = """<!DOCTYPE html>
-<html lang="{{ lang }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '{{ script_hash }}'">
-<title>{{ title }} · {{ period }}</title>
-<style>{{ css | safe }}
-.kpi-tools {display:flex; flex-wrap:wrap; gap:0.6em 1.4em; align-items:center; margin:0.8em 0;}
-.kpi-tools input[type=search] {font-size:1em; padding:0.3em 0.5em; min-width:16em;}
-.kpi-regions a {margin-right:0.9em; white-space:nowrap;}
-tr.kpi-group th {text-align:left; background:#eef2f6;}</style></head>
-<body class="kpi-report">
-<header class="kpi-title"><div class="kpi-org">{{ title }}</div><h1 class="kpi-h1">{{ heading }}</h1>
-<dl class="kpi-meta">{% for k, v in facts %}<div><dt>{{ k }}</dt><dd>{{ v }}</dd></div>{% endfor %}</dl></header>
-<main>
-<p>{{ summary }}</p>
-{% if cross %}<h2>{{ cross_title }}</h2><ul>{% for label, href in cross %}<li>{% if href %}<a href="{{ href }}">{{ label }}</a>{% else %}<span class="kpi-flag">{{ label }}</span>{% endif %}</li>{% endfor %}</ul>{% endif %}
-<h2>{{ teams_title }}</h2>
-<div class="kpi-tools">
-<label>{{ filter_label }} <input type="search" id="kpi-filter" placeholder="{{ filter_placeholder }}" autocomplete="off"></label>
-{% if team_failed %}<label><input type="checkbox" id="kpi-only-failed"> {{ only_failed_label }}</label>{% endif %}
-</div>
-{% if groups | length > 1 %}<nav class="kpi-regions">{% for g in groups %}<a href="#{{ g.anchor }}">{{ g.region }} ({{ g.rows | length }})</a>{% endfor %}</nav>{% endif %}
-<table class="kpi-table" id="reports">
-<thead><tr><th>{{ col_region }}</th><th>{{ col_team }}</th>{% for nb in notebooks %}<th>{{ nb.title }}</th>{% endfor %}</tr></thead>
-{% for g in groups %}<tbody>
-<tr class="kpi-group" id="{{ g.anchor }}"><th colspan="{{ notebooks | length + 2 }}">{{ g.region }} · {{ g.count_label }}</th></tr>
-{% for row in g.rows %}<tr data-team="{{ row.team }}" data-search="{{ row.search }}" data-failed="{{ 1 if row.failed else 0 }}"><td class="text">{{ row.region }}</td><td class="text">{{ row.name }} <span class="kpi-note">{{ row.team }}</span></td>
-{% for cell in row.cells %}<td class="text">{% if cell.ok %}<a href="{{ cell.href }}">{{ ok_label }}</a>{% else %}<span class="kpi-flag">{{ failed_label }}</span>{% endif %}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-{% endfor %}</table>
-{% if failed %}<p class="kpi-note">{{ failed_note }}</p>{% endif %}
-</main>
-<script>{{ script | safe }}</script></body></html>
-"""
-
-
-def script_hash(script: str) -> str:
-    """CSP source expression allowing exactly this inline script: ``sha256-`` + base64(SHA-256(UTF-8 text))
-    (W3C Content Security Policy Level 3, section 8.4 "hash-source")."""
-    import base64
-
-    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-
-
-def write_index(plan: RunPlan, results: list[TaskResult], staging: Path) -> None:
-    """``index.html``: cross-team reports, then every team grouped by region with a link per
-    report, a filter box (team, id or region) and, when a team report failed, a "failed only" switch."""
-    from helpers.atomic import write_text_atomic
-    from helpers.report import _css
-
-    lang = plan.language
-    status = {(r.team, r.notebook): r for r in results}
-    per_team = [nb for nb in plan.notebooks if (COMPANY, nb) not in status]
-    cross = [(_nb_title(nb, lang) + ("" if status[(COMPANY, nb)].ok else f" ({t('index.failed', lang)})"),
-              f"{COMPANY}/{nb}.html" if status[(COMPANY, nb)].ok else "")  # a failed report is not published
-             for nb in plan.notebooks if (COMPANY, nb) in status]
-    groups: dict[str, list[dict]] = {}
-    for team in plan.teams:
-        cells = []
-        for nb in per_team:
-            r = status.get((team, nb))
-            cells.append({"ok": bool(r and r.ok), "href": f"{team}/{nb}.html"})
-        name, region = plan.team_names.get(team, team), plan.team_regions.get(team, "")
-        groups.setdefault(region, []).append({
-            "team": team, "name": name, "region": region, "cells": cells,
-            "failed": not all(c["ok"] for c in cells),
-            "search": " ".join([team, name, region]).lower(),
-        })
-    n_ok = sum(r.ok for r in results)
-    n_failed = len(results) - n_ok
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    html = env.from_string(INDEX_TEMPLATE).render(
-        lang=lang,
-        title=plan.params.title_in(lang),
-        heading=t("index.title", lang),
-        period=plan.period.label,
-        css=_css(),
-        script=INDEX_SCRIPT,
-        script_hash=script_hash(INDEX_SCRIPT),
-        facts=[(t("report.period", lang), plan.period.label), (t("report.generated", lang), datetime.now().date().isoformat())],
-        summary=t("index.summary", lang, ok=n_ok, failed=n_failed),
-        notebooks=[{"title": _nb_title(nb, lang)} for nb in per_team],
-        groups=[{"region": region or "—", "anchor": f"region-{i + 1}", "rows": rows,
-                 "count_label": t("index.teams_in_region", lang, n=len(rows))}
-                for i, (region, rows) in enumerate(groups.items())],
-        ok_label=t("index.ok", lang),
-        failed_label=t("index.failed", lang),
-        failed=n_failed > 0,
-        team_failed=any(row["failed"] for rows in groups.values() for row in rows),
-        failed_note=t("index.failed_note", lang),
-        col_region=t("report.region", lang),
-        col_team=t("report.team", lang),
-        cross=cross,
-        cross_title=t("index.cross_team", lang),
-        teams_title=t("index.teams", lang),
-        filter_label=t("index.filter", lang),
-        filter_placeholder=t("index.filter_placeholder", lang),
-        only_failed_label=t("index.only_failed", lang),
-    )
-    write_text_atomic(staging / "index.html", html)
-
-
-def _nb_title(nb: str, lang: str) -> str:
-    try:
-        return t(f"notebook.{nb}", lang)
-    except KeyError:
-        return nb
-
-
-def write_manifest(plan: RunPlan, results: list[TaskResult], staging: Path, timings: dict[str, float]) -> None:
-    from helpers.atomic import write_text_atomic
-
-    manifest = {
-        "tool": "kpi-workbook",
+def run_record(plan: RunPlan, run_id: str, results: list[TaskResult], timings: dict[str, float]) -> dict[str, Any]:
+    """What the manifest keeps of one run: params, SHA-256 of every input, package
+    versions, git commit, timings and each task's result."""
+    return {
+        "run": run_id,
         "period": plan.period.label,
         "language": plan.language,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -536,15 +446,14 @@ def write_manifest(plan: RunPlan, results: list[TaskResult], staging: Path, timi
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "results": [asdict(r) | {"seconds": round(r.seconds, 3)} for r in results],
     }
-    write_text_atomic(staging / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
 
 
 # ------------------------------------------------------------------------ run
 
 
-COMPANY = "_company"
-"""Folder (and task key) of the notebooks that run once per period across all teams;
-the leading underscore keeps it apart from every team id (team ids are slugs)."""
+# COMPANY ("_company", from helpers.index_page): folder (and task key) of the notebooks
+# that run once per period across all teams; the leading underscore keeps it apart from
+# every team id (team ids are slugs).
 
 
 def notebook_scope(path: Path) -> str:
@@ -560,11 +469,11 @@ def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> 
     lang = plan.language
     parts = staging / ".parts" / f"{team}__{nb}"
     if team == COMPANY:
-        title = f"{_nb_title(nb, lang)}"
+        title = f"{notebook_title(nb, lang)}"
         facts = [[t("report.period", lang), plan.period.label],
                  [t("report.team", lang), str(len(plan.teams))]]
     else:
-        title = f"{_nb_title(nb, lang)} · {plan.team_names.get(team, team)}"
+        title = f"{notebook_title(nb, lang)} · {plan.team_names.get(team, team)}"
         facts = [[t("report.team", lang), f"{plan.team_names.get(team, team)} ({team})"],
                  [t("report.region", lang), plan.team_regions.get(team, "")],
                  [t("report.period", lang), plan.period.label]]
@@ -624,7 +533,7 @@ def task_pool(plan: RunPlan, n_tasks: int) -> Iterator[Executor]:
     jobs = max(1, min(plan.jobs, n_tasks))
     if plan.executor != "dask":
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                 initializer=_quiet_worker) as pool:
+                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
             yield pool
         return
     try:
@@ -665,26 +574,89 @@ def _result(fut: Future, task: Task) -> TaskResult:
         return TaskResult(task.team, task.notebook, False, 0.0, error=f"worker failed: {type(exc).__name__}: {exc}"[:300])
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a run: every notebook run is stopped.  ``published`` is
+    true only when the interruption came while the finished run was being published
+    (its publish journal was then carried out to the end)."""
+
+    def __init__(self, published: bool = False):
+        super().__init__()
+        self.published = published
+
+
+def _raise_interrupted(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    raise Interrupted()
+
+
+def _kill_descendants() -> None:
+    """Kill every process this one started (pool workers, their kernels): none may outlive the run.
+
+    Python's own multiprocessing resource tracker is left alone: it exits with this
+    process, and killing it early makes multiprocessing print a traceback."""
+    from multiprocessing import resource_tracker
+
+    import psutil
+
+    keep = {getattr(resource_tracker._resource_tracker, "_pid", None)}
+    try:
+        children = [c for c in psutil.Process().children(recursive=True) if c.pid not in keep]
+    except psutil.Error:
+        return
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(children, timeout=5)
+
+
 def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, Path, list[TaskResult]]:
-    """Run the plan; returns (exit code, published folder, results).  Raises
-    :class:`InputError` (nothing written) when the executor cannot start."""
-    with task_pool(plan, len(plan.teams) * len(plan.notebooks)) as pool:
-        return _execute(plan, ds, pool, progress, log)
+    """Run the plan; returns (exit code, period folder, results).
+
+    Raises :class:`InputError` (nothing written) when the executor cannot start or the
+    output folder is held by another run, and :class:`Interrupted` on Ctrl-C/SIGTERM
+    (every worker and kernel is killed, nothing of the run is published)."""
+    import signal
+
+    from helpers.publish import JOURNAL_PREFIX, clean_leftovers, output_lock
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted) if _main_thread() else None
+    try:
+        with task_pool(plan, len(plan.teams) * len(plan.notebooks)) as pool:
+            with output_lock(plan.out_root, plan.wait, plan.command, log):
+                clean_leftovers(plan.out_root, log)
+                try:
+                    return _execute(plan, ds, pool, progress, log)
+                except KeyboardInterrupt:
+                    _kill_descendants()  # before the pool's exit, which would wait for running notebooks
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    finished = clean_leftovers(plan.out_root, lambda _: None)  # this run's staging, or its journal
+                    raise Interrupted(published=any(n.startswith(JOURNAL_PREFIX) for n in finished)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[int, Path, list[TaskResult]]:
     from tqdm import tqdm
 
+    from helpers.index_page import index_html
+    from helpers.publish import journal_path, merge, new_run_id, publish, read_manifest
     from helpers.workbook import prepare_workspace
 
     timings: dict[str, float] = {}
     out_root = plan.out_root
-    out_root.mkdir(parents=True, exist_ok=True)
     label = plan.period.label
-    recover(out_root, label)
-    run_id = uuid.uuid4().hex[:8]
+    run_id = new_run_id()
     staging = out_root / f".staging-{label}-{run_id}"
     workspace = out_root / f".work-{label}-{run_id}"
+    results: list[TaskResult] = []
     try:
         t0 = time.perf_counter()
         prepare_workspace(plan.params, plan.params_file, workspace, ds)
@@ -696,31 +668,35 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[in
         for tk in tasks:
             Path(tk.html_path).parent.mkdir(parents=True, exist_ok=True)
             Path(tk.work_ipynb).parent.mkdir(parents=True, exist_ok=True)
-        results: list[TaskResult] = []
         t0 = time.perf_counter()
         bar = tqdm(total=len(tasks), desc=f"kpi-workbook {label}", unit="nb", disable=not progress, file=sys.stderr)
         futures = {pool.submit(run_task, tk): tk for tk in tasks}
-        for fut in as_completed(futures):
-            results.append(_result(fut, futures[fut]))
-            bar.update()
-        bar.close()
+        try:
+            for fut in as_completed(futures):
+                results.append(_result(fut, futures[fut]))
+                bar.update()
+        finally:
+            bar.close()
         timings["notebooks"] = time.perf_counter() - t0
         order = {(tk.team, tk.notebook): i for i, tk in enumerate(tasks)}
         results.sort(key=lambda r: order[(r.team, r.notebook)])
-        shutil.rmtree(staging / ".parts", ignore_errors=True)
-        shutil.rmtree(staging / ".executed", ignore_errors=True)
-        for team in [*plan.teams, COMPANY]:  # a team whose every notebook failed leaves no empty folder
-            d = staging / team
-            if d.exists() and not any(d.iterdir()):
-                d.rmdir()
-        write_index(plan, results, staging)
-        write_manifest(plan, results, staging, timings)
-        final = publish(staging, out_root, label)
+        old = read_manifest(out_root / label)
+        labels = {tm: (plan.team_names.get(tm, tm), plan.team_regions.get(tm, "")) for tm in plan.team_names}
+        manifest, moves, removes = merge(old, results, run_id, run_record(plan, run_id, results, timings),
+                                         labels, plan.language)
+        html = index_html(manifest, plan.language, plan.params.title_in(plan.language), plan.notebooks)
+        final = publish(out_root, label, staging, run_id, manifest, moves, removes, html)
+    except KeyboardInterrupt:
+        _kill_descendants()  # before the staging folder goes: no worker may write into it afterwards
+        raise
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
-        shutil.rmtree(staging, ignore_errors=True)
+        if not journal_path(out_root, label, run_id).exists():  # else the journal still needs it (rolled forward)
+            shutil.rmtree(staging, ignore_errors=True)
     failed = [r for r in results if not r.ok]
     log(t("index.summary", plan.language, ok=len(results) - len(failed), failed=len(failed)) + f" → {final / 'index.html'}")
     for r in failed:
-        log(f"FAILED {r.team}/{r.notebook}: {r.error} (executed copy: {final / 'failures' / f'{r.team}__{r.notebook}.ipynb'})")
+        kept = "" if not (final / r.team / f"{r.notebook}.html").exists() else \
+            f"; the earlier report {final / r.team / f'{r.notebook}.html'} stays published, marked stale"
+        log(f"FAILED {r.team}/{r.notebook}: {r.error} (executed copy: {final / 'failures' / f'{r.team}__{r.notebook}.ipynb'}{kept})")
     return (1 if failed else 0), final, results

@@ -26,6 +26,7 @@ from helpers.atomic import atomic_write
 from helpers.data import Dataset, load_dataset
 from helpers.demo import ensure_demo
 from helpers.errors import InputError, Problem
+from helpers.exports import save_csv
 from helpers.i18n import t
 from helpers.kpis import availability, kpi_actuals
 from helpers.params import SLUG, RunParams, load_params, resolve
@@ -49,17 +50,9 @@ def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
     return load_dataset(folder, as_of=as_of)
 
 
-def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language: str = "zh") -> pd.DataFrame:
-    """Managers reviewed with ``team_id`` for ``period`` (``None``: every team's, each
-    row with the team that reviews the manager).
-
-    A manager belongs to the team they are in during their *last* employed month of
-    the period (a mover is reviewed by the new team, with a note).  ``fraction`` is
-    the share of the period's days the manager was employed (hire and leave dates
-    inclusive), used for pro-rating.
-
-    Columns: manager_id, name, team_id, region, active_from, active_to, fraction, note.
-    """
+def _final_spans(ds: Dataset, period: ReviewPeriod) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every membership span clipped to the period and to employment, the span that
+    decides each manager's team: the one holding their last employed month)."""
     months = period.months
     mem = ds.membership()
     m = ds.managers.set_index("manager_id")
@@ -73,7 +66,7 @@ def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language
         rows.append((r.manager_id, r.team_id, lo, hi))
     spans = pd.DataFrame(rows, columns=["manager_id", "team_id", "lo", "hi"])
     if spans.empty:
-        return pd.DataFrame(columns=["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction", "note"])
+        return spans, spans
     # employment clipped to the period
     hire = m["hire_date"].reindex(spans["manager_id"]).to_numpy()
     leave = m["leave_date"].reindex(spans["manager_id"]).to_numpy()
@@ -84,6 +77,30 @@ def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language
     spans["last_emp_month"] = spans["active_to"].dt.to_period("M")
     ok = (spans["lo"] <= spans["last_emp_month"]) & (spans["last_emp_month"] <= spans["hi"])
     final = spans[ok].drop_duplicates("manager_id", keep="last")
+    return spans, final
+
+
+def reviewed_teams(ds: Dataset, period: ReviewPeriod) -> dict[str, int]:
+    """team_id → number of managers it reviews for ``period`` (teams with nobody are absent)."""
+    _, final = _final_spans(ds, period)
+    return {str(k): int(v) for k, v in final["team_id"].value_counts().items()} if len(final) else {}
+
+
+def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language: str = "zh") -> pd.DataFrame:
+    """Managers reviewed with ``team_id`` for ``period`` (``None``: every team's, each
+    row with the team that reviews the manager).
+
+    A manager belongs to the team they are in during their *last* employed month of
+    the period (a mover is reviewed by the new team, with a note).  ``fraction`` is
+    the share of the period's days the manager was employed (hire and leave dates
+    inclusive), used for pro-rating.
+
+    Columns: manager_id, name, team_id, region, active_from, active_to, fraction, note.
+    """
+    m = ds.managers.set_index("manager_id")
+    spans, final = _final_spans(ds, period)
+    if final.empty:
+        return pd.DataFrame(columns=["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction", "note"])
     mine = (final if team_id is None else final[final["team_id"] == team_id]).copy()
     notes = []
     for r in mine.itertuples(index=False):
@@ -206,8 +223,7 @@ class TeamContext:
         if not SLUG.match(name.removesuffix(".csv")):
             raise ValueError(f"artifact name {name!r} is not a plain file name")
         path = self.output_dir / (name if name.endswith(".csv") else f"{name}.csv")
-        return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n",
-                                                        float_format="%.10g"))
+        return save_csv(df, path)
 
 
 def _company(actuals: pd.DataFrame) -> pd.DataFrame:
