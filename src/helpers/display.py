@@ -1,14 +1,16 @@
 """Tables for reports: formatted, HTML-escaped, with "n/a" for missing values.
 
 Every user-supplied string (names, team ids, indicator names) reaches the HTML only
-through :func:`table`, which escapes cells *and* headers; a manager named
-``<img src=x onerror=alert(1)>`` shows as text.
+through :func:`table`, which escapes cells *and* headers, or through :func:`escape`
+into Markdown; a manager named ``<img src=x onerror=alert(1)>`` or
+``[x](javascript:alert(1)) **BOLD** $x$`` shows as text.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Mapping
 
 import pandas as pd
@@ -64,6 +66,22 @@ def table(
     return sty
 
 
+_MD_INLINE = re.compile(r"([\\`*_\[\]{}()!|~$])")
+_MD_LINE_START = re.compile(r"^(\s*)([#+\-=>])")
+_MD_ORDERED = re.compile(r"^(\s*\d+)([.)])")
+
+
 def escape(text: object) -> str:
-    """HTML-escape a user-supplied string for use inside Markdown/HTML output."""
-    return html.escape(str(text), quote=True)
+    """A user-supplied string made plain text inside Markdown (the one helper every
+    Markdown cell uses for names, ids, file names and data values).
+
+    Markdown's inline marks (``* _ ` [ ] ( ) ! | ~ $ { } \\``) are backslash-escaped,
+    so ``[x](javascript:…)`` is no link, ``**x**`` is no bold and ``$x$`` is no
+    formula; a leading ``#``, ``-``, ``+``, ``=``, ``>`` or ``1.`` starts no heading,
+    list or quote; line breaks become spaces; and HTML is escaped last (``<img …>``
+    is text).  For an HTML context (a table caption, a widget) use ``html.escape``."""
+    s = " ".join(str(text).splitlines())
+    s = _MD_INLINE.sub(r"\\\1", s)
+    s = _MD_LINE_START.sub(r"\1\\\2", s)
+    s = _MD_ORDERED.sub(r"\1\\\2", s)
+    return html.escape(s, quote=True)

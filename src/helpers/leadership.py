@@ -22,6 +22,8 @@ growth is not blurred by movers.  Individual payouts appear only when
 
 from __future__ import annotations
 
+import html
+
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -199,7 +201,7 @@ def _capped(ls: Leadership, df: pd.DataFrame, units: dict[str, str], sheet: str)
     if len(df) <= MAX_ROWS_LISTED:
         return table(df, units, ls.lang)
     sty = table(df.head(MAX_ROWS_LISTED), units, ls.lang)
-    return sty.set_caption(escape(ls.t("ls.rows.caption", n=MAX_ROWS_LISTED, total=len(df), sheet=sheet)))
+    return sty.set_caption(html.escape(ls.t("ls.rows.caption", n=MAX_ROWS_LISTED, total=len(df), sheet=sheet)))
 
 
 @dataclass
@@ -410,7 +412,7 @@ def team_table(ls: Leadership) -> Styler:
     picked = pd.concat([ranked.head(n).assign(band=ls.t("ls.teams.best")),
                         ranked.tail(n).assign(band=ls.t("ls.teams.worst"))], ignore_index=True)
     sty = _rollup_table(ls, picked, [(ls.t("ls.col.band"), "band"), *first])
-    return sty.set_caption(escape(ls.t("ls.teams.caption", n=n, total=len(df))))
+    return sty.set_caption(html.escape(ls.t("ls.teams.caption", n=n, total=len(df))))
 
 
 def _spread(ax: Any, d: pd.DataFrame, by: str, order: list[str], col: str, size: float = 3) -> None:

@@ -53,6 +53,8 @@ def setup(dpi: int = 100) -> None:
             "font.family": "sans-serif",
             "font.sans-serif": [family, "DejaVu Sans"],
             "axes.unicode_minus": False,  # CJK fonts often lack U+2212
+            # chart text is plain text: a name like "$x^2$" is shown as it is, never parsed as a formula
+            "text.parse_math": False,
             "figure.dpi": dpi,
             "savefig.dpi": dpi,
             "figure.figsize": (9, 4),

@@ -37,8 +37,7 @@ from pandas.io.formats.style import Styler
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from helpers import incentives as inc
-from helpers.atomic import atomic_write
-from helpers import scoring
+from helpers import exports, scoring
 from helpers.attainment import NO_DATA
 from helpers.display import escape, fmt, table
 from helpers.errors import InputError, Problem, input_error
@@ -745,13 +744,7 @@ def save_xlsx(output_dir: Path | None, sheets: dict[str, pd.DataFrame], name: st
     if not SLUG.match(name.removesuffix(".xlsx")):
         raise ValueError(f"artifact name {name!r} is not a plain file name")
     path = Path(output_dir) / (name if name.endswith(".xlsx") else f"{name}.xlsx")
-
-    def write(tmp: str) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for sheet, df in sheets.items():
-                df.to_excel(xw, sheet_name=sheet, index=False)
-    atomic_write(path, write)
-    return path
+    return exports.save_xlsx(path, sheets)
 
 
 def export_frames(q: Quarterly) -> dict[str, pd.DataFrame]:

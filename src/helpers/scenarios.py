@@ -38,6 +38,8 @@ Sources are in :mod:`helpers.weighting`.
 
 from __future__ import annotations
 
+import html
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -1054,7 +1056,7 @@ def workshop(sc: Scenarios):
 
     reset.on_click(on_reset)
     update()
-    head = widgets.HTML(escape(sc.t("ws.workshop.help", scheme=sc.label(sc.chosen))))
+    head = widgets.HTML(html.escape(sc.t("ws.workshop.help", scheme=sc.label(sc.chosen))))
     box = widgets.VBox([head, *sliders.values(), reset, shares, out])
     box.sliders = sliders  # for tests and scripting
     box.output = out

@@ -40,6 +40,8 @@ Rules (each stated in the report where it applies):
 
 from __future__ import annotations
 
+import html
+
 import copy
 import dataclasses
 import json
@@ -1678,7 +1680,7 @@ def plan_text(lab: TargetLab) -> str:
     for iid, r in lab.results.items():
         name = _esc(lab.library.name(iid, lab.ctx.language))
         ip = lab.plan.indicators[iid]
-        head = f"- **{name}** (`{_esc(iid)}`, {lab.t(f'tl.method.{ip.method}')}): "
+        head = f"- **{name}** (`{iid}`, {lab.t(f'tl.method.{ip.method}')}): "
         if ip.method == "blend" or len(ip.components()) > 1:
             # the blend formula, then one sub-bullet per component, then the phasing
             lines.append(head + _esc(r.text[0]))
