@@ -9,8 +9,12 @@ one :class:`~helpers.errors.InputError`, so the analyst fixes the file in one pa
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,73 @@ _TRUE = {"true", "1", "yes", "y", "t", "是", "已解决", "x"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "未解决", ""}
 _MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 _PERIOD_RE = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])$"
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_TZ_RE = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
+_PARTIAL_RE = r"^\d{4}(?:[-/.]\d{1,2})?$"
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+"""Dates outside these years are data-entry errors (``0001-01-01``, ``9999-12-31``)."""
+MAX_NUMBER = 1e15
+"""Amounts and counts beyond this are refused: sums of them would lose the cents (and
+``1e308`` overflows to infinity as soon as two are added)."""
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Characters a report cannot show and Excel cannot store (tab and line breaks are allowed)."""
+DATE_ORDER: tuple[tuple[str, str, str], ...] = (
+    ("managers", "hire_date", "leave_date"),
+    ("customers", "acquired_date", "lost_date"),
+)
+"""(table, earlier, later): the later date may not come before the earlier one."""
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another ZIP file"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls) or another Office file"),
+    (b"PAR1", "a Parquet file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"SQLite format 3", "an SQLite database"),
+)
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What a file that is not text looks like, from its first bytes (None: looks like text)."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    if b"\x00" in head:
+        return "a binary file (it contains NUL bytes)"
+    return None
+
+
+def text_file_problem(path: Path, expected: str = "a CSV text file") -> Problem | None:
+    """One line for a file that is not text at all (no raw bytes are ever printed)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError as exc:
+        return Problem(str(path), f"cannot be read: {exc.strerror or exc}", fix="check the file and its permissions")
+    kind = binary_kind(head)
+    if kind is None:
+        return None
+    return Problem(str(path), f"is not {expected}: it looks like {kind}",
+                   fix="export the table as CSV (UTF-8), or read this file through a source mapping")
+
+
+def duplicate_header_problem(header: list[str], src: str) -> Problem | None:
+    """A header naming one column twice: pandas would silently read the second as ``name.1``."""
+    seen: dict[str, int] = {}
+    dups: list[str] = []
+    for i, name in enumerate(header, start=1):
+        k = str(name).strip()
+        if k in seen and k:
+            dups.append(f"'{k}' (columns {seen[k]} and {i})")
+        seen.setdefault(k, i)
+    if not dups:
+        return None
+    return Problem(src, f"column name {', '.join(dups)} appears twice", where="header",
+                   fix="rename or remove one of them: the workbook cannot tell which one holds the data")
 
 
 @dataclass
@@ -119,16 +190,46 @@ def find_table_file(folder: Path, name: str) -> Path | None:
 
 
 def read_raw(path: Path) -> pd.DataFrame:
-    """Read a CSV (as text, UTF-8 with or without BOM) or a Parquet file."""
+    """Read a CSV (as text, UTF-8 with or without BOM) or a Parquet file.
+
+    A file that is not text, or a CSV header that names a column twice, raises
+    :class:`InputError` (one line; no raw bytes)."""
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
+    problem = text_file_problem(path)
+    if problem is None:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(io.StringIO(fh.readline())), [])
+        problem = duplicate_header_problem(header, str(path))
+    if problem is not None:
+        raise InputError(problem)
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
 
 
+@lru_cache(maxsize=16)
+def _record_lines(path: str, mtime_ns: int, size: int) -> tuple[int, ...]:  # noqa: ARG001 - cache key
+    """The line (as a text editor numbers it) on which each data record of a CSV starts:
+    blank lines are skipped like pandas skips them, a quoted field may span lines."""
+    starts: list[int] = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        line = 1
+        for record in reader:
+            if record:
+                starts.append(line)
+            line = reader.line_num + 1
+    return tuple(starts[1:])  # the first record is the header
+
+
 def _rows(index: pd.Index, path: Path | None) -> list[str]:
-    """Human row numbers: the line in a CSV (header is line 1), else 1-based position."""
-    offset = 2 if path is not None and path.suffix == ".csv" else 1
-    return [str(int(i) + offset) for i in index]
+    """Human row numbers: the line in a CSV where the record starts, else 1-based position.
+
+    Computed only when a problem is reported (reading the file again is cheap then)."""
+    if path is None or path.suffix != ".csv" or not path.is_file():
+        return [str(int(i) + 1 if path is None or path.suffix != ".csv" else int(i) + 2) for i in index]
+    st = path.stat()
+    lines = _record_lines(str(path), st.st_mtime_ns, st.st_size)
+    return [str(lines[int(i)]) if int(i) < len(lines) else str(int(i) + 2) for i in index]
 
 
 def _row_problem(src: str, path: Path | None, bad: pd.Series, col: str, what: str, fix: str) -> Problem:
@@ -142,45 +243,90 @@ def _row_problem(src: str, path: Path | None, bad: pd.Series, col: str, what: st
     return Problem(src, what, where=f"{where}, column {col}", fix=fix)
 
 
-def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, pd.Series, str]:
-    """Coerce one column to its kind; return (values, bad-mask, what is wrong)."""
+Flaw = tuple[pd.Series, str, str]
+"""(rows that are wrong, what is wrong — after the first bad value —, what to do)."""
+
+
+def _coerce_dates(s: pd.Series) -> tuple[pd.Series, list[Flaw]]:
+    """Dates are calendar days written YYYY-MM-DD (a time of day is ignored)."""
     present = s.notna()
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        year = out.dt.year
+        bad = present & ((year < FIRST_YEAR) | (year > LAST_YEAR))
+        out = out.where(~bad).astype("datetime64[ns]").dt.normalize()
+        return out, [(bad, f"is outside the years {FIRST_YEAR}–{LAST_YEAR}", "correct the date")]
+    txt = s.astype("str").str.strip().where(present)
+    txt = txt.where(txt != "")
+    present = txt.notna()
+    shaped = present & txt.fillna("").str.match(_DATE_RE)
+    tz = present & txt.fillna("").str.match(_TZ_RE)
+    partial = present & txt.fillna("").str.match(_PARTIAL_RE)
+    year = pd.to_numeric(txt.str.slice(0, 4).where(shaped), errors="coerce")
+    out_of_range = shaped & ((year < FIRST_YEAR) | (year > LAST_YEAR))
+    day = txt.str.slice(0, 10).where(shaped & ~out_of_range)
+    out = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    impossible = shaped & ~out_of_range & out.isna()
+    other = present & ~shaped & ~tz & ~partial
+    return out.where(shaped & ~out_of_range), [
+        (tz, "has a time-zone offset", "write the local calendar date as YYYY-MM-DD (the workbook counts days, not instants)"),
+        (partial, "is not a full date (a year or month only)", "write the full date as YYYY-MM-DD"),
+        (out_of_range, f"is outside the years {FIRST_YEAR}–{LAST_YEAR}", "correct the date (leave the cell empty for no date)"),
+        (impossible, "is not a date (no such day)", "correct the value"),
+        (other, "is not a date in YYYY-MM-DD form", "correct the value"),
+    ]
+
+
+def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
+    """Coerce one column to its kind; return (values, what is wrong where)."""
+    present = s.notna()
+    fix = "correct the value"
     if col.kind in ("id", "text"):
         if s.dtype == object or pd.api.types.is_string_dtype(s):
             out = s.astype("str").str.strip().where(present)
         else:  # numbers read from Parquet, e.g. integer ids
             out = s.astype("str").where(present)
         out = out.where(out != "", None)
-        return out.astype("str").where(out.notna()), pd.Series(False, index=s.index), ""
+        out = out.astype("str").where(out.notna())
+        control = out.notna() & out.fillna("").str.contains(CONTROL_CHARS)
+        return out, [(control, "contains a control character (shown here as \\xNN)",
+                      "remove it: reports cannot show it and Excel cannot store it")]
     if col.kind == "date":
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-            return out.astype("datetime64[ns]").dt.normalize(), pd.Series(False, index=s.index), ""
-        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
-        return out.astype("datetime64[ns]"), present & out.isna(), "is not a date in YYYY-MM-DD form"
+        return _coerce_dates(s)
     if col.kind in ("month", "period"):
         txt = s.astype("str").str.strip().where(present)
         pattern = _MONTH_RE if col.kind == "month" else _PERIOD_RE
         bad = present & ~txt.fillna("").str.match(pattern)
         what = "is not a month (YYYY-MM)" if col.kind == "month" else "is not a month (YYYY-MM) or quarter (YYYYQn)"
-        return txt.where(~bad), bad, what
+        return txt.where(~bad), [(bad, what, fix)]
     if col.kind in ("number", "count"):
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             out = s.astype("float64")
         else:
             out = pd.to_numeric(s.astype("str").str.strip().where(present), errors="coerce").astype("float64")
-        bad = present & (out.isna() | ~np.isfinite(out.fillna(0.0)))
+        finite = np.isfinite(out.fillna(0.0))
+        bad = present & (out.isna() | ~finite)
+        huge = present & ~bad & (out.abs() > MAX_NUMBER)
+        flaws = [(bad & ~(out.notna() & ~finite), "is not a number" if col.kind == "number" else "is not a whole number", fix),
+                 (present & out.notna() & ~finite, "is too large to compute with (infinite)", fix),
+                 (huge, f"is too large to compute with (more than {MAX_NUMBER:,.0f})", "correct the value (check the unit and the decimal point)")]
         if col.kind == "count":
-            bad |= present & out.notna() & (out != out.round())
-        return out.where(~bad), bad, "is not a number" if col.kind == "number" else "is not a whole number"
+            flaws.append((present & finite & out.notna() & (out != out.round()), "is not a whole number", fix))
+        return out.where(~(bad | huge)), flaws
     if col.kind == "bool":
         if pd.api.types.is_bool_dtype(s):
-            return s.astype(bool), pd.Series(False, index=s.index), ""
+            return s.astype(bool), []
         low = s.astype("str").str.strip().str.lower().where(present, "")
         out = pd.Series(np.where(low.isin(_TRUE), True, False), index=s.index)
         bad = ~(low.isin(_TRUE) | low.isin(_FALSE))
-        return out, bad, "is not true/false (accepted: true, false, 1, 0, yes, no, 是, 否)"
+        return out, [(bad, "is not true/false (accepted: true, false, 1, 0, yes, no, 是, 否)", fix)]
     raise AssertionError(col.kind)
+
+
+def _shown_value(value: object) -> str:
+    """A cell value quoted in a message: control characters as \\xNN, at most 60 characters."""
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(value))
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) -> tuple[pd.DataFrame, list[Problem]]:
@@ -200,10 +346,11 @@ def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) ->
         if col.name not in df.columns:
             df[col.name] = pd.Series(pd.NA, index=df.index, dtype="str" if col.kind in ("id", "text") else "float64")
             continue
-        values, bad, what = _coerce_column(df[col.name], col)
-        if bad.any():
-            first = df.loc[bad, col.name].iloc[0]
-            problems.append(_row_problem(src, path, bad, col.name, f"'{first}' {what}", "correct the value"))
+        values, flaws = _coerce_column(df[col.name], col)
+        for bad, what, fix in flaws:
+            if bad.any():
+                first = df.loc[bad, col.name].iloc[0]
+                problems.append(_row_problem(src, path, bad, col.name, f"'{_shown_value(first)}' {what}", fix))
         df[col.name] = values
     return df, problems
 
@@ -305,6 +452,23 @@ def check_dates(tables: dict[str, pd.DataFrame], files: dict[str, Path], as_of: 
     return problems
 
 
+def check_date_order(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """A leave date before the hire date, a loss before the customer was won: one of the two is wrong."""
+    problems: list[Problem] = []
+    for name, earlier, later in DATE_ORDER:
+        df = tables.get(name)
+        if df is None or earlier not in df.columns or later not in df.columns:
+            continue
+        bad = df[earlier].notna() & df[later].notna() & (df[later] < df[earlier])
+        if bad.any():
+            first = df.loc[bad].iloc[0]
+            problems.append(_row_problem(
+                str(files.get(name, name)), files.get(name), bad, later,
+                f"{later} {first[later].date()} is before {earlier} {first[earlier].date()}",
+                f"correct one of the two dates ({later} cannot come before {earlier})"))
+    return problems
+
+
 def validate_tables(
     raw: dict[str, pd.DataFrame], files: dict[str, Path] | None = None, as_of: pd.Timestamp | None = None
 ) -> Dataset:
@@ -332,6 +496,7 @@ def validate_tables(
         tables[name] = coerced
     if not problems:
         problems += check_references(tables, files)
+        problems += check_date_order(tables, files)
         problems += check_team_history(tables, files)
         problems += check_dates(tables, files, as_of or pd.Timestamp.today().normalize())
     if problems:
@@ -363,6 +528,8 @@ def load_dataset(folder: str | Path, as_of: pd.Timestamp | None = None) -> Datas
             if path.stat().st_size == 0:
                 raise pd.errors.EmptyDataError
             raw[name] = read_raw(path)
+        except InputError as exc:
+            problems += exc.problems
         except pd.errors.EmptyDataError:
             raw[name] = pd.DataFrame()
         except UnicodeDecodeError as exc:

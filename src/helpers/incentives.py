@@ -43,10 +43,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from helpers.errors import InputError, Problem, input_error
+from helpers.params import read_yaml
 
 __all__ = [
     "Tier",
@@ -361,23 +361,16 @@ def plan_from_dict(data: Mapping[str, Any], source: str = "incentive plan") -> I
 
 
 def load_plan(path: str | Path) -> IncentivePlan:
-    """Read and validate an incentive plan from YAML (``yaml.safe_load``).
+    """Read and validate an incentive plan from YAML (:func:`helpers.params.read_yaml`).
 
     Missing file, YAML syntax errors (with line and column), unknown keys, wrong
     types and inconsistent tiers all raise :class:`InputError` naming the file and
     the key path, e.g. ``params/incentives.yaml: commission.tiers[1].from: gap: ...``.
     """
     source = str(path)
-    p = Path(path)
-    if not p.is_file():
+    if not Path(path).is_file():
         raise input_error(source, "file not found", fix="check the path (default: params/incentives.yaml)")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise input_error(source, f"not valid YAML: {problem}", where, "fix the syntax (indentation, colons)") from None
+    data = read_yaml(path)  # binary, non-UTF-8, syntax errors and duplicate keys: one line each
     if data is None:
         raise input_error(source, "file is empty", fix="see the example plan for the layout")
     return plan_from_dict(data, source)

@@ -2,7 +2,8 @@
 
 Unknown keys are rejected, types are checked, and every problem is reported as
 ``file: key 'a.b': what — fix``.  Paths in a params file are relative to that file.
-YAML is always read with ``yaml.safe_load`` (no object construction).
+YAML is always read with a ``yaml.SafeLoader`` (no object construction) that refuses a
+key given twice.
 """
 
 from __future__ import annotations
@@ -161,17 +162,52 @@ def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
     return problems
 
 
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, first: int, again: int):
+        super().__init__(f"key {key!r} appears twice")
+        self.key, self.first, self.again = key, first, again
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (plain YAML
+    keeps the last one silently: ``period`` would quietly change)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            k = self.construct_object(key_node, deep=deep)
+            try:
+                if k in seen:
+                    raise DuplicateKey(k, seen[k], key_node.start_mark.line + 1)
+                seen[k] = key_node.start_mark.line + 1
+            except TypeError:  # an unhashable key: SafeLoader reports it itself
+                pass
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> Any:
-    """Read YAML safely; a missing file or a syntax error becomes an InputError."""
+    """Read YAML safely (no object construction; a key given twice is an error); a
+    missing file, a binary or non-UTF-8 file or a syntax error becomes an InputError."""
+    from helpers.data import text_file_problem
+
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem(str(path), "file not found", fix="check the path"))
+    binary = text_file_problem(path, expected="a YAML text file")
+    if binary is not None:
+        raise InputError(Problem(binary.source, binary.what, fix="point to the YAML file, or save it as UTF-8 text"))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem(str(path), f"is not UTF-8 (byte {exc.start})", fix="save it as UTF-8")) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except DuplicateKey as exc:
+        raise InputError(Problem(str(path), f"key '{exc.key}' appears twice (lines {exc.first} and {exc.again})",
+                                 where=f"line {exc.again}",
+                                 fix="keep one of them: with two, only the last would count")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

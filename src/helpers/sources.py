@@ -59,6 +59,7 @@ What was read, dropped, merged and guessed is collected in a :class:`MappingRepo
 from __future__ import annotations
 
 import codecs
+import csv
 import glob
 import io
 import os
@@ -74,7 +75,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from helpers.data import MAX_ROWS_PER_PROBLEM, Dataset, validate_tables
+from helpers.data import MAX_ROWS_PER_PROBLEM, Dataset, binary_kind, duplicate_header_problem, validate_tables
 from helpers.errors import InputError, Problem
 from helpers.params import read_yaml, validation_problems
 from helpers.schema import TABLES
@@ -548,8 +549,17 @@ def _read_file(path: Path, spec: Source, key: str, ctx: _Ctx) -> tuple[pd.DataFr
         data = path.read_bytes()
         if not data.strip():
             raise _Unreadable(Problem(str(path), "the file is empty", fix="export it again with its header row"))
+        kind = binary_kind(data[:1 << 16])
+        if kind is not None:
+            raise _Unreadable(Problem(str(path), f"is not a text (CSV) file: it looks like {kind}",
+                                      fix="point the mapping at the CSV export, or give this file's real type (.xlsx, .parquet) its suffix"))
         text, enc = decode(data, spec.encoding, str(path))
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=spec.delimiter or ","), [])
+        dup = duplicate_header_problem(header, str(path))
+        if dup is not None:
+            raise _Unreadable(dup)
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], sep=spec.delimiter)
+        df.attrs["lines"] = record_lines(text, spec.delimiter or ",")
         return df, shown, enc, 1
     except _Unreadable:
         raise
@@ -558,11 +568,32 @@ def _read_file(path: Path, spec: Source, key: str, ctx: _Ctx) -> tuple[pd.DataFr
         raise _Unreadable(Problem(str(path), f"cannot be read: {msg}", fix="check the file format and the mapping")) from None
 
 
+def record_lines(text: str, delimiter: str = ",") -> list[int] | None:
+    """The line (as an editor numbers it) on which each data record of CSV text starts,
+    when blank lines or quoted line breaks make it differ from "header + position"
+    (None: it does not)."""
+    if '"' not in text and "\n\n" not in text and "\r\n\r\n" not in text:
+        return None
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 1
+    for record in reader:
+        if record:
+            starts.append(line)
+        line = reader.line_num + 1
+    return starts[1:]
+
+
 def _with_provenance(df: pd.DataFrame, src: str, first_line: int) -> pd.DataFrame:
+    lines = df.attrs.get("lines")
     df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
     df[_SRC] = src
-    df[_LINE] = np.arange(first_line, first_line + len(df))
+    if lines is not None and len(lines) == len(df):
+        df[_LINE] = np.asarray(lines, dtype="int64")
+    else:
+        df[_LINE] = np.arange(first_line, first_line + len(df))
+    df.attrs.pop("lines", None)
     return df.reset_index(drop=True)
 
 
