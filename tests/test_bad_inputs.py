@@ -12,7 +12,9 @@ previous reports — byte for byte as it was.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -80,6 +82,10 @@ class Workspace:
         (team / "00_data_quality.html").write_text("<html>earlier report</html>", encoding="utf-8")
         (team / "kpi_actuals.csv").write_text("manager_id,kpi,value\nM1,sales,1800\n", encoding="utf-8")
         (self.out / "2026Q3" / "index.html").write_text("<html>index</html>", encoding="utf-8")
+        manifest = {"tool": "kpi-workbook", "format": 2, "period": "2026Q3", "reports": [
+            {"team": "A", "notebook": "00_data_quality", "status": "ok", "html": "A/00_data_quality.html",
+             "artifacts": ["kpi_actuals.csv"], "run": "p1-00000001"}], "runs": {"p1-00000001": {}}}
+        (self.out / "2026Q3" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def base_params() -> dict[str, Any]:
@@ -120,9 +126,22 @@ def prepare(tmp_path: Path, mutate: Callable[[Workspace], None]) -> Workspace:
 
 
 def cli_args(ws: Workspace) -> list[str]:
+    extra = list(ws.extra_args)
+    out = str(ws.out)
+    if "--out-file" in extra:  # --out names an existing file
+        extra.remove("--out-file")
+        out = str(ws.root / "afile")
+        (ws.root / "afile").write_text("not a folder", encoding="utf-8")
+    if "--no-out" in extra:  # the output folder comes from the params
+        extra.remove("--no-out")
+        return ["run", str(ws.params_file), "--no-progress", *extra]
+    if "--out" in extra:  # the case names its own --out
+        i = extra.index("--out")
+        out = extra.pop(i + 1)
+        extra.pop(i)
     if ws.command == "run":
-        return ["run", str(ws.params_file), "--out", str(ws.out), "--no-progress", *ws.extra_args]
-    return ["validate", str(ws.params_file), *ws.extra_args]
+        return ["run", str(ws.params_file), "--out", out, "--no-progress", *extra]
+    return ["validate", str(ws.params_file), *extra]
 
 
 # ----------------------------------------------------------------------------- mutations
@@ -378,9 +397,185 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
 
 CASES += [
     ("incentives_syntax", _then(_syntax("incentives.yaml"), _params(notebooks=["04_quarterly_review"])),
-     ["incentives.yaml: line", "not valid YAML", "fix the syntax"]),
+     ["incentives.yaml: line", "YAML syntax error", "fix the indentation or quoting there"]),
     ("incentives_unknown_key", _then(_unknown_key("incentives.yaml"), _params(notebooks=["04_quarterly_review"])),
      ["incentives.yaml: colour: unknown key — remove it or fix the spelling"]),
+]
+
+
+# ----------------------------------------------------------------------------- issue 12: more kinds of bad input
+
+
+def _raw(table: str, fn: Callable[[str], str | bytes]) -> Callable[[Workspace], None]:
+    """Rewrite a written table file: ``fn`` gets its text, returns text or bytes."""
+    def mutate(ws: Workspace) -> None:
+        def edit() -> None:
+            path = ws.data / f"{table}.csv"
+            new = fn(path.read_text(encoding="utf-8"))
+            path.write_bytes(new if isinstance(new, bytes) else new.encode("utf-8"))
+        ws.after.append(edit)
+    return mutate
+
+
+def _all(table: str, **values: Any) -> Callable[[Workspace], None]:
+    def mutate(ws: Workspace) -> None:
+        for row in ws.tables[table]:
+            row.update({k: (v(row) if callable(v) else v) for k, v in values.items()})
+    return mutate
+
+
+def _xlsx_bytes(_: str) -> bytes:
+    import io
+
+    import openpyxl
+
+    buf = io.BytesIO()
+    openpyxl.Workbook().save(buf)
+    return buf.getvalue()
+
+
+def _meth_text(rel: str, fn: Callable[[str], str | bytes]) -> Callable[[Workspace], None]:
+    """Rewrite a methodology (or params) file after everything else is written."""
+    def mutate(ws: Workspace) -> None:
+        def edit() -> None:
+            path = ws.meth / rel
+            new = fn(path.read_text(encoding="utf-8"))
+            path.write_bytes(new if isinstance(new, bytes) else new.encode("utf-8"))
+        ws.after.append(edit)
+    return mutate
+
+
+def _append_first_key(text: str) -> str:
+    """Append the file's first top-level key once more (a key given twice)."""
+    first = next(line for line in text.splitlines() if line[:1].isalpha() and ":" in line)
+    return text.rstrip("\n") + "\n" + first.split(":")[0] + ": null\n"
+
+
+def _gb18030(text: str) -> bytes:
+    return ("# 中文注释：此文件以 GB18030 保存\n" + text).encode("gb18030")
+
+
+def _dormant_team(ws: Workspace) -> None:
+    """Team B exists (a manager who left in 2025) but has nobody to review in 2026Q3."""
+    ws.tables["managers"].append({"manager_id": "M3", "name": "赵六", "team_id": "B", "region": "R",
+                                  "hire_date": "2024-01-01", "leave_date": "2025-06-30"})
+
+
+def _foreign_period(ws: Workspace) -> None:
+    ws.command = "run"
+    (ws.out / "2026Q3").mkdir(parents=True)
+    (ws.out / "2026Q3" / "budget.xlsx").write_text("someone else's file", encoding="utf-8")
+
+
+def _blank_lines(text: str) -> str:
+    head, rest = text.split("\n", 1)
+    return head + "\n\n\n" + rest  # two blank lines after the header: data starts on line 4
+
+
+def _quoted_newline(text: str) -> str:
+    lines = text.split("\n")
+    lines[2] = lines[2].replace(",P", ',"P\ncontinued"', 1)  # O1's product line spans two lines
+    return "\n".join(lines)
+
+
+SHIFTED = "03/07/2026"  # a bad date to locate after the file's layout changed
+CASES += [
+    # --- dates --------------------------------------------------------------------
+    ("tz_offset_one_row", _set("orders", 1, date="2026-07-03T10:00:00+08:00"),
+     ["orders.csv: row 3, column date: '2026-07-03T10:00:00+08:00' has a time-zone offset", "write the local calendar date as YYYY-MM-DD"]),
+    ("tz_offset_all_rows", _all("orders", date=lambda r: r["date"] + "T09:30:00+08:00"),
+     ["orders.csv: rows 2, 3, 4, 5, 6 and 1 more, column date: '2026-06-10T09:30:00+08:00' has a time-zone offset"]),
+    ("tz_utc_z", _set("visits", 0, date="2026-07-04T01:00:00Z"), ["visits.csv: row 2, column date: '2026-07-04T01:00:00Z' has a time-zone offset"]),
+    ("date_year_1", _set("managers", 0, hire_date="0001-01-01"),
+     ["managers.csv: row 2, column hire_date: '0001-01-01' is outside the years 1900–2100", "correct the date"]),
+    ("date_year_9999", _set("customers", 0, lost_date="9999-12-31"), ["customers.csv: row 2, column lost_date: '9999-12-31' is outside the years 1900–2100"]),
+    ("partial_date_year", _then(_set("orders", 1, date="2026"), Workspace.previous_reports),
+     ["orders.csv: row 3, column date: '2026' is not a full date (a year or month only) — write the full date as YYYY-MM-DD"]),
+    ("partial_date_month", _set("customers", 2, acquired_date="2026-07"), ["customers.csv: row 4, column acquired_date: '2026-07' is not a full date"]),
+    ("leave_before_hire", _set("managers", 0, leave_date="2019-12-31"),
+     ["managers.csv: row 2, column leave_date: leave_date 2019-12-31 is before hire_date 2020-01-01", "correct one of the two dates"]),
+    ("lost_before_acquired", _set("customers", 1, lost_date="2025-05-01"),
+     ["customers.csv: row 3, column lost_date: lost_date 2025-05-01 is before acquired_date 2025-06-01"]),
+    # --- numbers --------------------------------------------------------------------
+    ("amount_1e308", _then(_set("orders", 2, amount="1e308"), Workspace.previous_reports),
+     ["orders.csv: row 4, column amount: '1e308' is too large to compute with (more than 1,000,000,000,000,000)", "check the unit"]),
+    ("amount_1e16", _set("orders", 0, amount="1e16"), ["orders.csv: row 2, column amount: '1e16' is too large to compute with"]),
+    ("amount_inf", _set("orders", 3, amount="inf"), ["orders.csv: row 5, column amount: 'inf' is too large to compute with (infinite)"]),
+    ("market_huge", _set("market", 1, market_size="5e20"), ["market.csv: row 3, column market_size: '5e20' is too large to compute with"]),
+    ("profit_negative_huge", _set("orders", 1, profit="-2e15"), ["orders.csv: row 3, column profit: '-2e15' is too large to compute with"]),
+    # --- text -------------------------------------------------------------------------
+    ("control_char_in_name", _set("managers", 0, name="王\x07伟"),
+     ["managers.csv: row 2, column name: '王\\x07伟' contains a control character", "remove it"]),
+    ("escape_char_in_id", _set("customers", 3, customer_id="C4\x1b[31m"),
+     ["customers.csv: row 5, column customer_id: 'C4\\x1b[31m' contains a control character"]),
+    # --- file shape -------------------------------------------------------------------
+    ("duplicate_header", _raw("orders", lambda t: t.replace("product_line", "amount", 1)),
+     ["orders.csv: header: column name 'amount' (columns 5 and 7) appears twice", "cannot tell which one holds the data"]),
+    ("xlsx_saved_as_csv", _raw("orders", _xlsx_bytes),
+     ["orders.csv: is not a CSV text file: it looks like an Excel workbook (.xlsx) or another ZIP file", "export the table as CSV (UTF-8)"]),
+    ("nul_filled_csv", _then(_raw("orders", lambda _: b"\x00" * 50_000), Workspace.previous_reports),
+     ["orders.csv: is not a CSV text file: it looks like a binary file (it contains NUL bytes)"]),
+    ("xls_saved_as_csv", _raw("customers", lambda _: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 40),
+     ["customers.csv: is not a CSV text file: it looks like an Excel 97-2003 workbook (.xls)"]),
+    ("parquet_saved_as_csv", _raw("visits", lambda _: b"PAR1" + bytes(range(256)) * 8 + b"PAR1"),
+     ["visits.csv: is not a CSV text file: it looks like a Parquet file"]),
+    ("pdf_saved_as_csv", _raw("managers", lambda _: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n" + bytes(range(256))),
+     ["managers.csv: is not a CSV text file: it looks like a PDF document"]),
+    ("blank_lines_keep_line_numbers", _then(_set("orders", 2, date=SHIFTED), _raw("orders", _blank_lines)),
+     ["orders.csv: row 6, column date: '03/07/2026' is not a date in YYYY-MM-DD form"]),
+    ("quoted_newline_keeps_line_numbers", _then(_set("orders", 2, date=SHIFTED), _raw("orders", _quoted_newline)),
+     ["orders.csv: row 5, column date: '03/07/2026' is not a date in YYYY-MM-DD form"]),
+    # --- teams --------------------------------------------------------------------------
+    ("team_nobody_to_review", _then(_dormant_team, _args("--team", "B", run=True)),
+     ["--team: team(s) B have no manager to review in 2026Q3", "leave them out, choose another period"]),
+    ("team_nobody_in_params", _then(_dormant_team, _params(teams=["A", "B"])),
+     [f"{P}: key 'teams': team(s) B have no manager to review in 2026Q3"]),
+    # --- YAML: keys given twice, encodings, binary ----------------------------------------
+    ("params_duplicate_key", _params_text("period: 2026Q3\ndata: {folder: ../data}\nperiod: 2026Q2\n"),
+     [f"{P}: line 3: key 'period' appears twice (lines 1 and 3)", "only the last would count"]),
+    ("indicators_duplicate_key", _meth_text("indicators.yaml", _append_first_key), ["indicators.yaml: line", "key 'indicators' appears twice (lines 7 and"]),
+    ("targets_duplicate_key", _meth_text("targets.yaml", _append_first_key), ["targets.yaml: line", "key 'sources' appears twice (lines 26 and"]),
+    ("scoring_duplicate_key", _then(_meth_text("scoring.yaml", _append_first_key), _params(notebooks=["04_quarterly_review"])),
+     ["scoring.yaml: line", "key 'weight_scheme' appears twice (lines 11 and"]),
+    ("incentives_duplicate_key", _then(_meth_text("incentives.yaml", _append_first_key), _params(notebooks=["04_quarterly_review"])),
+     ["incentives.yaml: line", "key 'name' appears twice (lines 9 and"]),
+    ("weights_duplicate_key", _meth_text("weights/current.yaml", _append_first_key), ["weights/current.yaml: line", "key 'name' appears twice (lines 5 and"]),
+    ("strategy_duplicate_key", _meth_text("strategies/expansion.yaml", _append_first_key),
+     ["strategies/expansion.yaml: line", "key 'id' appears twice (lines 1 and"]),
+    ("nested_duplicate_key", _meth_text("targets.yaml", lambda t: re.sub(r"(?m)^(backtest:.*)$", r"\1\n  periods: 3", t, count=1)),
+     ["targets.yaml: line", "key 'periods' appears twice"]),
+    ("incentives_gb18030", _then(_meth_text("incentives.yaml", _gb18030), _params(notebooks=["04_quarterly_review"])),
+     ["incentives.yaml: is not UTF-8 (byte 2) — save it as UTF-8"]),
+    ("indicators_gb18030", _meth_text("indicators.yaml", _gb18030), ["indicators.yaml: is not UTF-8 (byte 2)"]),
+    ("strategy_gb18030", _meth_text("strategies/expansion.yaml", _gb18030), ["strategies/expansion.yaml: is not UTF-8 (byte 2)"]),
+    ("params_gb18030", _meth_text(P, _gb18030), [f"{P}: is not UTF-8 (byte 2)"]),
+    ("targets_is_a_png", _meth_text("targets.yaml", lambda _: b"\x89PNG\r\n\x1a\n" + bytes(range(256))),
+     ["targets.yaml: is not a YAML text file: it looks like a PNG image"]),
+    # --- output folders -------------------------------------------------------------------
+    ("out_is_a_file", _args("--out-file", run=True), ["--out: output folder", "afile is a file, not a folder — name a folder for the reports"]),
+    ("out_system_folder", _args("--out", "/etc", run=True), ["--out: output folder /etc is a system folder"]),
+    ("params_output_system_folder", _then(_params(output={"folder": "/usr/local/share"}), _args("--no-out", run=True)),
+     [f"{P}: key 'output.folder': output folder /usr/local/share is a system folder"]),
+    ("params_output_outside_project", _then(_params(output={"folder": "../../elsewhere"}), _args("--no-out", run=True)),
+     [f"{P}: key 'output.folder': output folder", "is outside the params file's project folder", "name this one on the command line with --out"]),
+    ("foreign_period_folder", _foreign_period,
+     ["2026Q3 exists and is not a report folder of kpi-workbook (no manifest.json of ours in it)", "it is never overwritten"]),
+    # --- run settings -----------------------------------------------------------------------
+    ("kernel_missing", _params(execution={"kernel": "python-nope"}),
+     [f"{P}: key 'execution.kernel': Jupyter kernel 'python-nope' is not installed", "jupyter kernelspec list"]),
+    # --- source mappings ----------------------------------------------------------------------
+    ("source_duplicate_header", _then(_mapping(), _raw("orders", lambda t: t.replace("product_line", "amount", 1))),
+     ["data/orders.csv: header: column name 'amount' (columns 5 and 7) appears twice"]),
+    ("source_binary_file", _then(_mapping(), _raw("orders", _xlsx_bytes)),
+     ["data/orders.csv: is not a text (CSV) file: it looks like an Excel workbook (.xlsx)"]),
+    ("source_tz_offset", _then(_mapping(), _set("orders", 1, date="2026-07-03T10:00:00+08:00")),
+     ["data/orders.csv: row 3, column date: '2026-07-03T10:00:00+08:00' has a time-zone offset"]),
+    ("source_blank_lines", _then(_mapping(), _set("orders", 2, date=SHIFTED), _raw("orders", _blank_lines)),
+     ["data/orders.csv: row 6, column date: '03/07/2026' is not a date"]),
+    ("source_date_year_1", _then(_mapping(), _set("customers", 0, acquired_date="0001-01-01")),
+     ["data/customers.csv: row 2, column acquired_date: '0001-01-01' is outside the years 1900–2100"]),
+    ("source_duplicate_key", _then(_mapping(), _meth_text("sources/map.yaml", _append_first_key)),
+     ["sources/map.yaml: line", "key 'tables' appears twice (lines 1 and"]),
 ]
 
 
@@ -431,4 +626,14 @@ def test_bad_input(outcomes: dict[str, Outcome], case_id: str, fragments: list[s
 
 
 def test_corpus_size() -> None:
-    assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
+    assert len(CASES) >= 120 and len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_a_dormant_team_is_left_out_of_teams_all_with_a_note(tmp_path) -> None:
+    """With ``teams: all`` a team that has nobody to review in the period is not an error:
+    validate and run leave it out and say so (named with --team it is an error, above)."""
+    ws = prepare(tmp_path, _dormant_team)
+    proc = run_cli("validate", str(ws.params_file), timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "(period 2026Q3, 1 teams," in proc.stdout
+    assert "note: team(s) with no manager to review in 2026Q3 are left out: B" in proc.stdout

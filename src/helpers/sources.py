@@ -75,7 +75,16 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from helpers.data import MAX_ROWS_PER_PROBLEM, Dataset, binary_kind, duplicate_header_problem, validate_tables
+from helpers.data import (
+    _TZ_RE,
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_ROWS_PER_PROBLEM,
+    Dataset,
+    binary_kind,
+    duplicate_header_problem,
+    validate_tables,
+)
 from helpers.errors import InputError, Problem
 from helpers.params import read_yaml, validation_problems
 from helpers.schema import TABLES
@@ -855,18 +864,31 @@ def parse_numbers(s: pd.Series, fmt: NumberFormat) -> tuple[pd.Series, pd.Series
     return out.where(present & (t != "")), bad
 
 
-def _parse_dates(s: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Series]:
+def _parse_dates(s: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(dates, not a date in the formats, has a time-zone offset, outside the years the workbook handles)."""
+    none = pd.Series(False, index=s.index)
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s, pd.Series(False, index=s.index)
+        return s, none, none, none
     text = _as_text(s)
+    tz = text.notna() & text.fillna("").str.match(_TZ_RE)
+    todo = text.where(~tz)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    out_of_range = none.copy()
     for fmt in formats:
-        left = out.isna() & text.notna()
+        left = out.isna() & todo.notna() & ~out_of_range
         if not left.any():
             break
         kw = {"format": "ISO8601"} if fmt == "ISO8601" else {"format": fmt}
-        out = out.where(~left, pd.to_datetime(text.where(left), errors="coerce", **kw).astype("datetime64[ns]"))
-    return out, text.notna() & out.isna()
+        try:
+            got = pd.to_datetime(todo.where(left), errors="coerce", **kw)
+        except (ValueError, OverflowError):  # e.g. values pandas cannot place on one time line
+            continue
+        year = got.dt.year
+        far = left & got.notna() & ((year < FIRST_YEAR) | (year > LAST_YEAR))
+        out_of_range |= far
+        got = got.where(~far)
+        out = out.where(~left, got.astype("datetime64[ns]"))
+    return out, todo.notna() & out.isna() & ~out_of_range, tz, out_of_range
 
 
 def _derive(w: pd.DataFrame, name: str, col: str, d: Derive, key: str, ctx: _Ctx) -> pd.DataFrame:
@@ -1024,11 +1046,17 @@ def _build(name: str, spec: Source, key: str, ctx: _Ctx, canonical: bool) -> pd.
         if not _need(w, col, f"{key}.dates.{col}", ctx, name):
             continue
         fmts = [fmts] if isinstance(fmts, str) else fmts
-        parsed, bad = _parse_dates(w[col], fmts)
+        parsed, bad, tz, far = _parse_dates(w[col], fmts)
+        shown_col, text = _shown(ctx, name, col), _as_text(w[col])
         if bad.any():
-            first = _as_text(w[col])[bad].iloc[0]
-            ctx.problems += _row_problems(w, bad, _shown(ctx, name, col), f"'{first}' is not a date in the form {' or '.join(fmts)}",
+            ctx.problems += _row_problems(w, bad, shown_col, f"'{text[bad].iloc[0]}' is not a date in the form {' or '.join(fmts)}",
                                           f"correct the date, or declare its format under {key}.dates (e.g. '%d/%m/%Y')")
+        if tz.any():
+            ctx.problems += _row_problems(w, tz, shown_col, f"'{text[tz].iloc[0]}' has a time-zone offset",
+                                          "export the local calendar date (the workbook counts days, not instants)")
+        if far.any():
+            ctx.problems += _row_problems(w, far, shown_col, f"'{text[far].iloc[0]}' is outside the years {FIRST_YEAR}–{LAST_YEAR}",
+                                          "correct the date (leave the cell empty for no date)")
         w[col] = parsed
     if table is not None:
         for c in table.columns:
