@@ -36,6 +36,12 @@ def _template_text() -> str:
 
 
 @lru_cache(maxsize=1)
+def report_css() -> str:
+    """The reports' stylesheet (read without importing nbconvert, which takes seconds)."""
+    return resources.files("helpers").joinpath("templates/kpi_report/report.css").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
 def script() -> str:
     """The index's one script: a filter box over the team rows (no data leaves the page)."""
     return resources.files("helpers").joinpath("templates/index/filter.js").read_text(encoding="utf-8")
@@ -60,8 +66,6 @@ def _state(entry: dict[str, Any] | None) -> str:
 
 def index_html(manifest: dict[str, Any], language: str, title: str, notebook_order: Sequence[str] = ()) -> str:
     """The index page for a manifest in format 2 (see :mod:`helpers.publish`)."""
-    from helpers.report import _css
-
     lang = language
     reports = manifest.get("reports", [])
     by_key = {(e["team"], e["notebook"]): e for e in reports}
@@ -97,7 +101,7 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
         })
     counts = {s: sum(1 for e in reports if e.get("status") == s) for s in ("ok", "stale", "failed")}
     failures = [{"where": _where(e, lang), "error": _error(e), "copy_href": e["failure"]["copy"],
-                 "when": str(e["failure"].get("when", ""))[:16].replace("T", " "),
+                 "when": _utc(e["failure"].get("when", "")),
                  "state_label": t("index.stale" if e.get("status") == "stale" else "index.failed", lang)}
                 for e in reports if e.get("failure")]
     text = script()
@@ -106,7 +110,7 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
         title=title,
         heading=t("index.title", lang),
         period=manifest.get("period", ""),
-        css=_css(),
+        css=report_css(),
         script=text,
         script_hash=script_hash(text),
         facts=[(t("report.period", lang), manifest.get("period", "")),
@@ -134,6 +138,12 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
         filter_placeholder=t("index.filter_placeholder", lang),
         only_failed_label=t("index.only_failed", lang),
     )
+
+
+def _utc(stamp: object) -> str:
+    """``2026-12-03T07:50:12+00:00`` → ``2026-12-03 07:50 UTC`` (failures are stamped in UTC)."""
+    text = str(stamp or "")
+    return f"{text[:16].replace('T', ' ')} UTC" if len(text) >= 16 else text
 
 
 def _error(entry: dict[str, Any] | None) -> str:

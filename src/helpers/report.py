@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -87,9 +86,11 @@ class CompactImages(Preprocessor):
 def _template_dir() -> str:
     return str(resources.files("helpers").joinpath("templates"))
 
-@lru_cache(maxsize=1)
 def _css() -> str:
-    return resources.files("helpers").joinpath(f"templates/{TEMPLATE_NAME}/report.css").read_text(encoding="utf-8")
+    from helpers.index_page import report_css
+
+    return report_css()
+
 
 def make_exporter(language: str = "zh") -> HTMLExporter:
     """An HTMLExporter for reports in ``language`` (reuse it for many notebooks)."""
