@@ -5,10 +5,10 @@ rebuilt when the generator or the config changes).  Each engine then runs in its
 child process, which reports its wall time (after imports) and its peak resident
 memory (``ru_maxrss``, which counts DuckDB's native memory too):
 
-* ``duckdb``: :func:`helpers.kpis_duckdb.kpi_actuals_parquet` — DuckDB scans the
+* ``duckdb``: :func:`helpers.kpis.duckdb_engine.kpi_actuals_parquet` — DuckDB scans the
   orders Parquet file; pandas only sees the aggregates and the small tables.
 * ``pandas``: the straightforward way — every file read into pandas and validated
-  (:func:`helpers.data.load_dataset`), then :func:`helpers.kpis.kpi_actuals`, the
+  (:func:`helpers.data.tables.load_dataset`), then :func:`helpers.kpis.measures.kpi_actuals`, the
   workbook's own pandas engine (``groupby`` sum / size / nunique).  The target ratio
   (≥ 3×) is against this.
 * ``hybrid`` (for information): the DuckDB engine's code for everything but the order
@@ -39,7 +39,7 @@ def ensure_data(quick: bool) -> tuple[Path, float | None, int]:
     """Generate (or reuse) the data; returns (folder, generation seconds or None if cached, order lines)."""
     import duckdb
 
-    from helpers.demo import DemoConfig, ensure_demo
+    from helpers.data.demo import DemoConfig, ensure_demo
 
     cfg = DemoConfig(**(QUICK if quick else FULL))
     folder = DATA / ("orders-1m" if quick else "orders-10m")
@@ -56,7 +56,7 @@ def _pandas_order_measures(folder: Path, ds, freq: str):
     """Straightforward pandas: read the whole orders file, group by."""
     import pandas as pd
 
-    from helpers.kpis import _ord
+    from helpers.kpis.measures import _ord
 
     o = pd.read_parquet(folder / "orders.parquet", columns=["date", "customer_id", "manager_id", "amount", "profit"])
     date = pd.to_datetime(o["date"])
@@ -83,14 +83,14 @@ def child_main(engine: str, folder: str, freq: str = "M", out: str = "") -> None
     """Run one engine (in a child process) and print one JSON line."""
     import pandas as pd  # noqa: F401  (imports are not timed)
 
-    from helpers import kpis_duckdb as kd
+    from helpers.kpis import duckdb_engine as kd
 
     t0 = time.perf_counter()
     if engine == "duckdb":
         res = kd.kpi_actuals_parquet(folder, freq)
     elif engine == "pandas":
-        from helpers.data import load_dataset
-        from helpers.kpis import kpi_actuals
+        from helpers.data.tables import load_dataset
+        from helpers.kpis.measures import kpi_actuals
 
         res = kpi_actuals(load_dataset(folder), freq)
     else:

@@ -12,7 +12,7 @@
     ``--quick`` only 2 teams are looped and the time is extrapolated to 12
     (× 12/2 for the per-team notebooks; period-scoped notebooks are run once anyway).
 * **report weight**: the size of every team report of that run (≤ 1.5 MB each), and
-  an index page of 500 teams rendered by :func:`helpers.index_page.index_html` from a
+  an index page of 500 teams rendered by :func:`helpers.present.index_page.index_html` from a
   fake plan (size, render time).
 """
 
@@ -37,7 +37,7 @@ TARGET_REPORT_MB, TARGET_INDEX_MB, TARGET_INDEX_S = 1.5, 1.5, 1.0
 
 def make_params(tmp: Path, data: Path) -> Path:
     """A copy of params/demo.yaml with absolute paths, pointing at ``data``."""
-    from helpers.params import RunParams
+    from helpers.plan.params import RunParams
 
     params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
     params["data"].update(folder=str(data), demo=False)
@@ -80,10 +80,10 @@ def minimal_notebook(notebooks: list[Path], path: Path) -> None:
 
 
 def run(quick: bool = False, log=print) -> list[Result]:
-    from helpers.demo import DemoConfig, write_demo
-    from helpers.index_page import index_html
-    from helpers.publish import merge, read_manifest
-    from helpers.runner import COMPANY, TaskResult, build_tasks, plan_run
+    from helpers.data.demo import DemoConfig, write_demo
+    from helpers.present.index_page import index_html
+    from helpers.run.publish import merge, read_manifest
+    from helpers.run.runner import COMPANY, TaskResult, build_tasks, plan_run
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="kpi-bench-") as tmp_s:

@@ -1,7 +1,7 @@
 """Helpers at scale: scoring 100,000 managers × 20 indicators, and the weighting
 robustness sampling (10,000 draws × 1,000 managers × 20 indicators).
 
-Scoring = the whole chain of :mod:`helpers.scoring`: attainment (actual ÷ target,
+Scoring = the whole chain of :mod:`helpers.core.scoring`: attainment (actual ÷ target,
 half the indicators lower-is-better) → piecewise-linear score curve per indicator →
 weighted total → absolute grade.  Best of 3 after a warm-up.  Its baseline is the
 same chain done row by row (one manager at a time with the same helpers), timed on
@@ -37,7 +37,7 @@ def scoring_data(managers: int, indicators: int, seed: int = 0):
 
 
 def score_chain(actual, target, weights, lower, curves):
-    from helpers.scoring import attainment, grade_absolute, score_frame, weighted_total
+    from helpers.core.scoring import attainment, grade_absolute, score_frame, weighted_total
 
     hib = [c for c in actual.columns if not lower[c]]
     lib = [c for c in actual.columns if lower[c]]
@@ -49,10 +49,10 @@ def score_chain(actual, target, weights, lower, curves):
 
 
 def run(quick: bool = False, log=print) -> list[Result]:
-    from helpers.scoring import ScoringCurve
+    from helpers.core.scoring import ScoringCurve
 
     from benchmarks import bench_robustness as br
-    from helpers.weighting import robustness
+    from helpers.core.weighting import robustness
 
     managers, indicators = 100_000, 20
     actual, target, weights, lower = scoring_data(managers, indicators)

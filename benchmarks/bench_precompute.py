@@ -10,8 +10,8 @@ cached in ``benchmarks/.data``.  Measured:
   part) against the baseline of one pickle of the whole company-wide target engine,
   as it was stored before the split (measured in the same run);
 * splitting the engine into every team's part in one pass
-  (:meth:`helpers.targetlab.TargetEngine.team_slices`) against filtering the company
-  tables once per team (:meth:`~helpers.targetlab.TargetEngine.sliced`, timed on a
+  (:meth:`helpers.notebooks.targetlab.TargetEngine.team_slices`) against filtering the company
+  tables once per team (:meth:`~helpers.notebooks.targetlab.TargetEngine.sliced`, timed on a
   sample of teams and extrapolated).
 
 The issue sets no number for these; the rows say what the runner's fixed cost is and
@@ -30,11 +30,11 @@ from benchmarks.common import DATA, Result
 
 def run(quick: bool = False, log=print) -> list[Result]:
     from benchmarks.bench_batch import make_params
-    from helpers import targetlab
-    from helpers.demo import DemoConfig, write_demo
-    from helpers.params import load_params
-    from helpers.runner import plan_run, precompute
-    from helpers.workbook import open_team, prepare_workspace
+    from helpers.notebooks import targetlab
+    from helpers.data.demo import DemoConfig, write_demo
+    from helpers.plan.params import load_params
+    from helpers.run.runner import plan_run, precompute
+    from helpers.context.workbook import open_team, prepare_workspace
 
     managers, teams = (480, 60) if quick else (1200, 150)
     cfg = DemoConfig(managers=managers, teams=teams, fmt="parquet")

@@ -1,7 +1,7 @@
 """Benchmark: rank robustness at 10,000 draws × 1,000 managers × 20 indicators.
 
 Target (issue 4): within 5 s on 2 cores.  Prints the time of
-:func:`helpers.weighting.robustness` and of a naive baseline measured in the same
+:func:`helpers.core.weighting.robustness` and of a naive baseline measured in the same
 run — one draw at a time (score with a matrix-vector product, rank with
 ``scipy.stats.rankdata``, update the counters), timed on a subsample of draws and
 extrapolated linearly — and the ratio between them.  Printed, not asserted.
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from helpers.weighting import direct_weights, robustness, sample_weights
+from helpers.core.weighting import direct_weights, robustness, sample_weights
 
 TARGET_SECONDS = 5.0
 
@@ -80,7 +80,7 @@ def main() -> None:
     sub = min(args.baseline_draws, args.draws)
     t_sub = naive(S, w, sub, 100, top, bottom)
     t_naive = t_sub * args.draws / sub
-    print(f"vectorised (helpers.weighting.robustness): {best:.2f} s (best of {args.repeat}: "
+    print(f"vectorised (helpers.core.weighting.robustness): {best:.2f} s (best of {args.repeat}: "
           f"{', '.join(f'{t:.2f}' for t in times)})")
     print(f"naive per-draw loop: {t_sub:.2f} s for {sub:,} draws → {t_naive:.1f} s extrapolated to {args.draws:,}")
     print(f"speed-up: {t_naive / best:.1f}×")

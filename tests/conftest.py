@@ -82,7 +82,7 @@ def tiny_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     """The built-in demo data, generated once per test session."""
-    from helpers.demo import write_demo
+    from helpers.data.demo import write_demo
 
     return write_demo(tmp_path_factory.mktemp("demo") / "demo")
 
@@ -92,7 +92,7 @@ def demo_params(tmp_path_factory, demo_dir: Path) -> Path:
     """A params file pointing at the session's demo data and the repo notebooks."""
     import yaml
 
-    from helpers.params import RunParams
+    from helpers.plan.params import RunParams
 
     folder = tmp_path_factory.mktemp("params")
     params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))

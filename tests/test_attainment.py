@@ -1,4 +1,4 @@
-"""Tests for helpers.attainment — the one home of attainment and pro-rating.
+"""Tests for helpers.core.attainment — the one home of attainment and pro-rating.
 
 Cases moved here from tests/test_scoring.py and tests/test_targets.py (values worked
 out by hand in the comments); new cases check the vectorised day counting against a
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import scoring, targets
-from helpers.attainment import (
+from helpers.core import scoring, targets
+from helpers.core.attainment import (
     NO_DATA,
     active_fraction,
     attainment,
@@ -81,7 +81,7 @@ def test_attainment_zero_and_missing_rules_every_branch():
 
 
 def test_attainment_zero_targets_unified_rule():
-    # Formerly helpers.targets.test_attainment_rules, which had x/0 → +inf and raised
+    # Formerly helpers.core.targets.test_attainment_rules, which had x/0 → +inf and raised
     # on negative / missing values.  Under the unified rule (attainment_detail table):
     assert attainment(0, 0) == 1.0                                  # 0/0 → 1
     assert math.isnan(attainment(5, 0))                             # x/0 → undefined (was +inf)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT
-from helpers.params import load_params
-from helpers.runner import notebook_scope
+from helpers.plan.params import load_params
+from helpers.run.runner import notebook_scope
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_tables, write_tables
-from helpers.data import load_dataset
+from helpers.data.tables import load_dataset
 from helpers.errors import InputError
 
 AS_OF = pd.Timestamp("2026-10-01")
@@ -141,7 +141,7 @@ def test_parquet_equals_csv(tmp_path, tiny_dir):
 
 def test_membership_and_roster(tiny_dir):
     from helpers.periods import parse_period
-    from helpers.workbook import team_roster
+    from helpers.context.workbook import team_roster
 
     ds = load_dataset(tiny_dir, as_of=AS_OF)
     r = team_roster(ds, "A", parse_period("2026Q3")).set_index("manager_id")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.data import load_dataset
-from helpers.demo import DemoConfig, generate, seasonality
-from helpers.i18n import LANGUAGES, catalog
+from helpers.data.tables import load_dataset
+from helpers.data.demo import DemoConfig, generate, seasonality
+from helpers.present.i18n import LANGUAGES, catalog
 
 
 def test_demo_shape(demo_dir):
@@ -79,9 +79,9 @@ def test_readme_documents_the_data_model_and_kpis():
 def test_indicator_library_loads_and_maps_to_kpis(tiny_dir):
     from pathlib import Path
 
-    from helpers.data import load_dataset
-    from helpers.indicators import indicator_values, load_library
-    from helpers.kpis import kpi_actuals
+    from helpers.data.tables import load_dataset
+    from helpers.kpis.indicators import indicator_values, load_library
+    from helpers.kpis.measures import kpi_actuals
 
     lib = load_library(Path(__file__).resolve().parents[1] / "params" / "indicators.yaml")
     a = kpi_actuals(load_dataset(tiny_dir, as_of=pd.Timestamp("2026-10-01")), "Q")

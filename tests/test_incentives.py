@@ -1,4 +1,4 @@
-"""Tests for helpers.incentives — every expected amount is worked out by hand in a
+"""Tests for helpers.core.incentives — every expected amount is worked out by hand in a
 comment, or checked by a second implementation (scalar statement vs vectorised
 payouts, and a tiny independent commission function)."""
 
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers.errors import InputError
-from helpers.incentives import (
+from helpers.core.incentives import (
     COMPONENTS,
     IncentivePlan,
     ManagerInputs,

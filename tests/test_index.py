@@ -1,6 +1,6 @@
 """The report index: teams grouped by region, failures and stale reports marked, the filter
 script allowed by hash.  The index is built from a manifest (everything published), made
-here with :func:`helpers.publish.merge` from task results."""
+here with :func:`helpers.run.publish.merge` from task results."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from helpers.index_page import index_html
-from helpers.publish import merge, read_manifest
-from helpers.runner import TaskResult
+from helpers.present.index_page import index_html
+from helpers.run.publish import merge, read_manifest
+from helpers.run.runner import TaskResult
 
 NOTEBOOKS = ["00_data_quality", "04_quarterly_review"]
 LABELS = {"e1": ("华东一部", "华东"), "n1": ("华北一部", "华北"), "e2": ("华东二部", "华东")}

@@ -1,4 +1,4 @@
-"""Tests for helpers.indicators: the library file, SMART checks and data availability."""
+"""Tests for helpers.kpis.indicators: the library file, SMART checks and data availability."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.indicators import (
+from helpers.kpis.indicators import (
     SMART_ATTRIBUTES,
     Indicator,
     Smart,
@@ -17,7 +17,7 @@ from helpers.indicators import (
     smart_check,
     smart_frame,
 )
-from helpers.kpis import KPIS
+from helpers.kpis.measures import KPIS
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
 

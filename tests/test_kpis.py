@@ -12,8 +12,8 @@ import math
 import pandas as pd
 import pytest
 
-from helpers.data import load_dataset
-from helpers.kpis import KPIS, availability, kpi_actuals
+from helpers.data.tables import load_dataset
+from helpers.kpis.measures import KPIS, availability, kpi_actuals
 
 AS_OF = pd.Timestamp("2026-10-01")
 

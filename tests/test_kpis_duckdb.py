@@ -1,6 +1,6 @@
 """DuckDB-over-Parquet KPI engine against the pandas engine (the second method).
 
-helpers.kpis.kpi_actuals is itself tested against hand arithmetic on the tiny
+helpers.kpis.measures.kpi_actuals is itself tested against hand arithmetic on the tiny
 fixture (tests/test_kpis.py); here the DuckDB engine must give the same long table,
 row for row, within float rounding (sums are added in another order).
 """
@@ -13,11 +13,11 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from helpers.data import load_dataset
-from helpers.demo import DemoConfig, write_demo
+from helpers.data.tables import load_dataset
+from helpers.data.demo import DemoConfig, write_demo
 from helpers.errors import InputError
-from helpers.kpis import kpi_actuals
-from helpers.kpis_duckdb import kpi_actuals_parquet
+from helpers.kpis.measures import kpi_actuals
+from helpers.kpis.duckdb_engine import kpi_actuals_parquet
 
 AS_OF = pd.Timestamp("2026-10-01")
 
@@ -94,7 +94,7 @@ def test_no_parquet_orders_is_an_input_error(tiny_dir):
 
 
 def test_unknown_visit_customer_is_reported_like_load_dataset(tiny_dir):
-    """The faster reference check gives the same message as helpers.data."""
+    """The faster reference check gives the same message as helpers.data.tables."""
     v = pd.read_csv(tiny_dir / "visits.csv", dtype=str)
     v.loc[1, "customer_id"] = "C77"
     v.to_csv(tiny_dir / "visits.csv", index=False)
@@ -112,7 +112,7 @@ def test_sort_order_is_lexsort():
     the fallback for duplicate keys)."""
     import numpy as np
 
-    from helpers.kpis_duckdb import _sort_order
+    from helpers.kpis.duckdb_engine import _sort_order
 
     rng = np.random.default_rng(7)
     full = np.array(np.meshgrid(np.arange(5), np.arange(100, 109), np.arange(6), np.arange(4), indexing="ij")).reshape(4, -1)

@@ -1,4 +1,4 @@
-"""Leadership summary (notebook 05, helpers.leadership): roll-ups, movers, risks, budget,
+"""Leadership summary (notebook 05, helpers.notebooks.leadership): roll-ups, movers, risks, budget,
 agreement with the team reviews, privacy of individual pay, and the rendered report."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import leadership as L
-from helpers import quarterly as Q
-from helpers.attainment import NO_DATA
+from helpers.notebooks import leadership as L
+from helpers.notebooks import quarterly as Q
+from helpers.core.attainment import NO_DATA
 
 from conftest import KPI_BIN, cjk_text, demo_words
 
@@ -132,8 +132,8 @@ def test_budget_status():
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, demo_params):
-    from helpers.params import load_params
-    from helpers.workbook import prepare_workspace
+    from helpers.plan.params import load_params
+    from helpers.context.workbook import prepare_workspace
 
     folder = tmp_path_factory.mktemp("ws")
     return prepare_workspace(load_params(demo_params), demo_params, folder)
@@ -141,7 +141,7 @@ def workspace(tmp_path_factory, demo_params):
 
 @pytest.fixture(scope="module")
 def summary(demo_params, workspace):
-    from helpers.workbook import open_team
+    from helpers.context.workbook import open_team
 
     ctx = open_team(demo_params, "", "", str(workspace), "zh", "")
     return L.build(ctx, demo_params, str(workspace))
@@ -151,7 +151,7 @@ def summary(demo_params, workspace):
 def test_every_manager_as_in_the_team_reviews(summary, demo_params, workspace):
     """Second method: each team's own review (notebook 04's build) gives the same total,
     grade, team rank and payout as the company-wide summary."""
-    from helpers.workbook import open_team
+    from helpers.context.workbook import open_team
 
     m = summary.managers
     assert len(m) == 48 and set(m["team_id"]) == set(summary.ctx.team_names)
@@ -231,10 +231,10 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
 def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_params, tmp_path):
     """runner.precompute stores the target lab and the company scores once per run; a
     notebook reading them gets what it would have computed itself."""
-    from helpers import targetlab
-    from helpers.params import load_params
-    from helpers.runner import plan_run, precompute
-    from helpers.workbook import open_team, prepare_workspace
+    from helpers.notebooks import targetlab
+    from helpers.plan.params import load_params
+    from helpers.run.runner import plan_run, precompute
+    from helpers.context.workbook import open_team, prepare_workspace
 
     plan, ds = plan_run(demo_params, out=tmp_path / "out")
     plain = prepare_workspace(load_params(demo_params), demo_params, tmp_path / "plain", ds)
@@ -276,7 +276,7 @@ def test_many_teams_are_summarised_by_region(summary, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers import plotting
+    from helpers.present import plotting
 
     plotting.setup()
     assert not summary.many_teams  # 6 demo teams: one bar each, every team listed

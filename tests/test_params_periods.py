@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers.errors import InputError
-from helpers.params import load_params
+from helpers.plan.params import load_params
 from helpers.periods import parse_period
 
 ROOT = Path(__file__).resolve().parents[1]

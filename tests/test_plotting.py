@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import plotting  # noqa: E402
+from helpers.present import plotting  # noqa: E402
 
 
 @pytest.mark.parametrize(

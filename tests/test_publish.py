@@ -17,7 +17,7 @@ import pytest
 
 from helpers.errors import InputError
 from helpers.exports import safe_cell, safe_frame, save_csv, save_xlsx
-from helpers.publish import (
+from helpers.run.publish import (
     LOCK_FILE,
     apply_journal,
     check_output,
@@ -27,7 +27,7 @@ from helpers.publish import (
     publish,
     read_manifest,
 )
-from helpers.runner import TaskResult
+from helpers.run.runner import TaskResult
 
 LABELS = {"A": ("甲队", "华东"), "B": ("乙队", "华北")}
 
@@ -142,7 +142,7 @@ def test_leftovers_of_live_runs_are_kept(tmp_path):
 HOLDER = """
 import sys, time
 from pathlib import Path
-from helpers.publish import output_lock
+from helpers.run.publish import output_lock
 with output_lock(Path(sys.argv[1]), command="kpi-workbook run holder.yaml"):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -1,4 +1,4 @@
-"""Notebook 04's integration (helpers.quarterly): scores, grades, ranks, pay, exports, checks."""
+"""Notebook 04's integration (helpers.notebooks.quarterly): scores, grades, ranks, pay, exports, checks."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import incentives as inc
-from helpers import quarterly as Q
-from helpers.attainment import NO_DATA
+from helpers.core import incentives as inc
+from helpers.notebooks import quarterly as Q
+from helpers.core.attainment import NO_DATA
 from helpers.errors import InputError
-from helpers.indicators import load_library
-from helpers.params import load_params
+from helpers.kpis.indicators import load_library
+from helpers.plan.params import load_params
 
 from conftest import KPI_BIN, ROOT, cjk_text, demo_words
 
@@ -173,7 +173,7 @@ def test_unknown_key_in_scoring_plan(tmp_path):
 @pytest.fixture(scope="module")
 def east1_missing(demo_params, tmp_path_factory):
     """east-1 for 2026Q3 with one manager's data for the quarter removed (a "no data" case)."""
-    from helpers.workbook import open_team
+    from helpers.context.workbook import open_team
 
     out = tmp_path_factory.mktemp("q04")
     ctx = open_team(demo_params, "east-1", output_dir=out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from helpers.report import add_toc, render_html
+from helpers.present.report import add_toc, render_html
 
 
 def executed_notebook() -> nbformat.NotebookNode:
@@ -83,7 +83,7 @@ def test_compact_png_keeps_the_picture_and_shrinks_it():
     import numpy as np
     from PIL import Image
 
-    from helpers.report import compact_png
+    from helpers.present.report import compact_png
 
     fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
     x = np.linspace(0, 10, 200)

@@ -1,4 +1,4 @@
-"""Tests for helpers.review — values worked out by hand in the comments, or by a second
+"""Tests for helpers.notebooks.review — values worked out by hand in the comments, or by a second
 method (plain pandas on the order lines) for the demo run."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import review as rv
+from helpers.notebooks import review as rv
 from helpers.errors import InputError
-from helpers.indicators import load_library
+from helpers.kpis.indicators import load_library
 from helpers.periods import parse_period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,10 +325,10 @@ def test_targets_use_attainment_with_boundary_and_zero_target():
     assert row(a, "C", "sales")["score"] == -1.0 and row(a, "C", "sales")["status"] == "weakness"
     # lower is better: 0.10 / 0.14 = 0.714 → (0.714 − 1) / 0.1 = −2.857
     assert row(a, "C", "complaint_rate")["score"] == pytest.approx((0.10 / 0.14 - 1) / 0.1)
-    # zero target with a positive actual: undefined (helpers.attainment), not judged
+    # zero target with a positive actual: undefined (helpers.core.attainment), not judged
     z = row(a, "B", "nps")
     assert z["status"] == "not_judged" and z["reason"] == "target is 0 but the actual is not: attainment undefined"
-    # pd.Period labels (as read by helpers.targets.read_targets_csv) work the same
+    # pd.Period labels (as read by helpers.core.targets.read_targets_csv) work the same
     tp = targets_frame().assign(period=pd.Period("2026Q3", freq="Q"))
     a2 = rv.assess(small_actuals(), small_company(), LIB, Q3, targets=tp, indicators=IND)
     assert row(a2, "A", "sales")["attainment"] == pytest.approx(1.2)
@@ -440,9 +440,9 @@ def test_summary_next_period_targets_are_decomposed_by_segment():
 
 @pytest.fixture(scope="module")
 def demo(demo_dir):
-    from helpers.data import load_dataset
-    from helpers.kpis import kpi_actuals
-    from helpers.workbook import team_roster
+    from helpers.data.tables import load_dataset
+    from helpers.kpis.measures import kpi_actuals
+    from helpers.context.workbook import team_roster
 
     ds = load_dataset(demo_dir, as_of=pd.Timestamp("2026-10-15"))
     actuals = kpi_actuals(ds, "Q")
@@ -498,7 +498,7 @@ def test_demo_team_runs_and_matches_a_second_method(demo):
 
 
 def test_team_review_on_a_team_context(demo_params):
-    from helpers.workbook import open_team
+    from helpers.context.workbook import open_team
 
     ctx = open_team(demo_params, "east-2", "2026Q3", language="en")
     r = rv.team_review(ctx, params_file=demo_params)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import KPI_BIN, ROOT, run_cli
-from helpers.runner import notebook_scope
+from helpers.run.runner import notebook_scope
 
 pytestmark = pytest.mark.slow
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -10,7 +10,7 @@ import pytest
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from helpers import runner
+from helpers.run import runner
 
 META = {"title": "检查 · 华东一部", "org": "演示公司", "lang": "zh", "toc_title": "目录", "facts": [["团队", "east-1"]]}
 

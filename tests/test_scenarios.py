@@ -1,4 +1,4 @@
-"""Tests for helpers.scenarios (notebook 03: weight schemes, ranks side by side, robustness).
+"""Tests for helpers.notebooks.scenarios (notebook 03: weight schemes, ranks side by side, robustness).
 
 Expected values are computed by hand (arithmetic in the comments) or by a second
 method (the weighting functions on the same data, a loop over draws).
@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import scenarios as S
+from helpers.notebooks import scenarios as S
 from helpers.errors import InputError
-from helpers.indicators import load_library
-from helpers.params import load_params
-from helpers.weighting import critic_weights, entropy_weights, ranks, robustness
+from helpers.kpis.indicators import load_library
+from helpers.plan.params import load_params
+from helpers.core.weighting import critic_weights, entropy_weights, ranks, robustness
 
 from conftest import ROOT
 
@@ -275,7 +275,7 @@ def test_resolve_ahp_and_blend_by_hand(tmp_path):
 
 @pytest.fixture(scope="module")
 def sc(demo_params):
-    from helpers.workbook import open_team
+    from helpers.context.workbook import open_team
 
     ctx = open_team(demo_params, "east-1")
     return S.prepare(ctx, demo_params)

@@ -1,4 +1,4 @@
-"""Tests for helpers.scoring — expected values are worked out by hand in the comments,
+"""Tests for helpers.core.scoring — expected values are worked out by hand in the comments,
 or come from a second method (scipy, a brute-force loop)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from scipy.stats import rankdata
 
 from helpers.errors import InputError
-from helpers.weighting import ranks as weighting_ranks
-from helpers.scoring import (
+from helpers.core.weighting import ranks as weighting_ranks
+from helpers.core.scoring import (
     NO_DATA,
     ScoringCurve,
     StepTable,
@@ -227,7 +227,7 @@ def test_rank_within_team():
 
 def test_rank_is_weighting_ranks_plus_no_data_and_groups():
     # float noise does not break a tie (scores rounded to 9 decimals, as in
-    # helpers.weighting.ranks and grade_forced): 0.1 + 0.2 and 0.3 tie for 2nd
+    # helpers.core.weighting.ranks and grade_forced): 0.1 + 0.2 and 0.3 tie for 2nd
     s = pd.Series([0.5, 0.1 + 0.2, 0.3, np.nan, 0.1], index=list("abcde"))
     r = rank(s)
     assert r.tolist()[:3] == [1, 2, 2] and r["e"] == 4 and r.isna().tolist() == [False] * 3 + [True, False]

@@ -1,4 +1,4 @@
-"""Source mappings (helpers.sources): every feature on small exports written here, and
+"""Source mappings (helpers.data.sources): every feature on small exports written here, and
 the public "Sample - Superstore" export end to end, checked by a second method.
 
 The Superstore data lives in ../shared/data/superstore beside the repository; its
@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from helpers.errors import InputError
-from helpers.sources import NumberFormat, decode, load_mapped, parse_numbers, quality_summary, read_mapping, slugify
+from helpers.data.sources import NumberFormat, decode, load_mapped, parse_numbers, quality_summary, read_mapping, slugify
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPERSTORE = Path(__file__).resolve().parents[2] / "shared" / "data" / "superstore"
@@ -235,7 +235,7 @@ def test_excel_sheet_and_parquet(tmp_path):
 
 def test_xls_reader_missing_names_the_package(tmp_path, monkeypatch):
     """Where the .xls reader is not installed, the message names the package to install."""
-    from helpers import sources
+    from helpers.data import sources
 
     def no_reader(*args, **kwargs):
         raise ImportError("Missing optional dependency 'python-calamine'")
@@ -540,11 +540,11 @@ def test_superstore_params_file():
 @pytest.mark.slow
 def test_superstore_whole_workbook(tmp_path):
     """`kpi-workbook run params/superstore.yaml` renders a report per region."""
-    from helpers.params import DataParams
+    from helpers.plan.params import DataParams
 
     need_superstore()
     if "source" not in DataParams.model_fields:
-        pytest.skip("data.source is not wired into helpers.params yet")
+        pytest.skip("data.source is not wired into helpers.plan.params yet")
     out = tmp_path / "out"
     res = subprocess.run([str(Path(sys.executable).parent / "kpi-workbook"), "run", str(ROOT / "params" / "superstore.yaml"),
                           "--out", str(out), "--no-progress"], capture_output=True, text=True, timeout=1200)

@@ -1,4 +1,4 @@
-"""Tests for helpers.strategy (strategy files, KPI tree, validation, strategy shift).
+"""Tests for helpers.core.strategy (strategy files, KPI tree, validation, strategy shift).
 
 Expected weights are computed by hand in the comments (global weight = product of
 the local weights down the path); percentile scores by the mid-point formula
@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from helpers.errors import InputError
-from helpers.indicators import load_library
-from helpers.params import load_params
-from helpers.strategy import (
+from helpers.kpis.indicators import load_library
+from helpers.plan.params import load_params
+from helpers.core.strategy import (
     ROOT,
     check,
     check_warnings,
@@ -370,7 +370,7 @@ def test_presets_validate_and_sum_to_one(name, lib):
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_presets_build_a_tree_for_every_demo_team(name, lib):
-    from helpers.decomposition import tree_layout
+    from helpers.notebooks.decomposition import tree_layout
 
     teams = pd.read_csv(ROOT_DIR / "data" / "demo" / "teams.csv") if (ROOT_DIR / "data" / "demo" / "teams.csv").exists() \
         else pd.DataFrame({"team_id": ["east-1", "north-1"], "region": ["华东", "华北"]})
@@ -413,7 +413,7 @@ def test_check_reports_broken_files(tmp_path):
 
 
 def test_check_warnings_flag_missing_data_and_smart():
-    from helpers.kpis import KPIS
+    from helpers.kpis.measures import KPIS
 
     params_file = PARAMS / "demo.yaml"
     params = load_params(params_file)

@@ -1,8 +1,8 @@
-"""Tests for helpers.targetlab (notebook 01: the target plan applied to the company).
+"""Tests for helpers.notebooks.targetlab (notebook 01: the target plan applied to the company).
 
 Expected values are computed by hand (arithmetic in the comments) on the tiny
 dataset of tests/conftest.py, or independently from the demo CSV files with plain
-pandas (not through helpers.kpis)."""
+pandas (not through helpers.kpis.measures)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_cli, tiny_tables, write_tables
-from helpers import targetlab as tl
-from helpers.data import load_dataset
+from helpers.notebooks import targetlab as tl
+from helpers.data.tables import load_dataset
 from helpers.errors import InputError
-from helpers.indicators import load_library
-from helpers.params import load_params
-from helpers.targetlab import (
+from helpers.kpis.indicators import load_library
+from helpers.plan.params import load_params
+from helpers.notebooks.targetlab import (
     TargetEngine,
     TargetPlan,
     check,
@@ -29,8 +29,8 @@ from helpers.targetlab import (
     phase_counts,
     plan_problems,
 )
-from helpers.targets import read_targets_csv
-from helpers.workbook import open_team
+from helpers.core.targets import read_targets_csv
+from helpers.context.workbook import open_team
 
 M = lambda s: pd.Period(s, freq="M")  # noqa: E731
 Q3 = pd.Period("2026Q3", freq="Q")
@@ -264,7 +264,7 @@ def test_user_targets_used_as_they_are_and_missing_rows_named(tiny_dir, tmp_path
 
 
 def test_commitments_reconciled_against_topdown(tiny_dir, tmp_path):
-    from helpers.targets import read_commitments_csv, reconcile
+    from helpers.core.targets import read_commitments_csv, reconcile
 
     csv = tmp_path / "c.csv"
     csv.write_text("manager_id,indicator,period,commitment\nM1,sales,2026Q3,2500\nM2,sales,2026Q3,1500\n",
@@ -431,8 +431,8 @@ def test_build_and_every_report_part_on_tiny_data(tiny_dir, tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers import targetlab as tl
-    from helpers.workbook import open_team
+    from helpers.notebooks import targetlab as tl
+    from helpers.context.workbook import open_team
 
     folder = tmp_path / "p"
     folder.mkdir()
@@ -557,7 +557,7 @@ def test_growth_chart_samples_the_company_when_large(demo_params, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers import plotting
+    from helpers.present import plotting
 
     plotting.setup()
     lab = tl.build(open_team(demo_params, "east-1"), demo_params)

@@ -1,4 +1,4 @@
-"""Tests for helpers.targets — every expected value is computed by hand (comments),
+"""Tests for helpers.core.targets — every expected value is computed by hand (comments),
 from a cited worked example, or by an independent second method."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 
 from helpers.errors import InputError
 from helpers.periods import parse_period as parse_review_period
-from helpers.targets import (
+from helpers.core.targets import (
     achievability_flags,
     apportion,
     apportionment_weights,

@@ -1,4 +1,4 @@
-"""Tests for helpers.weighting.
+"""Tests for helpers.core.weighting.
 
 Expected values come from (a) hand arithmetic written out in the comments,
 (a') worked examples from the published literature (cited in each test: Saaty
@@ -23,7 +23,7 @@ import scipy.linalg
 from scipy.stats import rankdata
 
 from helpers.errors import InputError
-from helpers.weighting import (
+from helpers.core.weighting import (
     RI_TABLES,
     _competition_ranks,
     ahp,
@@ -859,7 +859,7 @@ def test_robustness_renormalise_equals_per_draw_loop():
 
 
 def test_pairwise_problems_lists_without_raising():
-    from helpers.weighting import pairwise_problems
+    from helpers.core.weighting import pairwise_problems
 
     assert pairwise_problems(A3, LABELS) == []
     bad = [[1, 3, 5], [1 / 2, 1, 3], [1 / 5, 1 / 3, 1]]

@@ -1,6 +1,6 @@
 """Regenerate the README sections that describe code: the data model and the KPI table.
 
-Run ``python tools/update_readme.py`` after changing helpers.schema or helpers.kpis;
+Run ``python tools/update_readme.py`` after changing helpers.data.schema or helpers.kpis.measures;
 tests/test_demo_i18n.py fails while the README is stale.
 """
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from helpers.kpis import KPIS
-from helpers.schema import data_model_markdown
+from helpers.kpis.measures import KPIS
+from helpers.data.schema import data_model_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -15,8 +15,9 @@ This report checks that the team's data for the review period is complete and tr
     ("code", '''
 from IPython.display import Markdown, display
 
-from helpers import dataquality as dq, plotting
-from helpers.workbook import open_team
+from helpers.notebooks import dataquality as dq
+from helpers.present import plotting
+from helpers.context.workbook import open_team
 
 plotting.setup()
 ctx = open_team(params_file, team, period, workspace, language, output_dir)

@@ -15,8 +15,9 @@ Targets should be SMART: specific, measurable, achievable, relevant and time-bou
     ("code", '''
 from IPython.display import Markdown, display
 
-from helpers import plotting, targetlab as tl
-from helpers.workbook import open_team
+from helpers.present import plotting
+from helpers.notebooks import targetlab as tl
+from helpers.context.workbook import open_team
 
 plotting.setup()
 ctx = open_team(params_file, team, period, workspace, language, output_dir)

@@ -13,8 +13,9 @@ This report breaks the company strategy down into indicators a customer manager 
 """, ["en"]),
     ("code", PARAMS, ["parameters"]),
     ("code", '''
-from helpers import decomposition as kd, plotting
-from helpers.workbook import open_team
+from helpers.notebooks import decomposition as kd
+from helpers.present import plotting
+from helpers.context.workbook import open_team
 
 plotting.setup()
 ctx = open_team(params_file, team, period, workspace, language, output_dir)

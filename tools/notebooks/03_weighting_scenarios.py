@@ -13,8 +13,9 @@ The weights decide who gets the bonus. This report puts the current weights next
 """, ["en"]),
     ("code", PARAMS, ["parameters"]),
     ("code", '''
-from helpers import plotting, scenarios
-from helpers.workbook import open_team
+from helpers.present import plotting
+from helpers.notebooks import scenarios
+from helpers.context.workbook import open_team
 
 plotting.setup()
 ctx = open_team(params_file, team, period, workspace, language, output_dir)

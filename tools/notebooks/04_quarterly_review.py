@@ -13,8 +13,9 @@ This report scores every manager of the team with the scoring plan (`params/scor
 """, ["en"]),
     ("code", PARAMS, ["parameters"]),
     ("code", '''
-from helpers import plotting, quarterly
-from helpers.workbook import open_team
+from helpers.present import plotting
+from helpers.notebooks import quarterly
+from helpers.context.workbook import open_team
 
 plotting.setup()
 ctx = open_team(params_file, team, period, workspace, language, output_dir)

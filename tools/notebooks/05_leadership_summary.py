@@ -23,8 +23,9 @@ This summary brings the period's review of the whole company together: scores, g
 """, ["en"]),
     ("code", PARAMS, ["parameters"]),
     ("code", '''
-from helpers import leadership, plotting
-from helpers.workbook import open_team
+from helpers.notebooks import leadership
+from helpers.present import plotting
+from helpers.context.workbook import open_team
 
 plotting.setup()
 ctx = open_team(params_file, team, period, workspace, language, output_dir)

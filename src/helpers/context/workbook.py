@@ -1,0 +1,359 @@
+"""What a notebook sees: the prepared data of one team for one period.
+
+The runner does the shared work once per run (:func:`prepare_workspace`: load and
+validate the data, compute KPI actuals monthly and quarterly) and writes it to a
+workspace folder as Parquet.  Each notebook then calls :func:`open_team`, which
+reads only its team's slice (Parquet filters on ``manager_id``) plus anonymous
+company aggregates for peer comparison.  Opened in JupyterLab without a workspace,
+``open_team`` computes the same thing on the spot, so every notebook runs on its
+defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers.atomic import atomic_write
+from helpers.data.tables import Dataset, load_dataset
+from helpers.data.demo import ensure_demo
+from helpers.errors import InputError, Problem
+from helpers.exports import save_csv
+from helpers.present.i18n import t
+from helpers.kpis.measures import availability, kpi_actuals
+from helpers.plan.params import SLUG, RunParams, load_params, resolve
+from helpers.periods import ReviewPeriod, month_label, parse_period
+
+PERSON_TABLES = ("managers", "team_history", "customers", "orders", "complaints", "visits", "ratings", "leads")
+
+
+def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
+    """The validated dataset named by ``params``: a folder of canonical tables (demo
+    generated on first use) or a source mapping (:func:`helpers.data.sources.load_mapped`)."""
+    as_of = pd.Timestamp(params.data.as_of) if params.data.as_of else None
+    if params.data.source is not None:
+        from helpers.data.sources import load_mapped
+
+        return load_mapped(resolve(params_file, params.data.source), as_of=as_of)
+    assert params.data.folder is not None  # DataParams checks: folder or source
+    folder = resolve(params_file, params.data.folder)
+    if params.data.demo:
+        ensure_demo(folder)
+    return load_dataset(folder, as_of=as_of)
+
+
+def _final_spans(ds: Dataset, period: ReviewPeriod) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every membership span clipped to the period and to employment, the span that
+    decides each manager's team: the one holding their last employed month)."""
+    months = period.months
+    mem = ds.membership()
+    m = ds.managers.set_index("manager_id")
+    rows = []
+    first_m, last_m = months[0], months[-1]
+    for r in mem.itertuples(index=False):
+        end = r.end if pd.notna(r.end) else last_m
+        lo, hi = max(r.start, first_m), min(end, last_m)
+        if lo > hi:
+            continue
+        rows.append((r.manager_id, r.team_id, lo, hi))
+    spans = pd.DataFrame(rows, columns=["manager_id", "team_id", "lo", "hi"])
+    if spans.empty:
+        return spans, spans
+    # employment clipped to the period
+    hire = m["hire_date"].reindex(spans["manager_id"]).to_numpy()
+    leave = m["leave_date"].reindex(spans["manager_id"]).to_numpy()
+    spans["active_from"] = pd.Series(hire).clip(lower=period.start).to_numpy()
+    spans["active_to"] = pd.Series(leave).fillna(period.end).clip(upper=period.end).to_numpy()
+    spans = spans[spans["active_from"] <= spans["active_to"]]
+    # the team of the last employed month decides
+    spans["last_emp_month"] = spans["active_to"].dt.to_period("M")
+    ok = (spans["lo"] <= spans["last_emp_month"]) & (spans["last_emp_month"] <= spans["hi"])
+    final = spans[ok].drop_duplicates("manager_id", keep="last")
+    return spans, final
+
+
+def reviewed_teams(ds: Dataset, period: ReviewPeriod) -> dict[str, int]:
+    """team_id → number of managers it reviews for ``period`` (teams with nobody are absent)."""
+    _, final = _final_spans(ds, period)
+    return {str(k): int(v) for k, v in final["team_id"].value_counts().items()} if len(final) else {}
+
+
+def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language: str = "zh") -> pd.DataFrame:
+    """Managers reviewed with ``team_id`` for ``period`` (``None``: every team's, each
+    row with the team that reviews the manager).
+
+    A manager belongs to the team they are in during their *last* employed month of
+    the period (a mover is reviewed by the new team, with a note).  ``fraction`` is
+    the share of the period's days the manager was employed (hire and leave dates
+    inclusive), used for pro-rating.
+
+    Columns: manager_id, name, team_id, region, active_from, active_to, fraction, note.
+    """
+    m = ds.managers.set_index("manager_id")
+    spans, final = _final_spans(ds, period)
+    if final.empty:
+        return pd.DataFrame(columns=["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction", "note"])
+    mine = (final if team_id is None else final[final["team_id"] == team_id]).copy()
+    notes = []
+    for r in mine.itertuples(index=False):
+        parts = []
+        earlier = spans[(spans["manager_id"] == r.manager_id) & (spans["team_id"] != r.team_id)]
+        if len(earlier):
+            parts.append(t("roster.moved", language, old=earlier["team_id"].iloc[0], month=month_label(r.lo)))
+        if r.active_from > period.start:
+            parts.append(t("roster.joined", language, date=r.active_from.date()))
+        if r.active_to < period.end:
+            parts.append(t("roster.left", language, date=r.active_to.date()))
+        notes.append("; ".join(parts))
+    mine["note"] = notes
+    mine["fraction"] = ((mine["active_to"] - mine["active_from"]).dt.days + 1) / period.days
+    mine["name"] = m["name"].reindex(mine["manager_id"]).to_numpy()
+    mine["region"] = m["region"].reindex(mine["manager_id"]).to_numpy()
+    cols = ["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction", "note"]
+    return mine[cols].sort_values("manager_id").reset_index(drop=True)
+
+
+def _cache_path(workspace: str | Path, key: str, part: str = "") -> Path | None:
+    if not SLUG.match(key) or (part and not SLUG.match(part)):
+        return None
+    base = Path(workspace) / "cache"
+    return base / key / f"{part}.pkl" if part else base / f"{key}.pkl"
+
+
+def cache_get(workspace: str | Path | None, key: str, part: str = "") -> Any:
+    """A result the runner computed once for this run (see
+    :func:`helpers.run.runner.precompute`), or None (no workspace, or not computed).
+    ``part`` names one team's slice of the result (stored apart, so that a team
+    notebook reads its own rows and not the whole company's).
+
+    The cache is a pickle in the run's own workspace folder (created by the runner
+    beside the output, removed at the end of the run); nothing else is read as pickle."""
+    if not workspace:
+        return None
+    path = _cache_path(workspace, key, part)
+    return pickle.loads(path.read_bytes()) if path is not None and path.is_file() else None
+
+
+def cache_put(workspace: str | Path, key: str, value: Any, part: str = "") -> None:
+    """Store ``value`` under ``key`` (and ``part``) in the workspace cache (atomically)."""
+    path = _cache_path(workspace, key, part)
+    if path is None:
+        raise ValueError(f"cache key {key!r} / {part!r} is not a plain name")
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def cache_key(kind: str, period: ReviewPeriod, language: str = "") -> str:
+    """``kind-2026Q3[-zh]``: the results depend on the period (and texts on the language)."""
+    return "-".join(x for x in (kind, period.label, language) if x)
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def prepare_workspace(params: RunParams, params_file: str | Path, folder: str | Path, ds: Dataset | None = None) -> Path:
+    """Do the shared data work once: validated tables and KPI actuals as Parquet."""
+    folder = Path(folder)
+    (folder / "tables").mkdir(parents=True, exist_ok=True)
+    ds = ds or load_run_data(params, params_file)
+    for name, df in ds.tables.items():
+        _write_parquet(df, folder / "tables" / f"{name}.parquet")
+    for freq in ("Q", "M"):
+        actuals = kpi_actuals(ds, freq)
+        _write_parquet(actuals, folder / f"kpis_{freq}.parquet")
+        _write_parquet(_company(actuals), folder / f"company_{freq}.parquet")
+    _write_parquet(availability(ds), folder / "availability.parquet")
+    info = {
+        "params_file": str(Path(params_file).resolve()),
+        "files": {k: str(v) for k, v in ds.files.items()},
+        "team_names": ds.team_names(),
+        "team_regions": ds.team_regions(),
+    }
+    (folder / "context.json").write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+    return folder
+
+
+@dataclass
+class TeamContext:
+    """One team's view of one period; everything a team notebook needs."""
+
+    params: RunParams
+    team_id: str
+    team_name: str
+    region: str
+    period: ReviewPeriod
+    language: str
+    roster: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    actuals: pd.DataFrame  # this team's managers, KPI actuals at the period's frequency, all periods
+    monthly: pd.DataFrame  # this team's managers, monthly KPI actuals
+    company: pd.DataFrame  # all managers: mean and median per period × segment × kpi (anonymous)
+    availability: pd.DataFrame
+    files: dict[str, str] = field(default_factory=dict)
+    output_dir: Path | None = None
+    params_file: Path | None = None  # methodology paths in params are relative to it
+    workspace: Path | None = None  # the runner's prepared data; None when computed on the spot
+    team_names: dict[str, str] = field(default_factory=dict)  # every team's display name and region
+    team_regions: dict[str, str] = field(default_factory=dict)
+
+    def t(self, key: str, **values) -> str:
+        """A catalog text in the report's language."""
+        return t(key, self.language, **values)
+
+    @property
+    def manager_ids(self) -> list[str]:
+        return list(self.roster["manager_id"])
+
+    def save_csv(self, df: pd.DataFrame, name: str) -> Path | None:
+        """Write an artifact CSV beside the report (atomically); no-op without an output dir."""
+        if self.output_dir is None:
+            return None
+        if not SLUG.match(name.removesuffix(".csv")):
+            raise ValueError(f"artifact name {name!r} is not a plain file name")
+        path = self.output_dir / (name if name.endswith(".csv") else f"{name}.csv")
+        return save_csv(df, path)
+
+
+def _company(actuals: pd.DataFrame) -> pd.DataFrame:
+    """Anonymous company aggregates per period × segment × kpi: mean, median, quartiles, count."""
+    g = actuals.groupby(["period", "segment", "kpi"], sort=False)["value"]
+    out = g.agg(mean="mean", median="median", managers="count")
+    out["q25"] = g.quantile(0.25)
+    out["q75"] = g.quantile(0.75)
+    return out.reset_index()
+
+
+def _membership(params: RunParams, params_file: str | Path, workspace: str | Path = "") -> Dataset:
+    """The managers and team history only (from the workspace when there is one)."""
+    if not workspace:
+        return load_run_data(params, params_file)
+    tables_dir = Path(workspace) / "tables"
+    base = {"managers": pd.read_parquet(tables_dir / "managers.parquet")}
+    th = tables_dir / "team_history.parquet"
+    if th.exists():
+        base["team_history"] = pd.read_parquet(th)
+    return Dataset(tables={**base, "customers": pd.DataFrame(), "orders": pd.DataFrame()})
+
+
+def company_roster(ctx: "TeamContext") -> pd.DataFrame:
+    """Every team's roster for ``ctx.period`` (as :func:`team_roster` with ``None``)."""
+    ds = _membership(ctx.params, ctx.params_file or "", ctx.workspace or "")
+    return team_roster(ds, None, ctx.period, ctx.language)
+
+
+def open_team(
+    params_file: str | Path,
+    team: str,
+    period: str = "",
+    workspace: str | Path = "",
+    language: str = "",
+    output_dir: str | Path = "",
+) -> TeamContext:
+    """Open ``team`` for ``period`` (default: the params' period).
+
+    With ``workspace`` (set by the runner) reads the prepared Parquet slices; without
+    it loads and computes everything here (interactive use in JupyterLab).
+
+    ``team=""`` opens the whole company (every team's roster, tables and actuals): the
+    view of the period-scoped notebooks such as the leadership summary, and the only
+    cross-team one.
+    """
+    params = load_params(params_file)
+    per = parse_period(period or params.period)
+    lang = language or params.language
+    freq = per.freq
+    if workspace:
+        ws = Path(workspace)
+        info = json.loads((ws / "context.json").read_text(encoding="utf-8"))
+        tables_dir = ws / "tables"
+        light = _membership(params, params_file, ws)
+        managers = light.managers
+        roster = team_roster(light, team or None, per, lang)
+        ids = list(roster["manager_id"])
+        flt = [("manager_id", "in", ids)] if ids and team else None
+        tables: dict[str, pd.DataFrame] = {}
+        for f in sorted(tables_dir.glob("*.parquet")):
+            name = f.stem
+            if name in PERSON_TABLES and name != "managers":
+                tables[name] = pd.read_parquet(f, filters=flt) if ids else pd.read_parquet(f).iloc[0:0]
+            elif name == "managers":
+                tables[name] = managers[managers["manager_id"].isin(ids)]
+            elif name in ("teams", "market"):
+                tables[name] = pd.read_parquet(f)
+        cust_ids = set(tables["customers"]["customer_id"]) if "customers" in tables else set()
+        if (tables_dir / "surveys.parquet").exists():
+            s = pd.read_parquet(tables_dir / "surveys.parquet")
+            tables["surveys"] = s[s["customer_id"].isin(cust_ids)]
+        actuals = pd.read_parquet(ws / f"kpis_{freq}.parquet", filters=flt)
+        monthly = pd.read_parquet(ws / "kpis_M.parquet", filters=flt)
+        if not ids:
+            actuals, monthly = actuals.iloc[0:0], monthly.iloc[0:0]
+        company = pd.read_parquet(ws / f"company_{freq}.parquet")
+        avail = pd.read_parquet(ws / "availability.parquet")
+        names, regions, files = info["team_names"], info["team_regions"], info["files"]
+    else:
+        ds = load_run_data(params, params_file)
+        roster = team_roster(ds, team or None, per, lang)
+        ids = list(roster["manager_id"])
+        all_q = kpi_actuals(ds, freq)
+        actuals = all_q[all_q["manager_id"].isin(ids)]
+        monthly = kpi_actuals(ds, "M")
+        monthly = monthly[monthly["manager_id"].isin(ids)]
+        company = _company(all_q)
+        avail = availability(ds)
+        names, regions = ds.team_names(), ds.team_regions()
+        files = {k: str(v) for k, v in ds.files.items()}
+        cust_ids = set(ds.customers.loc[ds.customers["manager_id"].isin(ids), "customer_id"])
+        tables = {}
+        for name, df in ds.tables.items():
+            if name in PERSON_TABLES:
+                tables[name] = df[df["manager_id"].isin(ids)]
+            elif name == "surveys":
+                tables[name] = df[df["customer_id"].isin(cust_ids)]
+            else:
+                tables[name] = df
+    if team and team not in names:
+        known = ", ".join(sorted(names))
+        raise InputError(Problem("team", f"unknown team '{team}'", fix=f"use one of: {known}"))
+    return TeamContext(
+        params=params,
+        team_id=team,
+        team_name=names[team] if team else t("report.company", lang),
+        region=regions.get(team, ""),
+        period=per,
+        language=lang,
+        roster=roster,
+        tables=tables,
+        actuals=actuals.reset_index(drop=True),
+        monthly=monthly.reset_index(drop=True),
+        company=company,
+        availability=avail,
+        files=files,
+        output_dir=Path(output_dir) if output_dir else None,
+        params_file=Path(params_file).resolve(),
+        workspace=Path(workspace) if workspace else None,
+        team_names=dict(names),
+        team_regions=dict(regions),
+    )
+
+
+def today() -> str:
+    """Report date (ISO)."""
+    return date.today().isoformat()
+
+
+def clean_dir(path: Path) -> None:
+    """Remove a folder if it exists (ignore errors)."""
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Calculation core: targets, weights, attainment, scores, pay and strategy trees — numbers in, numbers out."""

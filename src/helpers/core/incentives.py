@@ -1,0 +1,870 @@
+"""Incentive (variable pay) plan: commission tiers, bonuses, penalties, gates, caps.
+
+The plan is a YAML file (``params/incentives.yaml``) validated by the pydantic model
+:class:`IncentivePlan`; :func:`load_plan` turns every validation problem into an
+:class:`~helpers.errors.InputError` naming the file and the key path
+(``params/incentives.yaml: commission.tiers[1].upto: ...``).
+
+Plan elements follow the seed note "绩效管理中的客户指标如何与员工薪酬挂钩?"
+(伙伴云): 500 per new customer (plus extra for a large first order), commission 3 %
+up to 100k and 5 % for 100k–500k, 10 % of the month's pay deducted per important
+customer lost, CSAT ≥ 85 % → 1,000 bonus, +200 per complaint resolved, −300 per
+complaint escalated.
+
+Two implementations of the same rules, kept apart on purpose so each checks the
+other in the tests:
+
+* :func:`payout` — one manager, plain Python, returns a :class:`Statement` whose
+  lines carry a plain-language explanation ("3% × 100,000.00 = 3,000.00") so a
+  manager can recompute the pay by hand;
+* :func:`payouts` — many managers, vectorised with numpy, one column per component.
+
+Order of the computation (both implementations)::
+
+    commission (gated on sales attainment)  + new-customer bonus + large-first-order bonus
+    + satisfaction bonus + complaints resolved                       (= positive items)
+    − key-customer-loss penalty − complaints escalated              (= penalties)
+    − score gate (withholds all positive items if total score < gate; penalties stay)
+    − cap adjustment  (net above the cap is cut to the cap)
+    + floor adjustment (net below 0 is raised to 0 if caps.floor_at_zero)
+    = total variable pay
+
+Amounts are not rounded; round once at payroll (explanations show 2 decimals).
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+
+from helpers.errors import InputError, Problem, input_error
+from helpers.plan.params import read_yaml
+
+__all__ = [
+    "Tier",
+    "Commission",
+    "LargeFirstOrder",
+    "NewCustomerBonus",
+    "SatisfactionBonus",
+    "KeyCustomerLossPenalty",
+    "Complaints",
+    "Gates",
+    "Caps",
+    "Proration",
+    "IncentivePlan",
+    "ManagerInputs",
+    "Statement",
+    "COMPONENTS",
+    "load_plan",
+    "plan_from_dict",
+    "payout",
+    "payouts",
+    "statement",
+    "what_if",
+]
+
+
+#: Output columns of :func:`payouts` (and ``component`` values of statement lines).
+COMPONENTS: tuple[str, ...] = (
+    "commission",
+    "new_customer_bonus",
+    "large_first_order_bonus",
+    "satisfaction_bonus",
+    "complaints_resolved",
+    "key_customer_loss_penalty",
+    "complaints_escalated",
+    "score_gate",
+    "cap_adjustment",
+    "floor_adjustment",
+)
+_POSITIVE = ("commission", "new_customer_bonus", "large_first_order_bonus", "satisfaction_bonus",
+             "complaints_resolved")
+_TOL = 1e-9  # CSAT / gates: 0.85 computed as 17/20 or 0.8500000000001 counts as 0.85
+
+
+# =========================================================================== plan model
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Tier(_Model):
+    """One commission tier: sales in ``(from, upto]`` (the first tier includes 0).
+
+    ``upto`` is **inclusive**: with tiers 0–100,000 @ 3 % and 100,000–500,000 @ 5 %,
+    sales of exactly 100,000 are in the first tier (whole-amount mode: 3,000).
+    ``upto: null`` = no upper bound (only the last tier).
+    """
+
+    from_: float = Field(alias="from", ge=0)
+    upto: float | None
+    rate: float = Field(ge=0, le=1)
+
+
+class Commission(_Model):
+    """Sales commission.
+
+    * ``marginal`` (超额累进): each slice of sales is paid at its own tier's rate —
+      300,000 with 3 % ≤ 100k, 5 % 100k–500k → 3 % × 100,000 + 5 % × 200,000 = 13,000.
+    * ``whole`` (全额): the entire amount at the rate of the tier the total falls
+      in → 5 % × 300,000 = 15,000.  Whole-amount plans jump at tier edges
+      (100,000 → 3,000 but 100,000.01 → 5,000.00); this is the plan's design, not a bug.
+    """
+
+    mode: Literal["marginal", "whole"]
+    tiers: list[Tier] = Field(min_length=1)
+
+
+class LargeFirstOrder(_Model):
+    """Extra fixed amount per new customer whose first order is ≥ ``min_amount``.
+
+    The count of such customers is an input (``large_first_orders``); ``min_amount``
+    documents the rule in the plan and is shown in the statement.
+    """
+
+    min_amount: float = Field(gt=0)
+    extra: float = Field(ge=0)
+
+
+class NewCustomerBonus(_Model):
+    """``per_customer`` × new customers (+ the large-first-order extra)."""
+
+    per_customer: float = Field(ge=0)
+    large_first_order: LargeFirstOrder | None = None
+
+
+class SatisfactionBonus(_Model):
+    """Flat ``amount`` when CSAT ≥ ``threshold`` (inclusive; CSAT as a 0–1 ratio)."""
+
+    threshold: float = Field(gt=0, le=1)
+    amount: float = Field(ge=0)
+
+
+class KeyCustomerLossPenalty(_Model):
+    """Deduction per key customer lost: ``fraction × monthly base pay`` **per customer**.
+
+    The seed says 扣除当月工资10% (10 % of that month's pay).  We apply it per lost key
+    customer and cap the total at ``max_fraction_per_month × monthly base pay ×
+    months_in_period`` (null = no cap).  Not pro-rated (it is per event).
+    """
+
+    fraction_of_monthly_base_pay: float = Field(ge=0, le=1)
+    max_fraction_per_month: float | None = Field(default=None, ge=0, le=1)
+
+
+class Complaints(_Model):
+    """``+per_resolved`` per complaint resolved, ``−per_escalated`` per complaint escalated."""
+
+    per_resolved: float = Field(ge=0)
+    per_escalated: float = Field(ge=0)
+
+
+class Gates(_Model):
+    """Conditions for variable pay (null = no gate).
+
+    * ``min_sales_attainment_for_commission``: commission is 0 below this sales
+      attainment (e.g. 0.6); equal passes.  Missing attainment → commission 0 with
+      the reason "no data".
+    * ``min_total_score_for_variable_pay``: all *positive* items are withheld when the
+      total score is below this (penalties still apply).  Missing score → withheld.
+    """
+
+    min_sales_attainment_for_commission: float | None = Field(default=None, ge=0)
+    min_total_score_for_variable_pay: float | None = None
+
+
+class Caps(_Model):
+    """Cap and floor on the net variable pay of the period.
+
+    cap = min(``max_variable_pay``, ``max_multiple_of_base_pay`` × monthly base pay ×
+    months_in_period) over those given (null = not used).  ``floor_at_zero``: net
+    variable pay below 0 is raised to 0 — penalties can wipe out the variable pay but
+    do not reduce base pay.  Set false to let deductions reach base pay (as the seed's
+    "扣除工资" literally says).
+    """
+
+    max_variable_pay: float | None = Field(default=None, ge=0)
+    max_multiple_of_base_pay: float | None = Field(default=None, ge=0)
+    floor_at_zero: bool = True
+
+
+class Proration(_Model):
+    """What is multiplied by the manager's active fraction (part-period managers).
+
+    Fixed amounts are pro-rated; amounts that already scale with activity (commission
+    on actual sales, per-customer and per-complaint amounts) are not.
+
+    * ``fixed_bonuses``: the satisfaction bonus (flat amount).
+    * ``caps``: the absolute cap and the base-pay multiple cap.
+    * ``tier_edges``: commission tier edges (off by default: tiers are per period).
+    """
+
+    fixed_bonuses: bool = True
+    caps: bool = True
+    tier_edges: bool = False
+
+
+class Budget(_Model):
+    """The company's budget for variable pay, compared with the payouts in the leadership summary."""
+
+    variable_pay_per_month: float = Field(gt=0)
+
+
+class IncentivePlan(_Model):
+    """The whole plan; every element is optional (null / absent = not part of the plan).
+
+    Amounts are per pay period of the plan (tiers, bonuses, absolute caps); base-pay
+    based amounts use ``monthly_base_pay × months_in_period`` of the inputs.
+    Unknown keys are rejected (``extra="forbid"``).
+    """
+
+    name: str = "incentive plan"
+    currency: str = "CNY"
+    commission: Commission | None = None
+    new_customer_bonus: NewCustomerBonus | None = None
+    satisfaction_bonus: SatisfactionBonus | None = None
+    key_customer_loss_penalty: KeyCustomerLossPenalty | None = None
+    complaints: Complaints | None = None
+    gates: Gates = Field(default_factory=Gates)
+    caps: Caps = Field(default_factory=Caps)
+    proration: Proration = Field(default_factory=Proration)
+    budget: Budget | None = None
+
+    @model_validator(mode="after")
+    def _check_tiers(self, info: ValidationInfo) -> "IncentivePlan":
+        source = (info.context or {}).get("source", "incentive plan") if info is not None else "incentive plan"
+        if self.commission is not None:
+            problems = _tier_problems(self.commission.tiers, source)
+            if problems:
+                raise InputError(problems)
+        return self
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.2f}"
+
+
+def _tier_problems(tiers: Sequence[Tier], source: str) -> list[Problem]:
+    """Tiers must start at 0, be in order, contiguous, non-overlapping, last unbounded."""
+    out: list[Problem] = []
+    path = "commission.tiers"
+    last = len(tiers) - 1
+    if tiers[0].from_ != 0:
+        out.append(Problem(source, f"first tier starts at {_fmt(tiers[0].from_)}, not 0", f"{path}[0].from",
+                           "start the first tier at 0 so every sales amount has a rate"))
+    for i, t in enumerate(tiers):
+        if t.upto is None and i < last:
+            out.append(Problem(source, f"tier {i} has no upper bound but is not the last tier", f"{path}[{i}].upto",
+                               "only the last tier may have upto: null"))
+        if t.upto is not None and t.upto <= t.from_:
+            out.append(Problem(source, f"upto {_fmt(t.upto)} is not above from {_fmt(t.from_)}", f"{path}[{i}].upto",
+                               "each tier must cover a positive range"))
+        if i == last and t.upto is not None:
+            out.append(Problem(source, f"last tier ends at {_fmt(t.upto)}: sales above it would have no rate",
+                               f"{path}[{i}].upto", "set upto: null on the last tier"))
+        if i > 0:
+            p = tiers[i - 1]
+            if t.from_ < p.from_:
+                out.append(Problem(source, f"tiers are not in increasing order: tier {i} starts at {_fmt(t.from_)}, "
+                                   f"below tier {i - 1} ({_fmt(p.from_)})", f"{path}[{i}].from",
+                                   "list tiers from the lowest to the highest sales"))
+            elif p.upto is not None and t.from_ < p.upto:
+                out.append(Problem(source, f"overlap: tier {i} starts at {_fmt(t.from_)} but tier {i - 1} runs to "
+                                   f"{_fmt(p.upto)}", f"{path}[{i}].from", f"set from to {_fmt(p.upto)}"))
+            elif p.upto is not None and t.from_ > p.upto:
+                out.append(Problem(source, f"gap: tier {i - 1} ends at {_fmt(p.upto)} but tier {i} starts at "
+                                   f"{_fmt(t.from_)}", f"{path}[{i}].from", f"set from to {_fmt(p.upto)}"))
+    return out
+
+
+# =========================================================================== loading
+
+
+def _loc_path(loc: Sequence[Any]) -> str:
+    """('commission', 'tiers', 1, 'upto') → 'commission.tiers[1].upto'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Optional/list wrappers to reach a model class (or the plain type)."""
+    origin = typing.get_origin(tp)
+    if origin is None:
+        return tp
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return _unwrap(args[0]) if args else tp
+
+
+def _allowed_keys(loc: Sequence[Any]) -> list[str]:
+    """Keys accepted at the mapping that holds ``loc[-1]`` (for 'unknown key' messages)."""
+    model: Any = IncentivePlan
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        fld = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        if fld is None:
+            return []
+        model = _unwrap(fld.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or n for n, f in model.model_fields.items()]
+    return []
+
+
+_RATIO_KEYS = {"rate", "threshold", "fraction_of_monthly_base_pay", "max_fraction_per_month"}
+
+
+def _problems_from_validation(err: ValidationError, source: str) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = e.get("loc", ())
+        where = _loc_path(loc)
+        kind = e.get("type", "")
+        msg = e.get("msg", "invalid value")
+        if kind == "extra_forbidden":
+            keys = _allowed_keys(loc)
+            problems.append(Problem(source, "unknown key", where,
+                                    "remove it or fix the spelling" + (f"; allowed here: {', '.join(keys)}" if keys else "")))
+        elif kind == "missing":
+            problems.append(Problem(source, "required key missing", where, "add it"))
+        else:
+            ratio = isinstance(loc[-1] if loc else None, str) and str(loc[-1]) in _RATIO_KEYS
+            fix = "enter percentages as ratios (5% → 0.05, 85% → 0.85)" if ratio and kind == "less_than_equal" else ""
+            problems.append(Problem(source, f"{msg} (got {e.get('input')!r})", where, fix))
+    return problems
+
+
+def plan_from_dict(data: Mapping[str, Any], source: str = "incentive plan") -> IncentivePlan:
+    """Validate a plan given as a dict; errors → InputError naming ``source`` and key paths."""
+    if not isinstance(data, Mapping):
+        raise input_error(source, f"the plan must be a mapping of keys, not {type(data).__name__}",
+                          fix="see params/incentives.yaml for the layout")
+    try:
+        return IncentivePlan.model_validate(dict(data), context={"source": source})
+    except ValidationError as err:
+        raise InputError(_problems_from_validation(err, source)) from None
+
+
+def load_plan(path: str | Path) -> IncentivePlan:
+    """Read and validate an incentive plan from YAML (:func:`helpers.plan.params.read_yaml`).
+
+    Missing file, YAML syntax errors (with line and column), unknown keys, wrong
+    types and inconsistent tiers all raise :class:`InputError` naming the file and
+    the key path, e.g. ``params/incentives.yaml: commission.tiers[1].from: gap: ...``.
+    """
+    source = str(path)
+    if not Path(path).is_file():
+        raise input_error(source, "file not found", fix="check the path (default: params/incentives.yaml)")
+    data = read_yaml(path)  # binary, non-UTF-8, syntax errors and duplicate keys: one line each
+    if data is None:
+        raise input_error(source, "file is empty", fix="see the example plan for the layout")
+    return plan_from_dict(data, source)
+
+
+# =========================================================================== inputs
+
+
+class ManagerInputs(_Model):
+    """Inputs of one manager for one period.  NaN = no data (never read as 0).
+
+    ``sales`` and ``sales_target`` in currency; ``sales_attainment`` = sales/target
+    (for the commission gate); counts (``new_customers``, ``large_first_orders``,
+    ``key_customers_lost``, ``complaints_resolved``, ``complaints_escalated``) are
+    whole numbers ≥ 0; ``csat`` a 0–1 ratio; ``monthly_base_pay`` the full monthly
+    base; ``months_in_period`` the length of the pay period in months;
+    ``total_score`` the appraisal total (score gate); ``active_fraction`` ∈ (0, 1]
+    the part of the period the manager was active (see
+    :func:`helpers.core.scoring.prorate_fraction`).
+    """
+
+    manager_id: str = ""
+    sales: float = math.nan
+    sales_target: float = math.nan
+    sales_attainment: float = math.nan
+    new_customers: float = 0.0
+    large_first_orders: float = 0.0
+    csat: float = math.nan
+    key_customers_lost: float = 0.0
+    complaints_resolved: float = 0.0
+    complaints_escalated: float = 0.0
+    monthly_base_pay: float = math.nan
+    months_in_period: float = 1.0
+    total_score: float = math.nan
+    active_fraction: float = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> "ManagerInputs":
+        row = pd.DataFrame([self.model_dump()]).set_index("manager_id")
+        problems = _input_problems(row, f"inputs {self.manager_id}".strip())
+        if problems:
+            raise InputError(problems)
+        return self
+
+    @classmethod
+    def from_row(cls, row: pd.Series | Mapping[str, Any], manager_id: Any = None) -> "ManagerInputs":
+        """Build from one row of a :func:`payouts` table (unknown columns ignored)."""
+        d = {k: row[k] for k in cls.model_fields if k != "manager_id" and k in row}
+        d = {k: (math.nan if v is None or v is pd.NA else float(v)) for k, v in d.items()}
+        mid = manager_id if manager_id is not None else getattr(row, "name", "")
+        return cls(manager_id="" if mid is None else str(mid), **d)
+
+
+_COUNTS = ("new_customers", "large_first_orders", "key_customers_lost", "complaints_resolved", "complaints_escalated")
+
+
+def _input_problems(df: pd.DataFrame, source: str) -> list[Problem]:
+    """Range checks shared by :class:`ManagerInputs` and :func:`payouts` (NaN = no data is fine)."""
+    out: list[Problem] = []
+
+    def flag(col: str, mask: np.ndarray, what: str, fix: str) -> None:
+        if mask.any():
+            ids = [str(i) for i in df.index[mask][:10]]
+            more = f" and {int(mask.sum()) - 10} more" if mask.sum() > 10 else ""
+            out.append(Problem(source, f"{what} for {', '.join(ids)}{more}", col, fix))
+
+    def col(name: str) -> np.ndarray | None:
+        return df[name].to_numpy(dtype=float, na_value=np.nan) if name in df.columns else None
+
+    for c in _COUNTS:
+        v = col(c)
+        if v is not None:
+            flag(c, (v < 0) | (np.isfinite(v) & (v != np.round(v))) | np.isinf(v),
+                 "count is negative or not a whole number", "enter a whole number ≥ 0")
+    v = col("csat")
+    if v is not None:
+        flag("csat", (v < 0) | (v > 1), "CSAT outside 0–1", "enter CSAT as a ratio (85 % → 0.85)")
+    v = col("active_fraction")
+    if v is not None:
+        flag("active_fraction", np.isnan(v) | (v <= 0) | (v > 1), "active fraction missing or outside (0, 1]",
+             "use prorate_fraction(); leave out managers not active at all")
+    v = col("months_in_period")
+    if v is not None:
+        flag("months_in_period", ~np.isfinite(v) | (v <= 0), "months in period missing or ≤ 0", "e.g. 1 or 3")
+    for c in ("monthly_base_pay", "sales_target"):
+        v = col(c)
+        if v is not None:
+            flag(c, (v < 0) | np.isinf(v), "negative or infinite", "enter an amount ≥ 0")
+    for c in ("sales", "sales_attainment", "total_score"):
+        v = col(c)
+        if v is not None:
+            flag(c, np.isinf(v), "infinite value", "enter a finite number or leave empty (no data)")
+    return out
+
+
+def _base_pay_needed(plan: IncentivePlan) -> bool:
+    return plan.key_customer_loss_penalty is not None or plan.caps.max_multiple_of_base_pay is not None
+
+
+def _required_columns(plan: IncentivePlan) -> list[str]:
+    """Input columns a plan needs (the others default: months 1, active fraction 1)."""
+    cols: list[str] = []
+    if plan.commission is not None:
+        cols.append("sales")
+    if plan.gates.min_sales_attainment_for_commission is not None and plan.commission is not None:
+        cols.append("sales_attainment")
+    if plan.new_customer_bonus is not None:
+        cols.append("new_customers")
+        if plan.new_customer_bonus.large_first_order is not None:
+            cols.append("large_first_orders")
+    if plan.satisfaction_bonus is not None:
+        cols.append("csat")
+    if plan.key_customer_loss_penalty is not None:
+        cols.append("key_customers_lost")
+    if plan.complaints is not None:
+        cols += ["complaints_resolved", "complaints_escalated"]
+    if plan.gates.min_total_score_for_variable_pay is not None:
+        cols.append("total_score")
+    if _base_pay_needed(plan):
+        cols.append("monthly_base_pay")
+    return cols
+
+
+# =========================================================================== one manager
+
+
+@dataclass
+class Statement:
+    """Pay statement of one manager.
+
+    ``lines``: DataFrame with columns ``component`` (one of :data:`COMPONENTS`),
+    ``item`` (label), ``quantity`` (basis amount or count), ``rate`` (rate or unit
+    amount, negative for deductions), ``subtotal`` and ``explanation`` (plain-language
+    arithmetic, e.g. "3% × 100,000.00 = 3,000.00").  ``total`` = sum of subtotals.
+    """
+
+    manager_id: str
+    lines: pd.DataFrame
+    total: float
+
+    def by_component(self) -> pd.Series:
+        """Subtotals summed per component (all of :data:`COMPONENTS`, 0 where absent)."""
+        return self.lines.groupby("component")["subtotal"].sum().reindex(list(COMPONENTS), fill_value=0.0)
+
+
+def _pct(r: float) -> str:
+    return f"{r * 100:.6g}%"
+
+
+def _count(x: float) -> str:
+    return f"{x:.0f}"
+
+
+def _tier_label(t: Tier, f: float, T: Any) -> str:
+    lo, hi = t.from_ * f, (None if t.upto is None else t.upto * f)
+    return f"{_fmt(lo)}–{_fmt(hi)}" if hi is not None else T("inc.range.above", lo=_fmt(lo))
+
+
+def _texts(language: str) -> Any:
+    """``T(key, **values)``: a statement text from the message catalog in ``language``."""
+    from helpers.present.i18n import t
+
+    return lambda key, **kw: t(key, language, **kw)
+
+
+def _commission_lines(plan: IncentivePlan, x: ManagerInputs, T: Any) -> list[dict[str, Any]]:
+    c = plan.commission
+    assert c is not None
+    gate = plan.gates.min_sales_attainment_for_commission
+    nd = T("inc.no_data")
+
+    def line(item: str, q: float, r: float, sub: float, text: str) -> dict[str, Any]:
+        return dict(component="commission", item=item, quantity=q, rate=r, subtotal=sub, explanation=text)
+
+    if math.isnan(x.sales):
+        return [line(T("inc.item.commission"), math.nan, math.nan, 0.0, T("inc.x.no_sales", nd=nd))]
+    if gate is not None:
+        if math.isnan(x.sales_attainment):
+            return [line(T("inc.item.commission"), x.sales, math.nan, 0.0,
+                         T("inc.x.no_attainment", nd=nd, gate=_pct(gate)))]
+        if x.sales_attainment + _TOL < gate:
+            return [line(T("inc.item.commission"), x.sales, math.nan, 0.0,
+                         T("inc.x.gate_below", att=_pct(x.sales_attainment), gate=_pct(gate)))]
+    if x.sales <= 0:
+        return [line(T("inc.item.commission"), x.sales, math.nan, 0.0, T("inc.x.sales_nonpositive", sales=_fmt(x.sales)))]
+    f = x.active_fraction if plan.proration.tier_edges else 1.0
+    note = T("inc.x.tier_note", f=_pct(f)) if f != 1.0 else ""
+    if c.mode == "whole":
+        i = next(k for k, t in enumerate(c.tiers) if t.upto is None or x.sales <= t.upto * f)
+        t = c.tiers[i]
+        sub = t.rate * x.sales
+        return [line(T("inc.item.commission_whole", i=i + 1, range=_tier_label(t, f, T)), x.sales, t.rate, sub,
+                     f"{_pct(t.rate)} × {_fmt(x.sales)} = {_fmt(sub)}{note}")]
+    out = []
+    for i, t in enumerate(c.tiers):
+        lo = t.from_ * f
+        hi = math.inf if t.upto is None else t.upto * f
+        if x.sales <= lo:
+            break
+        part = min(x.sales, hi) - lo
+        sub = t.rate * part
+        out.append(line(T("inc.item.commission_tier", i=i + 1, range=_tier_label(t, f, T)), part, t.rate, sub,
+                        f"{_pct(t.rate)} × {_fmt(part)} = {_fmt(sub)}{note}"))
+    return out
+
+
+def payout(plan: IncentivePlan, inputs: ManagerInputs, language: str = "en") -> Statement:
+    """Variable pay of one manager with a line-by-line statement (see module docstring).
+
+    Missing data (NaN) in an activity input gives a line saying "no data" that pays 0
+    and states why; a missing ``monthly_base_pay`` when the plan needs it (penalty,
+    base-pay cap) raises InputError (it is master data, not activity).  ``language``
+    (``en`` or ``zh``) is that of the statement's items and explanations.
+    """
+    x = inputs
+    T = _texts(language)
+    nd = T("inc.no_data")
+    who = x.manager_id or "manager"
+    if _base_pay_needed(plan) and math.isnan(x.monthly_base_pay):
+        raise input_error(f"inputs {who}", "monthly base pay missing", "monthly_base_pay",
+                          "the plan's penalty or base-pay cap needs it")
+    lines: list[dict[str, Any]] = []
+
+    def add(component: str, q: float, r: float, sub: float, text: str, item: str | None = None) -> None:
+        lines.append(dict(component=component, item=item or T(f"inc.item.{component}"), quantity=q, rate=r,
+                          subtotal=sub, explanation=text))
+
+    if plan.commission is not None:
+        lines += _commission_lines(plan, x, T)
+
+    nb = plan.new_customer_bonus
+    if nb is not None:
+        if math.isnan(x.new_customers):
+            add("new_customer_bonus", math.nan, nb.per_customer, 0.0, T("inc.x.no_new_customers", nd=nd))
+        else:
+            sub = nb.per_customer * x.new_customers
+            add("new_customer_bonus", x.new_customers, nb.per_customer, sub,
+                T("inc.x.new_customers", per=_fmt(nb.per_customer), n=_count(x.new_customers), sub=_fmt(sub)))
+        lf = nb.large_first_order
+        if lf is not None:
+            if math.isnan(x.large_first_orders):
+                add("large_first_order_bonus", math.nan, lf.extra, 0.0, T("inc.x.no_large_first", nd=nd))
+            else:
+                sub = lf.extra * x.large_first_orders
+                add("large_first_order_bonus", x.large_first_orders, lf.extra, sub,
+                    T("inc.x.large_first", extra=_fmt(lf.extra), n=_count(x.large_first_orders),
+                      min=_fmt(lf.min_amount), sub=_fmt(sub)))
+
+    sb = plan.satisfaction_bonus
+    if sb is not None:
+        f = x.active_fraction if plan.proration.fixed_bonuses else 1.0
+        if math.isnan(x.csat):
+            add("satisfaction_bonus", math.nan, sb.amount, 0.0, T("inc.x.no_csat", nd=nd))
+        elif x.csat + _TOL >= sb.threshold:
+            sub = sb.amount * f
+            text = T("inc.x.csat_paid", csat=_pct(x.csat), th=_pct(sb.threshold), amount=_fmt(sb.amount))
+            text += T("inc.x.active_times", f=_pct(f), sub=_fmt(sub)) if f != 1.0 else ""
+            add("satisfaction_bonus", x.csat, sb.amount, sub, text)
+        else:
+            add("satisfaction_bonus", x.csat, sb.amount, 0.0,
+                T("inc.x.csat_unpaid", csat=_pct(x.csat), th=_pct(sb.threshold)))
+
+    cp = plan.complaints
+    if cp is not None:
+        if math.isnan(x.complaints_resolved):
+            add("complaints_resolved", math.nan, cp.per_resolved, 0.0, T("inc.x.no_resolved", nd=nd))
+        else:
+            sub = cp.per_resolved * x.complaints_resolved
+            add("complaints_resolved", x.complaints_resolved, cp.per_resolved, sub,
+                f"{_fmt(cp.per_resolved)} × {_count(x.complaints_resolved)} = {_fmt(sub)}")
+
+    kp = plan.key_customer_loss_penalty
+    if kp is not None:
+        if math.isnan(x.key_customers_lost):
+            add("key_customer_loss_penalty", math.nan, math.nan, 0.0, T("inc.x.no_key_lost", nd=nd))
+        else:
+            unit = kp.fraction_of_monthly_base_pay * x.monthly_base_pay
+            raw = unit * x.key_customers_lost
+            text = T("inc.x.key_lost", frac=_pct(kp.fraction_of_monthly_base_pay), base=_fmt(x.monthly_base_pay),
+                     n=_count(x.key_customers_lost), sub=_fmt(-raw))
+            amount = raw
+            if kp.max_fraction_per_month is not None:
+                cap = kp.max_fraction_per_month * x.monthly_base_pay * x.months_in_period
+                if raw > cap:
+                    amount = cap
+                    text += T("inc.x.key_lost_cap", frac=_pct(kp.max_fraction_per_month), base=_fmt(x.monthly_base_pay),
+                              m=f"{x.months_in_period:g}", cap=_fmt(-cap))
+            add("key_customer_loss_penalty", x.key_customers_lost, -unit, -amount, text)
+
+    if cp is not None:
+        if math.isnan(x.complaints_escalated):
+            add("complaints_escalated", math.nan, -cp.per_escalated, 0.0, T("inc.x.no_escalated", nd=nd))
+        else:
+            sub = -cp.per_escalated * x.complaints_escalated
+            add("complaints_escalated", x.complaints_escalated, -cp.per_escalated, sub,
+                f"-{_fmt(cp.per_escalated)} × {_count(x.complaints_escalated)} = {_fmt(sub)}")
+
+    gate = plan.gates.min_total_score_for_variable_pay
+    if gate is not None:
+        positive = sum(ln["subtotal"] for ln in lines if ln["component"] in _POSITIVE)
+        if math.isnan(x.total_score) or x.total_score + _TOL < gate:
+            why = (T("inc.x.no_score", nd=nd) if math.isnan(x.total_score)
+                   else T("inc.x.score_below", score=f"{x.total_score:.2f}", gate=f"{gate:g}"))
+            add("score_gate", x.total_score, gate, -positive,
+                T("inc.x.score_gate", why=why, withheld=_fmt(-positive)))
+
+    net = sum(ln["subtotal"] for ln in lines)
+    caps = plan.caps
+    fc = x.active_fraction if plan.proration.caps else 1.0
+    active = T("inc.x.active", f=_pct(fc)) if fc != 1.0 else ""
+    cands: list[tuple[float, str]] = []
+    if caps.max_variable_pay is not None:
+        v = caps.max_variable_pay * fc
+        cands.append((v, f"{_fmt(caps.max_variable_pay)}" + active))
+    if caps.max_multiple_of_base_pay is not None:
+        v = caps.max_multiple_of_base_pay * x.monthly_base_pay * x.months_in_period * fc
+        cands.append((v, T("inc.x.months", mult=f"{caps.max_multiple_of_base_pay:g}", base=_fmt(x.monthly_base_pay),
+                           m=f"{x.months_in_period:g}") + active))
+    if cands:
+        cap, how = min(cands, key=lambda c: c[0])
+        if net > cap:
+            add("cap_adjustment", net, cap, cap - net,
+                T("inc.x.cap", net=_fmt(net), cap=_fmt(cap), how=how, adj=_fmt(cap - net)), item=T("inc.item.cap"))
+            net = cap
+    if caps.floor_at_zero and net < 0:
+        add("floor_adjustment", net, 0.0, -net, T("inc.x.floor", net=_fmt(net), adj=_fmt(-net)),
+            item=T("inc.item.floor"))
+        net = 0.0
+
+    df = pd.DataFrame(lines, columns=["component", "item", "quantity", "rate", "subtotal", "explanation"])
+    df = df.astype({"quantity": float, "rate": float, "subtotal": float})
+    return Statement(manager_id=x.manager_id, lines=df, total=float(df["subtotal"].sum()))
+
+
+# =========================================================================== many managers
+
+
+def _column(table: pd.DataFrame, name: str, default: float) -> np.ndarray:
+    if name in table.columns:
+        return table[name].to_numpy(dtype=float, na_value=np.nan)
+    return np.full(len(table), default, dtype=float)
+
+
+def _vector_commission(plan: IncentivePlan, sales: np.ndarray, att: np.ndarray, f: np.ndarray) -> np.ndarray:
+    c = plan.commission
+    assert c is not None
+    s = np.where(np.isnan(sales), 0.0, np.maximum(sales, 0.0))
+    froms = np.array([t.from_ for t in c.tiers])
+    uptos = np.array([np.inf if t.upto is None else t.upto for t in c.tiers])
+    rates = np.array([t.rate for t in c.tiers])
+    lo = froms[None, :] * f[:, None]
+    hi = uptos[None, :] * f[:, None]
+    if c.mode == "marginal":
+        with np.errstate(invalid="ignore"):
+            width = np.where(np.isinf(hi), np.inf, hi - lo)
+        comm = (np.clip(s[:, None] - lo, 0.0, width) * rates[None, :]).sum(axis=1)
+    else:
+        k = (s[:, None] > hi[:, :-1]).sum(axis=1)  # upto inclusive
+        comm = rates[k] * s
+    gate = plan.gates.min_sales_attainment_for_commission
+    if gate is not None:
+        comm = np.where(np.isnan(att) | (att + _TOL < gate), 0.0, comm)
+    return comm
+
+
+def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inputs") -> pd.DataFrame:
+    """Variable pay for many managers (vectorised); rows as in ``table``.
+
+    ``table`` has one row per manager and the columns of :class:`ManagerInputs` that
+    the plan needs (missing ones → InputError listing them; ``months_in_period`` and
+    ``active_fraction`` default to 1).  Returns one column per component in
+    :data:`COMPONENTS` (deductions negative), ``total`` and ``no_data`` (the inputs
+    that were missing for that manager, ";"-separated, "" if none).  The line-by-line
+    statement of one manager: :func:`statement`.  Same rules as :func:`payout`.
+    """
+    missing = [c for c in _required_columns(plan) if c not in table.columns]
+    if missing:
+        raise input_error(source, f"missing column(s): {', '.join(missing)}",
+                          fix="add them (one row per manager); NaN cells mean no data")
+    problems = _input_problems(table, source)
+    n = len(table)
+    base = _column(table, "monthly_base_pay", np.nan)
+    if _base_pay_needed(plan) and np.isnan(base).any():
+        ids = ", ".join(map(str, table.index[np.isnan(base)][:10]))
+        problems.append(Problem(source, f"monthly base pay missing for {ids}", "monthly_base_pay",
+                                "the plan's penalty or base-pay cap needs it"))
+    if problems:
+        raise InputError(problems)
+
+    months = _column(table, "months_in_period", 1.0)
+    f = _column(table, "active_fraction", 1.0)
+    out: dict[str, np.ndarray] = {c: np.zeros(n) for c in COMPONENTS}
+    nodata: list[np.ndarray] = []
+
+    def note(name: str, mask: np.ndarray) -> None:
+        nodata.append(np.where(mask, name, ""))
+
+    if plan.commission is not None:
+        sales = _column(table, "sales", np.nan)
+        att = _column(table, "sales_attainment", np.nan)
+        fe = f if plan.proration.tier_edges else np.ones(n)
+        out["commission"] = _vector_commission(plan, sales, att, fe)
+        note("sales", np.isnan(sales))
+        if plan.gates.min_sales_attainment_for_commission is not None:
+            note("sales_attainment", np.isnan(att) & ~np.isnan(sales))
+    nb = plan.new_customer_bonus
+    if nb is not None:
+        nc = _column(table, "new_customers", np.nan)
+        out["new_customer_bonus"] = np.nan_to_num(nb.per_customer * nc)
+        note("new_customers", np.isnan(nc))
+        if nb.large_first_order is not None:
+            lf = _column(table, "large_first_orders", np.nan)
+            out["large_first_order_bonus"] = np.nan_to_num(nb.large_first_order.extra * lf)
+            note("large_first_orders", np.isnan(lf))
+    sb = plan.satisfaction_bonus
+    if sb is not None:
+        csat = _column(table, "csat", np.nan)
+        fb = f if plan.proration.fixed_bonuses else 1.0
+        out["satisfaction_bonus"] = np.where(~np.isnan(csat) & (csat + _TOL >= sb.threshold), sb.amount * fb, 0.0)
+        note("csat", np.isnan(csat))
+    cp = plan.complaints
+    if cp is not None:
+        cr = _column(table, "complaints_resolved", np.nan)
+        ce = _column(table, "complaints_escalated", np.nan)
+        out["complaints_resolved"] = np.nan_to_num(cp.per_resolved * cr)
+        out["complaints_escalated"] = np.nan_to_num(-cp.per_escalated * ce)
+        note("complaints_resolved", np.isnan(cr))
+        note("complaints_escalated", np.isnan(ce))
+    kp = plan.key_customer_loss_penalty
+    if kp is not None:
+        lost = _column(table, "key_customers_lost", np.nan)
+        pen = kp.fraction_of_monthly_base_pay * base * lost
+        if kp.max_fraction_per_month is not None:
+            pen = np.minimum(pen, kp.max_fraction_per_month * base * months)
+        out["key_customer_loss_penalty"] = -np.nan_to_num(pen)
+        note("key_customers_lost", np.isnan(lost))
+    gate = plan.gates.min_total_score_for_variable_pay
+    if gate is not None:
+        ts = _column(table, "total_score", np.nan)
+        positive = sum(out[c] for c in _POSITIVE)
+        out["score_gate"] = np.where(np.isnan(ts) | (ts + _TOL < gate), -positive, 0.0)
+        note("total_score", np.isnan(ts))
+    net = sum(out[c] for c in COMPONENTS)
+    caps = plan.caps
+    fc = f if plan.proration.caps else np.ones(n)
+    cap = np.full(n, np.inf)
+    if caps.max_variable_pay is not None:
+        cap = np.minimum(cap, caps.max_variable_pay * fc)
+    if caps.max_multiple_of_base_pay is not None:
+        cap = np.minimum(cap, caps.max_multiple_of_base_pay * base * months * fc)
+    out["cap_adjustment"] = np.where(net > cap, cap - net, 0.0)
+    net = net + out["cap_adjustment"]
+    if caps.floor_at_zero:
+        out["floor_adjustment"] = np.where(net < 0, -net, 0.0)
+        net = net + out["floor_adjustment"]
+    res = pd.DataFrame(out, index=table.index)
+    res["total"] = net
+    if nodata:
+        stacked = np.stack(nodata, axis=1)
+        res["no_data"] = [";".join(v for v in row if v) for row in stacked]
+    else:
+        res["no_data"] = ""
+    return res
+
+
+def statement(plan: IncentivePlan, table: pd.DataFrame, manager: Any, language: str = "en") -> Statement:
+    """Line-by-line statement of one manager (row label ``manager``) of a payouts table."""
+    if manager not in table.index:
+        raise input_error("statement", f"manager {manager!r} not in the table", fix="use a row label of the table")
+    return payout(plan, ManagerInputs.from_row(table.loc[manager], manager_id=manager), language)
+
+
+def what_if(plan: IncentivePlan, inputs: ManagerInputs, attainments: Sequence[float] = (0.8, 1.0, 1.2)) -> pd.DataFrame:
+    """Pay if sales were at the given attainments of the sales target.
+
+    For each attainment ``a``: ``sales = a × sales_target`` and ``sales_attainment =
+    a``; every other input (new customers, CSAT, total score, ...) is kept as it is —
+    in reality a higher sales attainment would also raise the total score, so read
+    the score gate column with that in mind.  Needs ``sales_target`` > 0.
+    Returns one row per attainment (index ``attainment``): ``sales``, the component
+    columns of :func:`payouts` and ``total``.
+    """
+    if not (math.isfinite(inputs.sales_target) and inputs.sales_target > 0):
+        raise input_error(f"inputs {inputs.manager_id}".strip(), f"sales target is {inputs.sales_target}",
+                          "sales_target", "what-if needs a positive sales target")
+    a = np.asarray(list(attainments), dtype=float)
+    if a.size == 0 or not np.isfinite(a).all() or (a < 0).any():
+        raise input_error("what_if", f"attainments {list(attainments)} must be finite numbers ≥ 0",
+                          fix="e.g. (0.8, 1.0, 1.2)")
+    row = inputs.model_dump()
+    row.pop("manager_id")
+    table = pd.DataFrame([row] * a.size, index=pd.Index(a, name="attainment"))
+    table["sales"] = a * inputs.sales_target
+    table["sales_attainment"] = a
+    res = payouts(plan, table, source=f"what-if {inputs.manager_id}".strip())
+    res.insert(0, "sales", table["sales"])
+    return res.drop(columns="no_data")

@@ -1,0 +1,508 @@
+"""Load and validate the canonical tables.
+
+``load_dataset(folder)`` reads ``<table>.csv`` or ``<table>.parquet`` for every
+table of :mod:`helpers.data.schema`, coerces types, applies the value rules, checks the
+references between tables, and returns a :class:`Dataset`.  Every problem found is
+collected (a few rows per kind, with a count of the rest) and raised together as
+one :class:`~helpers.errors.InputError`, so the analyst fixes the file in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from helpers.errors import InputError, Problem
+from helpers.files import duplicate_header_problem, text_file_problem
+from helpers.data.schema import REQUIRED_TABLES, TABLES, Col, Table, pandera_schema
+
+MAX_ROWS_PER_PROBLEM = 5
+_TRUE = {"true", "1", "yes", "y", "t", "是", "已解决", "x"}
+_FALSE = {"false", "0", "no", "n", "f", "否", "未解决", ""}
+_MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+_PERIOD_RE = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])$"
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_TZ_RE = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
+_PARTIAL_RE = r"^\d{4}(?:[-/.]\d{1,2})?$"
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+"""Dates outside these years are data-entry errors (``0001-01-01``, ``9999-12-31``)."""
+MAX_NUMBER = 1e15
+"""Amounts and counts beyond this are refused: sums of them would lose the cents (and
+``1e308`` overflows to infinity as soon as two are added)."""
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Characters a report cannot show and Excel cannot store (tab and line breaks are allowed)."""
+DATE_ORDER: tuple[tuple[str, str, str], ...] = (
+    ("managers", "hire_date", "leave_date"),
+    ("customers", "acquired_date", "lost_date"),
+)
+"""(table, earlier, later): the later date may not come before the earlier one."""
+
+@dataclass
+class Dataset:
+    """The canonical tables of one data source, validated.
+
+    ``tables`` maps table name to frame; absent optional tables are simply missing.
+    ``files`` maps table name to the file it was read from (for the audit trail).
+    """
+
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def has(self, name: str) -> bool:
+        """True when table ``name`` was supplied (it may still have zero rows)."""
+        return name in self.tables
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def managers(self) -> pd.DataFrame:
+        return self.tables["managers"]
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        return self.tables["customers"]
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        return self.tables["orders"]
+
+    def team_names(self) -> dict[str, str]:
+        """team_id → display name (the id itself when no ``teams`` table)."""
+        ids = sorted(set(self.managers["team_id"]) | set(self.membership()["team_id"]))
+        names = {t: t for t in ids}
+        if self.has("teams"):
+            names.update(dict(zip(self["teams"]["team_id"], self["teams"]["team_name"])))
+        return names
+
+    def team_regions(self) -> dict[str, str]:
+        """team_id → region."""
+        if self.has("teams"):
+            return dict(zip(self["teams"]["team_id"], self["teams"]["region"]))
+        m = self.managers.drop_duplicates("team_id")
+        return dict(zip(m["team_id"], m["region"]))
+
+    def membership(self) -> pd.DataFrame:
+        """Team membership intervals: manager_id, team_id, start (month), end (month or NaT).
+
+        From ``team_history`` when given; else each manager's current team from hire to
+        leave.  Months are ``pd.Period[M]``.
+        """
+        if self.has("team_history") and len(self["team_history"]):
+            th = self["team_history"]
+            out = pd.DataFrame(
+                {
+                    "manager_id": th["manager_id"],
+                    "team_id": th["team_id"],
+                    "start": pd.PeriodIndex(th["start_month"], freq="M"),
+                    "end": pd.PeriodIndex(th["end_month"], freq="M"),
+                }
+            )
+            covered = set(out["manager_id"])
+            rest = self.managers[~self.managers["manager_id"].isin(covered)]
+        else:
+            out = pd.DataFrame(columns=["manager_id", "team_id", "start", "end"])
+            rest = self.managers
+        extra = pd.DataFrame(
+            {
+                "manager_id": rest["manager_id"],
+                "team_id": rest["team_id"],
+                "start": rest["hire_date"].dt.to_period("M"),
+                "end": rest["leave_date"].dt.to_period("M"),
+            }
+        )
+        frames = [f for f in (out, extra) if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else extra
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def find_table_file(folder: Path, name: str) -> Path | None:
+    """``<name>.parquet`` or ``<name>.csv`` in ``folder`` (Parquet preferred)."""
+    for ext in (".parquet", ".csv"):
+        p = folder / f"{name}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a CSV (as text, UTF-8 with or without BOM) or a Parquet file.
+
+    A file that is not text, or a CSV header that names a column twice, raises
+    :class:`InputError` (one line; no raw bytes)."""
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    problem = text_file_problem(path)
+    if problem is None:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(io.StringIO(fh.readline())), [])
+        problem = duplicate_header_problem(header, str(path))
+    if problem is not None:
+        raise InputError(problem)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+
+
+@lru_cache(maxsize=16)
+def _record_lines(path: str, mtime_ns: int, size: int) -> tuple[int, ...]:  # noqa: ARG001 - cache key
+    """The line (as a text editor numbers it) on which each data record of a CSV starts:
+    blank lines are skipped like pandas skips them, a quoted field may span lines."""
+    starts: list[int] = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        line = 1
+        for record in reader:
+            if record:
+                starts.append(line)
+            line = reader.line_num + 1
+    return tuple(starts[1:])  # the first record is the header
+
+
+def _rows(index: pd.Index, path: Path | None) -> list[str]:
+    """Human row numbers: the line in a CSV where the record starts, else 1-based position.
+
+    Computed only when a problem is reported (reading the file again is cheap then)."""
+    if path is None or path.suffix != ".csv" or not path.is_file():
+        return [str(int(i) + 1 if path is None or path.suffix != ".csv" else int(i) + 2) for i in index]
+    st = path.stat()
+    lines = _record_lines(str(path), st.st_mtime_ns, st.st_size)
+    return [str(lines[int(i)]) if int(i) < len(lines) else str(int(i) + 2) for i in index]
+
+
+def _row_problem(src: str, path: Path | None, bad: pd.Series, col: str, what: str, fix: str) -> Problem:
+    """One problem for all rows where ``bad`` is true (first few listed)."""
+    idx = bad[bad].index
+    rows = _rows(idx[:MAX_ROWS_PER_PROBLEM], path)
+    more = len(idx) - len(rows)
+    where = f"row {rows[0]}" if len(rows) == 1 else f"rows {', '.join(rows)}"
+    if more > 0:
+        where += f" and {more} more"
+    return Problem(src, what, where=f"{where}, column {col}", fix=fix)
+
+
+Flaw = tuple[pd.Series, str, str]
+"""(rows that are wrong, what is wrong — after the first bad value —, what to do)."""
+
+
+def _coerce_dates(s: pd.Series) -> tuple[pd.Series, list[Flaw]]:
+    """Dates are calendar days written YYYY-MM-DD (a time of day is ignored)."""
+    present = s.notna()
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        year = out.dt.year
+        bad = present & ((year < FIRST_YEAR) | (year > LAST_YEAR))
+        out = out.where(~bad).astype("datetime64[ns]").dt.normalize()
+        return out, [(bad, f"is outside the years {FIRST_YEAR}–{LAST_YEAR}", "correct the date")]
+    txt = s.astype("str").str.strip().where(present)
+    txt = txt.where(txt != "")
+    present = txt.notna()
+    shaped = present & txt.fillna("").str.match(_DATE_RE)
+    tz = present & txt.fillna("").str.match(_TZ_RE)
+    partial = present & txt.fillna("").str.match(_PARTIAL_RE)
+    year = pd.to_numeric(txt.str.slice(0, 4).where(shaped), errors="coerce")
+    out_of_range = shaped & ((year < FIRST_YEAR) | (year > LAST_YEAR))
+    day = txt.str.slice(0, 10).where(shaped & ~out_of_range)
+    out = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    impossible = shaped & ~out_of_range & out.isna()
+    other = present & ~shaped & ~tz & ~partial
+    return out.where(shaped & ~out_of_range), [
+        (tz, "has a time-zone offset", "write the local calendar date as YYYY-MM-DD (the workbook counts days, not instants)"),
+        (partial, "is not a full date (a year or month only)", "write the full date as YYYY-MM-DD"),
+        (out_of_range, f"is outside the years {FIRST_YEAR}–{LAST_YEAR}", "correct the date (leave the cell empty for no date)"),
+        (impossible, "is not a date (no such day)", "correct the value"),
+        (other, "is not a date in YYYY-MM-DD form", "correct the value"),
+    ]
+
+
+def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
+    """Coerce one column to its kind; return (values, what is wrong where)."""
+    present = s.notna()
+    fix = "correct the value"
+    if col.kind in ("id", "text"):
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out = s.astype("str").str.strip().where(present)
+        else:  # numbers read from Parquet, e.g. integer ids
+            out = s.astype("str").where(present)
+        out = out.where(out != "", None)
+        out = out.astype("str").where(out.notna())
+        control = out.notna() & out.fillna("").str.contains(CONTROL_CHARS)
+        return out, [(control, "contains a control character (shown here as \\xNN)",
+                      "remove it: reports cannot show it and Excel cannot store it")]
+    if col.kind == "date":
+        return _coerce_dates(s)
+    if col.kind in ("month", "period"):
+        txt = s.astype("str").str.strip().where(present)
+        pattern = _MONTH_RE if col.kind == "month" else _PERIOD_RE
+        bad = present & ~txt.fillna("").str.match(pattern)
+        what = "is not a month (YYYY-MM)" if col.kind == "month" else "is not a month (YYYY-MM) or quarter (YYYYQn)"
+        return txt.where(~bad), [(bad, what, fix)]
+    if col.kind in ("number", "count"):
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            out = s.astype("float64")
+        else:
+            out = pd.to_numeric(s.astype("str").str.strip().where(present), errors="coerce").astype("float64")
+        finite = np.isfinite(out.fillna(0.0))
+        bad = present & (out.isna() | ~finite)
+        huge = present & ~bad & (out.abs() > MAX_NUMBER)
+        flaws = [(bad & ~(out.notna() & ~finite), "is not a number" if col.kind == "number" else "is not a whole number", fix),
+                 (present & out.notna() & ~finite, "is too large to compute with (infinite)", fix),
+                 (huge, f"is too large to compute with (more than {MAX_NUMBER:,.0f})", "correct the value (check the unit and the decimal point)")]
+        if col.kind == "count":
+            flaws.append((present & finite & out.notna() & (out != out.round()), "is not a whole number", fix))
+        return out.where(~(bad | huge)), flaws
+    if col.kind == "bool":
+        if pd.api.types.is_bool_dtype(s):
+            return s.astype(bool), []
+        low = s.astype("str").str.strip().str.lower().where(present, "")
+        out = pd.Series(np.where(low.isin(_TRUE), True, False), index=s.index)
+        bad = ~(low.isin(_TRUE) | low.isin(_FALSE))
+        return out, [(bad, "is not true/false (accepted: true, false, 1, 0, yes, no, 是, 否)", fix)]
+    raise AssertionError(col.kind)
+
+
+def _shown_value(value: object) -> str:
+    """A cell value quoted in a message: control characters as \\xNN, at most 60 characters."""
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(value))
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Coerce the known columns of ``df`` to their kinds; list unparsable cells."""
+    problems: list[Problem] = []
+    df = df.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
+    if missing:
+        have = ", ".join(map(str, df.columns)) or "none"
+        problems.append(
+            Problem(src, f"missing column(s) {', '.join(missing)}", where="header",
+                    fix=f"add them or map your column names in a source mapping (columns found: {have})")
+        )
+        return df, problems
+    for col in table.columns:
+        if col.name not in df.columns:
+            df[col.name] = pd.Series(pd.NA, index=df.index, dtype="str" if col.kind in ("id", "text") else "float64")
+            continue
+        values, flaws = _coerce_column(df[col.name], col)
+        for bad, what, fix in flaws:
+            if bad.any():
+                first = df.loc[bad, col.name].iloc[0]
+                problems.append(_row_problem(src, path, bad, col.name, f"'{_shown_value(first)}' {what}", fix))
+        df[col.name] = values
+    return df, problems
+
+
+def validate_values(df: pd.DataFrame, table: Table, src: str, path: Path | None) -> list[Problem]:
+    """Apply the pandera value rules; one problem per column and rule."""
+    try:
+        pandera_schema(table).validate(df, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    problems: list[Problem] = []
+    for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
+        if column is None or (isinstance(column, float) and np.isnan(column)):
+            continue
+        idx = pd.Index(grp["index"].dropna().astype(int).unique())
+        bad = pd.Series(df.index.isin(idx), index=df.index)
+        check = str(check)
+        if check == "not_nullable":
+            what, fix = "is empty", "fill it in"
+        elif check == "field_uniqueness":
+            dup = df.loc[bad, column].iloc[0] if bad.any() else ""
+            what, fix = f"'{dup}' appears more than once", "ids must be unique: remove or renumber duplicates"
+            bad = df[column].duplicated(keep=False) & df[column].notna()
+        else:
+            value = grp["failure_case"].iloc[0]
+            what, fix = f"'{value}' {check}", "correct the value"
+        if not bad.any():
+            problems.append(Problem(src, what, where=f"column {column}", fix=fix))
+        else:
+            problems.append(_row_problem(src, path, bad, str(column), what, fix))
+    return problems
+
+
+def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """Foreign keys: every referenced id must exist in the referenced table."""
+    problems: list[Problem] = []
+    for name, df in tables.items():
+        for column, other, other_col in TABLES[name].foreign_keys:
+            if other not in tables or column not in df.columns:
+                continue
+            known = set(tables[other][other_col].dropna())
+            bad = df[column].notna() & ~df[column].isin(known)
+            if bad.any():
+                first = df.loc[bad, column].iloc[0]
+                problems.append(
+                    _row_problem(
+                        str(files.get(name, name)), files.get(name), bad, column,
+                        f"'{first}' is not in {other}.{other_col}",
+                        f"add it to {files.get(other, other)} or correct the id",
+                    )
+                )
+    return problems
+
+
+def check_team_history(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """A manager can be in one team per month: history intervals must not overlap."""
+    if "team_history" not in tables or not len(tables["team_history"]):
+        return []
+    th = tables["team_history"].copy()
+    src = str(files.get("team_history", "team_history"))
+    th["_start"] = pd.PeriodIndex(th["start_month"], freq="M").astype("int64")
+    end = pd.PeriodIndex(th["end_month"], freq="M")
+    th["_end"] = np.where(end.isna(), np.iinfo("int64").max, end.astype("int64"))
+    problems: list[Problem] = []
+    bad_order = th["_end"] < th["_start"]
+    if bad_order.any():
+        problems.append(_row_problem(src, files.get("team_history"), bad_order, "end_month",
+                                     "end_month is before start_month", "swap or correct the months"))
+    th = th.sort_values(["manager_id", "_start"])
+    prev_end = th.groupby("manager_id")["_end"].shift()
+    overlap = prev_end.notna() & (th["_start"] <= prev_end)
+    if overlap.any():
+        mid = th.loc[overlap, "manager_id"].iloc[0]
+        month = th.loc[overlap, "start_month"].iloc[0]
+        problems.append(
+            _row_problem(src, files.get("team_history"), overlap.reindex(tables["team_history"].index, fill_value=False),
+                         "start_month", f"manager '{mid}' is in two teams in {month}",
+                         "a manager belongs to one team per month: end the old membership the month before")
+        )
+    return problems
+
+
+def check_dates(tables: dict[str, pd.DataFrame], files: dict[str, Path], as_of: pd.Timestamp) -> list[Problem]:
+    """Dates after ``as_of`` (today by default) are data-entry errors."""
+    problems: list[Problem] = []
+    for name, df in tables.items():
+        for col in TABLES[name].columns:
+            if col.kind != "date" or col.name not in df.columns:
+                continue
+            bad = df[col.name].notna() & (df[col.name] > as_of)
+            if bad.any():
+                first = df.loc[bad, col.name].iloc[0].date()
+                problems.append(
+                    _row_problem(str(files.get(name, name)), files.get(name), bad, col.name,
+                                 f"{first} is in the future (after {as_of.date()})",
+                                 "correct the date, or pass the as-of date the data was extracted on")
+                )
+    return problems
+
+
+def check_date_order(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """A leave date before the hire date, a loss before the customer was won: one of the two is wrong."""
+    problems: list[Problem] = []
+    for name, earlier, later in DATE_ORDER:
+        df = tables.get(name)
+        if df is None or earlier not in df.columns or later not in df.columns:
+            continue
+        bad = df[earlier].notna() & df[later].notna() & (df[later] < df[earlier])
+        if bad.any():
+            first = df.loc[bad].iloc[0]
+            problems.append(_row_problem(
+                str(files.get(name, name)), files.get(name), bad, later,
+                f"{later} {first[later].date()} is before {earlier} {first[earlier].date()}",
+                f"correct one of the two dates ({later} cannot come before {earlier})"))
+    return problems
+
+
+def validate_tables(
+    raw: dict[str, pd.DataFrame], files: dict[str, Path] | None = None, as_of: pd.Timestamp | None = None
+) -> Dataset:
+    """Coerce and validate raw frames (any source) into a :class:`Dataset`.
+
+    Raises :class:`InputError` listing every problem found.
+    """
+    files = files or {}
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for name in REQUIRED_TABLES:
+        if name not in raw:
+            problems.append(Problem(str(files.get(name, name)), f"required table '{name}' is missing",
+                                    fix=f"provide {name}.csv (see the data model in the README)"))
+    for name, df in raw.items():
+        table = TABLES[name]
+        src = str(files.get(name, name))
+        if len(df.columns) == 0:
+            problems.append(Problem(src, "the file is empty (no header row)", fix="export the table again with its header"))
+            continue
+        coerced, probs = coerce_table(df, table, src, files.get(name))
+        problems += probs
+        if not probs:
+            problems += validate_values(coerced, table, src, files.get(name))
+        tables[name] = coerced
+    if not problems:
+        problems += check_references(tables, files)
+        problems += check_date_order(tables, files)
+        problems += check_team_history(tables, files)
+        problems += check_dates(tables, files, as_of or pd.Timestamp.today().normalize())
+    if problems:
+        raise InputError(problems)
+    for name in REQUIRED_TABLES:
+        if not len(tables[name]):
+            problems.append(Problem(str(files.get(name, name)), f"table '{name}' has no rows",
+                                    fix="check the export: a required table cannot be empty"))
+    if problems:
+        raise InputError(problems)
+    return Dataset(tables=tables, files=dict(files))
+
+
+def load_dataset(folder: str | Path, as_of: pd.Timestamp | None = None) -> Dataset:
+    """Read every canonical table found in ``folder`` and validate it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(Problem(str(folder), "data folder not found",
+                                 fix="check data.folder in your params file, or run `kpi-workbook demo` to create the demo data"))
+    raw: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for name in TABLES:
+        path = find_table_file(folder, name)
+        if path is None:
+            continue
+        files[name] = path
+        try:
+            if path.stat().st_size == 0:
+                raise pd.errors.EmptyDataError
+            raw[name] = read_raw(path)
+        except InputError as exc:
+            problems += exc.problems
+        except pd.errors.EmptyDataError:
+            raw[name] = pd.DataFrame()
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(str(path), f"is not UTF-8 (byte {exc.start})",
+                                    fix="save it as UTF-8, or declare its encoding (e.g. gb18030) in a source mapping"))
+        except (pd.errors.ParserError, ValueError, OSError) as exc:
+            msg = re.sub(r"\s+", " ", str(exc))[:200]
+            problems.append(Problem(str(path), f"cannot be read: {msg}", fix="check the file format"))
+    if problems:
+        raise InputError(problems)
+    for name in REQUIRED_TABLES:
+        files.setdefault(name, folder / f"{name}.csv")
+    return validate_tables(raw, files, as_of=as_of)
+
+
+def coverage_by_month(ds: Dataset) -> pd.DataFrame:
+    """Rows per table per month (tables with a date column), for the data-quality report."""
+    parts = []
+    for name, df in ds.tables.items():
+        dc = TABLES[name].date_column
+        if dc is None or not len(df):
+            continue
+        counts = df[dc].dt.to_period("M").value_counts().rename("rows")
+        parts.append(counts.rename_axis("month").reset_index().assign(table=name))
+    if not parts:
+        return pd.DataFrame(columns=["table", "month", "rows"])
+    out = pd.concat(parts, ignore_index=True)
+    out["month"] = out["month"].astype("str")
+    return out.pivot_table(index="month", columns="table", values="rows", fill_value=0).sort_index()

@@ -1,0 +1,394 @@
+"""The indicator library: every indicator the workbook knows (``params/indicators.yaml``).
+
+An *indicator* is what a consultant puts in a KPI system and weights: "key-account
+sales", "CSAT", "teamwork rating".  Most are measured by a KPI actual of
+:mod:`helpers.kpis.measures` for one customer segment (``kpi`` + ``segment``); some (joint
+projects, acquisition cost) need data the canonical tables do not hold and have no
+``kpi`` — they are listed, flagged as not computable, never scored as zero.
+
+Indicator ids are what weight schemes, strategies and target files refer to.
+
+Checks (used by notebook 02 and ``kpi-workbook validate``):
+
+* :func:`smart_check` — the SMART attributes of one indicator (Specific, Measurable,
+  Achievable, Relevant, Time-bound; Doran 1981, "There's a S.M.A.R.T. way to write
+  management's goals and objectives", *Management Review* 70(11):35–36; the seed
+  articles in ``shared/seeds`` ask for SMART indicators).  Each attribute passes or
+  fails with the reason; the rules are in the function's docstring.
+* :func:`data_availability` — whether each indicator can be computed from the data
+  actually present (:func:`helpers.kpis.measures.availability`) and, with actuals, for how
+  many managers it has a value.  Missing data is a *warning*, never a crash.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from helpers.errors import InputError, Problem
+from helpers.present.i18n import t
+from helpers.kpis.measures import KPIS
+from helpers.plan.params import SLUG, read_yaml, validation_problems
+
+Family = Literal[
+    "performance", "relationship", "market_expansion", "acquisition", "satisfaction", "loyalty", "value", "qualitative"
+]
+Segment = Literal["all", "key", "small", "walkin"]
+
+
+SMART_ATTRIBUTES = ("specific", "measurable", "achievable", "relevant", "time_bound")
+MIN_WEIGHT = 0.05
+"""Relevant: an indicator with a global weight below 5 % hardly moves a manager's score
+(rule of thumb of KPI design: 单项指标权重一般不低于5%); drop it or weigh it more."""
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+UNIT_RANGES: dict[str, tuple[float, float]] = {
+    "ratio": (0.0, 1.0), "count": (0.0, math.inf), "currency": (0.0, math.inf), "score": (0.0, 100.0),
+    "points": (-100.0, 100.0),
+}
+"""Values a *level* target may take per unit (ratio 0–100 %, rating scores 0–100)."""
+
+
+class Text(BaseModel):
+    """A text in both report languages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    zh: str
+    en: str
+
+
+def text_in(value: "str | Text | None", language: str) -> str:
+    """A plain or bilingual text in ``language`` ("" when absent)."""
+    if value is None:
+        return ""
+    if isinstance(value, Text):
+        return value.zh if language == "zh" else value.en
+    return value
+
+
+class Smart(BaseModel):
+    """SMART attributes of an indicator (Specific, Measurable, Achievable, Relevant, Time-bound).
+
+    Each is one sentence, either plain text or ``{zh: ..., en: ...}``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    specific: str | Text = Field("", description="What exactly is measured, in one sentence.")
+    measurable: str | Text = Field("", description="The data source and formula.")
+    achievable: str | Text = Field("", description="Why a target on it can be reached (history, peers).")
+    relevant: str | Text = Field("", description="Which strategic objective it serves.")
+    time_bound: str | Text = Field("", description="The period it is measured over (month, quarter, year).")
+
+    def text(self, attribute: str, language: str = "zh") -> str:
+        """The statement for ``attribute`` in ``language`` ("" when not stated)."""
+        return text_in(getattr(self, attribute), language).strip()
+
+    def stated(self, attribute: str) -> bool:
+        """True when the attribute is stated (in both languages, if bilingual)."""
+        v = getattr(self, attribute)
+        return bool(v.zh.strip() and v.en.strip()) if isinstance(v, Text) else bool(v.strip())
+
+
+class Indicator(BaseModel):
+    """One indicator of the library."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    zh: str
+    en: str
+    family: Family
+    kpi: str | None = Field(None, description="KPI actual (helpers.kpis.measures) that measures it; none = not computable.")
+    segment: Segment = "all"
+    unit: Literal["currency", "count", "ratio", "score", "points"]
+    higher_is_better: bool
+    kind: Literal["hard", "soft"] = Field(description="hard: 业绩考核 results; soft: 市场考核 market work.")
+    period: Literal["month", "quarter", "year"] = "quarter"
+    applies_to: list[Literal["key", "small", "walkin"]] = Field(default_factory=lambda: ["key", "small", "walkin"])
+    formula: str = ""
+    source: str = Field("", description="Canonical table(s) or external data it is computed from.")
+    smart: Smart = Smart()
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError("ids use letters, digits, '-' and '_'")
+        return v
+
+    @field_validator("kpi")
+    @classmethod
+    def _kpi(cls, v: str | None) -> str | None:
+        if v is not None and v not in KPIS:
+            raise ValueError(f"unknown KPI '{v}' (known: {', '.join(KPIS)})")
+        return v
+
+
+class LibraryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicators: list[Indicator]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "LibraryFile":
+        seen: set[str] = set()
+        dup = [i.id for i in self.indicators if i.id in seen or seen.add(i.id)]
+        if dup:
+            raise ValueError(f"duplicate indicator id(s): {', '.join(dup)}")
+        return self
+
+
+@dataclass(frozen=True)
+class Library:
+    """The loaded indicator library, by id."""
+
+    indicators: dict[str, Indicator]
+    source: str = "indicators.yaml"
+
+    def __getitem__(self, key: str) -> Indicator:
+        return self.indicators[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.indicators
+
+    def __iter__(self):
+        return iter(self.indicators.values())
+
+    def ids(self) -> list[str]:
+        return list(self.indicators)
+
+    def name(self, key: str, language: str = "zh") -> str:
+        ind = self.indicators[key]
+        return ind.zh if language == "zh" else ind.en
+
+    def check_known(self, ids: list[str], source: str, where: str = "") -> None:
+        """Raise naming every id not in the library."""
+        unknown = [i for i in ids if i not in self.indicators]
+        if unknown:
+            raise InputError(Problem(source, f"unknown indicator(s): {', '.join(unknown)}", where=where,
+                                     fix=f"use ids from {self.source}"))
+
+    def suggest(self, key: str) -> str:
+        """The closest known id to a misspelt one ("" when nothing is close)."""
+        near = difflib.get_close_matches(key, self.ids(), n=1, cutoff=0.6)
+        return near[0] if near else ""
+
+    def table(self, language: str = "zh") -> pd.DataFrame:
+        """The library as a frame (one row per indicator)."""
+        return pd.DataFrame([i.model_dump() | {"name": self.name(i.id, language)} for i in self])
+
+
+def load_library(path: str | Path) -> Library:
+    """Read and validate ``indicators.yaml``; errors name the file and the entry."""
+    raw = read_yaml(path)
+    try:
+        lib = LibraryFile.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc, str(path))) from None
+    return Library({i.id: i for i in lib.indicators}, source=str(path))
+
+
+def computable(library: Library, available_kpis: set[str]) -> dict[str, bool]:
+    """indicator id → whether it can be computed from the KPIs available."""
+    return {i.id: i.kpi is not None and i.kpi in available_kpis for i in library}
+
+
+def indicator_values(actuals: pd.DataFrame, library: Library, period: str, ids: list[str] | None = None) -> pd.DataFrame:
+    """Managers × indicators for one period, from the long KPI actuals table.
+
+    Each indicator takes the value of its ``kpi`` for its ``segment``.  Indicators that
+    are not computable (no ``kpi``, or that KPI absent from ``actuals``) are columns of
+    NaN — "not available", never zero.
+    """
+    ids = ids or library.ids()
+    library.check_known(ids, library.source)
+    sel = actuals[actuals["period"] == period]
+    wide = sel.pivot_table(index="manager_id", columns=["kpi", "segment"], values="value", aggfunc="first", dropna=False)
+    out = pd.DataFrame(index=wide.index if len(wide) else pd.Index([], name="manager_id"))
+    for i in ids:
+        ind = library[i]
+        key = (ind.kpi, ind.segment)
+        out[i] = wide[key] if ind.kpi is not None and key in wide.columns else float("nan")
+    return out
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class SmartFinding:
+    """One SMART attribute of one indicator: passed or not, and why not."""
+
+    indicator: str
+    attribute: str  # one of SMART_ATTRIBUTES
+    ok: bool
+    reason: str = ""  # in the requested language; "" when ok
+
+
+def smart_check(
+    ind: Indicator,
+    language: str = "zh",
+    review: str = "quarter",
+    weight: float | None = None,
+    target: float | None = None,
+    target_type: str = "level",
+) -> list[SmartFinding]:
+    """Check the five SMART attributes of ``ind``; one finding per attribute.
+
+    Every attribute fails when its statement in ``indicators.yaml`` is missing.
+    Beyond that:
+
+    * **Specific** — a formula is given, and the segment it is measured on is one it
+      applies to (``segment`` ∈ ``applies_to``, or ``all``).
+    * **Measurable** — it has a measure: a KPI of the workbook (``kpi``) or a named
+      data source (``source``).  Whether that data is present is
+      :func:`data_availability`'s job.
+    * **Achievable** — a target, when given, lies in the unit's range
+      (:data:`UNIT_RANGES`; a growth target must be above −100 %).
+    * **Relevant** — with a ``weight`` (its global weight in a KPI tree): the weight is
+      at least :data:`MIN_WEIGHT` (5 %); 0 means the indicator is switched off.
+    * **Time-bound** — it is measured over a period no longer than the review period
+      (``review``: month, quarter or year); a yearly indicator cannot be judged in a
+      quarterly review, only its progress to date.
+    """
+    def f(attr: str, problems: list[str]) -> SmartFinding:
+        return SmartFinding(ind.id, attr, not problems, "; ".join(problems))
+
+    def missing(attr: str) -> list[str]:
+        return [] if ind.smart.stated(attr) else [t("smart.not_stated", language, attribute=t(f"smart.{attr}", language))]
+
+    out = []
+    p = missing("specific")
+    if not ind.formula.strip():
+        p.append(t("smart.no_formula", language))
+    if ind.segment != "all" and ind.segment not in ind.applies_to:
+        p.append(t("smart.segment_mismatch", language, segment=ind.segment, applies=", ".join(ind.applies_to)))
+    out.append(f("specific", p))
+
+    p = missing("measurable")
+    if ind.kpi is None and not ind.source.strip():
+        p.append(t("smart.no_measure", language))
+    out.append(f("measurable", p))
+
+    p = missing("achievable")
+    if target is not None:
+        if not math.isfinite(target):
+            p.append(t("smart.target_not_finite", language))
+        elif target_type == "growth":
+            if target <= -1:
+                p.append(t("smart.growth_range", language, target=f"{target:+.0%}"))
+        else:
+            lo, hi = UNIT_RANGES[ind.unit]
+            if not lo <= target <= hi:
+                shown = f"{target:.0%}" if ind.unit == "ratio" else f"{target:g}"
+                p.append(t("smart.target_range", language, target=shown, lo=_range_text(ind.unit, lo),
+                           hi=_range_text(ind.unit, hi)))
+    out.append(f("achievable", p))
+
+    p = missing("relevant")
+    if weight is not None:
+        if weight <= 0:
+            p.append(t("smart.weight_zero", language))
+        elif weight < MIN_WEIGHT - 1e-9:
+            p.append(t("smart.weight_small", language, weight=f"{weight:.1%}", min=f"{MIN_WEIGHT:.0%}"))
+    out.append(f("relevant", p))
+
+    p = missing("time_bound")
+    if review not in PERIOD_MONTHS:
+        raise InputError(Problem("review", f"unknown review period '{review}'", fix="use month, quarter or year"))
+    if PERIOD_MONTHS[ind.period] > PERIOD_MONTHS[review]:
+        p.append(t("smart.period_longer", language, period=t(f"period.{ind.period}", language),
+                   review=t(f"period.{review}", language)))
+    out.append(f("time_bound", p))
+    return out
+
+
+def _range_text(unit: str, v: float) -> str:
+    if math.isinf(v):
+        return "∞"
+    return f"{v:.0%}" if unit == "ratio" else f"{v:g}"
+
+
+def smart_frame(
+    library: Library,
+    ids: list[str],
+    language: str = "zh",
+    review: str = "quarter",
+    weights: dict[str, float] | None = None,
+    targets: dict[str, tuple[float, str]] | None = None,
+) -> pd.DataFrame:
+    """SMART findings for ``ids`` as one row per indicator.
+
+    Columns: ``indicator``, one boolean column per attribute, ``passed`` (all five)
+    and ``reasons`` ("Attribute: why; ..." for the failing ones).  ``weights`` maps
+    id → global weight, ``targets`` id → (target, "level" | "growth").
+    """
+    library.check_known(ids, library.source)
+    weights, targets = weights or {}, targets or {}
+    rows = []
+    for i in ids:
+        tgt, kind = targets.get(i, (None, "level"))
+        found = smart_check(library[i], language, review, weights.get(i), tgt, kind)
+        row: dict[str, object] = {"indicator": i}
+        row.update({x.attribute: x.ok for x in found})
+        row["passed"] = all(x.ok for x in found)
+        row["reasons"] = "; ".join(t("smart.reason", language, attribute=t(f"smart.{x.attribute}", language), reason=x.reason)
+                                   for x in found if not x.ok)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["indicator", *SMART_ATTRIBUTES, "passed", "reasons"])
+
+
+def data_availability(
+    library: Library,
+    availability: pd.DataFrame,
+    ids: list[str] | None = None,
+    values: pd.DataFrame | None = None,
+    language: str = "zh",
+) -> pd.DataFrame:
+    """Can each indicator be computed from the data present?
+
+    ``availability`` is :func:`helpers.kpis.measures.availability` (``kpi, available, missing``).
+    ``values`` (optional) is :func:`indicator_values` for the managers of interest in
+    one period: then ``with_value`` counts the managers with a value (a ratio with no
+    base — no surveys, no leads — has none).
+
+    ``status`` is ``ok`` (computable, a value for every manager), ``partial`` (some
+    managers lack a value), ``missing`` (the KPI's tables or columns are absent) or
+    ``external`` (no KPI: the data is kept outside the canonical tables).  Columns:
+    indicator, kpi, status, missing (tables/columns absent), with_value, managers,
+    reason (in ``language``).
+    """
+    ids = list(ids) if ids is not None else library.ids()
+    library.check_known(ids, library.source)
+    need = {"kpi", "available", "missing"}
+    if not need <= set(availability.columns):
+        raise InputError(Problem("availability", f"columns {sorted(need - set(availability.columns))} are missing",
+                                 fix="pass helpers.kpis.measures.availability(dataset)"))
+    av = availability.set_index("kpi")
+    n = len(values) if values is not None else None
+    rows = []
+    for i in ids:
+        ind = library[i]
+        with_value = None
+        if ind.kpi is None:
+            status, miss = "external", ""
+            reason = t("avail.external", language)
+        elif ind.kpi not in av.index or not bool(av.loc[ind.kpi, "available"]):
+            status = "missing"
+            miss = str(av.loc[ind.kpi, "missing"]) if ind.kpi in av.index else ind.kpi
+            reason = t("avail.missing", language, missing=miss)
+        else:
+            status, miss, reason = "ok", "", ""
+            if values is not None:
+                with_value = int(values[i].notna().sum()) if i in values.columns else 0
+                if with_value < n:
+                    status = "partial"
+                    reason = t("avail.partial", language, k=n - with_value, n=n)
+        if values is not None and status in ("external", "missing"):
+            with_value = 0
+        rows.append({"indicator": i, "kpi": ind.kpi or "", "status": status, "missing": miss,
+                     "with_value": with_value, "managers": n, "reason": reason})
+    return pd.DataFrame(rows, columns=["indicator", "kpi", "status", "missing", "with_value", "managers", "reason"])

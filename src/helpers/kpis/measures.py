@@ -1,0 +1,494 @@
+"""KPI actuals per manager per month or quarter, from the canonical tables.
+
+Every KPI is defined once in :data:`KPIS` (id, names, unit, polarity, the tables it
+needs, formula).  :func:`kpi_actuals` computes all available KPIs for every manager
+and period in one pass and returns a long table::
+
+    manager_id | period | segment | kpi | value | numerator | denominator | rows
+
+``segment`` is ``all`` or one of ``key`` / ``small`` / ``walkin``; ``rows`` is the
+number of source rows behind the figure (the audit trail: "how was this
+computed").  A KPI whose table is absent is *not in the table at all* and is
+listed by :func:`availability` as not available — it is never reported as zero.  A
+ratio whose denominator is zero (no customers, no surveys) has ``value`` NaN.
+
+Attribution rules (documented for managers who ask):
+
+* orders, complaints, visits and leads count for the manager named on the row;
+* customer-base measures (new, lost, retention, churn, surveys) follow the
+  customer's *current* manager in ``customers.manager_id``;
+* market share uses the region of the manager in ``managers.region``.
+
+How ratios aggregate over a quarter: numerators and denominators are summed over
+the period (never averages of monthly ratios), except the "monthly" rates (active
+rate, CLV inputs), whose numerator and denominator are sums of the monthly ones,
+i.e. a customer-weighted average of the monthly rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.data.tables import Dataset
+from helpers.data.schema import QUAL_DIMENSIONS, SEGMENTS
+
+ANNUAL_DISCOUNT_RATE = 0.10
+"""Discount rate used in the CLV estimate (yearly; converted to monthly)."""
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    """Definition of one KPI actual."""
+
+    id: str
+    zh: str
+    en: str
+    unit: str  # currency | count | ratio | score | points
+    higher_is_better: bool
+    tables: tuple[str, ...]
+    formula: str
+    segmented: bool = True
+    column: tuple[str, str] | None = None  # (table, column) that must hold data
+
+
+def _k(*args, **kw) -> KpiDef:
+    return KpiDef(*args, **kw)
+
+
+KPIS: dict[str, KpiDef] = {
+    k.id: k
+    for k in (
+        _k("sales", "销售额", "Sales", "currency", True, ("orders",), "Σ orders.amount in the period"),
+        _k("profit", "毛利", "Gross profit", "currency", True, ("orders",), "Σ orders.profit in the period"),
+        _k("margin", "毛利率", "Gross margin", "ratio", True, ("orders",), "profit ÷ sales"),
+        _k("orders", "订单数", "Orders", "count", True, ("orders",), "number of order lines"),
+        _k("aov", "平均订单金额", "Average order value", "currency", True, ("orders",), "sales ÷ orders"),
+        _k("buyers", "成交客户数", "Buying customers", "count", True, ("orders",), "distinct customers with an order"),
+        _k("new_customers", "新增客户数", "New customers", "count", True, ("customers",),
+           "customers whose acquired_date falls in the period"),
+        _k("lost_customers", "流失客户数", "Lost customers", "count", False, ("customers",),
+           "customers whose lost_date falls in the period"),
+        _k("customers_start", "期初客户数", "Customers at start", "count", True, ("customers",),
+           "customers acquired before the period start and not lost before it"),
+        _k("retention_rate", "客户留存率", "Retention rate", "ratio", True, ("customers",),
+           "1 − (customers at start lost during the period ÷ customers at start)"),
+        _k("churn_rate", "客户流失率", "Churn rate", "ratio", False, ("customers",),
+           "customers at start lost during the period ÷ customers at start"),
+        _k("repeat_purchase_rate", "重复购买率", "Repeat-purchase rate", "ratio", True, ("orders",),
+           "customers with ≥ 2 orders in the period ÷ customers with ≥ 1"),
+        _k("active_rate", "月均活跃率", "Monthly active rate", "ratio", True, ("orders", "customers"),
+           "Σ over months of buyers ÷ Σ over months of (customers at month start + new in month)"),
+        _k("csat", "客户满意度", "Customer satisfaction (CSAT)", "ratio", True, ("surveys",),
+           "responses with csat ≥ 4 ÷ responses (customers of the manager)"),
+        _k("nps", "净推荐值", "Net promoter score", "points", True, ("surveys",),
+           "100 × (responses 9–10 − responses 0–6) ÷ responses with an NPS answer"),
+        _k("complaints", "投诉数", "Complaints", "count", False, ("complaints",), "complaints received"),
+        _k("complaint_rate", "客户投诉率", "Complaint rate", "ratio", False, ("complaints", "orders"),
+           "complaints ÷ buying customers"),
+        _k("resolution_rate", "投诉解决率", "Complaint resolution rate", "ratio", True, ("complaints",),
+           "resolved complaints ÷ complaints"),
+        _k("escalations", "升级投诉数", "Escalated complaints", "count", False, ("complaints",),
+           "complaints escalated beyond the manager"),
+        _k("visits", "拜访次数", "Visits", "count", True, ("visits",), "visits and calls logged"),
+        _k("visit_coverage", "拜访覆盖率", "Visit coverage", "ratio", True, ("visits", "customers"),
+           "distinct customers visited ÷ (customers at start + new customers)"),
+        _k("conversion_rate", "线索转化率", "Lead conversion rate", "ratio", True, ("leads",),
+           "converted leads ÷ leads created in the period"),
+        _k("referral_rate", "客户推荐率", "Referral rate", "ratio", True, ("customers",),
+           "new customers with referred_by ÷ new customers", column=("customers", "referred_by")),
+        _k("clv", "客户终身价值", "Customer lifetime value", "currency", True, ("orders", "customers"),
+           "m · r ÷ (1 + i − r): m = profit per customer-month, r = monthly retention, i = monthly discount "
+           "(Gupta & Lehmann 2003)"),
+        _k("market_share", "市场占有率", "Market share", "ratio", True, ("orders", "market"),
+           "sales ÷ market size of the manager's region", segmented=False),
+        _k("market_share_change", "市场占有率变化", "Market share change", "points", True, ("orders", "market"),
+           "market share − market share of the previous period, in percentage points", segmented=False),
+        *(
+            _k(f"qual_{d}", zh, en, "score", True, ("ratings",), f"mean rating score for '{d}'", segmented=False)
+            for d, zh, en in zip(
+                QUAL_DIMENSIONS,
+                ("工作态度", "团队合作", "创新能力", "工作质量", "工作量", "月度总结质量"),
+                ("Attitude", "Teamwork", "Innovation", "Work quality", "Work quantity", "Monthly-summary quality"),
+            )
+        ),
+    )
+}
+
+
+def kpi_name(kpi: str, language: str = "zh") -> str:
+    """Display name of a KPI in ``language`` (``zh`` or ``en``)."""
+    d = KPIS[kpi]
+    return d.zh if language == "zh" else d.en
+
+
+def availability(ds: Dataset) -> pd.DataFrame:
+    """Which KPIs can be computed from the tables present, and why not.
+
+    Returns one row per KPI: ``kpi``, ``available`` (bool), ``missing`` (tables or
+    columns absent).
+    """
+    rows = []
+    for k in KPIS.values():
+        missing = [t for t in k.tables if not ds.has(t)]
+        if k.column and ds.has(k.column[0]):
+            t, c = k.column
+            if c not in ds[t].columns or ds[t][c].isna().all():
+                missing.append(f"{t}.{c}")
+        rows.append({"kpi": k.id, "available": not missing, "missing": ", ".join(missing)})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- core
+
+
+def _ord(p: pd.Series | pd.PeriodIndex) -> np.ndarray:
+    """Integer ordinals of periods (NaT → a very large number: 'never')."""
+    idx = pd.PeriodIndex(p)
+    out = idx.asi8.copy()
+    out[idx.isna()] = np.iinfo("int64").max // 2
+    return out
+
+
+def _employment_grid(ds: Dataset, freq: str, lo: int, hi: int) -> pd.DataFrame:
+    """(manager_id, p) for every period in [lo, hi] in which the manager was employed."""
+    m = ds.managers
+    start = np.maximum(_ord(m["hire_date"].dt.to_period(freq)), lo)
+    end = np.minimum(_ord(m["leave_date"].dt.to_period(freq)), hi)
+    n = np.clip(end - start + 1, 0, None)
+    mid = np.repeat(m["manager_id"].to_numpy(), n)
+    p = np.concatenate([np.arange(s, s + k) for s, k in zip(start, n)]) if n.sum() else np.array([], dtype="int64")
+    return pd.DataFrame({"manager_id": mid, "p": p.astype("int64")})
+
+
+def _count(df: pd.DataFrame, keys: list[str], name: str, col: str | None = None, how: str = "size") -> pd.Series:
+    g = df.groupby(keys, sort=False, observed=True)
+    s = g.size() if how == "size" else (g[col].sum() if how == "sum" else g[col].nunique())
+    return s.rename(name)
+
+
+def _interval_counts(keys: pd.DataFrame, start: np.ndarray, end: np.ndarray, lo: int, hi: int, name: str) -> pd.Series:
+    """Number of items counted in each period p with start < p <= end (per key).
+
+    For the customers at the start of p: acquired in an earlier period and lost in p
+    or later (or never).
+
+    Difference-array count: +1 at start+1, −1 at end+1, cumulated over periods.
+    """
+    codes, uniq = pd.MultiIndex.from_frame(keys).factorize()
+    width = hi - lo + 2
+    arr = np.zeros((len(uniq), width), dtype="int64")
+    a = np.clip(start + 1 - lo, 0, width - 1)
+    b = np.clip(end + 1 - lo, 0, width - 1)
+    ok = a < b
+    np.add.at(arr, (codes[ok], a[ok]), 1)
+    np.add.at(arr, (codes[ok], b[ok]), -1)
+    cum = np.cumsum(arr, axis=1)[:, : width - 1]
+    idx = pd.MultiIndex.from_tuples(
+        [(*u, lo + j) for u in uniq for j in range(width - 1)], names=[*keys.columns, "p"]
+    )
+    s = pd.Series(cum.ravel(), index=idx, name=name)
+    return s[s != 0]
+
+
+def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
+    """Additive measures per (manager_id, p, segment) for period frequency ``freq``.
+
+    ``p`` is the integer ordinal of the pandas Period.  Counts are 0 where nothing
+    happened in a period the manager was employed.  Columns absent when their table
+    is absent.
+    """
+    if freq not in ("M", "Q"):
+        raise ValueError("freq must be 'M' or 'Q'")
+    cust = ds.customers
+    seg_of = pd.Series(cust["segment"].to_numpy(), index=cust["customer_id"].to_numpy())
+    orders = ds.orders
+    o = pd.DataFrame(
+        {
+            "manager_id": orders["manager_id"].to_numpy(),
+            "customer_id": orders["customer_id"].to_numpy(),
+            "segment": seg_of.reindex(orders["customer_id"].to_numpy()).to_numpy(),
+            "p": _ord(orders["date"].dt.to_period(freq)),
+            "m": _ord(orders["date"].dt.to_period("M")),
+            "amount": orders["amount"].to_numpy(),
+            "profit": orders["profit"].to_numpy(),
+        }
+    )
+    dates = [orders["date"].min(), orders["date"].max(), cust["acquired_date"].min()]
+    lo = int(_ord(pd.PeriodIndex([min(d for d in dates if pd.notna(d))], freq=freq))[0])
+    lo = max(lo, int(o["p"].min())) if len(o) else lo
+    hi = int(o["p"].max()) if len(o) else lo
+    keys = ["manager_id", "p", "segment"]
+    parts: list[pd.Series] = [
+        _count(o, keys, "sales", "amount", "sum"),
+        _count(o, keys, "profit", "profit", "sum"),
+        _count(o, keys, "orders"),
+    ]
+    per_cust = o.groupby(["manager_id", "p", "segment", "customer_id"], sort=False, observed=True).size()
+    parts.append(per_cust.groupby(level=[0, 1, 2]).size().rename("buyers"))
+    parts.append((per_cust >= 2).groupby(level=[0, 1, 2]).sum().rename("repeat_buyers"))
+
+    # customers: new, lost, stock at period start; and the same monthly for monthly rates
+    c = pd.DataFrame(
+        {
+            "manager_id": cust["manager_id"].to_numpy(),
+            "segment": cust["segment"].to_numpy(),
+            "acq": _ord(cust["acquired_date"].dt.to_period(freq)),
+            "lost": _ord(cust["lost_date"].dt.to_period(freq)),
+            "acq_m": _ord(cust["acquired_date"].dt.to_period("M")),
+            "lost_m": _ord(cust["lost_date"].dt.to_period("M")),
+            "referred": cust["referred_by"].notna().to_numpy() if "referred_by" in cust.columns else False,
+        }
+    )
+    parts.append(_count(c.rename(columns={"acq": "p"}), keys, "new_customers"))
+    parts.append(_count(c[c["referred"]].rename(columns={"acq": "p"}), keys, "referred_new"))
+    parts.append(_count(c[c["lost"] < hi + 1].rename(columns={"lost": "p"}), keys, "lost_customers"))
+    from_start = c[(c["acq"] < c["lost"]) & (c["lost"] < hi + 1)]
+    parts.append(_count(from_start.rename(columns={"lost": "p"}), keys, "lost_from_start"))
+    parts.append(_interval_counts(c[["manager_id", "segment"]], c["acq"].to_numpy(), c["lost"].to_numpy(),
+                                  lo, hi, "customers_start").reorder_levels([0, 2, 1]))
+
+    # monthly stocks summed into the period: Σ customers at month start, Σ base, Σ buyers
+    m_lo = int(pd.Period(ordinal=lo, freq=freq).asfreq("M", how="start").ordinal)
+    m_hi = int(pd.Period(ordinal=hi, freq=freq).asfreq("M", how="end").ordinal)
+    start_m = _interval_counts(c[["manager_id", "segment"]], c["acq_m"].to_numpy(), c["lost_m"].to_numpy(),
+                               m_lo, m_hi, "start_m").reset_index()
+    new_m = _count(c.rename(columns={"acq_m": "p"}), ["manager_id", "p", "segment"], "new_m").reset_index()
+    lost_m = c[(c["acq_m"] < c["lost_m"]) & (c["lost_m"] <= m_hi)]
+    lost_m = _count(lost_m.rename(columns={"lost_m": "p"}), ["manager_id", "p", "segment"], "lost_start_m").reset_index()
+    buyers_m = (
+        o.groupby(["manager_id", "m", "segment"], sort=False, observed=True)["customer_id"].nunique()
+        .rename("buyers_m").reset_index().rename(columns={"m": "p"})
+    )
+    monthly = start_m.merge(new_m, how="outer", on=["manager_id", "p", "segment"])
+    monthly = monthly.merge(lost_m, how="outer", on=["manager_id", "p", "segment"])
+    monthly = monthly.merge(buyers_m, how="outer", on=["manager_id", "p", "segment"]).fillna(0)
+    monthly["base_m"] = monthly["start_m"] + monthly["new_m"]
+    if freq == "Q":
+        monthly["p"] = pd.PeriodIndex.from_ordinals(monthly["p"].astype("int64"), freq="M").asfreq("Q").asi8
+    agg = monthly.groupby(keys, sort=False)[["start_m", "base_m", "buyers_m", "lost_start_m"]].sum()
+    parts += [agg[c_] for c_ in agg.columns]
+
+    if ds.has("surveys"):
+        s = ds["surveys"]
+        sv = pd.DataFrame(
+            {
+                "manager_id": cust.set_index("customer_id")["manager_id"].reindex(s["customer_id"]).to_numpy(),
+                "segment": seg_of.reindex(s["customer_id"].to_numpy()).to_numpy(),
+                "p": _ord(s["date"].dt.to_period(freq)),
+                "sat": (s["csat"] >= 4).to_numpy(),
+                "has_nps": s["nps"].notna().to_numpy(),
+                "pro": (s["nps"] >= 9).to_numpy(),
+                "det": (s["nps"] <= 6).to_numpy(),
+            }
+        )
+        parts.append(_count(sv, keys, "surveys"))
+        for col, name in (("sat", "satisfied"), ("has_nps", "nps_n"), ("pro", "promoters"), ("det", "detractors")):
+            parts.append(_count(sv, keys, name, col, "sum"))
+    if ds.has("complaints"):
+        k = ds["complaints"]
+        kv = pd.DataFrame(
+            {
+                "manager_id": k["manager_id"].to_numpy(),
+                "segment": seg_of.reindex(k["customer_id"].to_numpy()).to_numpy(),
+                "p": _ord(k["date"].dt.to_period(freq)),
+                "resolved": k["resolved"].astype(bool).to_numpy(),
+                "escalated": k["escalated"].astype(bool).to_numpy(),
+            }
+        )
+        parts.append(_count(kv, keys, "complaints"))
+        parts.append(_count(kv, keys, "resolved", "resolved", "sum"))
+        parts.append(_count(kv, keys, "escalated", "escalated", "sum"))
+    if ds.has("visits"):
+        v = ds["visits"]
+        vv = pd.DataFrame(
+            {
+                "manager_id": v["manager_id"].to_numpy(),
+                "customer_id": v["customer_id"].to_numpy(),
+                "segment": seg_of.reindex(v["customer_id"].to_numpy()).to_numpy(),
+                "p": _ord(v["date"].dt.to_period(freq)),
+            }
+        )
+        parts.append(_count(vv, keys, "visits"))
+        parts.append(_count(vv, keys, "visited_customers", "customer_id", "nunique"))
+    if ds.has("leads"):
+        ld = ds["leads"]
+        lv = pd.DataFrame(
+            {
+                "manager_id": ld["manager_id"].to_numpy(),
+                "segment": ld["segment"].to_numpy(),
+                "p": _ord(ld["date"].dt.to_period(freq)),
+                "converted": ld["converted"].astype(bool).to_numpy(),
+            }
+        )
+        parts.append(_count(lv, keys, "leads"))
+        parts.append(_count(lv, keys, "converted", "converted", "sum"))
+
+    measures = pd.concat([p_.reorder_levels(keys) if list(p_.index.names) != keys else p_ for p_ in parts], axis=1)
+    grid = _employment_grid(ds, freq, lo, hi)
+    grid = grid.merge(pd.DataFrame({"segment": list(SEGMENTS)}), how="cross")
+    out = grid.merge(measures.reset_index(), how="left", on=keys)
+    num_cols = [c_ for c_ in out.columns if c_ not in keys]
+    out[num_cols] = out[num_cols].fillna(0.0)
+    return out
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    return (num / den.where(den > 0)).astype("float64")
+
+
+def derive(b: pd.DataFrame) -> pd.DataFrame:
+    """KPI values (wide) from base measures: one column per KPI, plus ``<kpi>__num``,
+    ``<kpi>__den``, ``<kpi>__rows`` for the audit trail."""
+    out = b[["manager_id", "p", "segment"]].copy()
+    cols = set(b.columns)
+
+    def put(kpi: str, value, num, den, rows) -> None:
+        out[kpi] = np.asarray(value, dtype="float64")
+        out[f"{kpi}__num"] = np.asarray(num, dtype="float64")
+        out[f"{kpi}__den"] = np.asarray(den, dtype="float64")
+        out[f"{kpi}__rows"] = np.asarray(rows, dtype="float64")
+
+    one = pd.Series(np.nan, index=b.index)
+    put("sales", b["sales"], b["sales"], one, b["orders"])
+    put("profit", b["profit"], b["profit"], one, b["orders"])
+    put("margin", _ratio(b["profit"], b["sales"]), b["profit"], b["sales"], b["orders"])
+    put("orders", b["orders"], b["orders"], one, b["orders"])
+    put("aov", _ratio(b["sales"], b["orders"]), b["sales"], b["orders"], b["orders"])
+    put("buyers", b["buyers"], b["buyers"], one, b["orders"])
+    put("repeat_purchase_rate", _ratio(b["repeat_buyers"], b["buyers"]), b["repeat_buyers"], b["buyers"], b["orders"])
+    put("new_customers", b["new_customers"], b["new_customers"], one, b["new_customers"])
+    put("lost_customers", b["lost_customers"], b["lost_customers"], one, b["lost_customers"])
+    put("customers_start", b["customers_start"], b["customers_start"], one, b["customers_start"])
+    churn = _ratio(b["lost_from_start"], b["customers_start"])
+    put("churn_rate", churn, b["lost_from_start"], b["customers_start"], b["customers_start"])
+    put("retention_rate", 1 - churn, b["customers_start"] - b["lost_from_start"], b["customers_start"], b["customers_start"])
+    put("active_rate", _ratio(b["buyers_m"], b["base_m"]), b["buyers_m"], b["base_m"], b["base_m"])
+    put("referral_rate", _ratio(b["referred_new"], b["new_customers"]), b["referred_new"], b["new_customers"], b["new_customers"])
+    # CLV (Gupta & Lehmann 2003): m · r / (1 + i − r), monthly figures
+    i = (1 + ANNUAL_DISCOUNT_RATE) ** (1 / 12) - 1
+    m = _ratio(b["profit"], b["base_m"])
+    r = 1 - _ratio(b["lost_start_m"], b["start_m"])
+    put("clv", m * r / (1 + i - r), b["profit"], b["base_m"], b["orders"])
+    if "surveys" in cols:
+        put("csat", _ratio(b["satisfied"], b["surveys"]), b["satisfied"], b["surveys"], b["surveys"])
+        put("nps", 100 * _ratio(b["promoters"] - b["detractors"], b["nps_n"]), b["promoters"] - b["detractors"],
+            b["nps_n"], b["nps_n"])
+    if "complaints" in cols:
+        put("complaints", b["complaints"], b["complaints"], one, b["complaints"])
+        put("complaint_rate", _ratio(b["complaints"], b["buyers"]), b["complaints"], b["buyers"], b["complaints"])
+        put("resolution_rate", _ratio(b["resolved"], b["complaints"]), b["resolved"], b["complaints"], b["complaints"])
+        put("escalations", b["escalated"], b["escalated"], one, b["complaints"])
+    if "visits" in cols:
+        base = b["customers_start"] + b["new_customers"]
+        put("visits", b["visits"], b["visits"], one, b["visits"])
+        put("visit_coverage", _ratio(b["visited_customers"], base), b["visited_customers"], base, b["visits"])
+    if "leads" in cols:
+        put("conversion_rate", _ratio(b["converted"], b["leads"]), b["converted"], b["leads"], b["leads"])
+    return out
+
+
+def _all_segments(b: pd.DataFrame) -> pd.DataFrame:
+    """Add segment ``all`` = sum of the segments (every base measure is additive)."""
+    num = [c for c in b.columns if c not in ("manager_id", "p", "segment")]
+    tot = b.groupby(["manager_id", "p"], sort=False)[num].sum().reset_index().assign(segment="all")
+    return pd.concat([tot, b], ignore_index=True)
+
+
+def _market_share(ds: Dataset, b_all: pd.DataFrame, freq: str) -> pd.DataFrame:
+    mk = ds["market"]
+    size = (
+        mk.assign(p=_ord(pd.PeriodIndex(mk["month"], freq="M").asfreq(freq)))
+        .groupby(["region", "p"])["market_size"].agg(["sum", "size"]).reset_index()
+    )
+    region = ds.managers.set_index("manager_id")["region"]
+    s = b_all[["manager_id", "p", "sales", "orders"]].assign(region=region.reindex(b_all["manager_id"]).to_numpy())
+    s = s.merge(size, how="left", on=["region", "p"])
+    s["market_share"] = _ratio(s["sales"], s["sum"])
+    s = s.sort_values(["manager_id", "p"])
+    prev = s.groupby("manager_id")["market_share"].shift()
+    prev_p = s.groupby("manager_id")["p"].shift()
+    prev = prev.where(prev_p == s["p"] - 1)
+    s["market_share_change"] = 100 * (s["market_share"] - prev)
+    return s
+
+
+def _period_ordinals(labels: pd.Series, freq: str, to: str) -> np.ndarray:
+    """Ordinals at frequency ``to`` of period labels at ``freq`` (``2026-07`` or ``2026Q3``),
+    parsing each distinct label once (a few dozen) instead of every row."""
+    codes, uniq = pd.factorize(labels)
+    per = pd.PeriodIndex([pd.Period(x, freq=freq) for x in uniq], freq=freq)
+    return _ord(per if to == freq else per.asfreq(to))[codes]
+
+
+def _qualitative(ds: Dataset, freq: str) -> pd.DataFrame:
+    r = ds["ratings"]
+    is_month = r["period"].str.len() == 7
+    rows = []
+    monthly = r[is_month]
+    rows.append(monthly.assign(p=_period_ordinals(monthly["period"], "M", freq)))
+    if freq == "Q":
+        q = r[~is_month]
+        rows.append(q.assign(p=_period_ordinals(q["period"], "Q", "Q")))
+    rr = pd.concat(rows, ignore_index=True)
+    return rr.groupby(["manager_id", "p", "dimension"])["score"].agg(["mean", "sum", "size"]).reset_index()
+
+
+def kpi_actuals(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
+    """All available KPIs per manager per period (``freq`` ``"Q"`` or ``"M"``).
+
+    Long format: ``manager_id, period, segment, kpi, value, numerator, denominator,
+    rows``.  ``period`` is the label (``2026Q3`` / ``2026-09``).  Only periods in which
+    the manager was employed appear; unavailable KPIs do not appear at all.
+    """
+    b = _all_segments(base_measures(ds, freq))
+    wide = derive(b)
+    avail = set(availability(ds).query("available")["kpi"])
+    seg_kpis = [k for k in KPIS if k in wide.columns and k in avail]
+    frames = []
+    for k in seg_kpis:
+        f = wide[["manager_id", "p", "segment", k, f"{k}__num", f"{k}__den", f"{k}__rows"]]
+        f.columns = ["manager_id", "p", "segment", "value", "numerator", "denominator", "rows"]
+        frames.append(f.assign(kpi=k))
+    b_all = b[b["segment"] == "all"]
+    if "market_share" in avail:
+        ms = _market_share(ds, b_all, freq)
+        frames.append(pd.DataFrame({"manager_id": ms["manager_id"], "p": ms["p"], "segment": "all",
+                                    "value": ms["market_share"], "numerator": ms["sales"], "denominator": ms["sum"],
+                                    "rows": ms["orders"] + ms["size"].fillna(0), "kpi": "market_share"}))
+        frames.append(pd.DataFrame({"manager_id": ms["manager_id"], "p": ms["p"], "segment": "all",
+                                    "value": ms["market_share_change"], "numerator": np.nan, "denominator": np.nan,
+                                    "rows": ms["orders"], "kpi": "market_share_change"}))
+    if ds.has("ratings"):
+        q = _qualitative(ds, freq)
+        grid = b_all[["manager_id", "p"]]
+        for d in QUAL_DIMENSIONS:
+            qd = grid.merge(q[q["dimension"] == d], how="left", on=["manager_id", "p"])
+            frames.append(pd.DataFrame({"manager_id": qd["manager_id"], "p": qd["p"], "segment": "all",
+                                        "value": qd["mean"], "numerator": qd["sum"], "denominator": qd["size"],
+                                        "rows": qd["size"].fillna(0), "kpi": f"qual_{d}"}))
+    out = pd.concat(frames, ignore_index=True)
+    out["period"] = pd.PeriodIndex.from_ordinals(out["p"].astype("int64"), freq=freq).map(_label)
+    out["rows"] = out["rows"].fillna(0).astype("int64")
+    out = out[["manager_id", "period", "segment", "kpi", "value", "numerator", "denominator", "rows"]]
+    order = {k: i for i, k in enumerate(KPIS)}
+    seg_order = {"all": 0, **{s: i + 1 for i, s in enumerate(SEGMENTS)}}
+    out = out.sort_values(
+        ["manager_id", "period", "kpi", "segment"],
+        key=lambda s: s.map(order) if s.name == "kpi" else (s.map(seg_order) if s.name == "segment" else s),
+        kind="stable",
+    )
+    return out.reset_index(drop=True)
+
+
+def _label(p: pd.Period) -> str:
+    return f"{p.year}Q{p.quarter}" if p.freqstr.startswith("Q") else f"{p.year}-{p.month:02d}"
+
+
+def kpi_wide(actuals: pd.DataFrame, period: str, segment: str = "all") -> pd.DataFrame:
+    """One row per manager, one column per KPI, for one period and segment."""
+    sel = actuals[(actuals["period"] == period) & (actuals["segment"] == segment)]
+    wide = sel.pivot(index="manager_id", columns="kpi", values="value")
+    return wide[[k for k in KPIS if k in wide.columns]]

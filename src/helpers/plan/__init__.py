@@ -1,0 +1,1 @@
+"""Plan layer: the run parameters and the methodology files a consultant writes, read and validated."""

@@ -1,0 +1,1 @@
+"""Presentation: the text catalog, formatting, tables, charts, the report template and the index page."""

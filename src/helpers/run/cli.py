@@ -1,0 +1,155 @@
+"""``kpi-workbook``: the command line.
+
+    kpi-workbook demo [--out DIR] [--jobs N]
+    kpi-workbook run PARAMS.yaml [--period 2026Q3] [--team ID ...] [--jobs N] [--out DIR]
+                     [--executor local|dask] [--scheduler ADDRESS] [--wait SECONDS]
+    kpi-workbook validate PARAMS.yaml
+
+Exit codes: 0 done; 1 some notebook failed (the others are published, its earlier
+report stays); 2 bad input or the output folder is held by another run (one line per
+problem, no traceback, nothing written to the output folder); 130 interrupted (nothing
+of the run published).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from helpers.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Customer-manager performance workbook (客户经理绩效管理): run, validate, demo.")
+
+DEMO_PARAMS = Path(__file__).resolve().parents[3] / "params" / "demo.yaml"
+
+
+MAX_LINE = 600
+"""A problem line is cut after this many characters (a binary file's bytes never flood the terminal)."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters shown as ``\\xNN``, at most ``MAX_LINE`` characters."""
+    out = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+    return out if len(out) <= MAX_LINE else out[:MAX_LINE] + " …"
+
+
+def _fail(exc: InputError) -> None:
+    # a methodology file read by several checks (e.g. indicators.yaml) reports its problem once
+    lines = list(dict.fromkeys(printable(str(p)) for p in exc.problems))
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
+    typer.echo(f"{len(lines)} problem(s) found; nothing was run or written.", err=True)
+    raise typer.Exit(2)
+
+
+def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | None, out: Path | None,
+         language: str | None, progress: bool, executor: str | None = None, scheduler: str | None = None,
+         wait: float = 0.0) -> int:
+    from helpers.run.runner import Interrupted, execute, plan_run
+
+    command = " ".join(["kpi-workbook", *sys.argv[1:]])[:300]
+    try:
+        plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language,
+                            executor=executor, scheduler=scheduler, wait=wait, command=command)
+        if plan.skipped_teams:
+            typer.echo(f"note: left out team(s) with no manager to review in {plan.period.label}: "
+                       f"{', '.join(plan.skipped_teams)}", err=True)
+        code, _, _ = execute(plan, ds, progress=progress, log=lambda s: typer.echo(printable(s)))
+    except InputError as exc:
+        _fail(exc)
+    except Interrupted as exc:
+        where = plan.out_root / plan.period.label
+        if exc.published:
+            typer.echo(f"interrupted while publishing: every notebook run was stopped; the run had finished and its "
+                       f"reports were published to {where} in full.", err=True)
+        else:
+            typer.echo(f"interrupted: every notebook run was stopped and nothing of this run was published; "
+                       f"the reports already in {where} are as they were.", err=True)
+        return 130
+    return code
+
+
+EXECUTOR_HELP = "Where notebooks run: local (process pool) or dask (a Dask distributed cluster)."
+WAIT_HELP = "Seconds to wait when another run is writing to the same output folder (default: exit 2 at once)."
+SCHEDULER_HELP = "Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask; none: a local Dask cluster)."
+
+
+@app.command()
+def run(
+    params: Path = typer.Argument(..., help="Run parameters (YAML), e.g. params/demo.yaml."),
+    period: Optional[str] = typer.Option(None, "--period", help="Review period: 2026Q3 or 2026-09."),
+    team: Optional[list[str]] = typer.Option(None, "--team", help="Team id (repeat for several); default all."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="Parallel notebook runs (default: cores)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: from the params)."),
+    language: Optional[str] = typer.Option(None, "--language", help="Report language: zh or en."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    executor: Optional[str] = typer.Option(None, "--executor", help=EXECUTOR_HELP),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    wait: float = typer.Option(0.0, "--wait", min=0, help=WAIT_HELP),
+) -> None:
+    """Run the workbook notebooks for every team and render the HTML reports."""
+    raise typer.Exit(_run(params, period, team, jobs, out, language, progress, executor, scheduler, wait))
+
+
+@app.command()
+def demo(
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: reports/)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="Parallel notebook runs (default: cores)."),
+    language: Optional[str] = typer.Option(None, "--language", help="Report language: zh or en."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    wait: float = typer.Option(0.0, "--wait", min=0, help=WAIT_HELP),
+) -> None:
+    """Generate the demo data (first use) and run the whole workbook on it."""
+    raise typer.Exit(_run(DEMO_PARAMS, None, None, jobs, out, language, progress, wait=wait))
+
+
+@app.command()
+def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) -> None:
+    """Check params and data without running anything; print a data summary."""
+    from helpers.run.runner import plan_run
+
+    try:
+        plan, ds = plan_run(params)
+    except InputError as exc:
+        _fail(exc)
+    typer.echo(f"params ok: {params} (period {plan.period.label}, {len(plan.teams)} teams, "
+               f"notebooks: {', '.join(plan.notebooks)}; reports to {plan.out_root / plan.period.label})")
+    if plan.skipped_teams:
+        typer.echo(f"  note: team(s) with no manager to review in {plan.period.label} are left out: "
+                   f"{', '.join(plan.skipped_teams)}")
+    for name, df in ds.tables.items():
+        typer.echo(f"  {name:<13} {len(df):>10,} rows  {ds.files.get(name, '')}")
+    from helpers.data.sources import MappedDataset, quality_summary
+
+    if isinstance(ds, MappedDataset) and ds.report is not None:
+        for line in quality_summary(ds.report):
+            typer.echo(f"  {line}")
+    from helpers.kpis.measures import availability
+
+    avail = availability(ds)
+    for r in avail.query("not available").itertuples(index=False):
+        typer.echo(f"  warning: KPI '{r.kpi}' not available (missing {r.missing})")
+    if "02_kpi_decomposition" in plan.notebooks:
+        from helpers.core.strategy import check_warnings
+
+        review = {"Q": "quarter", "M": "month"}[plan.period.freq]
+        for p in check_warnings(plan.params, params, avail, review=review):
+            typer.echo(f"  warning: {p}")
+    typer.echo("data ok; methodology files ok" if len(plan.notebooks) > 1 else "data ok")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was published", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,702 @@
+"""Run the workbook: every listed notebook for every team, in parallel, to HTML.
+
+Order of work (nothing is written to the output folder before step 4):
+
+1. load and validate the params, the period, the notebooks, the kernel, the teams
+   and the output folder (:func:`helpers.run.publish.check_output`);
+2. load and validate the data (the demo is generated on first use);
+3. take the output folder's lock, finish or remove what dead runs left there, and
+   prepare the shared workspace once (tables and KPI actuals as Parquet);
+4. execute each (team, notebook) with papermill in a process pool — explicit
+   kernel, absolute working folder, execution timeout — and render HTML with the
+   report template in the same worker, into a staging folder;
+5. publish (:mod:`helpers.run.publish`): the reports this run produced replace their
+   earlier versions, every other report of the period stays, and ``index.html`` and
+   ``manifest.json`` are rebuilt from everything present.
+
+A failed notebook publishes nothing new: its last good report stays (marked stale in
+the index), its executed copy goes to ``<period>/failures/``, the end summary names
+it, the other teams continue, and the exit code is 1.  Bad input exits with 2 before
+anything runs.  Ctrl-C or SIGTERM kills every worker and kernel and publishes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from helpers.errors import InputError, Problem
+from helpers.present.i18n import t
+from helpers.present.index_page import COMPANY, notebook_title
+from helpers.plan.params import SLUG, RunParams, load_params, resolve
+from helpers.periods import ReviewPeriod, parse_period
+
+
+
+@dataclass
+class Task:
+    """One notebook run for one team."""
+
+    team: str
+    notebook: str
+    input_path: str
+    parameters: dict[str, Any]
+    work_ipynb: str
+    parts_dir: str
+    html_path: str
+    failed_path: str
+    kernel: str
+    timeout: int
+    cwd: str
+    meta: dict[str, Any]
+
+
+@dataclass
+class TaskResult:
+    team: str
+    notebook: str
+    ok: bool
+    seconds: float
+    error: str = ""
+    artifacts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunPlan:
+    """Everything decided before any notebook runs."""
+
+    params: RunParams
+    params_file: Path
+    period: ReviewPeriod
+    language: str
+    teams: list[str]
+    team_names: dict[str, str]
+    team_regions: dict[str, str]
+    notebooks: list[str]
+    notebook_dir: Path
+    out_root: Path
+    jobs: int
+    input_files: dict[str, Path]
+    executor: str = "local"
+    scheduler: str | None = None
+    wait: float = 0.0
+    command: str = ""
+    skipped_teams: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------ worker side
+
+_EXPORTERS: dict[str, Any] = {}
+
+
+def _exporter(lang: str):
+    from helpers.present.report import make_exporter
+
+    if lang not in _EXPORTERS:
+        _EXPORTERS[lang] = make_exporter(lang)
+    return _EXPORTERS[lang]
+
+
+def _last_error_line(nb_path: str, exc: BaseException) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = str(getattr(exc, "evalue", exc)).strip().splitlines()
+    return f"{ename}: {evalue[-1] if evalue else ''}"[:300]
+
+
+def _quiet_worker() -> None:
+    """Kernels inherit this worker's stderr; their start-up chatter (e.g. ipykernel's
+    transport warning) must not mix with the progress bar.  Errors are still reported:
+    a failed notebook keeps its executed copy and error line."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _worker_init(parent: int) -> None:
+    """Pool initializer: quiet stderr, leave Ctrl-C to the main process, and die with it.
+
+    A watchdog thread checks every half second that the main process (``parent``) is
+    still this worker's parent; when it is gone (killed with -9, crashed) the worker
+    kills its own kernels and exits, so nothing keeps writing into an abandoned run."""
+    import signal
+    import threading
+
+    _quiet_worker()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                _kill_descendants()
+                os._exit(1)
+
+    threading.Thread(target=watch, name="kpi-workbook-parent-watch", daemon=True).start()
+
+
+KERNEL_ATTEMPTS = 2
+"""A notebook whose kernel failed (did not start, died) is run once more: kernels
+started in parallel can lose a race for the same ports (nteract/papermill#511,
+jupyter_client port selection).  An error in a cell or a cell timeout is the
+notebook's own result and is never retried."""
+
+
+def _is_notebook_error(exc: BaseException) -> bool:
+    """True when ``exc`` comes from the notebook's code (a cell raised or timed out)."""
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(exc, (PapermillExecutionError, CellTimeoutError))
+
+
+def run_task(task: Task) -> TaskResult:
+    """Execute one notebook with papermill and render its HTML (runs in a worker)."""
+    import nbformat
+    import papermill as pm
+
+    from helpers.atomic import write_text_atomic
+    from helpers.present.report import render_html
+
+    start = time.perf_counter()
+    Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        for attempt in range(1, KERNEL_ATTEMPTS + 1):
+            try:
+                pm.execute_notebook(
+                    task.input_path,
+                    task.work_ipynb,
+                    parameters=task.parameters,
+                    kernel_name=task.kernel,
+                    cwd=task.cwd,
+                    execution_timeout=task.timeout,
+                    start_timeout=120,
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    shutdown_kernel="immediate",
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - sorted just below
+                if _is_notebook_error(exc) or attempt == KERNEL_ATTEMPTS:
+                    raise
+                shutil.rmtree(task.parts_dir, ignore_errors=True)  # start the retry clean
+                Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
+        nb = nbformat.read(task.work_ipynb, as_version=4)
+        html = render_html(nb, task.meta, _exporter(task.meta.get("lang", "zh")))
+        write_text_atomic(Path(task.html_path), html)
+        arts = sorted(p.name for p in Path(task.parts_dir).iterdir() if p.is_file() and not p.name.startswith("."))
+        for name in arts:
+            os.replace(Path(task.parts_dir) / name, Path(task.html_path).parent / name)
+        return TaskResult(task.team, task.notebook, True, time.perf_counter() - start, artifacts=arts)
+    except Exception as exc:  # a failing notebook must not stop the others
+        Path(task.failed_path).parent.mkdir(parents=True, exist_ok=True)
+        if Path(task.work_ipynb).exists():
+            shutil.copyfile(task.work_ipynb, task.failed_path)
+        else:
+            Path(task.failed_path).write_text(traceback.format_exc(), encoding="utf-8")
+        return TaskResult(task.team, task.notebook, False, time.perf_counter() - start,
+                          error=_last_error_line(task.work_ipynb, exc))
+    finally:
+        shutil.rmtree(task.parts_dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------ planning
+
+
+def notebook_dir(params: RunParams, params_file: Path) -> Path:
+    return resolve(params_file, params.notebook_folder)
+
+
+def plan_run(
+    params_file: str | Path,
+    period: str | None = None,
+    teams: Sequence[str] | None = None,
+    jobs: int | None = None,
+    out: str | Path | None = None,
+    language: str | None = None,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    wait: float = 0.0,
+    command: str = "",
+):
+    """Validate everything and load the data; returns (plan, dataset).  No writes
+    except the demo data on first use.
+
+    ``out`` is the folder named on the command line (``--out``): it may lie outside the
+    params file's project folder; the params' ``output.folder`` may not."""
+    from helpers.run.publish import check_output
+    from helpers.context.workbook import load_run_data, reviewed_teams
+
+    params_file = Path(params_file)
+    params = load_params(params_file)
+    per = parse_period(period or params.period, source="--period" if period else f"{params_file}: key 'period'")
+    lang = language or params.language
+    if lang not in ("zh", "en"):
+        raise InputError(Problem("--language", f"'{lang}' is not a report language", fix="use zh or en"))
+    ex = executor or params.execution.executor
+    if ex not in ("local", "dask"):
+        raise InputError(Problem("--executor", f"'{ex}' is not an executor", fix="use local or dask"))
+    sched = scheduler or params.execution.scheduler
+    if sched and ex != "dask":
+        raise InputError(Problem("--scheduler", "a scheduler address needs the dask executor",
+                                 fix="add --executor dask, or leave out --scheduler"))
+    out_root = Path(out).expanduser() if out else resolve(params_file, params.output.folder)
+    out_src = "--out" if out else f"{params_file}: key 'output.folder'"
+    problems = check_output(out_root, per.label, params_file, explicit=out is not None, source=out_src)
+    nb_dir = notebook_dir(params, params_file)
+    for name in params.notebooks:
+        if not (nb_dir / f"{name}.ipynb").is_file():
+            known = ", ".join(sorted(p.stem for p in nb_dir.glob("*.ipynb"))) or "none"
+            problems.append(Problem(str(params_file), f"notebook '{name}' not found in {nb_dir}",
+                                    where="key 'notebooks'", fix=f"use one of: {known}"))
+    problems += kernel_problems(params.execution.kernel, str(params_file))
+    if problems:
+        raise InputError(problems)
+    ds = load_run_data(params, params_file)
+    names, regions = ds.team_names(), ds.team_regions()
+    wanted = list(teams) if teams else (sorted(names) if params.teams == "all" else list(params.teams))
+    src = "--team" if teams else f"{params_file}: key 'teams'"
+    unknown = [tm for tm in wanted if tm not in names]
+    bad_slug = [tm for tm in wanted if not SLUG.match(tm)]
+    if bad_slug:
+        raise InputError(Problem(src, f"team id(s) {', '.join(map(repr, bad_slug))} are not valid",
+                                 fix="team ids use letters, digits, '-' and '_' only"))
+    if unknown:
+        raise InputError(Problem(src, f"unknown team(s): {', '.join(unknown)}", fix=f"use one of: {', '.join(sorted(names))}"))
+    reviewed = reviewed_teams(ds, per)
+    empty = [tm for tm in wanted if tm not in reviewed]
+    skipped: list[str] = []
+    if empty and (teams or params.teams != "all"):
+        raise InputError(Problem(src, f"team(s) {', '.join(empty)} have no manager to review in {per.label}",
+                                 fix="leave them out, choose another period, or check managers.csv / team_history.csv"))
+    if empty:  # teams: all — a team with nobody in the period (e.g. dissolved) is left out, and said so
+        skipped, wanted = empty, [tm for tm in wanted if tm in reviewed]
+    if not wanted:
+        raise InputError(Problem(src, f"no team has a manager to review in {per.label}",
+                                 fix="choose another period, or check the hire and leave dates in managers.csv"))
+    problems = methodology_problems(params, params_file, ds, params.notebooks)
+    if problems:
+        raise InputError(problems)
+    o = ds.orders
+    in_period = ((o["date"] >= per.start) & (o["date"] < per.end_exclusive)).any()
+    if not in_period:
+        lo, hi = o["date"].min().date(), o["date"].max().date()
+        psrc = "--period" if period else f"{params_file}: key 'period'"
+        raise InputError(Problem(psrc, f"no orders in {per.label} (the data covers {lo} to {hi})",
+                                 fix="choose a period inside the data, or add that period's data"))
+    n_jobs = jobs or params.execution.jobs or os.cpu_count() or 1
+    inputs = {f"data/{k}": Path(v) for k, v in ds.files.items() if Path(v).exists()}
+    for i, p in enumerate(getattr(ds, "inputs", [])):  # a source mapping: the mapping and every file it read
+        inputs[f"source/{i}"] = Path(p)
+    inputs["params"] = params_file.resolve()
+    plan = RunPlan(params, params_file.resolve(), per, lang, wanted, names, regions, list(params.notebooks), nb_dir,
+                   out_root.resolve(), max(1, int(n_jobs)), inputs, ex, sched, wait, command, skipped)
+    return plan, ds
+
+
+def kernel_problems(kernel: str, source: str) -> list[Problem]:
+    """The Jupyter kernel named in the params must be installed (papermill would fail every notebook)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+        return []
+    except NoSuchKernel:
+        known = ", ".join(sorted(KernelSpecManager().find_kernel_specs())) or "none"
+        return [Problem(source, f"Jupyter kernel '{kernel}' is not installed", where="key 'execution.kernel'",
+                        fix=f"use one of: {known} (list them with `jupyter kernelspec list`)")]
+
+
+NOTEBOOK_CHECKS: dict[str, tuple[str, ...]] = {
+    "01_target_setting": ("helpers.notebooks.targetlab",),
+    "02_kpi_decomposition": ("helpers.core.strategy",),
+    "03_weighting_scenarios": ("helpers.notebooks.scenarios",),
+    "04_quarterly_review": ("helpers.notebooks.quarterly", "helpers.notebooks.targetlab", "helpers.notebooks.scenarios"),
+    "05_leadership_summary": ("helpers.notebooks.quarterly", "helpers.notebooks.targetlab", "helpers.notebooks.scenarios"),
+}
+"""Which methodology checks a notebook needs: each module's ``check(params, params_file)``."""
+
+
+PRECOMPUTE: dict[str, tuple[str, ...]] = {
+    "01_target_setting": ("targets",),
+    "04_quarterly_review": ("scores",),
+    "05_leadership_summary": ("targets", "scores"),
+}
+"""Company-wide results a notebook needs that are the same for every team: computed
+once per run by :func:`precompute` instead of once per team notebook."""
+
+
+def precompute(plan: RunPlan, workspace: Path) -> list[str]:
+    """Compute the company-wide results the listed notebooks share and store them in
+    the workspace cache (:func:`helpers.context.workbook.cache_put`): the target lab (every
+    manager's targets, SMART flags, backtest) and the period's company scores.
+
+    Returns what was stored.  A failure here stores nothing and is not reported: each
+    notebook then computes the result itself and fails on its own, with its error in
+    its executed copy, while the other notebooks go on (fault isolation)."""
+    from helpers.notebooks import quarterly, targetlab
+    from helpers.context.workbook import cache_key, cache_put, open_team
+
+    needs = {k for nb in plan.notebooks for k in PRECOMPUTE.get(nb, ())}
+    done: list[str] = []
+    if not needs:
+        return done
+    try:
+        ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
+        if "targets" in needs:
+            key = cache_key("targets", plan.period, plan.language)
+            engine, *rest = targetlab.company_targets(ctx, plan.params_file, workspace)
+            by_team = engine.roster(plan.period.period).groupby("team_id")["manager_id"].agg(list).to_dict()
+            members = {team: by_team.get(team, []) for team in plan.teams}
+            for team, part in engine.team_slices(members):  # each team notebook reads its own managers only
+                cache_put(workspace, key, part, part=team)
+            cache_put(workspace, key, (engine.sliced(()), *rest))  # written last: it marks the cache complete
+            done.append(key)
+        if "scores" in needs:
+            key = cache_key("scores", plan.period)
+            cache_put(workspace, key, quarterly.company_scores(ctx, plan.params_file, workspace, roster=ctx.roster))
+            done.append(key)
+    except Exception:  # noqa: BLE001 - the notebooks recompute and report it
+        pass
+    return done
+
+
+def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Sequence[str]) -> list[Problem]:
+    """Validate the methodology files the listed notebooks read, before anything runs."""
+    import importlib
+
+    modules = {m for nb in notebooks for m in NOTEBOOK_CHECKS.get(nb, ())}
+    problems: list[Problem] = []
+    for name in sorted(modules):
+        mod = importlib.import_module(name)
+        if name == "helpers.core.strategy":
+            problems += mod.check(params, params_file, ds.team_regions())
+        elif name == "helpers.notebooks.targetlab":
+            problems += mod.check(params, params_file, tables=set(ds.tables))
+        else:
+            problems += mod.check(params, params_file)
+    return problems
+
+
+# ------------------------------------------------------------------------ provenance
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    names = ["kpi-workbook", "pandas", "numpy", "papermill", "nbconvert", "nbclient", "matplotlib", "seaborn",
+             "pydantic", "pandera", "pyarrow", "ipykernel"]
+    out = {}
+    for n in names:
+        try:
+            out[n] = metadata.version(n)
+        except metadata.PackageNotFoundError:
+            pass
+    out["python"] = platform.python_version()
+    return out
+
+
+def run_record(plan: RunPlan, run_id: str, results: list[TaskResult], timings: dict[str, float]) -> dict[str, Any]:
+    """What the manifest keeps of one run: params, SHA-256 of every input, package
+    versions, git commit, timings and each task's result."""
+    return {
+        "run": run_id,
+        "period": plan.period.label,
+        "language": plan.language,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "params_file": str(plan.params_file),
+        "params": plan.params.model_dump(mode="json"),
+        "teams": plan.teams,
+        "notebooks": plan.notebooks,
+        "inputs": {k: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
+                   for k, p in sorted(plan.input_files.items())},
+        "packages": _versions(),
+        "git_commit": _git_commit(),
+        "jobs": plan.jobs,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "results": [asdict(r) | {"seconds": round(r.seconds, 3)} for r in results],
+    }
+
+
+# ------------------------------------------------------------------------ run
+
+
+# COMPANY ("_company", from helpers.present.index_page): folder (and task key) of the notebooks
+# that run once per period across all teams; the leading underscore keeps it apart from
+# every team id (team ids are slugs).
+
+
+def notebook_scope(path: Path) -> str:
+    """``team`` (run per team, the default) or ``period`` (once per period, all teams),
+    from the notebook's metadata ``kpi_workbook.scope``."""
+    import json as _json
+
+    meta = _json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return str(meta.get("kpi_workbook", {}).get("scope", "team"))
+
+
+def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> Task:
+    lang = plan.language
+    parts = staging / ".parts" / f"{team}__{nb}"
+    if team == COMPANY:
+        title = f"{notebook_title(nb, lang)}"
+        facts = [[t("report.period", lang), plan.period.label],
+                 [t("report.team", lang), str(len(plan.teams))]]
+    else:
+        title = f"{notebook_title(nb, lang)} · {plan.team_names.get(team, team)}"
+        facts = [[t("report.team", lang), f"{plan.team_names.get(team, team)} ({team})"],
+                 [t("report.region", lang), plan.team_regions.get(team, "")],
+                 [t("report.period", lang), plan.period.label]]
+    meta = {
+        "title": title,
+        "org": plan.params.title_in(lang),
+        "lang": lang,
+        "toc_title": t("report.contents", lang),
+        "facts": facts + [[t("report.generated", lang), datetime.now().date().isoformat()]],
+    }
+    return Task(
+        team=team,
+        notebook=nb,
+        input_path=str(plan.notebook_dir / f"{nb}.ipynb"),
+        parameters={
+            "params_file": str(plan.params_file),
+            "team": "" if team == COMPANY else team,
+            "period": plan.period.label,
+            "language": lang,
+            "workspace": str(workspace),
+            "output_dir": str(parts),
+        },
+        work_ipynb=str(staging / ".executed" / f"{team}__{nb}.ipynb"),
+        parts_dir=str(parts),
+        html_path=str(staging / team / f"{nb}.html"),
+        failed_path=str(staging / "failures" / f"{team}__{nb}.ipynb"),
+        kernel=plan.params.execution.kernel,
+        timeout=plan.params.execution.timeout_seconds,
+        cwd=str(plan.notebook_dir),
+        meta=meta,
+    )
+
+
+def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
+    """One task per period-scoped notebook, then one per team and team-scoped notebook.
+
+    The period-scoped ones (the company-wide summary) are the longest single jobs, so
+    they go first: started last, one of them would keep a core busy after the rest."""
+    scopes = {nb: notebook_scope(plan.notebook_dir / f"{nb}.ipynb") for nb in plan.notebooks}
+    tasks = [_task(plan, staging, workspace, COMPANY, nb) for nb in plan.notebooks if scopes[nb] == "period"]
+    tasks += [_task(plan, staging, workspace, team, nb)
+              for team in plan.teams for nb in plan.notebooks if scopes[nb] != "period"]
+    return tasks
+
+
+@contextmanager
+def task_pool(plan: RunPlan, n_tasks: int) -> Iterator[Executor]:
+    """Where the notebook jobs run, as a ``concurrent.futures`` executor.
+
+    ``local``: a pool of ``jobs`` spawned processes on this machine.  ``dask``: the
+    workers of the Dask distributed scheduler at ``plan.scheduler`` (every worker must
+    import ``helpers``, have the Jupyter kernel, and see the output folder and the
+    notebooks at the same paths: a shared filesystem), or, without an address, a local
+    Dask cluster of ``jobs`` single-threaded worker processes.  A scheduler that cannot
+    be reached is bad input (exit 2), raised before anything is written.
+    """
+    jobs = max(1, min(plan.jobs, n_tasks))
+    if plan.executor != "dask":
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(Problem("--executor", "dask is not installed",
+                                 fix='pip install -e ".[dask]" (dask[distributed])')) from None
+    cluster = None
+    try:
+        if plan.scheduler:
+            client = Client(plan.scheduler, timeout=plan.params.execution.connect_timeout_seconds)
+        else:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+            client.run(_quiet_worker)  # our own workers: kernel chatter must not cut through the progress bar
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(Problem("--scheduler", f"cannot reach the Dask scheduler at {plan.scheduler}: "
+                                 f"{str(exc).splitlines()[0][:200]}",
+                                 fix="start it (dask scheduler; dask worker ADDRESS) or check the address")) from None
+    try:
+        with client.get_executor(pure=False) as pool:
+            yield pool
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _result(fut: Future, task: Task) -> TaskResult:
+    """The task's result, or a failure when its worker died (killed, out of memory)."""
+    try:
+        return fut.result()
+    except Exception as exc:  # the worker, not the notebook, failed: record it like a failed notebook
+        Path(task.failed_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(task.failed_path).write_text(f"worker failed: {type(exc).__name__}: {exc}\n", encoding="utf-8")
+        return TaskResult(task.team, task.notebook, False, 0.0, error=f"worker failed: {type(exc).__name__}: {exc}"[:300])
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a run: every notebook run is stopped.  ``published`` is
+    true only when the interruption came while the finished run was being published
+    (its publish journal was then carried out to the end)."""
+
+    def __init__(self, published: bool = False):
+        super().__init__()
+        self.published = published
+
+
+def _raise_interrupted(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    raise Interrupted()
+
+
+def _kill_descendants() -> None:
+    """Kill every process this one started (pool workers, their kernels): none may outlive the run.
+
+    Python's own multiprocessing resource tracker is left alone: it exits with this
+    process, and killing it early makes multiprocessing print a traceback."""
+    from multiprocessing import resource_tracker
+
+    import psutil
+
+    keep = {getattr(resource_tracker._resource_tracker, "_pid", None)}
+    try:
+        children = [c for c in psutil.Process().children(recursive=True) if c.pid not in keep]
+    except psutil.Error:
+        return
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(children, timeout=5)
+
+
+def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, Path, list[TaskResult]]:
+    """Run the plan; returns (exit code, period folder, results).
+
+    Raises :class:`InputError` (nothing written) when the executor cannot start or the
+    output folder is held by another run, and :class:`Interrupted` on Ctrl-C/SIGTERM
+    (every worker and kernel is killed, nothing of the run is published)."""
+    import signal
+
+    from helpers.run.publish import JOURNAL_PREFIX, clean_leftovers, output_lock
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted) if _main_thread() else None
+    try:
+        with task_pool(plan, len(plan.teams) * len(plan.notebooks)) as pool:
+            with output_lock(plan.out_root, plan.wait, plan.command, log):
+                clean_leftovers(plan.out_root, log)
+                try:
+                    return _execute(plan, ds, pool, progress, log)
+                except KeyboardInterrupt:
+                    _kill_descendants()  # before the pool's exit, which would wait for running notebooks
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    finished = clean_leftovers(plan.out_root, lambda _: None)  # this run's staging, or its journal
+                    raise Interrupted(published=any(n.startswith(JOURNAL_PREFIX) for n in finished)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[int, Path, list[TaskResult]]:
+    from tqdm import tqdm
+
+    from helpers.present.index_page import index_html
+    from helpers.run.publish import journal_path, merge, new_run_id, publish, read_manifest
+    from helpers.context.workbook import prepare_workspace
+
+    timings: dict[str, float] = {}
+    out_root = plan.out_root
+    label = plan.period.label
+    run_id = new_run_id()
+    staging = out_root / f".staging-{label}-{run_id}"
+    workspace = out_root / f".work-{label}-{run_id}"
+    results: list[TaskResult] = []
+    try:
+        t0 = time.perf_counter()
+        prepare_workspace(plan.params, plan.params_file, workspace, ds)
+        timings["prepare_workspace"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        precompute(plan, workspace)
+        timings["precompute"] = time.perf_counter() - t0
+        tasks = build_tasks(plan, staging, workspace)
+        for tk in tasks:
+            Path(tk.html_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(tk.work_ipynb).parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        bar = tqdm(total=len(tasks), desc=f"kpi-workbook {label}", unit="nb", disable=not progress, file=sys.stderr)
+        futures = {pool.submit(run_task, tk): tk for tk in tasks}
+        try:
+            for fut in as_completed(futures):
+                results.append(_result(fut, futures[fut]))
+                bar.update()
+        finally:
+            bar.close()
+        timings["notebooks"] = time.perf_counter() - t0
+        order = {(tk.team, tk.notebook): i for i, tk in enumerate(tasks)}
+        results.sort(key=lambda r: order[(r.team, r.notebook)])
+        old = read_manifest(out_root / label)
+        labels = {tm: (plan.team_names.get(tm, tm), plan.team_regions.get(tm, "")) for tm in plan.team_names}
+        manifest, moves, removes = merge(old, results, run_id, run_record(plan, run_id, results, timings),
+                                         labels, plan.language)
+        html = index_html(manifest, plan.language, plan.params.title_in(plan.language), plan.notebooks)
+        final = publish(out_root, label, staging, run_id, manifest, moves, removes, html)
+    except KeyboardInterrupt:
+        _kill_descendants()  # before the staging folder goes: no worker may write into it afterwards
+        raise
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+        if not journal_path(out_root, label, run_id).exists():  # else the journal still needs it (rolled forward)
+            shutil.rmtree(staging, ignore_errors=True)
+    failed = [r for r in results if not r.ok]
+    log(t("index.summary", plan.language, ok=len(results) - len(failed), failed=len(failed)) + f" → {final / 'index.html'}")
+    for r in failed:
+        kept = "" if not (final / r.team / f"{r.notebook}.html").exists() else \
+            f"; the earlier report {final / r.team / f'{r.notebook}.html'} stays published, marked stale"
+        log(f"FAILED {r.team}/{r.notebook}: {r.error} (executed copy: {final / 'failures' / f'{r.team}__{r.notebook}.ipynb'}{kept})")
+    return (1 if failed else 0), final, results
