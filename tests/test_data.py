@@ -146,5 +146,29 @@ def test_membership_and_roster(tiny_dir):
     ds = load_dataset(tiny_dir, as_of=AS_OF)
     r = team_roster(ds, "A", parse_period("2026Q3")).set_index("manager_id")
     assert r.loc["M1", "fraction"] == 1.0
+    assert r.loc["M2", "moved_from"] == "" and r.loc["M2", "moved_month"] == ""
     # hired 2026-08-16: Aug 16–31 (16 days) + Sep (30) of 92 days
     assert r.loc["M2", "fraction"] == pytest.approx(46 / 92)
+
+
+def test_roster_notes_are_written_from_the_rosters_facts(tiny_dir):
+    """The roster itself holds facts (dates, the earlier team); the note a reader sees is
+    written from them in the report's language: a joiner, a leaver and a mover."""
+    from helpers.context.workbook import team_roster, with_notes
+    from helpers.periods import parse_period
+
+    tables = tiny_tables()
+    tables["managers"][0]["leave_date"] = "2026-09-10"
+    tables["managers"].append({"manager_id": "M3", "name": "张三", "team_id": "A", "region": "R",
+                               "hire_date": "2020-01-01", "leave_date": ""})
+    tables["team_history"] = [{"manager_id": "M3", "team_id": "B", "start_month": "2020-01", "end_month": "2026-07"},
+                              {"manager_id": "M3", "team_id": "A", "start_month": "2026-08", "end_month": ""}]
+    ds = load_dataset(write_tables(tiny_dir.parent / "moves", tables), as_of=AS_OF)
+    q3 = parse_period("2026Q3")
+    r = team_roster(ds, "A", q3).set_index("manager_id")
+    assert (r.loc["M3", "moved_from"], r.loc["M3", "moved_month"]) == ("B", "2026-08")
+    notes = with_notes(team_roster(ds, "A", q3), q3, "zh").set_index("manager_id")["note"]
+    assert notes["M1"] == "2026-09-10 离职"
+    assert notes["M2"] == "2026-08-16 入职"
+    assert notes["M3"] == "2026-08 起由 B 调入"
+    assert with_notes(team_roster(ds, "A", q3), q3, "en").set_index("manager_id").loc["M3", "note"] == "moved from B in 2026-08"

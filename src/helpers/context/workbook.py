@@ -86,39 +86,63 @@ def reviewed_teams(ds: Dataset, period: ReviewPeriod) -> dict[str, int]:
     return {str(k): int(v) for k, v in final["team_id"].value_counts().items()} if len(final) else {}
 
 
-def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod, language: str = "zh") -> pd.DataFrame:
+def team_roster(ds: Dataset, team_id: str | None, period: ReviewPeriod) -> pd.DataFrame:
     """Managers reviewed with ``team_id`` for ``period`` (``None``: every team's, each
     row with the team that reviews the manager).
 
     A manager belongs to the team they are in during their *last* employed month of
-    the period (a mover is reviewed by the new team, with a note).  ``fraction`` is
-    the share of the period's days the manager was employed (hire and leave dates
-    inclusive), used for pro-rating.
+    the period (a mover is reviewed by the new team).  ``fraction`` is the share of the
+    period's days the manager was employed (hire and leave dates inclusive), used for
+    pro-rating.  ``moved_from`` / ``moved_month``: the earlier team and the first month
+    in the reviewing team, for a manager who changed team in the period (else empty).
 
-    Columns: manager_id, name, team_id, region, active_from, active_to, fraction, note.
+    Columns: manager_id, name, team_id, region, active_from, active_to, fraction,
+    moved_from, moved_month.  :func:`roster_notes` turns them into the reader's note.
     """
     m = ds.managers.set_index("manager_id")
     spans, final = _final_spans(ds, period)
     if final.empty:
-        return pd.DataFrame(columns=["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction", "note"])
+        return pd.DataFrame(columns=ROSTER_COLUMNS)
     mine = (final if team_id is None else final[final["team_id"] == team_id]).copy()
+    other = spans[["manager_id", "team_id"]].rename(columns={"team_id": "other"})
+    moved = mine[["manager_id", "team_id"]].merge(other, on="manager_id")
+    moved = moved[moved["other"] != moved["team_id"]].drop_duplicates("manager_id").set_index("manager_id")["other"]
+    earlier = moved.to_dict()
+    mine["moved_from"] = [str(earlier.get(mid, "")) for mid in mine["manager_id"]]
+    mine["moved_month"] = [month_label(lo) if mf else "" for lo, mf in zip(mine["lo"], mine["moved_from"])]
+    mine["fraction"] = ((mine["active_to"] - mine["active_from"]).dt.days + 1) / period.days
+    mine["name"] = m["name"].reindex(mine["manager_id"]).to_numpy()
+    mine["region"] = m["region"].reindex(mine["manager_id"]).to_numpy()
+    return mine[ROSTER_COLUMNS].sort_values("manager_id").reset_index(drop=True)
+
+
+ROSTER_COLUMNS = ["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction",
+                  "moved_from", "moved_month"]
+
+
+def roster_notes(roster: pd.DataFrame, period: ReviewPeriod, language: str) -> pd.Series:
+    """The reader's note per manager: moved from another team, joined or left in the period."""
     notes = []
-    for r in mine.itertuples(index=False):
+    for r in roster.itertuples(index=False):
         parts = []
-        earlier = spans[(spans["manager_id"] == r.manager_id) & (spans["team_id"] != r.team_id)]
-        if len(earlier):
-            parts.append(t("roster.moved", language, old=earlier["team_id"].iloc[0], month=month_label(r.lo)))
+        if r.moved_from:
+            parts.append(t("roster.moved", language, old=r.moved_from, month=r.moved_month))
         if r.active_from > period.start:
             parts.append(t("roster.joined", language, date=r.active_from.date()))
         if r.active_to < period.end:
             parts.append(t("roster.left", language, date=r.active_to.date()))
         notes.append("; ".join(parts))
-    mine["note"] = notes
-    mine["fraction"] = ((mine["active_to"] - mine["active_from"]).dt.days + 1) / period.days
-    mine["name"] = m["name"].reindex(mine["manager_id"]).to_numpy()
-    mine["region"] = m["region"].reindex(mine["manager_id"]).to_numpy()
-    cols = ["manager_id", "name", "team_id", "region", "active_from", "active_to", "fraction", "note"]
-    return mine[cols].sort_values("manager_id").reset_index(drop=True)
+    return pd.Series(notes, index=roster.index, dtype="str")
+
+
+def with_notes(roster: pd.DataFrame, period: ReviewPeriod, language: str) -> pd.DataFrame:
+    """``roster`` with its ``note`` column in ``language`` (the roster a notebook sees)."""
+    out = roster.copy()
+    out["note"] = roster_notes(roster, period, language) if len(roster) else pd.Series(dtype="str")
+    return out
+
+
+
 
 
 def _cache_path(workspace: str | Path, key: str, part: str = "") -> Path | None:
@@ -250,7 +274,7 @@ def _membership(params: RunParams, params_file: str | Path, workspace: str | Pat
 def company_roster(ctx: "TeamContext") -> pd.DataFrame:
     """Every team's roster for ``ctx.period`` (as :func:`team_roster` with ``None``)."""
     ds = _membership(ctx.params, ctx.params_file or "", ctx.workspace or "")
-    return team_roster(ds, None, ctx.period, ctx.language)
+    return with_notes(team_roster(ds, None, ctx.period), ctx.period, ctx.language)
 
 
 def open_team(
@@ -280,7 +304,7 @@ def open_team(
         tables_dir = ws / "tables"
         light = _membership(params, params_file, ws)
         managers = light.managers
-        roster = team_roster(light, team or None, per, lang)
+        roster = with_notes(team_roster(light, team or None, per), per, lang)
         ids = list(roster["manager_id"])
         flt = [("manager_id", "in", ids)] if ids and team else None
         tables: dict[str, pd.DataFrame] = {}
@@ -305,7 +329,7 @@ def open_team(
         names, regions, files = info["team_names"], info["team_regions"], info["files"]
     else:
         ds = load_run_data(params, params_file)
-        roster = team_roster(ds, team or None, per, lang)
+        roster = with_notes(team_roster(ds, team or None, per), per, lang)
         ids = list(roster["manager_id"])
         all_q = kpi_actuals(ds, freq)
         actuals = all_q[all_q["manager_id"].isin(ids)]

@@ -743,7 +743,7 @@ class TargetEngine:
                                        if self.data.team_history is not None else {}),
                                     "customers": pd.DataFrame(), "orders": pd.DataFrame()})
             rp = ReviewPeriod(p)
-            parts = [team_roster(light, tm, rp, self.lang) for tm in sorted(self.data.team_names)]
+            parts = [team_roster(light, tm, rp) for tm in sorted(self.data.team_names)]
             parts = [x for x in parts if len(x)]
             if parts:
                 r = pd.concat(parts, ignore_index=True)
