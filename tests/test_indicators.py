@@ -18,6 +18,7 @@ from helpers.kpis.indicators import (
     smart_frame,
 )
 from helpers.kpis.measures import KPIS
+from helpers.present.checks import availability_reasons, finding_reason
 
 PARAMS = Path(__file__).resolve().parents[1] / "params"
 
@@ -43,8 +44,9 @@ def ind(**kw) -> Indicator:
     return Indicator(**base)
 
 
-def failing(findings) -> dict[str, str]:
-    return {f.attribute: f.reason for f in findings if not f.ok}
+def failing(findings, language: str = "en") -> dict[str, str]:
+    """The failing attributes with their reasons in words (the core returns codes)."""
+    return {f.attribute: finding_reason(f, language) for f in findings if not f.ok}
 
 
 def test_library_keeps_every_id_and_states_smart_in_both_languages(lib):
@@ -56,7 +58,7 @@ def test_library_keeps_every_id_and_states_smart_in_both_languages(lib):
             assert i.smart.text(a, "zh") and i.smart.text(a, "en")
     # the library as it stands passes every SMART check for a quarterly review, except the
     # yearly joint projects (not time-bound to a quarter)
-    sm = smart_frame(lib, lib.ids(), "en", "quarter")
+    sm = smart_frame(lib, lib.ids(), "quarter")
     assert sm.loc[~sm["passed"], "indicator"].tolist() == ["joint_projects"]
 
 
@@ -74,32 +76,32 @@ def test_plain_text_smart_still_accepted():
 
 
 def test_smart_all_pass():
-    assert failing(smart_check(ind(), "en", "quarter", weight=0.2, target=1000.0)) == {}
+    assert failing(smart_check(ind(), "quarter", weight=0.2, target=1000.0)) == {}
 
 
 def test_smart_each_attribute_fails_with_its_reason():
     bad = ind(smart=Smart(measurable="m", achievable="a", relevant="r", time_bound="t"), formula="")
-    assert failing(smart_check(bad, "en")) == {
+    assert failing(smart_check(bad)) == {
         "specific": "no 'Specific' statement in the indicator library; no formula"}
     seg = ind(kpi="sales", segment="key", applies_to=["small"])
-    assert "measured on segment key but applies to small" in failing(smart_check(seg, "en"))["specific"]
+    assert "measured on segment key but applies to small" in failing(smart_check(seg))["specific"]
     ext = ind(kpi=None, source="")
-    assert failing(smart_check(ext, "en"))["measurable"] == "neither a KPI nor a data source"
+    assert failing(smart_check(ext))["measurable"] == "neither a KPI nor a data source"
     ratio = ind(unit="ratio")
-    assert failing(smart_check(ratio, "en", target=1.2))["achievable"] == "target 120% is outside the range 0%–100%"
-    assert failing(smart_check(ratio, "en", target=-1.5, target_type="growth"))["achievable"].startswith("growth target")
-    assert failing(smart_check(ind(), "en", weight=0.03))["relevant"] == \
+    assert failing(smart_check(ratio, target=1.2))["achievable"] == "target 120% is outside the range 0%–100%"
+    assert failing(smart_check(ratio, target=-1.5, target_type="growth"))["achievable"].startswith("growth target")
+    assert failing(smart_check(ind(), weight=0.03))["relevant"] == \
         "global weight 3.0% is below 5%: too small to change behaviour"
-    assert failing(smart_check(ind(), "en", weight=0.0))["relevant"] == "weight 0: the indicator is not used"
-    assert "weight" not in failing(smart_check(ind(), "en", weight=0.05)).get("relevant", "")  # exactly 5 % passes
+    assert failing(smart_check(ind(), weight=0.0))["relevant"] == "weight 0: the indicator is not used"
+    assert "weight" not in failing(smart_check(ind(), weight=0.05)).get("relevant", "")  # exactly 5 % passes
     yearly = ind(period="year")
-    assert failing(smart_check(yearly, "en", review="quarter"))["time_bound"].startswith(
+    assert failing(smart_check(yearly, review="quarter"))["time_bound"].startswith(
         "measured per year but reviewed per quarter")
-    assert failing(smart_check(yearly, "en", review="year")) == {}
+    assert failing(smart_check(yearly, review="year")) == {}
 
 
 def test_smart_reasons_in_chinese():
-    r = failing(smart_check(ind(period="quarter"), "zh", review="month", weight=0.01))
+    r = failing(smart_check(ind(period="quarter"), review="month", weight=0.01), "zh")
     assert r["relevant"] == "全局权重 1.0% 低于 5%，对考核结果几乎没有影响"
     assert r["time_bound"].startswith("按季度统计，但考核周期是月")
 
@@ -108,7 +110,8 @@ def test_data_availability_statuses(lib):
     avail = pd.DataFrame({"kpi": ["sales", "csat", "retention_rate"], "available": [True, False, True],
                           "missing": ["", "surveys", ""]})
     values = pd.DataFrame({"sales": [1.0, 2.0, 3.0], "retention_rate": [0.9, np.nan, 0.8]}, index=["A", "B", "C"])
-    da = data_availability(lib, avail, ["sales", "csat", "retention_rate", "joint_projects"], values, "en")
+    da = data_availability(lib, avail, ["sales", "csat", "retention_rate", "joint_projects"], values)
+    da["reason"] = availability_reasons(da, "en")
     da = da.set_index("indicator")
     assert da["status"].to_dict() == {"sales": "ok", "csat": "missing", "retention_rate": "partial",
                                       "joint_projects": "external"}
@@ -116,4 +119,4 @@ def test_data_availability_statuses(lib):
     assert da.loc["retention_rate", "reason"] == "1 of 3 managers have no value (no base)"
     assert da.loc["retention_rate", "with_value"] == 2 and da.loc["joint_projects", "with_value"] == 0
     # without values: only what the tables allow
-    assert data_availability(lib, avail, ["retention_rate"], language="en")["status"].tolist() == ["ok"]
+    assert data_availability(lib, avail, ["retention_rate"])["status"].tolist() == ["ok"]

@@ -19,10 +19,10 @@ import yaml
 from helpers.errors import InputError
 from helpers.kpis.indicators import load_library
 from helpers.plan.params import load_params
+from helpers.run.checks import strategy_warnings
 from helpers.core.strategy import (
     ROOT,
     check,
-    check_warnings,
     for_manager,
     load_strategy,
     parse_strategy,
@@ -419,12 +419,12 @@ def test_check_warnings_flag_missing_data_and_smart():
     params = load_params(params_file)
     avail = pd.DataFrame({"kpi": list(KPIS), "available": [k not in ("csat", "nps") for k in KPIS],
                           "missing": ["surveys" if k in ("csat", "nps") else "" for k in KPIS]})
-    text = whats(check_warnings(params, params_file, avail, review="quarter"))
+    text = whats(strategy_warnings(params, params_file, avail, review="quarter"))
     # expansion uses acquisition_cost (no KPI) and csat (surveys absent here)
     assert "strategies/expansion.yaml: indicator 'acquisition_cost': cannot be computed: not in the canonical data" in text
     assert "strategies/expansion.yaml: indicator 'csat': cannot be computed: data missing: surveys" in text
     # monthly review: quarterly indicators are not time-bound to it
-    monthly = whats(check_warnings(params, params_file, None, review="month"))
+    monthly = whats(strategy_warnings(params, params_file, None, review="month"))
     assert "indicator 'retention_rate': SMART: Time-bound: measured per quarter but reviewed per month" in monthly
 
 

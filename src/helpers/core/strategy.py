@@ -41,7 +41,7 @@ naming the file, the node and the numbers: unknown indicator, duplicate ids, cyc
 orphans (objectives whose parent does not exist, or with nothing below them),
 weights that do not sum to 1, kind/pillar mismatch, bad segment defaults, overrides
 naming unknown nodes.  SMART failures and missing data are *warnings*
-(:func:`check_warnings`; shown in the report), never errors.
+(:func:`helpers.run.checks.strategy_warnings`; shown in the report), never errors.
 
 Dynamic adjustment
 ------------------
@@ -61,7 +61,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from helpers.errors import InputError, Problem
-from helpers.present.i18n import t
 from helpers.kpis.indicators import (
     UNIT_RANGES,
     Library,
@@ -439,7 +438,8 @@ class KpiTree:
     """A resolved KPI tree: one row per node, depth first (root, pillars, objectives, indicators).
 
     ``nodes`` columns: id, parent, kind (strategy | pillar | objective | indicator),
-    depth (root 0), zh, en, declared (local weight as written, after overrides),
+    depth (root 0), zh, en (names; a pillar's are left to the presentation, whose catalog
+    holds them: :func:`helpers.notebooks.decomposition.named`), declared (local weight as written, after overrides),
     local (normalised share of the parent), weight (global: product of the local
     weights down the path), pillar (hard | soft), path ("root/hard/objective/id").
     """
@@ -507,8 +507,8 @@ def build_tree(strategy: Strategy, region: str | None = None, team: str | None =
     def visit(node: str, parent: str | None, depth: int, local: float, weight: float, path: str, pillar: str) -> None:
         if node == ROOT:
             kind, zh, en = "strategy", spec.zh, spec.en
-        elif node in PILLARS:
-            kind, zh, en = "pillar", t(f"pillar.{node}", "zh"), t(f"pillar.{node}", "en")
+        elif node in PILLARS:  # named by the presentation (the catalog's pillar.hard / pillar.soft)
+            kind, zh, en = "pillar", "", ""
         elif node in by_id:
             kind, zh, en = "objective", by_id[node].zh, by_id[node].en
         else:
@@ -684,7 +684,7 @@ def check(params: RunParams, params_file: str | Path, teams: Mapping[str, str] |
     any).  Files are named as written in the params file (e.g.
     ``strategies/loyalty.yaml``).  ``teams`` (team id → region, optional) lets
     overrides be checked against the data.  Missing data and SMART failures are
-    warnings: :func:`check_warnings`.
+    warnings: :func:`helpers.run.checks.strategy_warnings`.
     """
     try:
         library = load_library(resolve(params_file, params.indicators))
@@ -704,36 +704,3 @@ def check(params: RunParams, params_file: str | Path, teams: Mapping[str, str] |
             continue
         problems.extend(strategy_problems(spec, library, rel, teams))
     return problems
-
-
-def check_warnings(
-    params: RunParams,
-    params_file: str | Path,
-    availability: pd.DataFrame | None = None,
-    review: str = "quarter",
-    language: str = "en",
-) -> list[Problem]:
-    """Warnings for valid strategy files: SMART failures and missing data.
-
-    One problem per failing indicator of each strategy's company tree (SMART, with
-    its global weight and the review period) and, with ``availability``
-    (:func:`helpers.kpis.measures.availability`), per indicator that cannot be computed.
-    Call after :func:`check` found nothing.
-    """
-    library = load_library(resolve(params_file, params.indicators))
-    out: list[Problem] = []
-    for _, rel in _files(params):
-        strat = load_strategy(resolve(params_file, rel), library, rel)
-        tree = strat.tree()
-        w = tree.weights()
-        targets = {r.indicator: (r.target, r.type) for r in strat.targets().itertuples()}
-        sm = smart_frame(library, list(w.index), language, review, w.to_dict(), targets)
-        for r in sm[~sm["passed"]].itertuples():
-            out.append(Problem(rel, f"SMART: {r.reasons}", where=f"indicator '{r.indicator}'",
-                               fix=f"revise it in {Path(library.source).name} or in the strategy"))
-        if availability is not None:
-            da = data_availability(library, availability, list(w.index), language=language)
-            for r in da[da["status"] != "ok"].itertuples():
-                out.append(Problem(rel, f"cannot be computed: {r.reason}", where=f"indicator '{r.indicator}'",
-                                   fix="supply the data, or expect it to be left out of scores"))
-    return out

@@ -32,7 +32,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from helpers.errors import InputError, Problem
-from helpers.present.i18n import t
 from helpers.kpis.measures import KPIS
 from helpers.plan.params import SLUG, read_yaml, validation_problems
 
@@ -219,18 +218,29 @@ def indicator_values(actuals: pd.DataFrame, library: Library, period: str, ids: 
 
 
 @dataclass(frozen=True)
+class Issue:
+    """Why a check did not pass, as a code and the values a sentence needs
+    (:mod:`helpers.present.checks` writes the sentence in the report's language)."""
+
+    code: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def get(self, key: str) -> object:
+        return dict(self.values)[key]
+
+
+@dataclass(frozen=True)
 class SmartFinding:
-    """One SMART attribute of one indicator: passed or not, and why not."""
+    """One SMART attribute of one indicator: passed or not, and the issues that failed it."""
 
     indicator: str
     attribute: str  # one of SMART_ATTRIBUTES
     ok: bool
-    reason: str = ""  # in the requested language; "" when ok
+    issues: tuple[Issue, ...] = ()
 
 
 def smart_check(
     ind: Indicator,
-    language: str = "zh",
     review: str = "quarter",
     weight: float | None = None,
     target: float | None = None,
@@ -238,11 +248,8 @@ def smart_check(
 ) -> list[SmartFinding]:
     """Check the five SMART attributes of ``ind``; one finding per attribute.
 
-    Every attribute fails when its statement in ``indicators.yaml`` is missing.
-    Beyond that:
-
-    * **Specific** — a formula is given, and the segment it is measured on is one it
-      applies to (``segment`` ∈ ``applies_to``, or ``all``).
+    * **Specific** — the library states it, the indicator has a formula, and its
+      segment is one it applies to (``segment`` ∈ ``applies_to``, or ``all``).
     * **Measurable** — it has a measure: a KPI of the workbook (``kpi``) or a named
       data source (``source``).  Whether that data is present is
       :func:`data_availability`'s job.
@@ -253,69 +260,64 @@ def smart_check(
     * **Time-bound** — it is measured over a period no longer than the review period
       (``review``: month, quarter or year); a yearly indicator cannot be judged in a
       quarterly review, only its progress to date.
+
+    Issue codes: ``not_stated`` (attribute), ``no_formula``, ``segment_mismatch``
+    (segment, applies), ``no_measure``, ``target_not_finite``, ``growth_range``
+    (target), ``target_range`` (target, unit, lo, hi), ``weight_zero``,
+    ``weight_small`` (weight, min), ``period_longer`` (period, review).
     """
-    def f(attr: str, problems: list[str]) -> SmartFinding:
-        return SmartFinding(ind.id, attr, not problems, "; ".join(problems))
+    def f(attr: str, issues: list[Issue]) -> SmartFinding:
+        return SmartFinding(ind.id, attr, not issues, tuple(issues))
 
-    def missing(attr: str) -> list[str]:
-        return [] if ind.smart.stated(attr) else [t("smart.not_stated", language, attribute=t(f"smart.{attr}", language))]
+    def missing(attr: str) -> list[Issue]:
+        return [] if ind.smart.stated(attr) else [Issue("not_stated", (("attribute", attr),))]
 
+    if review not in PERIOD_MONTHS:
+        raise InputError(Problem("review", f"unknown review period '{review}'", fix="use month, quarter or year"))
     out = []
     p = missing("specific")
     if not ind.formula.strip():
-        p.append(t("smart.no_formula", language))
+        p.append(Issue("no_formula"))
     if ind.segment != "all" and ind.segment not in ind.applies_to:
-        p.append(t("smart.segment_mismatch", language, segment=ind.segment, applies=", ".join(ind.applies_to)))
+        p.append(Issue("segment_mismatch", (("segment", ind.segment), ("applies", tuple(ind.applies_to)))))
     out.append(f("specific", p))
 
     p = missing("measurable")
     if ind.kpi is None and not ind.source.strip():
-        p.append(t("smart.no_measure", language))
+        p.append(Issue("no_measure"))
     out.append(f("measurable", p))
 
     p = missing("achievable")
     if target is not None:
         if not math.isfinite(target):
-            p.append(t("smart.target_not_finite", language))
+            p.append(Issue("target_not_finite"))
         elif target_type == "growth":
             if target <= -1:
-                p.append(t("smart.growth_range", language, target=f"{target:+.0%}"))
+                p.append(Issue("growth_range", (("target", target),)))
         else:
             lo, hi = UNIT_RANGES[ind.unit]
             if not lo <= target <= hi:
-                shown = f"{target:.0%}" if ind.unit == "ratio" else f"{target:g}"
-                p.append(t("smart.target_range", language, target=shown, lo=_range_text(ind.unit, lo),
-                           hi=_range_text(ind.unit, hi)))
+                p.append(Issue("target_range", (("target", target), ("unit", ind.unit), ("lo", lo), ("hi", hi))))
     out.append(f("achievable", p))
 
     p = missing("relevant")
     if weight is not None:
         if weight <= 0:
-            p.append(t("smart.weight_zero", language))
+            p.append(Issue("weight_zero"))
         elif weight < MIN_WEIGHT - 1e-9:
-            p.append(t("smart.weight_small", language, weight=f"{weight:.1%}", min=f"{MIN_WEIGHT:.0%}"))
+            p.append(Issue("weight_small", (("weight", weight), ("min", MIN_WEIGHT))))
     out.append(f("relevant", p))
 
     p = missing("time_bound")
-    if review not in PERIOD_MONTHS:
-        raise InputError(Problem("review", f"unknown review period '{review}'", fix="use month, quarter or year"))
     if PERIOD_MONTHS[ind.period] > PERIOD_MONTHS[review]:
-        p.append(t("smart.period_longer", language, period=t(f"period.{ind.period}", language),
-                   review=t(f"period.{review}", language)))
+        p.append(Issue("period_longer", (("period", ind.period), ("review", review))))
     out.append(f("time_bound", p))
     return out
-
-
-def _range_text(unit: str, v: float) -> str:
-    if math.isinf(v):
-        return "∞"
-    return f"{v:.0%}" if unit == "ratio" else f"{v:g}"
 
 
 def smart_frame(
     library: Library,
     ids: list[str],
-    language: str = "zh",
     review: str = "quarter",
     weights: dict[str, float] | None = None,
     targets: dict[str, tuple[float, str]] | None = None,
@@ -323,22 +325,22 @@ def smart_frame(
     """SMART findings for ``ids`` as one row per indicator.
 
     Columns: ``indicator``, one boolean column per attribute, ``passed`` (all five)
-    and ``reasons`` ("Attribute: why; ..." for the failing ones).  ``weights`` maps
-    id → global weight, ``targets`` id → (target, "level" | "growth").
+    and ``findings`` (the failing :class:`SmartFinding` objects, for the reasons:
+    :func:`helpers.present.checks.smart_reasons`).  ``weights`` maps id → global
+    weight, ``targets`` id → (target, "level" | "growth").
     """
     library.check_known(ids, library.source)
     weights, targets = weights or {}, targets or {}
     rows = []
     for i in ids:
         tgt, kind = targets.get(i, (None, "level"))
-        found = smart_check(library[i], language, review, weights.get(i), tgt, kind)
+        found = smart_check(library[i], review, weights.get(i), tgt, kind)
         row: dict[str, object] = {"indicator": i}
         row.update({x.attribute: x.ok for x in found})
         row["passed"] = all(x.ok for x in found)
-        row["reasons"] = "; ".join(t("smart.reason", language, attribute=t(f"smart.{x.attribute}", language), reason=x.reason)
-                                   for x in found if not x.ok)
+        row["findings"] = tuple(x for x in found if not x.ok)
         rows.append(row)
-    return pd.DataFrame(rows, columns=["indicator", *SMART_ATTRIBUTES, "passed", "reasons"])
+    return pd.DataFrame(rows, columns=["indicator", *SMART_ATTRIBUTES, "passed", "findings"])
 
 
 def data_availability(
@@ -346,7 +348,6 @@ def data_availability(
     availability: pd.DataFrame,
     ids: list[str] | None = None,
     values: pd.DataFrame | None = None,
-    language: str = "zh",
 ) -> pd.DataFrame:
     """Can each indicator be computed from the data present?
 
@@ -375,20 +376,17 @@ def data_availability(
         with_value = None
         if ind.kpi is None:
             status, miss = "external", ""
-            reason = t("avail.external", language)
         elif ind.kpi not in av.index or not bool(av.loc[ind.kpi, "available"]):
             status = "missing"
             miss = str(av.loc[ind.kpi, "missing"]) if ind.kpi in av.index else ind.kpi
-            reason = t("avail.missing", language, missing=miss)
         else:
-            status, miss, reason = "ok", "", ""
+            status, miss = "ok", ""
             if values is not None:
                 with_value = int(values[i].notna().sum()) if i in values.columns else 0
                 if with_value < n:
                     status = "partial"
-                    reason = t("avail.partial", language, k=n - with_value, n=n)
         if values is not None and status in ("external", "missing"):
             with_value = 0
         rows.append({"indicator": i, "kpi": ind.kpi or "", "status": status, "missing": miss,
-                     "with_value": with_value, "managers": n, "reason": reason})
-    return pd.DataFrame(rows, columns=["indicator", "kpi", "status", "missing", "with_value", "managers", "reason"])
+                     "with_value": with_value, "managers": n})
+    return pd.DataFrame(rows, columns=["indicator", "kpi", "status", "missing", "with_value", "managers"])

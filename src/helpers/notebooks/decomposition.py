@@ -11,6 +11,7 @@ only this team's managers, by name, with their rank among all managers.
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from matplotlib.patches import FancyArrowPatch
 from pandas.io.formats.style import Styler
 
 from helpers.present import plotting
+from helpers.present.checks import availability_reasons, smart_reasons
 from helpers.present.display import escape, fmt, table
+from helpers.present.i18n import t
 from helpers.kpis.indicators import (
     SMART_ATTRIBUTES,
     Library,
@@ -97,8 +100,8 @@ def prepare(ctx: TeamContext, params_file: str | Path, workspace: str | Path = "
     strategy = load_strategy(resolve(params_file, p.strategy), library, p.strategy)
     alternative = (load_strategy(resolve(params_file, p.alternative_strategy), library, p.alternative_strategy)
                    if p.alternative_strategy else None)
-    tree = strategy.tree(region=ctx.region, team=ctx.team_id)
-    alt_tree = alternative.tree(region=ctx.region, team=ctx.team_id) if alternative else None
+    tree = named(strategy.tree(region=ctx.region, team=ctx.team_id))
+    alt_tree = named(alternative.tree(region=ctx.region, team=ctx.team_id)) if alternative else None
     ids = list(dict.fromkeys([*tree.weights().index, *(alt_tree.weights().index if alt_tree else [])]))
     values = indicator_values(company_actuals(ctx, params_file, workspace), library, ctx.period.label, ids)
     return Decomposition(ctx, library, strategy, alternative, tree, alt_tree, values, REVIEW[ctx.period.freq])
@@ -152,6 +155,16 @@ def strategy_text(d: Decomposition) -> Markdown:
 
 def _wrap(text: str, language: str, width_zh: int = 9, width_en: int = 22) -> str:
     return "\n".join(textwrap.wrap(text, width_zh if language == "zh" else width_en)) or text
+
+
+def named(tree: KpiTree) -> KpiTree:
+    """``tree`` with its pillars named in both languages from the catalog (the core
+    leaves them unnamed: fixed texts live in the catalog only)."""
+    nodes = tree.nodes.copy()
+    pillar = nodes["kind"] == "pillar"
+    nodes.loc[pillar, "zh"] = [t(f"pillar.{n}", "zh") for n in nodes.loc[pillar, "id"]]
+    nodes.loc[pillar, "en"] = [t(f"pillar.{n}", "en") for n in nodes.loc[pillar, "id"]]
+    return dataclasses.replace(tree, nodes=nodes)
 
 
 def tree_layout(tree: KpiTree) -> pd.DataFrame:
@@ -297,7 +310,9 @@ def dictionary_table(d: Decomposition) -> Styler:
 def _smart(d: Decomposition) -> pd.DataFrame:
     w = d.tree.weights()
     targets = {r.indicator: (r.target, r.type) for r in d.strategy.targets().itertuples()}
-    return smart_frame(d.library, list(w.index), d.language, d.review, w.to_dict(), targets)
+    sm = smart_frame(d.library, list(w.index), d.review, w.to_dict(), targets)
+    sm["reasons"] = smart_reasons(sm, d.language)
+    return sm
 
 
 def smart_summary(d: Decomposition) -> Markdown:
@@ -335,7 +350,9 @@ def smart_table(d: Decomposition) -> Styler:
 def _availability(d: Decomposition) -> pd.DataFrame:
     ids = list(d.tree.weights().index)
     team = d.values.reindex([m for m in d.ctx.manager_ids])
-    return data_availability(d.library, d.ctx.availability, ids, team[ids], d.language)
+    da = data_availability(d.library, d.ctx.availability, ids, team[ids])
+    da["reason"] = availability_reasons(da, d.language)
+    return da
 
 
 def availability_note(d: Decomposition) -> Markdown:

@@ -134,10 +134,10 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
     for r in avail.query("not available").itertuples(index=False):
         typer.echo(f"  warning: KPI '{r.kpi}' not available (missing {r.missing})")
     if "02_kpi_decomposition" in plan.notebooks:
-        from helpers.core.strategy import check_warnings
+        from helpers.run.checks import strategy_warnings
 
         review = {"Q": "quarter", "M": "month"}[plan.period.freq]
-        for p in check_warnings(plan.params, params, avail, review=review):
+        for p in strategy_warnings(plan.params, params, avail, review=review):
             typer.echo(f"  warning: {p}")
     typer.echo("data ok; methodology files ok" if len(plan.notebooks) > 1 else "data ok")
 

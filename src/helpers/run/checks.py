@@ -1,0 +1,50 @@
+"""Warnings ``kpi-workbook validate`` prints for methodology files that are valid but
+questionable: SMART failures and indicators the data cannot compute (in English, like
+every command-line message)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.core.strategy import _files, load_strategy
+from helpers.errors import Problem
+from helpers.kpis.indicators import data_availability, load_library, smart_frame
+from helpers.plan.params import RunParams, resolve
+from helpers.present.checks import availability_reasons, smart_reasons
+
+
+def strategy_warnings(
+    params: RunParams,
+    params_file: str | Path,
+    availability: pd.DataFrame | None = None,
+    review: str = "quarter",
+    language: str = "en",
+) -> list[Problem]:
+    """Warnings for valid strategy files: SMART failures and missing data.
+
+    One problem per failing indicator of each strategy's company tree (SMART, with
+    its global weight and the review period) and, with ``availability``
+    (:func:`helpers.kpis.measures.availability`), per indicator that cannot be computed.
+    Call after :func:`check` found nothing.
+    """
+    library = load_library(resolve(params_file, params.indicators))
+    out: list[Problem] = []
+    for _, rel in _files(params):
+        strat = load_strategy(resolve(params_file, rel), library, rel)
+        tree = strat.tree()
+        w = tree.weights()
+        targets = {r.indicator: (r.target, r.type) for r in strat.targets().itertuples()}
+        sm = smart_frame(library, list(w.index), review, w.to_dict(), targets)
+        sm["reasons"] = smart_reasons(sm, language)
+        for r in sm[~sm["passed"]].itertuples():
+            out.append(Problem(rel, f"SMART: {r.reasons}", where=f"indicator '{r.indicator}'",
+                               fix=f"revise it in {Path(library.source).name} or in the strategy"))
+        if availability is not None:
+            da = data_availability(library, availability, list(w.index))
+            da["reason"] = availability_reasons(da, language)
+            for r in da[da["status"] != "ok"].itertuples():
+                out.append(Problem(rel, f"cannot be computed: {r.reason}", where=f"indicator '{r.indicator}'",
+                                   fix="supply the data, or expect it to be left out of scores"))
+    return out
