@@ -13,17 +13,27 @@ import pandas as pd
 import pytest
 
 from helpers.errors import InputError
+from helpers.core import incentives
 from helpers.core.incentives import (
     COMPONENTS,
     IncentivePlan,
     ManagerInputs,
+    Phrase,
     load_plan,
-    payout,
     payouts,
     plan_from_dict,
-    statement,
     what_if,
 )
+from helpers.present.pay import worded
+
+
+def payout(plan: IncentivePlan, x: ManagerInputs, language: str = "en") -> incentives.Statement:
+    """The core's statement, worded as a reader sees it (the core returns phrases, no language)."""
+    return worded(incentives.payout(plan, x), language)
+
+
+def statement(plan: IncentivePlan, table: pd.DataFrame, manager: str, language: str = "en") -> incentives.Statement:
+    return worded(incentives.statement(plan, table, manager), language)
 
 # Seed numbers (伙伴云 note): 3 % ≤ 100k, 5 % 100k–500k; 8 % above 500k added for the
 # tests; 500 per new customer (+1,000 per first order ≥ 50,000); CSAT ≥ 85 % → 1,000;
@@ -478,3 +488,15 @@ def test_statement_in_chinese_has_the_same_numbers():
     assert "3 个新客户" in " ".join(zh.lines["explanation"])
     english = [t for t in zh.lines["item"].tolist() + zh.lines["explanation"].tolist() if re.search(r"[a-z]{3,}", t)]
     assert english == [t for t in english if "CSAT" in t] == [], english
+
+
+def test_the_core_statement_holds_phrases_not_words():
+    """The calculation knows no language: its items and explanations are catalog keys
+    with values (or plain arithmetic), worded only by the presentation."""
+    st = incentives.payout(plan(), full_inputs(sales=300_000, new_customers=3))
+    kinds = {type(x) for x in [*st.lines["item"], *st.lines["explanation"]]}
+    assert kinds <= {Phrase, str} and Phrase in kinds
+    first = st.lines["item"].iloc[0]
+    assert first.parts[0][0] == "inc.item.commission_tier" and dict(first.parts[0][1])["i"] == 1
+    with pytest.raises(TypeError, match="worded by helpers.present.pay.worded"):
+        str(first)

@@ -524,19 +524,39 @@ def _count(x: float) -> str:
     return f"{x:.0f}"
 
 
-def _tier_label(t: Tier, f: float, T: Any) -> str:
+def _tier_label(t: Tier, f: float) -> "Phrase | str":
     lo, hi = t.from_ * f, (None if t.upto is None else t.upto * f)
     return f"{_fmt(lo)}–{_fmt(hi)}" if hi is not None else T("inc.range.above", lo=_fmt(lo))
 
 
-def _texts(language: str) -> Any:
-    """``T(key, **values)``: a statement text from the message catalog in ``language``."""
-    from helpers.present.i18n import t
+@dataclass(frozen=True)
+class Phrase:
+    """A statement text for the presentation to word: literal pieces and catalog keys
+    with their values (a value may itself be a phrase).  ``+`` joins phrases and
+    strings; :func:`helpers.present.pay.worded` writes the statement in a language."""
 
-    return lambda key, **kw: t(key, language, **kw)
+    parts: tuple[Any, ...] = ()
+
+    def __add__(self, other: "Phrase | str") -> "Phrase":
+        return Phrase(self.parts + _parts(other))
+
+    def __radd__(self, other: "Phrase | str") -> "Phrase":
+        return Phrase(_parts(other) + self.parts)
+
+    def __str__(self) -> str:  # never worded by accident: the core knows no language
+        raise TypeError("a Phrase is worded by helpers.present.pay.worded, not by str()")
 
 
-def _commission_lines(plan: IncentivePlan, x: ManagerInputs, T: Any) -> list[dict[str, Any]]:
+def _parts(x: "Phrase | str") -> tuple[Any, ...]:
+    return x.parts if isinstance(x, Phrase) else ((x,) if x else ())
+
+
+def T(key: str, **values: Any) -> Phrase:
+    """The catalog text ``key`` (``inc.*`` in ``locale/incentives.yaml``) with ``values``, to be worded later."""
+    return Phrase(((key, tuple(values.items())),))
+
+
+def _commission_lines(plan: IncentivePlan, x: ManagerInputs) -> list[dict[str, Any]]:
     c = plan.commission
     assert c is not None
     gate = plan.gates.min_sales_attainment_for_commission
@@ -562,8 +582,8 @@ def _commission_lines(plan: IncentivePlan, x: ManagerInputs, T: Any) -> list[dic
         i = next(k for k, t in enumerate(c.tiers) if t.upto is None or x.sales <= t.upto * f)
         t = c.tiers[i]
         sub = t.rate * x.sales
-        return [line(T("inc.item.commission_whole", i=i + 1, range=_tier_label(t, f, T)), x.sales, t.rate, sub,
-                     f"{_pct(t.rate)} × {_fmt(x.sales)} = {_fmt(sub)}{note}")]
+        return [line(T("inc.item.commission_whole", i=i + 1, range=_tier_label(t, f)), x.sales, t.rate, sub,
+                     f"{_pct(t.rate)} × {_fmt(x.sales)} = {_fmt(sub)}" + note)]
     out = []
     for i, t in enumerate(c.tiers):
         lo = t.from_ * f
@@ -572,21 +592,21 @@ def _commission_lines(plan: IncentivePlan, x: ManagerInputs, T: Any) -> list[dic
             break
         part = min(x.sales, hi) - lo
         sub = t.rate * part
-        out.append(line(T("inc.item.commission_tier", i=i + 1, range=_tier_label(t, f, T)), part, t.rate, sub,
-                        f"{_pct(t.rate)} × {_fmt(part)} = {_fmt(sub)}{note}"))
+        out.append(line(T("inc.item.commission_tier", i=i + 1, range=_tier_label(t, f)), part, t.rate, sub,
+                        f"{_pct(t.rate)} × {_fmt(part)} = {_fmt(sub)}" + note))
     return out
 
 
-def payout(plan: IncentivePlan, inputs: ManagerInputs, language: str = "en") -> Statement:
+def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
     """Variable pay of one manager with a line-by-line statement (see module docstring).
 
     Missing data (NaN) in an activity input gives a line saying "no data" that pays 0
     and states why; a missing ``monthly_base_pay`` when the plan needs it (penalty,
-    base-pay cap) raises InputError (it is master data, not activity).  ``language``
-    (``en`` or ``zh``) is that of the statement's items and explanations.
+    base-pay cap) raises InputError (it is master data, not activity).  Items and
+    explanations are :class:`Phrase` objects (or plain arithmetic strings), worded in a
+    language by :func:`helpers.present.pay.worded`.
     """
     x = inputs
-    T = _texts(language)
     nd = T("inc.no_data")
     who = x.manager_id or "manager"
     if _base_pay_needed(plan) and math.isnan(x.monthly_base_pay):
@@ -599,7 +619,7 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs, language: str = "en") -> 
                           subtotal=sub, explanation=text))
 
     if plan.commission is not None:
-        lines += _commission_lines(plan, x, T)
+        lines += _commission_lines(plan, x)
 
     nb = plan.new_customer_bonus
     if nb is not None:
@@ -836,11 +856,11 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
     return res
 
 
-def statement(plan: IncentivePlan, table: pd.DataFrame, manager: Any, language: str = "en") -> Statement:
+def statement(plan: IncentivePlan, table: pd.DataFrame, manager: Any) -> Statement:
     """Line-by-line statement of one manager (row label ``manager``) of a payouts table."""
     if manager not in table.index:
         raise input_error("statement", f"manager {manager!r} not in the table", fix="use a row label of the table")
-    return payout(plan, ManagerInputs.from_row(table.loc[manager], manager_id=manager), language)
+    return payout(plan, ManagerInputs.from_row(table.loc[manager], manager_id=manager))
 
 
 def what_if(plan: IncentivePlan, inputs: ManagerInputs, attainments: Sequence[float] = (0.8, 1.0, 1.2)) -> pd.DataFrame:

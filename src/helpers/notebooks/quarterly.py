@@ -41,6 +41,7 @@ from helpers import exports
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, table
+from helpers.present.pay import worded
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import Library, indicator_values, load_library
 from helpers.plan.params import SLUG, RunParams, read_yaml, resolve, validation_problems
@@ -720,7 +721,7 @@ def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[fl
     for m, rows in pin.groupby("manager_id", sort=False):
         lines, frames = [], []
         for key in rows.index:
-            st = inc.statement(pay_plan, pin[cols], key, language)
+            st = worded(inc.statement(pay_plan, pin[cols], key), language)
             month = rows.at[key, "month"]
             lines.append(st.lines.assign(month=month, item=[f"{month} {x}" for x in st.lines["item"]]))
             x = inc.ManagerInputs.from_row(pin[cols].loc[key], manager_id=m)
