@@ -29,3 +29,21 @@ def test_no_contract_carries_exceptions():
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = cfg["tool"]["importlinter"]["contracts"]
     assert len(contracts) == 3 and not [c["name"] for c in contracts if c.get("ignore_imports")]
+
+
+def test_the_run_knows_notebooks_only_by_what_they_declare():
+    """Each workbook notebook names its module in its metadata; the module says what the
+    run must check (``check_inputs``) and prepare once (``SHARED``).  The runner names no
+    notebook and imports no notebook module itself."""
+    from helpers.run.runner import notebook_module
+
+    declared = {}
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        mod = notebook_module(nb)
+        assert mod is not None and callable(mod.check_inputs) and isinstance(mod.SHARED, dict), nb.name
+        declared[nb.stem] = sorted(mod.SHARED)
+    assert declared == {"00_data_quality": [], "01_target_setting": ["targets"], "02_kpi_decomposition": [],
+                        "03_weighting_scenarios": [], "04_quarterly_review": ["scores"],
+                        "05_leadership_summary": ["scores", "targets"]}
+    runner = (ROOT / "src" / "helpers" / "run" / "runner.py").read_text(encoding="utf-8")
+    assert "helpers.notebooks" not in runner and "_target_setting" not in runner and "_quarterly_review" not in runner

@@ -4,7 +4,9 @@ Each ``tools/notebooks/NN_name.py`` defines ``CELLS``: a list of
 ``("md" | "code", text, [tags])``.  Markdown prose is tagged ``zh`` or ``en`` (the
 report keeps its language's cells); the parameters cell is tagged ``parameters``;
 set-up cells are tagged ``remove`` (hidden from reports).  A module-level
-``SCOPE = "period"`` makes a notebook run once per period across all teams.  Notebooks are written
+``SCOPE = "period"`` makes a notebook run once per period across all teams; ``MODULE``
+names the helpers module that tells the run what to check and prepare for the notebook
+(``check_inputs``, ``SHARED``).  Notebooks are written
 without outputs.  Run ``python tools/make_notebooks.py [NAME ...]``.
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ def make(name: str, path: Path) -> None:
     spec = importlib.util.spec_from_file_location(f"nb_{name}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    build(mod.CELLS, NB / f"{name}.ipynb", getattr(mod, "SCOPE", "team"))
+    build(mod.CELLS, NB / f"{name}.ipynb", getattr(mod, "SCOPE", "team"), getattr(mod, "MODULE", ""))
     print(f"wrote notebooks/{name}.ipynb")
 
 

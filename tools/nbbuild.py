@@ -11,12 +11,17 @@ from pathlib import Path
 import nbformat
 
 
-def build(cells: list[tuple], path: Path, scope: str = "team") -> None:
+def build(cells: list[tuple], path: Path, scope: str = "team", module: str = "") -> None:
     """Write the notebook; ``scope`` "period" makes the runner run it once per period
-    across all teams (e.g. the leadership summary) instead of once per team."""
+    across all teams (e.g. the leadership summary) instead of once per team; ``module``
+    names the helpers module that declares what the run must check and prepare for it
+    (``check_inputs``, ``SHARED``)."""
     nb = nbformat.v4.new_notebook()
-    if scope != "team":
-        nb.metadata["kpi_workbook"] = {"scope": scope}
+    meta = {"scope": scope} if scope != "team" else {}
+    if module:
+        meta["module"] = module
+    if meta:
+        nb.metadata["kpi_workbook"] = meta
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     for kind, text, *rest in cells:

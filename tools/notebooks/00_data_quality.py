@@ -1,5 +1,7 @@
 """Notebook 00: data quality and KPI actuals (per team)."""
 
+MODULE = "helpers.notebooks.dataquality"  # declares what the run checks and prepares for this notebook
+
 from common import PARAMS
 
 CELLS = [

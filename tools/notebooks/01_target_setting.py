@@ -1,5 +1,7 @@
 """Notebook 01: target setting — methods, seasonality, fair apportionment, backtests (per team)."""
 
+MODULE = "helpers.notebooks.targetlab"  # declares what the run checks and prepares for this notebook
+
 from common import PARAMS
 
 CELLS = [

@@ -1,5 +1,7 @@
 """Notebook 02: strategy → objectives → KPI tree, SMART and data checks, strategy shift (per team)."""
 
+MODULE = "helpers.notebooks.decomposition"  # declares what the run checks and prepares for this notebook
+
 from common import PARAMS
 
 CELLS = [

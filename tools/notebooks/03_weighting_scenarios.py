@@ -1,5 +1,7 @@
 """Notebook 03: weighting scenarios — AHP, entropy, CRITIC, blends and rank robustness (per team)."""
 
+MODULE = "helpers.notebooks.scenarios"  # declares what the run checks and prepares for this notebook
+
 from common import PARAMS
 
 CELLS = [

@@ -1,5 +1,7 @@
 """Notebook 04: quarterly (or monthly) review — scorecard, grades, pay and sign-off (per team)."""
 
+MODULE = "helpers.notebooks.quarterly"  # declares what the run checks and prepares for this notebook
+
 from common import PARAMS
 
 CELLS = [

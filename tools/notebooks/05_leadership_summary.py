@@ -1,5 +1,7 @@
 """Notebook 05: leadership summary — the period across all teams (runs once per period)."""
 
+MODULE = "helpers.notebooks.leadership"  # declares what the run checks and prepares for this notebook
+
 SCOPE = "period"
 
 PARAMS = '''

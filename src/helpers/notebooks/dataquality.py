@@ -5,6 +5,9 @@ All wrangling for the notebook lives here so the notebook reads like a report.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -223,3 +226,17 @@ def findings_table(ctx: TeamContext) -> Styler | Markdown:
     if f.empty:
         return Markdown(ctx.t("dq.findings_none"))
     return table(f, None, ctx.language)
+
+
+# ======================================================================================
+# what the run needs to know (read by helpers.run.runner; the notebook's metadata names this module)
+# ======================================================================================
+
+
+def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
+    """Methodology problems this notebook would refuse: none (the data is validated on load)."""
+    return []
+
+
+SHARED: dict = {}
+"""Company-wide results this notebook reads, each with the function that prepares it once per run."""

@@ -15,6 +15,7 @@ import dataclasses
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -592,3 +593,19 @@ def rank_table(d: Decomposition) -> Styler | Markdown:
 def tree_export(d: Decomposition) -> pd.DataFrame:
     """Artifact ``kpi_tree.csv``: this team's tree of the current strategy (path, local, global weight)."""
     return d.tree.export(d.language)
+
+
+# ======================================================================================
+# what the run needs to know (read by helpers.run.runner; the notebook's metadata names this module)
+# ======================================================================================
+
+
+def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
+    """The strategy files (and their regional and team overrides) this notebook reads."""
+    from helpers.core.strategy import check
+
+    return check(params, params_file, ds.team_regions())
+
+
+SHARED: dict = {}
+"""Company-wide results this notebook reads, each with the function that prepares it once per run."""

@@ -36,6 +36,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from helpers.notebooks import quarterly
+from helpers.notebooks import targetlab as tl
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, table
@@ -277,7 +278,6 @@ def _previous_totals(ctx: Any, params_file: Path, workspace: str) -> tuple[pd.Se
 
 def _fairness(ctx: Any, params_file: Path, workspace: str) -> tuple[pd.DataFrame, str]:
     """Backtest of the target plan: fairness flags by region and team, per indicator."""
-    from helpers.notebooks import targetlab as tl
     from helpers.core import targets as tg
 
     try:
@@ -688,3 +688,17 @@ def save(ls: Leadership) -> None:
     frames = export_frames(ls)
     ls.ctx.save_csv(frames["teams"], "leadership_summary")
     quarterly.save_xlsx(ls.ctx.output_dir, frames, "leadership_summary")
+
+
+# ======================================================================================
+# what the run needs to know (read by helpers.run.runner; the notebook's metadata names this module)
+# ======================================================================================
+
+
+def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
+    """What the review checks: the leadership summary rolls up the reviews' scores and targets."""
+    return quarterly.check_inputs(params, params_file, ds)
+
+
+SHARED = {**tl.SHARED, **quarterly.SHARED}
+"""Company-wide results this notebook reads, each with the function that prepares it once per run."""

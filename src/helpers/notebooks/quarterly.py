@@ -1058,3 +1058,29 @@ def _signoff_detail(q: Quarterly, m: str) -> str:
 def signoff_pages(q: Quarterly) -> HTML:
     """The sign-off pages, ready to display."""
     return HTML(signoff_html(q))
+
+
+# ======================================================================================
+# what the run needs to know (read by helpers.run.runner; the notebook's metadata names this module)
+# ======================================================================================
+
+
+def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Problem]:
+    """The scoring and pay plans, the weight scheme, and the target plan the review scores against."""
+    from helpers.notebooks import scenarios, targetlab
+
+    return [*check(params, params_file), *targetlab.check_inputs(params, params_file, ds),
+            *scenarios.check_inputs(params, params_file, ds)]
+
+
+def share_scores(ctx: Any, params_file: str | Path, workspace: str | Path, teams: list[str]) -> str:
+    """Score every manager of the company once for the run (ranks and grades are company-wide)."""
+    from helpers.context.workbook import cache_key, cache_put
+
+    key = cache_key("scores", ctx.period)
+    cache_put(workspace, key, company_scores(ctx, params_file, workspace, roster=ctx.roster))
+    return key
+
+
+SHARED = {"scores": share_scores}
+"""Company-wide results this notebook reads, each with the function that prepares it once per run."""

@@ -1061,3 +1061,17 @@ def workshop(sc: Scenarios):
     box.sliders = sliders  # for tests and scripting
     box.output = out
     return box
+
+
+# ======================================================================================
+# what the run needs to know (read by helpers.run.runner; the notebook's metadata names this module)
+# ======================================================================================
+
+
+def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Problem]:
+    """The weight schemes this notebook compares."""
+    return check(params, params_file)
+
+
+SHARED: dict = {}
+"""Company-wide results this notebook reads, each with the function that prepares it once per run."""

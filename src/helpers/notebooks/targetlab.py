@@ -2234,3 +2234,32 @@ def export(lab: TargetLab) -> pd.DataFrame:
     return out.sort_values(["manager_id", "indicator", "level", "period"],
                            key=lambda s: s.map({"quarter": 0, "month": 1}) if s.name == "level" else s,
                            kind="stable").reset_index(drop=True)
+
+
+# ======================================================================================
+# what the run needs to know (read by helpers.run.runner; the notebook's metadata names this module)
+# ======================================================================================
+
+
+def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Problem]:
+    """The target plan (and a user targets file) for the tables the data holds."""
+    return check(params, params_file, tables=set(ds.tables))
+
+
+def share_targets(ctx: Any, params_file: str | Path, workspace: str | Path, teams: list[str]) -> str:
+    """Compute every manager's targets once for the run and store them in the workspace
+    cache: the company part and one part per team (each team notebook reads its own)."""
+    from helpers.context.workbook import cache_key, cache_put
+
+    key = cache_key("targets", ctx.period, ctx.language)
+    engine, *rest = company_targets(ctx, params_file, workspace)
+    by_team = engine.roster(ctx.period.period).groupby("team_id")["manager_id"].agg(list).to_dict()
+    members = {team: by_team.get(team, []) for team in teams}
+    for team, part in engine.team_slices(members):  # each team notebook reads its own managers only
+        cache_put(workspace, key, part, part=team)
+    cache_put(workspace, key, (engine.sliced(()), *rest))  # written last: it marks the cache complete
+    return key
+
+
+SHARED = {"targets": share_targets}
+"""Company-wide results this notebook reads, each with the function that prepares it once per run."""

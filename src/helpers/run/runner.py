@@ -322,75 +322,61 @@ def kernel_problems(kernel: str, source: str) -> list[Problem]:
                         fix=f"use one of: {known} (list them with `jupyter kernelspec list`)")]
 
 
-NOTEBOOK_CHECKS: dict[str, tuple[str, ...]] = {
-    "01_target_setting": ("helpers.notebooks.targetlab",),
-    "02_kpi_decomposition": ("helpers.core.strategy",),
-    "03_weighting_scenarios": ("helpers.notebooks.scenarios",),
-    "04_quarterly_review": ("helpers.notebooks.quarterly", "helpers.notebooks.targetlab", "helpers.notebooks.scenarios"),
-    "05_leadership_summary": ("helpers.notebooks.quarterly", "helpers.notebooks.targetlab", "helpers.notebooks.scenarios"),
-}
-"""Which methodology checks a notebook needs: each module's ``check(params, params_file)``."""
+def notebook_module(path: Path):
+    """The helpers module a notebook declares in its metadata (``kpi_workbook.module``),
+    imported; None for a notebook that declares none (it needs no checks and no shared
+    results).  The module says what the run must do for it: ``check_inputs(params,
+    params_file, dataset)`` lists the problems it would refuse, ``SHARED`` maps each
+    company-wide result it reads to the function that prepares it once per run."""
+    import importlib
+
+    name = _notebook_meta(path).get("module")
+    return importlib.import_module(name) if name else None
 
 
-PRECOMPUTE: dict[str, tuple[str, ...]] = {
-    "01_target_setting": ("targets",),
-    "04_quarterly_review": ("scores",),
-    "05_leadership_summary": ("targets", "scores"),
-}
-"""Company-wide results a notebook needs that are the same for every team: computed
-once per run by :func:`precompute` instead of once per team notebook."""
+def _notebook_meta(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("kpi_workbook", {}))
 
 
-def precompute(plan: RunPlan, workspace: Path) -> list[str]:
-    """Compute the company-wide results the listed notebooks share and store them in
-    the workspace cache (:func:`helpers.context.workbook.cache_put`): the target lab (every
-    manager's targets, SMART flags, backtest) and the period's company scores.
+def _modules(plan_or_dir: Path, notebooks: Sequence[str]) -> list[Any]:
+    mods = [notebook_module(plan_or_dir / f"{nb}.ipynb") for nb in notebooks]
+    return list({id(m): m for m in mods if m is not None}.values())
 
-    Returns what was stored.  A failure here stores nothing and is not reported: each
-    notebook then computes the result itself and fails on its own, with its error in
-    its executed copy, while the other notebooks go on (fault isolation)."""
-    from helpers.notebooks import quarterly, targetlab
-    from helpers.context.workbook import cache_key, cache_put, open_team
 
-    needs = {k for nb in plan.notebooks for k in PRECOMPUTE.get(nb, ())}
+def precompute(plan: RunPlan, workspace: Path, log=lambda _: None) -> list[str]:
+    """Prepare the company-wide results the listed notebooks share (each declared in its
+    module's ``SHARED``), once per run, in the workspace cache; returns what was stored.
+
+    A preparation that fails stores nothing and is said in one line: each notebook then
+    computes the result itself and fails on its own, with its error in its executed
+    copy, while the other notebooks go on (fault isolation)."""
+    from helpers.context.workbook import open_team
+
+    providers: dict[str, Any] = {}
+    for mod in _modules(plan.notebook_dir, plan.notebooks):
+        providers.update(getattr(mod, "SHARED", {}))
     done: list[str] = []
-    if not needs:
+    if not providers:
         return done
-    try:
-        ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
-        if "targets" in needs:
-            key = cache_key("targets", plan.period, plan.language)
-            engine, *rest = targetlab.company_targets(ctx, plan.params_file, workspace)
-            by_team = engine.roster(plan.period.period).groupby("team_id")["manager_id"].agg(list).to_dict()
-            members = {team: by_team.get(team, []) for team in plan.teams}
-            for team, part in engine.team_slices(members):  # each team notebook reads its own managers only
-                cache_put(workspace, key, part, part=team)
-            cache_put(workspace, key, (engine.sliced(()), *rest))  # written last: it marks the cache complete
-            done.append(key)
-        if "scores" in needs:
-            key = cache_key("scores", plan.period)
-            cache_put(workspace, key, quarterly.company_scores(ctx, plan.params_file, workspace, roster=ctx.roster))
-            done.append(key)
-    except Exception:  # noqa: BLE001 - the notebooks recompute and report it
-        pass
+    ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
+    for kind, prepare in providers.items():
+        try:
+            done.append(prepare(ctx, plan.params_file, workspace, plan.teams))
+        except Exception as exc:  # noqa: BLE001 - the notebooks recompute it and report it
+            log(f"note: the shared '{kind}' results could not be prepared once for all teams "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
+                "each notebook computes them itself")
     return done
 
 
 def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Sequence[str]) -> list[Problem]:
-    """Validate the methodology files the listed notebooks read, before anything runs."""
-    import importlib
-
-    modules = {m for nb in notebooks for m in NOTEBOOK_CHECKS.get(nb, ())}
+    """Validate the methodology files the listed notebooks read, before anything runs:
+    each notebook's module lists what it would refuse (``check_inputs``)."""
+    nb_dir = notebook_dir(params, params_file)
     problems: list[Problem] = []
-    for name in sorted(modules):
-        mod = importlib.import_module(name)
-        if name == "helpers.core.strategy":
-            problems += mod.check(params, params_file, ds.team_regions())
-        elif name == "helpers.notebooks.targetlab":
-            problems += mod.check(params, params_file, tables=set(ds.tables))
-        else:
-            problems += mod.check(params, params_file)
-    return problems
+    for mod in _modules(nb_dir, notebooks):
+        problems += mod.check_inputs(params, params_file, ds)
+    return list(dict.fromkeys(problems))  # one file read by several notebooks reports its problem once
 
 
 # ------------------------------------------------------------------------ provenance
@@ -459,10 +445,7 @@ def run_record(plan: RunPlan, run_id: str, results: list[TaskResult], timings: d
 def notebook_scope(path: Path) -> str:
     """``team`` (run per team, the default) or ``period`` (once per period, all teams),
     from the notebook's metadata ``kpi_workbook.scope``."""
-    import json as _json
-
-    meta = _json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-    return str(meta.get("kpi_workbook", {}).get("scope", "team"))
+    return str(_notebook_meta(path).get("scope", "team"))
 
 
 def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> Task:
@@ -662,7 +645,7 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[in
         prepare_workspace(plan.params, plan.params_file, workspace, ds)
         timings["prepare_workspace"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        precompute(plan, workspace)
+        precompute(plan, workspace, log)
         timings["precompute"] = time.perf_counter() - t0
         tasks = build_tasks(plan, staging, workspace)
         for tk in tasks:
