@@ -271,6 +271,29 @@ def _membership(params: RunParams, params_file: str | Path, workspace: str | Pat
     return Dataset(tables={**base, "customers": pd.DataFrame(), "orders": pd.DataFrame()})
 
 
+def company_actuals(ctx: "TeamContext", params_file: str | Path | None = None,
+                    workspace: str | Path | None = None) -> pd.DataFrame:
+    """KPI actuals of *every* manager of the company for the review period: the one way
+    company-wide data is read (ranks, percentiles and weights need the whole company;
+    reports show only aggregates of it, or this team's managers).
+
+    From the run's workspace when given (``kpis_<freq>.parquet`` holds every manager),
+    else computed from the data (interactive use in JupyterLab)."""
+    freq, label = ctx.period.freq, ctx.period.label
+    if workspace:
+        return pd.read_parquet(Path(workspace) / f"kpis_{freq}.parquet", filters=[("period", "==", label)])
+    if params_file is None and ctx.params_file is None:
+        raise InputError(Problem("params_file", "needed to load the company data", fix="pass params_file"))
+    a = kpi_actuals(load_run_data(ctx.params, params_file or ctx.params_file), freq)
+    return a[a["period"] == label].reset_index(drop=True)
+
+
+def company_manager_ids(ctx: "TeamContext", params_file: str | Path | None = None,
+                        workspace: str | Path | None = None) -> list[str]:
+    """Every manager id of the company (the staff list), from the workspace when given."""
+    return list(_membership(ctx.params, params_file or ctx.params_file or "", workspace or "").managers["manager_id"])
+
+
 def company_roster(ctx: "TeamContext") -> pd.DataFrame:
     """Every team's roster for ``ctx.period`` (as :func:`team_roster` with ``None``)."""
     ds = _membership(ctx.params, ctx.params_file or "", ctx.workspace or "")

@@ -37,7 +37,6 @@ from helpers.kpis.indicators import (
     smart_frame,
     text_in,
 )
-from helpers.kpis.measures import kpi_actuals
 from helpers.plan.params import resolve
 from helpers.core.strategy import (
     KpiTree,
@@ -48,7 +47,7 @@ from helpers.core.strategy import (
     rank_shift,
     weight_changes,
 )
-from helpers.context.workbook import TeamContext, load_run_data
+from helpers.context.workbook import TeamContext, company_actuals
 
 REVIEW = {"Q": "quarter", "M": "month"}
 PILLAR_COLOURS = {"hard": ("#deebf7", "#0072b2"), "soft": ("#fdebd0", "#e69f00")}
@@ -78,20 +77,6 @@ class Decomposition:
     def name(self, indicator: str) -> str:
         return self.library.name(indicator, self.language)
 
-
-def company_actuals(ctx: TeamContext, params_file: str | Path, workspace: str | Path = "") -> pd.DataFrame:
-    """KPI actuals of *all* managers for the review period (for percentile ranks).
-
-    Read from the runner's workspace when given, else computed from the data.  Only
-    used for ranking; the report names this team's managers only.
-    """
-    freq = ctx.period.freq
-    if workspace:
-        path = Path(workspace) / f"kpis_{freq}.parquet"
-        return pd.read_parquet(path, filters=[("period", "==", ctx.period.label)])
-    ds = load_run_data(ctx.params, params_file)
-    a = kpi_actuals(ds, freq)
-    return a[a["period"] == ctx.period.label].reset_index(drop=True)
 
 
 def prepare(ctx: TeamContext, params_file: str | Path, workspace: str | Path = "") -> Decomposition:

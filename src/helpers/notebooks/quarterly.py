@@ -42,6 +42,7 @@ from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, table
 from helpers.present.pay import worded
+from helpers.context.workbook import company_actuals, company_manager_ids
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import Library, indicator_values, load_library
 from helpers.plan.params import SLUG, RunParams, read_yaml, resolve, validation_problems
@@ -377,18 +378,6 @@ def _peer_median(ctx: Any, library: Library, iid: str) -> float:
     return float(sel["median"].iloc[0]) if len(sel) else math.nan
 
 
-def _company_actuals(ctx: Any, params_file: Path, workspace: str) -> pd.DataFrame:
-    """KPI actuals of every manager of the company for the period (for company ranks)."""
-    label = ctx.period.label
-    if workspace:
-        return pd.read_parquet(Path(workspace) / f"kpis_{ctx.period.freq}.parquet", filters=[("period", "==", label)])
-    from helpers.kpis.measures import kpi_actuals
-    from helpers.context.workbook import load_run_data
-
-    a = kpi_actuals(load_run_data(ctx.params, params_file), ctx.period.freq)
-    return a[a["period"] == label]
-
-
 def _targets_long(ctx: Any, plan: ScoringPlan, plan_file: Path, library: Library, params_file: Path,
                   workspace: str) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """``manager_id, indicator, target`` for the period (every manager with a target),
@@ -396,12 +385,7 @@ def _targets_long(ctx: Any, plan: ScoringPlan, plan_file: Path, library: Library
     if plan.targets_csv:
         from helpers.core.targets import read_targets_csv
 
-        known = list(pd.read_parquet(Path(workspace) / "tables" / "managers.parquet")["manager_id"]) \
-            if workspace else None
-        if known is None:
-            from helpers.context.workbook import load_run_data
-
-            known = list(load_run_data(ctx.params, params_file).managers["manager_id"])
+        known = company_manager_ids(ctx, params_file, workspace)
         t = read_targets_csv(resolve(plan_file, plan.targets_csv), known, library.ids())
         months = {m.strftime("%Y-%m") for m in ctx.period.months}
         lab = t["period"].astype(str)
@@ -500,7 +484,7 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     pay_plan = inc.load_plan(resolve(params_file, ctx.params.incentives))
 
     # --- company values (all managers) and the weights of the chosen scheme
-    comp = _company_actuals(ctx, params_file, workspace)
+    comp = company_actuals(ctx, params_file, workspace)
     allvals = indicator_values(comp, library, ctx.period.label).sort_index()
     allvals = allvals.dropna(how="all")
     _, dropped = scenarios.normalise(allvals, library)

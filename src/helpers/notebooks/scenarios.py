@@ -73,7 +73,7 @@ from helpers.core.weighting import (
     ranks,
     robustness,
 )
-from helpers.context.workbook import TeamContext, load_run_data
+from helpers.context.workbook import TeamContext, company_actuals
 
 __all__ = [
     "METHODS",
@@ -392,16 +392,9 @@ def population_values(ctx: TeamContext, library: Library, params_file: str | Pat
     manager); otherwise computed from the data (interactive use).  Objective weights
     and the 0–100 scale need the whole company; only aggregates of it are shown.
     """
-    freq = ctx.period.freq
-    if workspace:
-        actuals = pd.read_parquet(Path(workspace) / f"kpis_{freq}.parquet", filters=[("period", "==", ctx.period.label)])
-    else:
-        from helpers.kpis.measures import kpi_actuals
-
-        if params_file is None:
-            raise InputError(Problem("params_file", "needed to load the company data", fix="pass params_file"))
-        actuals = kpi_actuals(load_run_data(ctx.params, params_file), freq)
-        actuals = actuals[actuals["period"] == ctx.period.label]
+    if not workspace and params_file is None:
+        raise InputError(Problem("params_file", "needed to load the company data", fix="pass params_file"))
+    actuals = company_actuals(ctx, params_file, workspace)
     return indicator_values(actuals, library, ctx.period.label).sort_index()
 
 
