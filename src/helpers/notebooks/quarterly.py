@@ -24,7 +24,6 @@ yet).
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from helpers import exports
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, table
+from helpers.present.html import render
 from helpers.present.pay import worded
 from helpers.context.workbook import company_actuals, company_manager_ids
 from helpers.errors import InputError, Problem, input_error
@@ -993,50 +993,39 @@ def manager_sections(q: Quarterly) -> None:
 
 
 def signoff_html(q: Quarterly) -> str:
-    """Sign-off pages (签字确认), one ``.kpi-page`` block per manager (page break before each)."""
-    e = html.escape
+    """Sign-off pages (签字确认), one ``.kpi-page`` block per manager (page break before
+    each), from the template ``present/templates/signoff/signoff.html.j2``."""
     lang = q.ctx.language
-    colon = q.t("word.colon")
-    parts = []
+    pages = []
     for m, r in q.summary.iterrows():
         grade = q.t("qr.status.no_data") if r["grade"] == NO_DATA else r["grade"]
-        rows = [(q.t("qr.col.manager"), e(str(r["name"]))), (q.t("qr.sign.team"), e(str(q.ctx.team_name))),
-                (q.t("qr.sign.period"), e(q.ctx.period.label)),
-                (q.t("qr.col.total"), e(fmt(r["total"], "score", lang))), (q.t("qr.col.grade"), e(str(grade))),
-                (q.t("qr.col.rank_team"), e(_rank(r["rank"]))),
-                (q.t("qr.col.payout"), e(fmt(r["payout"], "currency", lang)))]
-        body = "".join(f"<tr><th style='text-align:left;padding:4px 12px'>{e(k)}</th><td style='padding:4px 12px'>{v}</td></tr>"
-                       for k, v in rows)
-        sig = "".join(
-            f"<p style='margin-top:36px'>{e(who)}{colon}<span style='display:inline-block;width:14em;border-bottom:1px solid #000'>&nbsp;</span>"
-            f"&nbsp;&nbsp;{e(q.t('qr.sign.date'))}{colon}<span style='display:inline-block;width:8em;border-bottom:1px solid #000'>&nbsp;</span></p>"
-            for who in (q.t("qr.sign.manager"), q.t("qr.sign.supervisor")))
-        parts.append(f"<div class='kpi-page kpi-signoff' style='margin-bottom:2em'><h3>{e(q.t('qr.sign.title'))} · {e(str(r['name']))}</h3>"
-                     f"<table class='kpi-table'>{body}</table>{_signoff_detail(q, m)}"
-                     f"<p>{e(q.t('qr.sign.text'))}</p>{sig}</div>")
-    return "\n".join(parts)
+        facts = [(q.t("qr.col.manager"), str(r["name"])), (q.t("qr.sign.team"), str(q.ctx.team_name)),
+                 (q.t("qr.sign.period"), q.ctx.period.label),
+                 (q.t("qr.col.total"), fmt(r["total"], "score", lang)), (q.t("qr.col.grade"), str(grade)),
+                 (q.t("qr.col.rank_team"), _rank(r["rank"])),
+                 (q.t("qr.col.payout"), fmt(r["payout"], "currency", lang))]
+        pages.append({"name": str(r["name"]), "facts": facts, "detail": _signoff_detail(q, m)})
+    return render("signoff/signoff.html.j2", pages=pages, title=q.t("qr.sign.title"), text=q.t("qr.sign.text"),
+                  detail_title=q.t("qr.sign.detail"), colon=q.t("word.colon"), date_label=q.t("qr.sign.date"),
+                  signers=[q.t("qr.sign.manager"), q.t("qr.sign.supervisor")],
+                  detail_head=[q.t("qr.col.indicator"), q.t("qr.col.weight"), q.t("qr.sign.col.target"),
+                               q.t("qr.sign.col.actual"), q.t("qr.sign.col.attainment"), q.t("qr.sign.col.points")])
 
 
-def _signoff_detail(q: Quarterly, m: str) -> str:
+def _signoff_detail(q: Quarterly, m: str) -> list[list[str]]:
     """The manager's indicators on the sign-off page (what is signed is on the page):
     indicator, weight, target, actual, attainment and points, as in the scorecard."""
     if m not in q.scores.index or q.summary.at[m, "status"] == NO_DATA:
-        return ""
-    e = html.escape
+        return []
     lang = q.ctx.language
-    head = [q.t("qr.col.indicator"), q.t("qr.col.weight"), q.t("qr.sign.col.target"), q.t("qr.sign.col.actual"),
-            q.t("qr.sign.col.attainment"), q.t("qr.sign.col.points")]
     rows = []
     for i in q.weights.index:
         unit = {"points": "score"}.get(q.library[i].unit, q.library[i].unit)  # no "+" sign on a target
         sc = _cell(q.scores, m, i)
-        vals = [q.name(i), f"{q.weights[i]:.0%}", fmt(_cell(q.targets, m, i), unit, lang),
-                fmt(_cell(q.values, m, i), unit, lang), _pct(_cell(q.attainment, m, i)),
-                f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i)]
-        rows.append("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in vals) + "</tr>")  # first column left (CSS)
-    return (f"<p><strong>{e(q.t('qr.sign.detail'))}</strong></p><table class='kpi-table'><thead><tr>"
-            + "".join(f"<th style='text-align:{'left' if k == 0 else 'right'}'>{e(h)}</th>" for k, h in enumerate(head))
-            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        rows.append([str(v) for v in (q.name(i), f"{q.weights[i]:.0%}", fmt(_cell(q.targets, m, i), unit, lang),
+                                      fmt(_cell(q.values, m, i), unit, lang), _pct(_cell(q.attainment, m, i)),
+                                      f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i))])
+    return rows
 
 
 def signoff_pages(q: Quarterly) -> HTML:

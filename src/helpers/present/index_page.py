@@ -18,21 +18,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Sequence
 
-from jinja2 import Environment, select_autoescape
-
+from helpers.present.html import render
 from helpers.present.i18n import t
 
 COMPANY = "_company"
-
-
-@lru_cache(maxsize=1)
-def _env() -> Environment:
-    return Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-
-
-@lru_cache(maxsize=1)
-def _template_text() -> str:
-    return resources.files("helpers.present").joinpath("templates/index/index.html.j2").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +94,8 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
                  "state_label": t("index.stale" if e.get("status") == "stale" else "index.failed", lang)}
                 for e in reports if e.get("failure")]
     text = script()
-    return _env().from_string(_template_text()).render(
+    return render(
+        "index/index.html.j2",
         lang=lang,
         title=title,
         heading=t("index.title", lang),
