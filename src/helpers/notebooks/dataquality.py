@@ -16,7 +16,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from helpers.present import plotting
-from helpers.present.display import fmt, table
+from helpers.present.display import fmt, money_scale, table
 from helpers.kpis.measures import KPIS, kpi_name
 from helpers.data.schema import TABLES
 from helpers.context.workbook import TeamContext
@@ -24,11 +24,6 @@ from helpers.context.workbook import TeamContext
 KEY_KPIS = ("sales", "profit", "margin", "orders", "new_customers", "retention_rate", "csat", "nps",
             "complaint_rate", "visits", "market_share")
 CHART_KPIS = ("sales", "new_customers", "retention_rate", "csat")
-
-
-def sales_scale(language: str) -> float:
-    """Chart unit for money: 万元 (10,000) in Chinese, thousands in English."""
-    return 1e4 if language == "zh" else 1e3
 
 
 def summary_text(ctx: TeamContext) -> str:
@@ -172,7 +167,7 @@ def kpi_bars(ctx: TeamContext, kpis: tuple[str, ...] = CHART_KPIS) -> None:
         if KPIS[k].unit == "ratio":
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         elif KPIS[k].unit == "currency":
-            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _, s=sales_scale(ctx.language): f"{v / s:,.0f}"))
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _, s=money_scale(ctx.language): f"{v / s:,.0f}"))
             ax.set_xlabel(ctx.t("axis.sales_scaled"), fontsize=9)
         ax.invert_yaxis() if ax is axes[0] else None
     fig.suptitle(ctx.t("dq.kpi_chart", period=ctx.period.label), fontweight="bold")
@@ -189,7 +184,7 @@ def sales_trend(ctx: TeamContext) -> None:
     wide = m.pivot(index="period", columns="manager_id", values="value")
     fig, ax = plt.subplots(figsize=(10, 4.2))
     for mid, c in zip(wide.columns, plotting.palette(len(wide.columns))):
-        ax.plot(wide.index, wide[mid] / sales_scale(ctx.language), label=names.get(mid, mid), color=c, lw=1.6)
+        ax.plot(wide.index, wide[mid] / money_scale(ctx.language), label=names.get(mid, mid), color=c, lw=1.6)
     ax.set_title(ctx.t("dq.trend_chart"))
     ax.set_ylabel(ctx.t("axis.sales_scaled"))
     ticks = list(wide.index[:: max(1, len(wide) // 11)])
@@ -208,7 +203,7 @@ def segment_mix(ctx: TeamContext) -> None:
     wide = sel.pivot(index="manager_id", columns="segment", values="value").reindex(ctx.manager_ids).fillna(0)
     wide = wide[[s for s in ("key", "small", "walkin") if s in wide.columns]]
     names = ctx.roster.set_index("manager_id")["name"].reindex(wide.index)
-    scale = sales_scale(ctx.language)
+    scale = money_scale(ctx.language)
     fig, ax = plt.subplots(figsize=(10, 0.35 * len(wide) + 1.6))
     left = np.zeros(len(wide))
     for s, c in zip(wide.columns, plotting.palette(len(wide.columns))):

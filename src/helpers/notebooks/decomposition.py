@@ -26,7 +26,7 @@ from pandas.io.formats.style import Styler
 
 from helpers.present import plotting
 from helpers.present.checks import availability_reasons, smart_reasons
-from helpers.present.display import escape, fmt, table
+from helpers.present.display import escape, fmt, percent, table
 from helpers.present.i18n import t
 from helpers.kpis.indicators import (
     SMART_ATTRIBUTES,
@@ -96,10 +96,6 @@ def prepare(ctx: TeamContext, params_file: str | Path, workspace: str | Path = "
 # ----------------------------------------------------------------------------- strategy in words
 
 
-def _pct(x: float, digits: int = 0) -> str:
-    return f"{x:.{digits}%}"
-
-
 def strategy_text(d: Decomposition) -> Markdown:
     """The strategy, its split and its objectives in plain words (names escaped)."""
     lang, s, tree = d.language, d.strategy, d.tree
@@ -109,7 +105,7 @@ def strategy_text(d: Decomposition) -> Markdown:
         "",
         escape(s.summary(lang)),
         "",
-        d.t("kd.split", hard=_pct(split["hard"]), soft=_pct(split["soft"])),
+        d.t("kd.split", hard=percent(split["hard"]), soft=percent(split["soft"])),
         "",
         d.t("kd.objectives_head"),
         "",
@@ -120,7 +116,7 @@ def strategy_text(d: Decomposition) -> Markdown:
         why = text_in(obj.why, lang)
         indent = "    " * (r.depth - 2)
         lines.append(indent + d.t("kd.objective_line", k=k, name=escape(r.zh if lang == "zh" else r.en),
-                                  pillar=d.t(f"pillar.{r.pillar}"), weight=_pct(r.weight, 1),
+                                  pillar=d.t(f"pillar.{r.pillar}"), weight=percent(r.weight, 1),
                                   why=escape(why)))
     lines.append("")
     if tree.applied:
@@ -205,13 +201,13 @@ def tree_chart(d: Decomposition) -> None:
         if r.kind == "strategy":
             label, fc, ec, colour, weight_ = _wrap(name, lang, 6, 12), "#1f2933", "#1f2933", "white", "bold"
         elif r.kind == "pillar":
-            label = f"{_wrap(name, lang, 6, 12)}\n{_pct(r.local)}"
+            label = f"{_wrap(name, lang, 6, 12)}\n{percent(r.local)}"
             (fc, ec), colour, weight_ = PILLAR_COLOURS[r.id], "black", "bold"
         elif r.kind == "objective":
-            label = f"{_wrap(name, lang)}\n{d.t('kd.box_weights', local=_pct(r.local), glob=_pct(r.weight, 1))}"
+            label = f"{_wrap(name, lang)}\n{d.t('kd.box_weights', local=percent(r.local), glob=percent(r.weight, 1))}"
             (fc, ec), colour, weight_ = PILLAR_COLOURS[r.pillar], "black", "normal"
         else:
-            label = f"{name}   {d.t('kd.box_weights', local=_pct(r.local), glob=_pct(r.weight, 1))}"
+            label = f"{name}   {d.t('kd.box_weights', local=percent(r.local), glob=percent(r.weight, 1))}"
             fc, ec = "white", PILLAR_COLOURS[r.pillar][1]
             colour, weight_ = "black", "normal"
             if avail.get(r.id, "ok") in ("missing", "external"):
@@ -350,8 +346,8 @@ def availability_note(d: Decomposition) -> Markdown:
     lines = [d.t("kd.avail_warn")]
     for r in bad.itertuples():
         w = float(d.tree.weights()[r.indicator])
-        lines.append(f"- ⚠ **{escape(d.name(r.indicator))}**（{_pct(w, 1)}）：{escape(r.reason)}" if d.language == "zh"
-                     else f"- ⚠ **{escape(d.name(r.indicator))}** ({_pct(w, 1)}): {escape(r.reason)}")
+        lines.append(f"- ⚠ **{escape(d.name(r.indicator))}**（{percent(w, 1)}）：{escape(r.reason)}" if d.language == "zh"
+                     else f"- ⚠ **{escape(d.name(r.indicator))}** ({percent(w, 1)}): {escape(r.reason)}")
     lines.append("")
     lines.append(d.t("kd.avail_effect"))
     return Markdown("\n".join(lines))
@@ -407,7 +403,7 @@ def segment_table(d: Decomposition) -> Styler:
             d.t("kd.col.per"): d.t(f"period.{r.per}"),
             d.t("kd.col.scope"): d.t(f"kd.scope.{r.scope}"),
             d.t("kd.col.median"): med_text,
-            d.t("kd.col.in_tree"): _pct(float(w[r.indicator]), 1) if r.indicator in w.index else "—",
+            d.t("kd.col.in_tree"): percent(float(w[r.indicator]), 1) if r.indicator in w.index else "—",
             d.t("col.note"): r.note,
         })
     df = pd.DataFrame(rows)
@@ -466,7 +462,7 @@ def shift_text(d: Decomposition) -> Markdown:
         "",
         escape(d.alternative.summary(lang)),
         "",
-        d.t("kd.alt_split", hard_a=_pct(a["hard"]), soft_a=_pct(a["soft"]), hard_b=_pct(b["hard"]), soft_b=_pct(b["soft"])),
+        d.t("kd.alt_split", hard_a=percent(a["hard"]), soft_a=percent(a["soft"]), hard_b=percent(b["hard"]), soft_b=percent(b["soft"])),
         "",
         d.t("kd.alt_up", items=items(up)),
         "",

@@ -39,7 +39,7 @@ from helpers.notebooks import quarterly
 from helpers.notebooks import targetlab as tl
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
-from helpers.present.display import escape, fmt, table
+from helpers.present.display import escape, fmt, money_scale, table
 from helpers.errors import InputError
 
 __all__ = [
@@ -556,7 +556,7 @@ def payout_chart(ls: Leadership) -> None:
     fig, axes = plt.subplots(1, 2 if has_budget else 1, figsize=(11 if has_budget else 7, 3.4), squeeze=False,
                              gridspec_kw={"width_ratios": [2.2, 1]} if has_budget else None)
     ax = axes[0][0]
-    vals = d["payout"].to_numpy(dtype=float) / 10000 if ls.lang == "zh" else d["payout"].to_numpy(dtype=float) / 1000
+    vals = d["payout"].to_numpy(dtype=float) / money_scale(ls.lang)
     ax.bar(labels, np.nan_to_num(vals), color=plotting.palette(1)[0])
     for x, v in enumerate(vals):
         ax.text(x, v, f"{v:,.0f}", ha="center", va="bottom", fontsize=8)
@@ -565,7 +565,7 @@ def payout_chart(ls: Leadership) -> None:
     ax.tick_params(axis="x", labelsize=8, rotation=30)
     if has_budget:
         ax2 = axes[0][1]
-        k = 10000 if ls.lang == "zh" else 1000
+        k = money_scale(ls.lang)
         ax2.bar([ls.t("ls.budget.label"), ls.t("ls.col.payout")], [b["budget"] / k, b["payout"] / k],
                 color=["#cccccc", plotting.palette(2)[1]])
         ax2.text(1, b["payout"] / k, f"{b['used']:.0%}", ha="center", va="bottom", fontsize=10, fontweight="bold")

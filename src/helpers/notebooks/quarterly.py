@@ -39,7 +39,7 @@ from helpers.core import incentives as inc
 from helpers import exports
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
-from helpers.present.display import escape, fmt, table
+from helpers.present.display import escape, fmt, percent, table
 from helpers.present.html import render
 from helpers.present.pay import worded
 from helpers.context.workbook import company_actuals, company_manager_ids
@@ -772,12 +772,6 @@ def save(q: Quarterly) -> None:
 # =========================================================================== what the notebook shows
 
 
-def _pct(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return "∞" if math.isinf(x) else f"{x:.0%}"
-
-
 def intro(q: Quarterly) -> Markdown:
     """Overview: period, managers, scheme, split, grading rule, averages."""
     s = q.summary
@@ -861,7 +855,7 @@ def scorecard_table(q: Quarterly) -> Styler:
         vals = []
         for i in q.weights.index:
             sc, at = _cell(q.scores, m, i), _cell(q.attainment, m, i)
-            vals.append(f"{sc:.0f} ({_pct(at)})" if not _na(sc) else _why_missing(q, m, i))
+            vals.append(f"{sc:.0f} ({percent(at)})" if not _na(sc) else _why_missing(q, m, i))
         for key in ("hard", "soft", "total"):
             vals.append(fmt(s.at[m, key], "score", lang))
         vals.append(q.t("qr.status.no_data") if s.at[m, "grade"] == NO_DATA else s.at[m, "grade"])
@@ -1023,7 +1017,7 @@ def _signoff_detail(q: Quarterly, m: str) -> list[list[str]]:
         unit = {"points": "score"}.get(q.library[i].unit, q.library[i].unit)  # no "+" sign on a target
         sc = _cell(q.scores, m, i)
         rows.append([str(v) for v in (q.name(i), f"{q.weights[i]:.0%}", fmt(_cell(q.targets, m, i), unit, lang),
-                                      fmt(_cell(q.values, m, i), unit, lang), _pct(_cell(q.attainment, m, i)),
+                                      fmt(_cell(q.values, m, i), unit, lang), percent(_cell(q.attainment, m, i)),
                                       f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i))])
     return rows
 

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from helpers.present.display import amount, money_scale, signed_percent
 from helpers.core import targets as tg
 from helpers.data.tables import Dataset, find_table_file, read_raw
 from helpers.errors import InputError, Problem, input_error
@@ -571,25 +572,6 @@ def _half_up(x: float) -> int:
     return int(math.floor(x + 0.5))
 
 
-def _fmt_num(x: float, unit: str, language: str) -> str:
-    if unit == "ratio":
-        return f"{x:.1%}"
-    if unit == "currency":
-        if language == "zh" and abs(x) >= 1e4:
-            return f"{x / 1e4:,.1f}万"
-        return f"{x:,.0f}"
-    if unit == "count":
-        return f"{x:,.0f}"
-    return f"{x:,.1f}"
-
-
-def _pct(x: float) -> str:
-    """``+ 8%`` / ``− 10%`` (sign spaced, for "× (1 + 8%)")."""
-    a = abs(x)
-    body = f"{a:.0%}" if abs(a * 100 - round(a * 100)) < 1e-9 else f"{a:.1%}"
-    return ("− " if x < 0 else "+ ") + body
-
-
 def _augment(i: int, x: np.ndarray, allowed: np.ndarray, pref: np.ndarray, used: np.ndarray,
              cap: np.ndarray, seen: set[int]) -> bool:
     """One augmenting path for row ``i`` in the bipartite b-matching of :func:`phase_counts`."""
@@ -905,8 +887,8 @@ class TargetEngine:
         if note == "rate" and unit == "count":
             return f"{x:,.1f}"
         if note == "money_rate":
-            return _fmt_num(x, "currency", self.lang)
-        return _fmt_num(x, unit, self.lang)
+            return amount(x, "currency", self.lang)
+        return amount(x, unit, self.lang)
 
     def _clip(self, full: pd.Series, unit: str) -> pd.Series:
         hi = 1.0 if unit == "ratio" else (100.0 if unit == "score" else np.inf)
@@ -925,7 +907,7 @@ class TargetEngine:
         full = self._clip(full, ind.unit)
         basis = self.t(f"tl.basis.{spec.basis}")
         if spec.rate is not None:
-            text = self.t("tl.m.growth_rate", basis=basis, base=str(b), rate=_pct(spec.rate))
+            text = self.t("tl.m.growth_rate", basis=basis, base=str(b), rate=signed_percent(spec.rate))
         else:
             text = self.t("tl.m.growth_points", basis=basis, base=str(b), points=("− " if spec.points < 0 else "+ ") + f"{abs(spec.points) * 100:.1f}")
         return full, notes, [text]
@@ -934,7 +916,7 @@ class TargetEngine:
         ind = self.library[iid]
         full = pd.Series(float(value), index=list(roster["manager_id"]))
         key = "tl.m.level_rate" if not _is_volume(ind) else "tl.m.level_volume"
-        return full, {}, [self.t(key, value=_fmt_num(value, ind.unit, self.lang))]
+        return full, {}, [self.t(key, value=amount(value, ind.unit, self.lang))]
 
     def history(self, iid: str, cutoff: pd.Period, roster: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
         """History-based bases per roster manager, from the months before ``cutoff``.
@@ -1027,7 +1009,7 @@ class TargetEngine:
                 raw = pd.Series(float(spec.value), index=entities)
             tot = (raw * share).map(lambda x: float(_half_up(x)))  # whole units / counts
             per = self.t(f"tl.per.{spec.per}")
-            shown = _fmt_num(float(raw.iloc[0]), ind.unit, self.lang) if not isinstance(spec.value, dict) \
+            shown = amount(float(raw.iloc[0]), ind.unit, self.lang) if not isinstance(spec.value, dict) \
                 else self.t("tl.by_entity")
             text.append(self.t(f"tl.m.total_value_{spec.scope}", value=shown, per=per)
                         + (self.t("tl.m.total_share", share=f"{share:.1%}", period=str(p)) if share != 1 else ""))
@@ -1061,11 +1043,11 @@ class TargetEngine:
         basis = self.t(f"tl.basis.{spec.basis}")
         if key is None:
             text.insert(0, self.t("tl.m.total_growth_company", basis=basis, base_period=str(b),
-                                  base=_fmt_num(float(base.iloc[0]), ind.unit, self.lang), rate=_pct(spec.growth),
-                                  total=_fmt_num(float(tot.iloc[0]), ind.unit, self.lang)))
+                                  base=amount(float(base.iloc[0]), ind.unit, self.lang), rate=signed_percent(spec.growth),
+                                  total=amount(float(tot.iloc[0]), ind.unit, self.lang)))
         else:
             text.insert(0, self.t(f"tl.m.total_growth_{spec.scope}", basis=basis, base_period=str(b),
-                                  rate=_pct(spec.growth)))
+                                  rate=signed_percent(spec.growth)))
         return tot, text
 
     def _topdown(self, iid: str, spec: TopDownSpec, p: pd.Period,
@@ -1723,7 +1705,7 @@ def levels_text(lab: TargetLab) -> str:
         v = _own(lab, iid)["target"]
         if len(v) and v.nunique() == 1:
             parts.append(f"{_esc(lab.library.name(iid, lab.ctx.language))} "
-                         f"{_fmt_num(float(v.iloc[0]), lab.library[iid].unit, lab.ctx.language)}")
+                         f"{amount(float(v.iloc[0]), lab.library[iid].unit, lab.ctx.language)}")
     if not parts:
         return ""
     return lab.t("tl.levels", items="；".join(parts) if lab.ctx.language == "zh" else "; ".join(parts))
@@ -1767,13 +1749,13 @@ def split_table(lab: TargetLab):
             x = e[(e["level"] == lvl) & (e["entity"] == ent)]
             if len(x):
                 label = lab.t("tl.ent.company") if lvl == "company" else ent
-                rows.append((name, lab.t(f"tl.lvl.{lvl}"), label, _fmt_num(float(x["target"].iloc[0]), unit, lab.ctx.language)))
+                rows.append((name, lab.t(f"tl.lvl.{lvl}"), label, amount(float(x["target"].iloc[0]), unit, lab.ctx.language)))
         if len(team_row):
             tt = float(team_row["target"].iloc[0])
-            rows.append((name, lab.t("tl.lvl.team"), lab.ctx.team_name, _fmt_num(tt, unit, lab.ctx.language)))
+            rows.append((name, lab.t("tl.lvl.team"), lab.ctx.team_name, amount(tt, unit, lab.ctx.language)))
             ok = abs(own_sum - tt) < 1e-6
             rows.append((name, lab.t("tl.lvl.managers"), lab.t("tl.ent.sum_ok" if ok else "tl.ent.sum_bad"),
-                         _fmt_num(own_sum, unit, lab.ctx.language)))
+                         amount(own_sum, unit, lab.ctx.language)))
     if not rows:
         return Markdown(lab.t("tl.split_none"))
     df = pd.DataFrame(rows, columns=[lab.t("col.kpi"), lab.t("tl.col.level"), lab.t("tl.col.entity"),
@@ -1803,7 +1785,7 @@ def notes_table(lab: TargetLab):
 
 def _scale(unit: str, language: str) -> tuple[float, str]:
     if unit == "currency":
-        return (1e4, "tl.axis.money_zh") if language == "zh" else (1e3, "tl.axis.money_en")
+        return money_scale(language), ("tl.axis.money_zh" if language == "zh" else "tl.axis.money_en")
     return 1.0, "tl.axis.count"
 
 
@@ -1948,7 +1930,7 @@ def smart_table(lab: TargetLab):
         unit = lab.library[r.indicator].unit
         lower = not lab.library[r.indicator].higher_is_better
         rows.append((names.get(r.manager_id, r.manager_id), lab.library.name(r.indicator, lang) + (" ↓" if lower else ""),
-                     _fmt_num(r.target, unit, lang), _fmt_num(r.base, unit, lang) if pd.notna(r.base) else
+                     amount(r.target, unit, lang), amount(r.base, unit, lang) if pd.notna(r.base) else
                      lab.t("report.not_available"), -r.implied_growth if lower else r.implied_growth,
                      _smart_reason(lab, r)))
     df = pd.DataFrame(rows, columns=[lab.t("col.name"), lab.t("col.kpi"), lab.t("tl.col.full_target"),
@@ -1978,7 +1960,7 @@ def reconcile_table(lab: TargetLab):
         rec = tg.reconcile(td, bu, total_label=lab.t("tl.col.team_total"))
         unit = lab.library[iid].unit
         for c in ("top_down", "bottom_up", "gap"):
-            rec[c] = [_fmt_num(v, unit, lab.ctx.language) if pd.notna(v) else lab.t("report.not_available")
+            rec[c] = [amount(v, unit, lab.ctx.language) if pd.notna(v) else lab.t("report.not_available")
                       for v in rec[c]]
         rec.insert(0, lab.t("col.kpi"), lab.library.name(iid, lab.ctx.language))
         rec.index = [names.get(i, i) for i in rec.index]

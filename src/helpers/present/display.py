@@ -1,4 +1,6 @@
-"""Tables for reports: formatted, HTML-escaped, with "n/a" for missing values.
+"""Formatting for reports, in one place: table values by unit, percentages, money in 万
+or thousands, axis labels; report tables formatted and HTML-escaped, with "n/a" for
+missing values.
 
 Every user-supplied string (names, team ids, indicator names) reaches the HTML only
 through :func:`table`, which escapes cells *and* headers, or through :func:`escape`
@@ -26,6 +28,61 @@ UNIT_FORMATS: dict[str, str] = {
     "points": "{:+.1f}",
     "text": "{}",
 }
+
+
+def money_scale(language: str) -> float:
+    """The unit money is shown in where space is short (charts): 万 (10,000) in Chinese, thousands in English."""
+    return 1e4 if language == "zh" else 1e3
+
+
+def percent(x: float | None, digits: int = 0, missing: str = "") -> str:
+    """``0.153`` → ``15%``; ``missing`` for None or NaN; ``∞`` for an infinite ratio."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return missing
+    return "∞" if math.isinf(x) else f"{x:.{digits}%}"
+
+
+def signed_percent(x: float) -> str:
+    """``+ 8%`` / ``− 10%``: a change with its sign spaced (for "× (1 + 8%)"); one decimal
+    only when the whole percent would round it away."""
+    a = abs(x)
+    body = f"{a:.0%}" if abs(a * 100 - round(a * 100)) < 1e-9 else f"{a:.1%}"
+    return ("− " if x < 0 else "+ ") + body
+
+
+def amount(x: float, unit: str, language: str) -> str:
+    """A value in a sentence: ratio ``15.3%``; money ``123.5万`` in Chinese from 10,000
+    (else with thousands separators); a count with separators; else one decimal."""
+    if unit == "ratio":
+        return f"{x:.1%}"
+    if unit == "currency":
+        if language == "zh" and abs(x) >= 1e4:
+            return f"{x / 1e4:,.1f}万"
+        return f"{x:,.0f}"
+    if unit == "count":
+        return f"{x:,.0f}"
+    return f"{x:,.1f}"
+
+
+def compact_number(value: float, unit: str, language: str = "zh") -> str:
+    """Axis label for one value, short and without matplotlib's "1e6" offset.
+
+    ``ratio`` → percent (0.153 → "15%"); ``currency`` → 万 / 亿 in Chinese
+    (1 234 567 → "123.5万", 2.5e8 → "2.5亿"), k / M in English (→ "1.2M");
+    anything else → the number with thousands separators, at most one decimal.
+    """
+    v = float(value)
+    if unit == "ratio":
+        return f"{v:.0%}"
+    a = abs(v)
+    if unit == "currency":
+        steps = [(1e8, "亿"), (1e4, "万")] if language == "zh" else [(1e9, "B"), (1e6, "M"), (1e3, "k")]
+        for size, suffix in steps:
+            if a >= size:
+                x = v / size
+                return f"{x:,.1f}".rstrip("0").rstrip(".") + suffix
+        return f"{v:,.0f}"
+    return f"{v:,.0f}" if a >= 100 or float(v).is_integer() else f"{v:,.1f}"
 
 
 def fmt(value: object, unit: str = "text", language: str = "zh") -> str:

@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib import font_manager
 
+from helpers.present.display import compact_number  # noqa: F401 - used by the tick formatter; kept as plotting.compact_number
+
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FAMILY = "Noto Sans CJK SC"
 PALETTE = "colorblind"  # seaborn's colour-blind-safe palette (Okabe–Ito-like)
@@ -75,27 +77,6 @@ def setup(dpi: int = 100) -> None:
 def palette(n: int) -> list:
     """``n`` colours from the colour-blind-safe palette."""
     return sns.color_palette(PALETTE, n)
-
-
-def compact_number(value: float, unit: str, language: str = "zh") -> str:
-    """Axis label for one value, short and without matplotlib's "1e6" offset.
-
-    ``ratio`` → percent (0.153 → "15%"); ``currency`` → 万 / 亿 in Chinese
-    (1 234 567 → "123.5万", 2.5e8 → "2.5亿"), k / M in English (→ "1.2M");
-    anything else → the number with thousands separators, at most one decimal.
-    """
-    v = float(value)
-    if unit == "ratio":
-        return f"{v:.0%}"
-    a = abs(v)
-    if unit == "currency":
-        steps = [(1e8, "亿"), (1e4, "万")] if language == "zh" else [(1e9, "B"), (1e6, "M"), (1e3, "k")]
-        for size, suffix in steps:
-            if a >= size:
-                x = v / size
-                return f"{x:,.1f}".rstrip("0").rstrip(".") + suffix
-        return f"{v:,.0f}"
-    return f"{v:,.0f}" if a >= 100 or float(v).is_integer() else f"{v:,.1f}"
 
 
 def value_formatter(unit: str, language: str = "zh"):
