@@ -47,3 +47,21 @@ def test_the_run_knows_notebooks_only_by_what_they_declare():
                         "05_leadership_summary": ["scores", "targets"]}
     runner = (ROOT / "src" / "helpers" / "run" / "runner.py").read_text(encoding="utf-8")
     assert "helpers.notebooks" not in runner and "_target_setting" not in runner and "_quarterly_review" not in runner
+
+
+def test_every_methodology_model_has_the_one_strict_base():
+    """One base (unknown keys refused, values frozen) and one loader for every file a
+    consultant writes: no module defines a pydantic base of its own."""
+    import ast
+
+    from pydantic import BaseModel
+
+    from helpers.plan.base import Strict
+
+    defined = []
+    for path in sorted((ROOT / "src" / "helpers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "BaseModel" for b in node.bases):
+                defined.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert defined == ["src/helpers/plan/base.py:Strict"]
+    assert Strict.model_config["extra"] == "forbid" and issubclass(Strict, BaseModel)

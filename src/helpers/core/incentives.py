@@ -43,8 +43,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, model_validator
 
+from helpers.plan.base import Strict
 from helpers.errors import InputError, Problem, input_error
 from helpers.plan.params import read_yaml
 
@@ -93,11 +94,9 @@ _TOL = 1e-9  # CSAT / gates: 0.85 computed as 17/20 or 0.8500000000001 counts as
 # =========================================================================== plan model
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class Tier(_Model):
+class Tier(Strict):
     """One commission tier: sales in ``(from, upto]`` (the first tier includes 0).
 
     ``upto`` is **inclusive**: with tiers 0–100,000 @ 3 % and 100,000–500,000 @ 5 %,
@@ -110,7 +109,7 @@ class Tier(_Model):
     rate: float = Field(ge=0, le=1)
 
 
-class Commission(_Model):
+class Commission(Strict):
     """Sales commission.
 
     * ``marginal`` (超额累进): each slice of sales is paid at its own tier's rate —
@@ -124,7 +123,7 @@ class Commission(_Model):
     tiers: list[Tier] = Field(min_length=1)
 
 
-class LargeFirstOrder(_Model):
+class LargeFirstOrder(Strict):
     """Extra fixed amount per new customer whose first order is ≥ ``min_amount``.
 
     The count of such customers is an input (``large_first_orders``); ``min_amount``
@@ -135,21 +134,21 @@ class LargeFirstOrder(_Model):
     extra: float = Field(ge=0)
 
 
-class NewCustomerBonus(_Model):
+class NewCustomerBonus(Strict):
     """``per_customer`` × new customers (+ the large-first-order extra)."""
 
     per_customer: float = Field(ge=0)
     large_first_order: LargeFirstOrder | None = None
 
 
-class SatisfactionBonus(_Model):
+class SatisfactionBonus(Strict):
     """Flat ``amount`` when CSAT ≥ ``threshold`` (inclusive; CSAT as a 0–1 ratio)."""
 
     threshold: float = Field(gt=0, le=1)
     amount: float = Field(ge=0)
 
 
-class KeyCustomerLossPenalty(_Model):
+class KeyCustomerLossPenalty(Strict):
     """Deduction per key customer lost: ``fraction × monthly base pay`` **per customer**.
 
     The seed says 扣除当月工资10% (10 % of that month's pay).  We apply it per lost key
@@ -161,14 +160,14 @@ class KeyCustomerLossPenalty(_Model):
     max_fraction_per_month: float | None = Field(default=None, ge=0, le=1)
 
 
-class Complaints(_Model):
+class Complaints(Strict):
     """``+per_resolved`` per complaint resolved, ``−per_escalated`` per complaint escalated."""
 
     per_resolved: float = Field(ge=0)
     per_escalated: float = Field(ge=0)
 
 
-class Gates(_Model):
+class Gates(Strict):
     """Conditions for variable pay (null = no gate).
 
     * ``min_sales_attainment_for_commission``: commission is 0 below this sales
@@ -182,7 +181,7 @@ class Gates(_Model):
     min_total_score_for_variable_pay: float | None = None
 
 
-class Caps(_Model):
+class Caps(Strict):
     """Cap and floor on the net variable pay of the period.
 
     cap = min(``max_variable_pay``, ``max_multiple_of_base_pay`` × monthly base pay ×
@@ -197,7 +196,7 @@ class Caps(_Model):
     floor_at_zero: bool = True
 
 
-class Proration(_Model):
+class Proration(Strict):
     """What is multiplied by the manager's active fraction (part-period managers).
 
     Fixed amounts are pro-rated; amounts that already scale with activity (commission
@@ -213,13 +212,13 @@ class Proration(_Model):
     tier_edges: bool = False
 
 
-class Budget(_Model):
+class Budget(Strict):
     """The company's budget for variable pay, compared with the payouts in the leadership summary."""
 
     variable_pay_per_month: float = Field(gt=0)
 
 
-class IncentivePlan(_Model):
+class IncentivePlan(Strict):
     """The whole plan; every element is optional (null / absent = not part of the plan).
 
     Amounts are per pay period of the plan (tiers, bonuses, absolute caps); base-pay
@@ -379,7 +378,7 @@ def load_plan(path: str | Path) -> IncentivePlan:
 # =========================================================================== inputs
 
 
-class ManagerInputs(_Model):
+class ManagerInputs(Strict):
     """Inputs of one manager for one period.  NaN = no data (never read as 0).
 
     ``sales`` and ``sales_target`` in currency; ``sales_attainment`` = sales/target

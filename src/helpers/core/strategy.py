@@ -58,18 +58,17 @@ from typing import Annotated, Iterable, Literal, Mapping
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
+from helpers.plan.base import Strict, load_model
 from helpers.errors import InputError, Problem
 from helpers.kpis.indicators import (
     UNIT_RANGES,
     Library,
     Text,
-    data_availability,
     load_library,
-    smart_frame,
 )
-from helpers.plan.params import SLUG, RunParams, read_yaml, resolve, validation_problems
+from helpers.plan.params import SLUG, RunParams, resolve
 from helpers.core.weighting import ranks
 
 PILLARS = ("hard", "soft")
@@ -84,18 +83,16 @@ they are then normalised to sum exactly 1."""
 Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Weighted(_Strict):
+class Weighted(Strict):
     """An indicator under an objective, with its share of the objective."""
 
     id: str = Field(description="Indicator id from indicators.yaml.")
     weight: Weight = Field(description="Share of the objective (siblings sum to 1).")
 
 
-class Objective(_Strict):
+class Objective(Strict):
     """A strategic objective: what the managers should achieve, measured by its indicators."""
 
     id: str
@@ -114,14 +111,14 @@ class Objective(_Strict):
         return v
 
 
-class Split(_Strict):
+class Split(Strict):
     """业绩考核 (hard results) vs 市场考核 (market work), e.g. 0.7 / 0.3."""
 
     hard: Weight
     soft: Weight
 
 
-class SegmentTarget(_Strict):
+class SegmentTarget(Strict):
     """An example default target for one segment's indicator (read by the target-setting notebook)."""
 
     indicator: str
@@ -133,19 +130,19 @@ class SegmentTarget(_Strict):
     note: Text | None = None
 
 
-class Override(_Strict):
+class Override(Strict):
     """New local weights for named nodes of the tree (structure unchanged)."""
 
     weights: dict[str, Weight]
     note: Text | None = None
 
 
-class Overrides(_Strict):
+class Overrides(Strict):
     regions: dict[str, Override] = Field(default_factory=dict)
     teams: dict[str, Override] = Field(default_factory=dict)
 
 
-class StrategyFile(_Strict):
+class StrategyFile(Strict):
     """One strategy file (``params/strategies/*.yaml``)."""
 
     id: str
@@ -405,15 +402,7 @@ class Strategy:
 
 def parse_strategy(path: str | Path, label: str | None = None) -> StrategyFile:
     """Read a strategy file and check its shape (pydantic, unknown keys rejected)."""
-    source = label or str(path)
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError(Problem(source, "must be a mapping (id, zh, en, summary, split, objectives, ...)",
-                                 fix="see params/strategies/expansion.yaml"))
-    try:
-        return StrategyFile.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc, source)) from None
+    return load_model(path, StrategyFile, source=label or str(path), example="params/strategies/expansion.yaml")
 
 
 def load_strategy(path: str | Path, library: Library, label: str | None = None,

@@ -73,8 +73,9 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from helpers.plan.base import Strict, load_model
 from helpers.data.tables import (
     _TZ_RE,
     FIRST_YEAR,
@@ -85,7 +86,6 @@ from helpers.data.tables import (
 )
 from helpers.files import binary_kind, duplicate_header_problem
 from helpers.errors import InputError, Problem
-from helpers.plan.params import read_yaml, validation_problems
 from helpers.data.schema import TABLES
 
 Encoding = Literal["utf-8", "utf-8-sig", "gb18030", "gbk", "auto"]
@@ -98,8 +98,6 @@ _FIELD = re.compile(r"\{([^{}]+)\}")
 # --------------------------------------------------------------------------- schema
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 def _text_keys(v: Any) -> Any:
@@ -117,7 +115,7 @@ def _text_keys(v: Any) -> Any:
     return out
 
 
-class NumberFormat(_Strict):
+class NumberFormat(Strict):
     """How numbers are written in the export: '1,234.50', '1.234,50 €', '¥1,234'."""
 
     decimal: Literal[".", ","] = Field(".", description="Decimal separator.")
@@ -131,7 +129,7 @@ class NumberFormat(_Strict):
         return self
 
 
-class ValueMap(_Strict):
+class ValueMap(Strict):
     """Export value → canonical value; ``unmatched`` says what to do with other values."""
 
     map: dict[str, str | None]
@@ -147,7 +145,7 @@ class ValueMap(_Strict):
         return self
 
 
-class Lookup(_Strict):
+class Lookup(Strict):
     """Find ``value`` in the row of ``table`` whose ``key`` equals this row's value."""
 
     table: str = Field(description="A name under `lookups`, or a canonical table of this mapping.")
@@ -155,12 +153,12 @@ class Lookup(_Strict):
     value: str
 
 
-class Band(_Strict):
+class Band(Strict):
     min: float
     value: str
 
 
-class RevenueBands(_Strict):
+class RevenueBands(Strict):
     """Segment from the customer's total sales: the first band whose ``min`` it reaches."""
 
     bands: list[Band] = Field(min_length=1)
@@ -169,7 +167,7 @@ class RevenueBands(_Strict):
     amount: str = "amount"
 
 
-class Derive(_Strict):
+class Derive(Strict):
     """A canonical column computed from others (exactly one of template, from, revenue_bands)."""
 
     template: str | None = None
@@ -198,7 +196,7 @@ class Derive(_Strict):
         return self
 
 
-class Aggregate(_Strict):
+class Aggregate(Strict):
     """One column of a derived table (exactly one of min, max, sum, first, last, top, count, idle)."""
 
     min: str | None = None
@@ -231,23 +229,23 @@ class Aggregate(_Strict):
         return None if self.kind == "count" else getattr(self, self.kind)
 
 
-class FromTable(_Strict):
+class FromTable(Strict):
     table: str
     key: str
 
 
-class Sql(_Strict):
+class Sql(Strict):
     url: str = Field(description="SQLAlchemy URL; sqlite:///file.db and duckdb:///file.duckdb relative to the mapping.")
     query: str
 
 
-class Join(_Strict):
+class Join(Strict):
     table: str
     match: dict[str, str] = Field(min_length=1, description="this source's column: the other table's column")
     unmatched: Literal["error", "drop"] = "error"
 
 
-class Source(_Strict):
+class Source(Strict):
     """Where one table's rows come from, and how its columns are mapped."""
 
     files: list[str] | None = None
@@ -303,7 +301,7 @@ class Source(_Strict):
         return next(k for k in ("files", "sql", "rows", "from_table") if getattr(self, k) is not None)
 
 
-class Mapping(_Strict):
+class Mapping(Strict):
     """A whole mapping file."""
 
     description: str = ""
@@ -1151,13 +1149,7 @@ def _check_mapping(m: Mapping, ctx: _Ctx) -> list[str]:
 
 def read_mapping(path: str | Path) -> Mapping:
     """Load and validate a mapping file (safe YAML; unknown keys are errors)."""
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError(Problem(str(path), "must be a mapping with a `tables:` key", fix="see params/sources/superstore.yaml"))
-    try:
-        return Mapping.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc, str(path))) from None
+    return load_model(path, Mapping, example="params/sources/superstore.yaml")
 
 
 def _canonical_frame(name: str, w: pd.DataFrame) -> pd.DataFrame:

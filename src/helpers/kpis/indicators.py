@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from helpers.plan.base import Strict, load_model
 from helpers.errors import InputError, Problem
 from helpers.kpis.measures import KPIS
-from helpers.plan.params import SLUG, read_yaml, validation_problems
+from helpers.plan.params import SLUG
 
 Family = Literal[
     "performance", "relationship", "market_expansion", "acquisition", "satisfaction", "loyalty", "value", "qualitative"
@@ -53,10 +54,9 @@ UNIT_RANGES: dict[str, tuple[float, float]] = {
 """Values a *level* target may take per unit (ratio 0–100 %, rating scores 0–100)."""
 
 
-class Text(BaseModel):
+class Text(Strict):
     """A text in both report languages."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     zh: str
     en: str
 
@@ -70,13 +70,12 @@ def text_in(value: "str | Text | None", language: str) -> str:
     return value
 
 
-class Smart(BaseModel):
+class Smart(Strict):
     """SMART attributes of an indicator (Specific, Measurable, Achievable, Relevant, Time-bound).
 
     Each is one sentence, either plain text or ``{zh: ..., en: ...}``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     specific: str | Text = Field("", description="What exactly is measured, in one sentence.")
     measurable: str | Text = Field("", description="The data source and formula.")
     achievable: str | Text = Field("", description="Why a target on it can be reached (history, peers).")
@@ -93,10 +92,9 @@ class Smart(BaseModel):
         return bool(v.zh.strip() and v.en.strip()) if isinstance(v, Text) else bool(v.strip())
 
 
-class Indicator(BaseModel):
+class Indicator(Strict):
     """One indicator of the library."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     zh: str
     en: str
@@ -127,8 +125,7 @@ class Indicator(BaseModel):
         return v
 
 
-class LibraryFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LibraryFile(Strict):
     indicators: list[Indicator]
 
     @model_validator(mode="after")
@@ -182,11 +179,7 @@ class Library:
 
 def load_library(path: str | Path) -> Library:
     """Read and validate ``indicators.yaml``; errors name the file and the entry."""
-    raw = read_yaml(path)
-    try:
-        lib = LibraryFile.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc, str(path))) from None
+    lib = load_model(path, LibraryFile, example="params/indicators.yaml")
     return Library({i.id: i for i in lib.indicators}, source=str(path))
 
 

@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 from pandas.io.formats.style import Styler
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
+from helpers.plan.base import Strict, load_model
 from helpers.core import incentives as inc
 from helpers import exports
 from helpers.core import scoring
@@ -45,7 +46,7 @@ from helpers.present.pay import worded
 from helpers.context.workbook import company_actuals, company_manager_ids
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import Library, indicator_values, load_library
-from helpers.plan.params import SLUG, RunParams, read_yaml, resolve, validation_problems
+from helpers.plan.params import SLUG, RunParams, resolve
 
 __all__ = [
     "ScoringPlan", "load_scoring_plan", "scoring_plan_path", "check", "score_table", "Quarterly",
@@ -58,11 +59,9 @@ VOLUME_UNITS = ("currency", "count")
 # =========================================================================== plan
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CurveSpec(_Strict):
+class CurveSpec(Strict):
     """Threshold / target / cap curve (see :class:`helpers.core.scoring.ScoringCurve`)."""
 
     threshold: float = 0.8
@@ -74,30 +73,30 @@ class CurveSpec(_Strict):
     cap_score: float = 120.0
 
 
-class StepSpec(_Strict):
+class StepSpec(Strict):
     """Step table: ``bands`` = [[min_attainment, score], ...] increasing."""
 
     bands: list[tuple[float, float]]
     below_score: float = 0.0
 
 
-class SoftSpec(_Strict):
+class SoftSpec(Strict):
     indicators: list[str] = Field(default_factory=list, description="Qualitative ratings (0–100) of the soft part.")
 
 
-class GradeSpec(_Strict):
+class GradeSpec(Strict):
     method: Literal["forced", "absolute"] = "forced"
     distribution: dict[str, float] = Field(default_factory=lambda: dict(scoring.DEFAULT_DISTRIBUTION))
     bands: dict[str, float] = Field(default_factory=lambda: dict(scoring.DEFAULT_BANDS))
     tie_breaker: Literal["sales_attainment", "none"] = "sales_attainment"
 
 
-class PaySpec(_Strict):
+class PaySpec(Strict):
     monthly_base_pay: float = Field(20000.0, ge=0)
     what_if: list[float] = Field(default_factory=lambda: [0.8, 1.0, 1.2])
 
 
-class ScoringPlan(_Strict):
+class ScoringPlan(Strict):
     """``params/scoring.yaml``."""
 
     weight_scheme: str | None = None
@@ -128,13 +127,7 @@ def scoring_plan_path(params: RunParams, params_file: str | Path) -> Path:
 
 def load_scoring_plan(path: str | Path) -> ScoringPlan:
     """Read and validate a scoring plan; errors name the file and the key."""
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise input_error(str(path), "must be a mapping of keys to values", fix="see params/scoring.yaml")
-    try:
-        return ScoringPlan.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc, str(path))) from None
+    return load_model(path, ScoringPlan, example="params/scoring.yaml")
 
 
 def curve_of(plan: ScoringPlan, indicator: str, source: str = "scoring.yaml") -> scoring.ScoringCurve | scoring.StepTable:

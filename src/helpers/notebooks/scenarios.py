@@ -49,8 +49,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from helpers.plan.base import Strict
 from helpers.present import plotting
 from helpers.present.display import escape, table
 from helpers.errors import InputError, Problem
@@ -107,18 +108,16 @@ AGREE = 0.7
 # =========================================================================== schema
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Label(_Strict):
+class Label(Strict):
     """A text in both report languages."""
 
     zh: str
     en: str
 
 
-class RobustnessSettings(_Strict):
+class RobustnessSettings(Strict):
     """Weight perturbation for the robustness check (read from the chosen scheme)."""
 
     concentration: float = Field(DEFAULT_CONCENTRATION, gt=0, description="Dirichlet concentration κ: larger = draws closer to the weights.")
@@ -128,7 +127,7 @@ class RobustnessSettings(_Strict):
     seed: int = Field(0, ge=0, description="Random seed (same seed, same result).")
 
 
-class _SchemeBase(_Strict):
+class _SchemeBase(Strict):
     name: Label
     description: Label | None = None
     robustness: RobustnessSettings = RobustnessSettings()
@@ -141,7 +140,7 @@ class DirectScheme(_SchemeBase):
     weights: dict[str, Any] = Field(min_length=1)
 
 
-class Expert(_Strict):
+class Expert(Strict):
     """One expert's pairwise comparison matrix (rows and columns in ``indicators`` order)."""
 
     name: str | Label = Field(description="Who judged: a name, or {zh: ..., en: ...}.")

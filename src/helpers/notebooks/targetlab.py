@@ -40,7 +40,6 @@ Rules (each stated in the report where it applies):
 
 from __future__ import annotations
 
-import html
 
 import copy
 import dataclasses
@@ -53,15 +52,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
+from helpers.plan.base import Strict, load_model
 from helpers.present.display import amount, money_scale, signed_percent
 from helpers.core import targets as tg
 from helpers.data.tables import Dataset, find_table_file, read_raw
 from helpers.errors import InputError, Problem, input_error
 from helpers.present.i18n import t
 from helpers.kpis.indicators import Indicator, Library, load_library
-from helpers.plan.params import RunParams, read_yaml, resolve, validation_problems
+from helpers.plan.params import RunParams, resolve
 from helpers.periods import ReviewPeriod, month_label
 
 __all__ = [
@@ -90,11 +90,9 @@ Basis = Literal["last_period", "same_period_last_year"]
 # ======================================================================================
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class GrowthSpec(_Strict):
+class GrowthSpec(Strict):
     """Growth on each manager's own base period."""
 
     rate: float | None = Field(None, ge=-1, description="Relative change: target = base × (1 + rate).")
@@ -108,7 +106,7 @@ class GrowthSpec(_Strict):
         return self
 
 
-class TotalSpec(_Strict):
+class TotalSpec(Strict):
     """The total that a top-down split starts from."""
 
     scope: Literal["company", "region", "team"] = Field("company", description="Who the total is for.")
@@ -135,7 +133,7 @@ class TotalSpec(_Strict):
         return self
 
 
-class WeightSpec(_Strict):
+class WeightSpec(Strict):
     """Apportionment bases and their weights (normalised to sum 1)."""
 
     historical_share: float = Field(0.0, ge=0, description="Share of the indicator over the history window.")
@@ -153,17 +151,17 @@ class WeightSpec(_Strict):
                 "customer_base": self.customer_base}
 
 
-class TopDownSpec(_Strict):
+class TopDownSpec(Strict):
     total: TotalSpec
     weights: WeightSpec = Field(default_factory=lambda: WeightSpec(historical_share=1.0))
 
 
-class PotentialSpec(_Strict):
+class PotentialSpec(Strict):
     target_share: float = Field(ge=0, le=1, description="Market share aimed at, as a fraction (0.12 = 12 %).")
     mix: float = Field(0.5, ge=0, le=1, description="Weight of the market part; 1 − mix on the customer-base part.")
 
 
-class IndicatorPlan(_Strict):
+class IndicatorPlan(Strict):
     """How one indicator's target is set."""
 
     method: Literal["growth", "level", "topdown", "potential", "user", "commitments", "blend"]
@@ -205,7 +203,7 @@ class IndicatorPlan(_Strict):
         return {k: v / s for k, v in w.items()}
 
 
-class AchievabilitySpec(_Strict):
+class AchievabilitySpec(Strict):
     basis: Basis = "same_period_last_year"
     band: tuple[float, float] = Field((-0.10, 0.50), description="Allowed implied growth over the own base.")
     peer_z: float = Field(2.5, gt=0, description="Robust z-score limit of the implied growth among all managers.")
@@ -220,7 +218,7 @@ class AchievabilitySpec(_Strict):
         return self
 
 
-class FairnessSpec(_Strict):
+class FairnessSpec(Strict):
     low: float = Field(0.9, gt=0)
     high: float = Field(1.1, gt=0)
     last_n: int = Field(4, ge=1)
@@ -235,7 +233,7 @@ class FairnessSpec(_Strict):
         return self
 
 
-class BacktestSpec(_Strict):
+class BacktestSpec(Strict):
     periods: int = Field(6, ge=1, le=12, description="Past periods (at the review frequency) to backtest.")
     indicators: list[str] = Field(default_factory=lambda: ["sales", "new_customers"])
     thresholds: tuple[float, float, float] = Field((0.8, 1.0, 1.2), description="Threshold, target, excellence.")
@@ -249,12 +247,12 @@ class BacktestSpec(_Strict):
         return self
 
 
-class SourcesSpec(_Strict):
+class SourcesSpec(Strict):
     targets_csv: str | None = Field(None, description="User targets (manager_id,indicator,period,target), used as is.")
     commitments_csv: str | None = Field(None, description="Bottom-up commitments (manager_id,indicator,period,commitment).")
 
 
-class TargetPlan(_Strict):
+class TargetPlan(Strict):
     """The target-setting plan (``params/targets.yaml``)."""
 
     sources: SourcesSpec = Field(default_factory=SourcesSpec)
@@ -271,13 +269,7 @@ def _is_volume(ind: Indicator) -> bool:
 
 def load_plan(path: str | Path) -> TargetPlan:
     """Read and validate a target plan; errors name the file and the key."""
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError(Problem(str(path), "must be a mapping of keys to values", fix="see params/targets.yaml"))
-    try:
-        return TargetPlan.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc, str(path))) from None
+    return load_model(path, TargetPlan, example="params/targets.yaml")
 
 
 def plan_problems(plan: TargetPlan, library: Library, source: str = "targets.yaml",

@@ -14,21 +14,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from helpers.errors import InputError, Problem
 from helpers.files import text_file_problem
+from helpers.plan.base import Strict, load_model
 from helpers.periods import parse_period
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 """Team ids and notebook names: used in output paths, so no separators or dots."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DataParams(_Strict):
+class DataParams(Strict):
     """Where the canonical tables come from."""
 
     folder: str | None = Field(None, description="Folder holding <table>.csv / .parquet, relative to the params file.")
@@ -45,11 +44,11 @@ class DataParams(_Strict):
         return self
 
 
-class OutputParams(_Strict):
+class OutputParams(Strict):
     folder: str = Field("../reports", description="Where reports are written, relative to the params file.")
 
 
-class ExecutionParams(_Strict):
+class ExecutionParams(Strict):
     timeout_seconds: int = Field(600, ge=10, description="Per-cell execution timeout.")
     jobs: int | None = Field(None, ge=1, description="Parallel notebook runs; default the number of cores.")
     kernel: str = Field("python3", description="Jupyter kernel name used by papermill.")
@@ -60,7 +59,7 @@ class ExecutionParams(_Strict):
     connect_timeout_seconds: int = Field(15, ge=1, le=600, description="How long to try reaching the Dask scheduler.")
 
 
-class LeadershipParams(_Strict):
+class LeadershipParams(Strict):
     """The leadership summary (notebook 05): the only cross-team view."""
 
     individual_pay: bool = Field(False, description="Show each manager's payout (else team and region totals only).")
@@ -71,7 +70,7 @@ class LeadershipParams(_Strict):
     spike_history: int = Field(4, ge=1, le=12, description="Previous periods averaged for the spike rule.")
 
 
-class RunParams(_Strict):
+class RunParams(Strict):
     """One workbook run: data, period, teams, notebooks, language."""
 
     title: str | dict[str, str] = Field(
@@ -217,13 +216,7 @@ def read_yaml(path: str | Path) -> Any:
 
 def load_params(path: str | Path) -> RunParams:
     """Load and validate a run params file."""
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError(Problem(str(path), "must be a mapping of keys to values", fix="see params/demo.yaml"))
-    try:
-        return RunParams.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc, str(path))) from None
+    return load_model(path, RunParams, example="params/demo.yaml")
 
 
 def resolve(params_file: str | Path, relative: str) -> Path:
