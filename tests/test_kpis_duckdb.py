@@ -107,6 +107,21 @@ def test_unknown_visit_customer_is_reported_like_load_dataset(tiny_dir):
     assert str(got.value).replace("orders.parquet", "orders.csv") == str(want.value)
 
 
+def test_both_engines_run_the_same_validation(tiny_dir):
+    """One validation of the canonical tables whichever engine loads them: a leave date
+    before the hire date is refused by the DuckDB engine with the same line."""
+    m = pd.read_csv(tiny_dir / "managers.csv", dtype=str, keep_default_na=False)
+    m.loc[0, "leave_date"] = "2019-12-31"  # hired 2020-01-01
+    m.to_csv(tiny_dir / "managers.csv", index=False)
+    with pytest.raises(InputError) as want:
+        load_dataset(tiny_dir, as_of=AS_OF)
+    _orders_to_parquet(tiny_dir)
+    with pytest.raises(InputError) as got:
+        kpi_actuals_parquet(tiny_dir, "Q", as_of=AS_OF)
+    assert "row 2, column leave_date: leave_date 2019-12-31 is before hire_date 2020-01-01" in str(got.value)
+    assert str(got.value) == str(want.value)
+
+
 def test_sort_order_is_lexsort():
     """The counting sort of _long gives np.lexsort's permutation (random unique keys; and
     the fallback for duplicate keys)."""

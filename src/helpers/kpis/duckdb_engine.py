@@ -39,12 +39,9 @@ import pandas as pd
 from helpers.data.tables import (
     Dataset,
     _row_problem,
-    check_dates,
-    check_team_history,
-    coerce_table,
     find_table_file,
     read_raw,
-    validate_values,
+    validate_tables,
 )
 from helpers.errors import InputError, Problem
 from helpers.kpis.measures import (
@@ -60,7 +57,7 @@ from helpers.kpis.measures import (
     availability,
     derive,
 )
-from helpers.data.schema import QUAL_DIMENSIONS, REQUIRED_TABLES, SEGMENTS, TABLES
+from helpers.data.schema import QUAL_DIMENSIONS, SEGMENTS, TABLES
 
 __all__ = ["orders_source", "load_small_tables", "order_measures", "base_measures_parquet", "kpi_actuals_parquet"]
 
@@ -107,7 +104,7 @@ def load_small_tables(folder: str | Path, as_of: pd.Timestamp | None = None,
             raw[name] = read_raw(p)
     con = con or _connect()
     raw["orders"] = con.execute(f"SELECT * FROM read_parquet('{glob}') LIMIT 1").df()
-    return _validate(raw, files, as_of)
+    return validate_tables(raw, files, as_of, references=_check_references)
 
 
 def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
@@ -140,40 +137,6 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -
     finally:
         con.close()
     return problems
-
-
-def _validate(raw: dict[str, pd.DataFrame], files: dict[str, Path], as_of: pd.Timestamp | None) -> Dataset:
-    """:func:`helpers.data.tables.validate_tables` with :func:`_check_references`."""
-    problems: list[Problem] = []
-    tables: dict[str, pd.DataFrame] = {}
-    for name in REQUIRED_TABLES:
-        if name not in raw:
-            problems.append(Problem(str(files.get(name, name)), f"required table '{name}' is missing",
-                                    fix=f"provide {name}.csv (see the data model in the README)"))
-    for name, df in raw.items():
-        table = TABLES[name]
-        src = str(files.get(name, name))
-        if len(df.columns) == 0:
-            problems.append(Problem(src, "the file is empty (no header row)", fix="export the table again with its header"))
-            continue
-        coerced, probs = coerce_table(df, table, src, files.get(name))
-        problems += probs
-        if not probs:
-            problems += validate_values(coerced, table, src, files.get(name))
-        tables[name] = coerced
-    if not problems:
-        problems += _check_references(tables, files)
-        problems += check_team_history(tables, files)
-        problems += check_dates(tables, files, as_of or pd.Timestamp.today().normalize())
-    if problems:
-        raise InputError(problems)
-    for name in REQUIRED_TABLES:
-        if not len(tables[name]):
-            problems.append(Problem(str(files.get(name, name)), f"table '{name}' has no rows",
-                                    fix="check the export: a required table cannot be empty"))
-    if problems:
-        raise InputError(problems)
-    return Dataset(tables=tables, files=dict(files))
 
 
 def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: pd.Timestamp) -> None:
