@@ -124,6 +124,23 @@ def test_a_journal_never_leaves_the_period_folder(tmp_path):
     assert victim.read_text(encoding="utf-8") == "keep"
 
 
+def test_a_tampered_manifest_cannot_make_a_run_remove_files_outside(tmp_path):
+    """An old report whose manifest lists '../../precious.txt' as an artifact: replacing
+    that report removes nothing outside the period folder, and the run publishes."""
+    out = tmp_path / "out"
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep", encoding="utf-8")
+    (out / "2026Q3").mkdir(parents=True)
+    bad = {"tool": "kpi-workbook", "format": 2, "period": "2026Q3", "runs": {"p1-00000001": {}}, "reports": [
+        {"team": "A", "notebook": "nb", "status": "ok", "html": "A/nb.html", "artifacts": ["../../precious.txt"],
+         "run": "p1-00000001"}]}
+    (out / "2026Q3" / "manifest.json").write_text(json.dumps(bad), encoding="utf-8")
+    st = out / ".staging-2026Q3-p2-00000002"
+    m = _publish(out, "p2-00000002", [_stage(st, "A", "nb", {"a.csv": "1"}, "new")], st)
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert m["reports"][0]["artifacts"] == ["a.csv"] and (out / "2026Q3" / "A" / "nb.html").read_text(encoding="utf-8") == "new"
+
+
 def test_leftovers_of_live_runs_are_kept(tmp_path):
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

@@ -284,6 +284,14 @@ def _safe_rel(rel: str) -> str:
     return str(p)
 
 
+def _is_safe(rel: str) -> bool:
+    try:
+        _safe_rel(rel)
+        return True
+    except ValueError:
+        return False
+
+
 def _files(entry: dict[str, Any]) -> list[str]:
     out = [entry["html"]] if entry.get("html") else []
     out += [f"{entry['team']}/{a}" for a in entry.get("artifacts", [])]
@@ -321,7 +329,7 @@ def merge(old: dict[str, Any], produced: list[Produced], run_id: str, run: dict[
                 reports[k] = {"team": p.team, "notebook": p.notebook, "status": "failed", "html": None,
                               "artifacts": [], "run": run_id, "language": language, "failure": failure}
     claimed = {f for e in reports.values() for f in _files(e)} | {e["failure"]["copy"] for e in reports.values() if e.get("failure")}
-    removes = sorted({r for r in removes if r not in claimed})
+    removes = sorted({r for r in removes if r not in claimed and _is_safe(r)})  # a manifest is data: never leave the folder
     for e in reports.values():
         name, region = labels.get(e["team"], (e.get("team_name", e["team"]), e.get("region", "")))
         e["team_name"], e["region"] = name, region
