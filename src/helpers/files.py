@@ -8,7 +8,9 @@ file gets one line saying what it looks like and never a screen of raw bytes.
 from __future__ import annotations
 
 import codecs
+import csv
 from pathlib import Path
+from typing import Iterable
 
 from helpers.errors import Problem
 
@@ -63,3 +65,24 @@ def duplicate_header_problem(header: list[str], src: str) -> Problem | None:
         return None
     return Problem(src, f"column name {', '.join(dups)} appears twice", where="header",
                    fix="rename or remove one of them: the workbook cannot tell which one holds the data")
+
+
+def record_lines(lines: Iterable[str], delimiter: str = ",") -> list[int]:
+    """The line (as a text editor numbers it) on which each data record of a CSV starts
+    (``lines``: an open file or ``io.StringIO`` read with ``newline=""``): blank lines are
+    skipped like pandas skips them, a quoted field may span lines; the header is not a
+    data record."""
+    starts: list[int] = []
+    reader = csv.reader(lines, delimiter=delimiter)
+    line = 1
+    for record in reader:
+        if record:
+            starts.append(line)
+        line = reader.line_num + 1
+    return starts[1:]
+
+
+def printable(text: object, limit: int = 600) -> str:
+    """``text`` safe for a message: control characters shown as ``\\xNN``, cut after ``limit`` characters."""
+    out = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in str(text))
+    return out if len(out) <= limit else out[:limit - 1] + "…"

@@ -84,7 +84,7 @@ from helpers.data.tables import (
     Dataset,
     validate_tables,
 )
-from helpers.files import binary_kind, duplicate_header_problem
+from helpers.files import binary_kind, duplicate_header_problem, record_lines
 from helpers.errors import InputError, Problem
 from helpers.data.schema import TABLES
 
@@ -565,7 +565,7 @@ def _read_file(path: Path, spec: Source, key: str, ctx: _Ctx) -> tuple[pd.DataFr
         if dup is not None:
             raise _Unreadable(dup)
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], sep=spec.delimiter)
-        df.attrs["lines"] = record_lines(text, spec.delimiter or ",")
+        df.attrs["lines"] = _record_lines(text, spec.delimiter or ",")
         return df, shown, enc, 1
     except _Unreadable:
         raise
@@ -574,20 +574,13 @@ def _read_file(path: Path, spec: Source, key: str, ctx: _Ctx) -> tuple[pd.DataFr
         raise _Unreadable(Problem(str(path), f"cannot be read: {msg}", fix="check the file format and the mapping")) from None
 
 
-def record_lines(text: str, delimiter: str = ",") -> list[int] | None:
+def _record_lines(text: str, delimiter: str = ",") -> list[int] | None:
     """The line (as an editor numbers it) on which each data record of CSV text starts,
     when blank lines or quoted line breaks make it differ from "header + position"
     (None: it does not)."""
     if '"' not in text and "\n\n" not in text and "\r\n\r\n" not in text:
-        return None
-    starts: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    line = 1
-    for record in reader:
-        if record:
-            starts.append(line)
-        line = reader.line_num + 1
-    return starts[1:]
+        return None  # the common case, without parsing the text again
+    return record_lines(io.StringIO(text, newline=""), delimiter)
 
 
 def _with_provenance(df: pd.DataFrame, src: str, first_line: int) -> pd.DataFrame:

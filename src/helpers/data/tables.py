@@ -22,7 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from helpers.errors import InputError, Problem
-from helpers.files import duplicate_header_problem, text_file_problem
+from helpers.files import duplicate_header_problem, printable, record_lines, text_file_problem
 from helpers.data.schema import REQUIRED_TABLES, TABLES, Col, Table, pandera_schema
 
 MAX_ROWS_PER_PROBLEM = 5
@@ -155,28 +155,17 @@ def read_raw(path: Path) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=16)
-def _record_lines(path: str, mtime_ns: int, size: int) -> tuple[int, ...]:  # noqa: ARG001 - cache key
-    """The line (as a text editor numbers it) on which each data record of a CSV starts:
-    blank lines are skipped like pandas skips them, a quoted field may span lines."""
-    starts: list[int] = []
+def _csv_lines(path: str, mtime_ns: int) -> tuple[int, ...]:  # noqa: ARG001 - part of the cache key
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        line = 1
-        for record in reader:
-            if record:
-                starts.append(line)
-            line = reader.line_num + 1
-    return tuple(starts[1:])  # the first record is the header
+        return tuple(record_lines(fh))
 
 
 def _rows(index: pd.Index, path: Path | None) -> list[str]:
-    """Human row numbers: the line in a CSV where the record starts, else 1-based position.
-
-    Computed only when a problem is reported (reading the file again is cheap then)."""
-    if path is None or path.suffix != ".csv" or not path.is_file():
-        return [str(int(i) + 1 if path is None or path.suffix != ".csv" else int(i) + 2) for i in index]
-    st = path.stat()
-    lines = _record_lines(str(path), st.st_mtime_ns, st.st_size)
+    """Human row numbers: the line in a CSV where the record starts (header on line 1),
+    else the 1-based position.  Read only when a problem is reported."""
+    if path is None or path.suffix != ".csv":
+        return [str(int(i) + 1) for i in index]
+    lines = _csv_lines(str(path), path.stat().st_mtime_ns) if path.is_file() else ()
     return [str(lines[int(i)]) if int(i) < len(lines) else str(int(i) + 2) for i in index]
 
 
@@ -271,12 +260,6 @@ def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
     raise AssertionError(col.kind)
 
 
-def _shown_value(value: object) -> str:
-    """A cell value quoted in a message: control characters as \\xNN, at most 60 characters."""
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(value))
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
 def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) -> tuple[pd.DataFrame, list[Problem]]:
     """Coerce the known columns of ``df`` to their kinds; list unparsable cells."""
     problems: list[Problem] = []
@@ -298,7 +281,7 @@ def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) ->
         for bad, what, fix in flaws:
             if bad.any():
                 first = df.loc[bad, col.name].iloc[0]
-                problems.append(_row_problem(src, path, bad, col.name, f"'{_shown_value(first)}' {what}", fix))
+                problems.append(_row_problem(src, path, bad, col.name, f"'{printable(first, 60)}' {what}", fix))
         df[col.name] = values
     return df, problems
 

@@ -20,21 +20,12 @@ from typing import Optional
 import typer
 
 from helpers.errors import InputError
+from helpers.files import printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Customer-manager performance workbook (客户经理绩效管理): run, validate, demo.")
 
 DEMO_PARAMS = Path(__file__).resolve().parents[3] / "params" / "demo.yaml"
-
-
-MAX_LINE = 600
-"""A problem line is cut after this many characters (a binary file's bytes never flood the terminal)."""
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters shown as ``\\xNN``, at most ``MAX_LINE`` characters."""
-    out = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
-    return out if len(out) <= MAX_LINE else out[:MAX_LINE] + " …"
 
 
 def _fail(exc: InputError) -> None:

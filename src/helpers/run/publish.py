@@ -29,12 +29,10 @@ import os
 import re
 import shutil
 import socket
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from helpers.atomic import write_text_atomic
 from helpers.errors import InputError, Problem
@@ -237,18 +235,6 @@ def clean_leftovers(out_root: Path, log: Callable[[str], None] = print) -> list[
 # ------------------------------------------------------------------------ manifest
 
 
-@dataclass
-class Produced:
-    """What one (team, notebook) task left in the staging folder."""
-
-    team: str
-    notebook: str
-    ok: bool
-    error: str = ""
-    artifacts: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def key(team: str, notebook: str) -> str:
     return f"{team}/{notebook}"
 
@@ -298,9 +284,12 @@ def _files(entry: dict[str, Any]) -> list[str]:
     return out
 
 
-def merge(old: dict[str, Any], produced: list[Produced], run_id: str, run: dict[str, Any],
+def merge(old: dict[str, Any], produced: Sequence[Any], run_id: str, run: dict[str, Any],
           labels: dict[str, tuple[str, str]], language: str) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
     """The new manifest, the renames from staging (relative paths) and the files to remove.
+
+    ``produced``: what each task left in staging (:class:`helpers.run.runner.TaskResult`:
+    team, notebook, ok, error, artifacts).
 
     ``labels``: team → (name, region) from this run's data (kept for teams it did not run)."""
     reports = {key(e["team"], e["notebook"]): dict(e) for e in old.get("reports", [])}
@@ -388,13 +377,3 @@ def publish(out_root: Path, label: str, staging: Path, run_id: str, manifest: di
     jpath.unlink(missing_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
     return out_root / label
-
-
-def wait_gone(pids: list[int], seconds: float) -> list[int]:
-    """Wait up to ``seconds`` for processes to end; returns those still alive."""
-    deadline = time.monotonic() + seconds
-    left = [p for p in pids if process_alive(p)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.1)
-        left = [p for p in left if process_alive(p)]
-    return left
