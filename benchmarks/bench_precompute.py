@@ -10,8 +10,8 @@ cached in ``benchmarks/.data``.  Measured:
   part) against the baseline of one pickle of the whole company-wide target engine,
   as it was stored before the split (measured in the same run);
 * splitting the engine into every team's part in one pass
-  (:meth:`helpers.notebooks.targetlab.TargetEngine.team_slices`) against filtering the company
-  tables once per team (:meth:`~helpers.notebooks.targetlab.TargetEngine.sliced`, timed on a
+  (:meth:`helpers.core.target_engine.TargetEngine.team_slices`) against filtering the company
+  tables once per team (:meth:`~helpers.core.target_engine.TargetEngine.sliced`, timed on a
   sample of teams and extrapolated).
 
 The issue sets no number for these; the rows say what the runner's fixed cost is and
@@ -30,7 +30,7 @@ from benchmarks.common import DATA, Result
 
 def run(quick: bool = False, log=print) -> list[Result]:
     from benchmarks.bench_batch import make_params
-    from helpers.notebooks import targetlab
+    from helpers.context.targets import make_engine
     from helpers.data.demo import DemoConfig, write_demo
     from helpers.plan.params import load_params
     from helpers.run.runner import plan_run, precompute
@@ -66,7 +66,7 @@ def run(quick: bool = False, log=print) -> list[Result]:
 
         # baseline: the whole company-wide engine in one pickle (how the cache stored it before)
         ctx = open_team(params, "", plan.period.label, str(ws), plan.language, "")
-        engine = targetlab.make_engine(ctx, params, str(ws))
+        engine = make_engine(ctx, params, str(ws))
         engine.all_targets(plan.period.period)
         whole_mb = len(pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)) / 1e6
         by_team = engine.roster(plan.period.period).groupby("team_id")["manager_id"].agg(list).to_dict()

@@ -141,7 +141,7 @@ def test_parquet_equals_csv(tmp_path, tiny_dir):
 
 def test_membership_and_roster(tiny_dir):
     from helpers.periods import parse_period
-    from helpers.context.workbook import team_roster
+    from helpers.core.roster import team_roster
 
     ds = load_dataset(tiny_dir, as_of=AS_OF)
     r = team_roster(ds, "A", parse_period("2026Q3")).set_index("manager_id")
@@ -154,7 +154,8 @@ def test_membership_and_roster(tiny_dir):
 def test_roster_notes_are_written_from_the_rosters_facts(tiny_dir):
     """The roster itself holds facts (dates, the earlier team); the note a reader sees is
     written from them in the report's language: a joiner, a leaver and a mover."""
-    from helpers.context.workbook import team_roster, with_notes
+    from helpers.context.workbook import with_notes
+    from helpers.core.roster import team_roster
     from helpers.periods import parse_period
 
     tables = tiny_tables()

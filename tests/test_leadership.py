@@ -239,7 +239,7 @@ def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_pa
     plan, ds = plan_run(demo_params, out=tmp_path / "out")
     plain = prepare_workspace(load_params(demo_params), demo_params, tmp_path / "plain", ds)
     cached = prepare_workspace(load_params(demo_params), demo_params, tmp_path / "cached", ds)
-    assert sorted(precompute(plan, cached)) == ["scores-2026Q3", "targets-2026Q3-zh"]
+    assert sorted(precompute(plan, cached)) == ["scores-2026Q3", "targets-2026Q3"]  # no language: numbers and notes, not words
     assert not (plain / "cache").exists()
     a_ctx, b_ctx = (open_team(demo_params, "north-2", "", str(w), "zh", "") for w in (plain, cached))
     a, b = targetlab.build(a_ctx, demo_params, str(plain)), targetlab.build(b_ctx, demo_params, str(cached))
@@ -247,6 +247,13 @@ def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_pa
         pd.testing.assert_frame_equal(a.results[iid].managers, b.results[iid].managers)
     pd.testing.assert_frame_equal(a.backtest, b.backtest)
     pd.testing.assert_frame_equal(targetlab.export(a), targetlab.export(b))
+    # an English report reads the same cache entry and words it in English
+    a_en, b_en = (targetlab.build(open_team(demo_params, "north-2", "", str(w), "en", ""), demo_params, str(w))
+                  for w in (plain, cached))
+    ea, eb = targetlab.export(a_en), targetlab.export(b_en)
+    pd.testing.assert_frame_equal(ea, eb)
+    assert ea["note"].str.contains("pro-rated", regex=False).any()
+    assert not ea["note"].str.contains("[\u4e00-\u9fff]").any()  # no Chinese left in the English notes
     # the team notebook reads its own managers' history, not the whole company's
     assert set(b.engine.data.monthly["manager_id"]) == set(b.mine) < set(a.engine.data.monthly["manager_id"])
     for name in ("monthly", "periodic", "managers"):  # the one-pass split equals a plain filter, row order kept

@@ -442,7 +442,7 @@ def test_summary_next_period_targets_are_decomposed_by_segment():
 def demo(demo_dir):
     from helpers.data.tables import load_dataset
     from helpers.kpis.measures import kpi_actuals
-    from helpers.context.workbook import team_roster
+    from helpers.core.roster import team_roster
 
     ds = load_dataset(demo_dir, as_of=pd.Timestamp("2026-10-15"))
     actuals = kpi_actuals(ds, "Q")

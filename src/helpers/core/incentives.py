@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, model_validator
 
+from helpers.core.phrases import Phrase, T
 from helpers.plan.base import Strict
 from helpers.errors import InputError, Problem, input_error
 from helpers.plan.params import read_yaml
@@ -526,33 +527,6 @@ def _count(x: float) -> str:
 def _tier_label(t: Tier, f: float) -> "Phrase | str":
     lo, hi = t.from_ * f, (None if t.upto is None else t.upto * f)
     return f"{_fmt(lo)}–{_fmt(hi)}" if hi is not None else T("inc.range.above", lo=_fmt(lo))
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """A statement text for the presentation to word: literal pieces and catalog keys
-    with their values (a value may itself be a phrase).  ``+`` joins phrases and
-    strings; :func:`helpers.present.pay.worded` writes the statement in a language."""
-
-    parts: tuple[Any, ...] = ()
-
-    def __add__(self, other: "Phrase | str") -> "Phrase":
-        return Phrase(self.parts + _parts(other))
-
-    def __radd__(self, other: "Phrase | str") -> "Phrase":
-        return Phrase(_parts(other) + self.parts)
-
-    def __str__(self) -> str:  # never worded by accident: the core knows no language
-        raise TypeError("a Phrase is worded by helpers.present.pay.worded, not by str()")
-
-
-def _parts(x: "Phrase | str") -> tuple[Any, ...]:
-    return x.parts if isinstance(x, Phrase) else ((x,) if x else ())
-
-
-def T(key: str, **values: Any) -> Phrase:
-    """The catalog text ``key`` (``inc.*`` in ``locale/incentives.yaml``) with ``values``, to be worded later."""
-    return Phrase(((key, tuple(values.items())),))
 
 
 def _commission_lines(plan: IncentivePlan, x: ManagerInputs) -> list[dict[str, Any]]:

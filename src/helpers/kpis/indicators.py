@@ -92,6 +92,11 @@ class Smart(Strict):
         return bool(v.zh.strip() and v.en.strip()) if isinstance(v, Text) else bool(v.strip())
 
 
+VOLUME_UNITS = ("currency", "count")
+"""Units of volumes: they add up over months and managers, are split top-down and pro-rated.
+The other units (ratio, score, points) are rates, set per manager and the same every month."""
+
+
 class Indicator(Strict):
     """One indicator of the library."""
 
@@ -109,6 +114,11 @@ class Indicator(Strict):
     formula: str = ""
     source: str = Field("", description="Canonical table(s) or external data it is computed from.")
     smart: Smart = Smart()
+
+    @property
+    def volume(self) -> bool:
+        """A volume (money or a count), not a rate (:data:`VOLUME_UNITS`)."""
+        return self.unit in VOLUME_UNITS
 
     @field_validator("id")
     @classmethod

@@ -36,7 +36,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from helpers.notebooks import quarterly
-from helpers.notebooks import targetlab as tl
+from helpers.context.targets import company_targets, share_targets
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, money_scale, table
@@ -281,7 +281,7 @@ def _fairness(ctx: Any, params_file: Path, workspace: str) -> tuple[pd.DataFrame
     from helpers.core import targets as tg
 
     try:
-        engine, _, _, bt, _ = tl.company_targets(ctx, params_file, workspace)
+        engine, _, _, bt, _ = company_targets(ctx, params_file, workspace)
     except InputError as exc:
         return pd.DataFrame(), exc.problems[0].what
     if bt.empty:
@@ -700,5 +700,5 @@ def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
     return quarterly.check_inputs(params, params_file, ds)
 
 
-SHARED = {**tl.SHARED, **quarterly.SHARED}
+SHARED = {"targets": share_targets, **quarterly.SHARED}
 """Company-wide results this notebook reads, each with the function that prepares it once per run."""

@@ -44,6 +44,8 @@ from helpers.present.display import escape, fmt, percent, table
 from helpers.present.html import render
 from helpers.present.pay import worded
 from helpers.context.workbook import company_actuals, company_manager_ids
+from helpers.context.targets import check_plan, targets_only
+from helpers.plan.targets import load_target_plan
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import Library, indicator_values, load_library
 from helpers.plan.params import SLUG, RunParams, resolve
@@ -208,7 +210,6 @@ def check(params: RunParams, params_file: str | Path) -> list[Problem]:
     except InputError as exc:
         return problems + exc.problems
     from helpers.notebooks import scenarios
-    from helpers.notebooks import targetlab
 
     try:
         library = load_library(resolve(params_file, params.indicators))
@@ -241,7 +242,7 @@ def check(params: RunParams, params_file: str | Path) -> list[Problem]:
                 if "indicator" in pd.read_csv(csv, nrows=0).columns else set()
     else:
         try:
-            target_ids = set(targetlab.load_plan(resolve(params_file, params.targets)).indicators)
+            target_ids = set(load_target_plan(resolve(params_file, params.targets)).indicators)
         except InputError as exc:
             problems += exc.problems
     problems += _plan_problems(plan, library, weights, target_ids, str(path))
@@ -386,24 +387,12 @@ def _targets_long(ctx: Any, plan: ScoringPlan, plan_file: Path, library: Library
         monthly = monthly.assign(month=monthly["period"].astype(str))[["manager_id", "month", "target"]]
         t = t[lab == ctx.period.label]
         return t[["manager_id", "indicator", "target"]], "csv", monthly
-    results = _targetlab_results(ctx, params_file, workspace)
+    results = targets_only(ctx, params_file, workspace)
     rows = [r.managers[["manager_id", "target"]].assign(indicator=iid) for iid, r in results.items()]
     t = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["manager_id", "target", "indicator"])
     mt = results["sales"].months if "sales" in results else pd.DataFrame(columns=["manager_id", "month", "target"])
     mt = mt.assign(month=mt["month"].astype(str))[["manager_id", "month", "target"]]
     return t[["manager_id", "indicator", "target"]], "targetlab", mt
-
-
-def _targetlab_results(ctx: Any, params_file: Path, workspace: str) -> dict[str, Any]:
-    """The targets of the target-setting step (as :func:`helpers.notebooks.targetlab.build` sets
-    them, for every manager of the company) without its SMART checks and backtest."""
-    from helpers.notebooks import targetlab as tl
-    from helpers.context.workbook import cache_get, cache_key
-
-    hit = cache_get(workspace, cache_key("targets", ctx.period, ctx.language))
-    if hit is not None:
-        return hit[1]
-    return tl.make_engine(ctx, params_file, workspace).all_targets(ctx.period.period)
 
 
 def _fallback(ctx: Any, plan: ScoringPlan, library: Library, ids: pd.Index, fractions: pd.Series,
@@ -1027,9 +1016,9 @@ def signoff_pages(q: Quarterly) -> HTML:
 
 def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Problem]:
     """The scoring and pay plans, the weight scheme, and the target plan the review scores against."""
-    from helpers.notebooks import scenarios, targetlab
+    from helpers.notebooks import scenarios
 
-    return [*check(params, params_file), *targetlab.check_inputs(params, params_file, ds),
+    return [*check(params, params_file), *check_plan(params, params_file, tables=set(ds.tables)),
             *scenarios.check_inputs(params, params_file, ds)]
 
 

@@ -240,7 +240,8 @@ def plan_run(
     ``out`` is the folder named on the command line (``--out``): it may lie outside the
     params file's project folder; the params' ``output.folder`` may not."""
     from helpers.run.publish import check_output
-    from helpers.context.workbook import load_run_data, reviewed_teams
+    from helpers.context.workbook import load_run_data
+    from helpers.core.roster import reviewed_teams
 
     params_file = Path(params_file)
     params = load_params(params_file)

@@ -1,0 +1,214 @@
+"""The company's targets for the run: the target engine over every manager's data, set
+once per run and shared by the notebooks that read targets (01 sets and shows them,
+04 scores against them, 05 summarises their backtest).
+
+:func:`share_targets` computes them in the runner's pool (declared by notebook 01 in
+its ``SHARED``) and stores the company part and one slice per team in the workspace
+cache; :func:`company_targets` reads them back, or computes them on the spot when a
+notebook is opened in JupyterLab without a workspace.  The cache does not depend on
+the report's language: the engine returns numbers and notes, never words.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers.context.workbook import cache_get, cache_key, cache_put, load_run_data
+from helpers.core import targets as tg
+from helpers.core.target_checks import plan_problems, run_backtest, smart_flags
+from helpers.core.target_engine import CompanyData, PeriodTargets, TargetEngine, company_data, company_inputs
+from helpers.data.tables import find_table_file, read_raw
+from helpers.errors import InputError, Problem, input_error
+from helpers.kpis.indicators import load_library
+from helpers.plan.params import RunParams, resolve
+from helpers.plan.targets import load_target_plan
+
+__all__ = ["check_plan", "load_company", "make_engine", "company_targets", "targets_only", "share_targets"]
+
+
+def _data_folder_ids(params: RunParams, params_file: str | Path) -> tuple[set[str] | None, dict[str, str] | None]:
+    """Manager ids and team → region from the data folder (cheap: two tables), if present.
+
+    With a source mapping instead of a folder (``data.source``) nothing is read here;
+    the targets CSV is then checked for everything but the manager ids, which the
+    notebook checks against the loaded data."""
+    if getattr(params.data, "folder", None) is None:
+        return None, None
+    folder = resolve(params_file, params.data.folder)
+    managers = teams = None
+    try:
+        f = find_table_file(folder, "managers")
+        if f is not None:
+            m = read_raw(f)
+            managers = {str(x).strip() for x in m["manager_id"].dropna()}
+            teams = {str(a).strip(): str(b).strip() for a, b in zip(m["team_id"], m["region"])}
+        f = find_table_file(folder, "teams")
+        if f is not None:
+            tt = read_raw(f)
+            teams = {str(a).strip(): str(b).strip() for a, b in zip(tt["team_id"], tt["region"])}
+    except (OSError, KeyError, ValueError, pd.errors.ParserError):
+        return None, None  # the data check reports unreadable tables
+    return managers, teams
+
+
+def check_plan(params: RunParams, params_file: str | Path, tables: set[str] | None = None) -> list[Problem]:
+    """Validate the target plan named by ``params`` and the CSV files it names.
+
+    ``tables``: the canonical tables the data has (when known): an indicator set only
+    by the potential method needs the market table (in a blend, or as a top-down
+    basis, the engine falls back without it and the report says so).
+
+    Problems name the file and the key (plan) or the row and column (CSV): schema
+    (unknown keys, negative totals, all-zero weights, missing sections), indicators
+    unknown or unsuitable for their method, names in total mappings, and in the
+    targets / commitments CSV unknown managers or indicators, unreadable periods,
+    duplicates and negative values.  Returns an empty list when all is well.
+    """
+    plan_file = resolve(params_file, params.targets)
+    try:
+        plan = load_target_plan(plan_file)
+    except InputError as exc:
+        return list(exc.problems)
+    try:
+        library = load_library(resolve(params_file, params.indicators))
+    except InputError as exc:
+        return list(exc.problems)
+    managers, teams = _data_folder_ids(params, params_file)
+    problems = plan_problems(plan, library, str(plan_file), teams)
+    if tables is not None and "market" not in tables:
+        for iid, ip in plan.indicators.items():
+            if ip.components() == {"potential": 1.0}:
+                problems.append(Problem(str(plan_file), f"'{iid}' is set by the potential method, which needs market "
+                                        "sizes, and the data has no market table", where=f"key 'indicators.{iid}.method'",
+                                        fix="choose another method (e.g. topdown) or supply market.csv"))
+    for key, reader in (("targets_csv", tg.read_targets_csv), ("commitments_csv", tg.read_commitments_csv)):
+        name = getattr(plan.sources, key)
+        if not name:
+            continue
+        path = resolve(plan_file, name)
+        if not path.is_file():
+            problems.append(Problem(str(plan_file), f"file not found: {path}", where=f"key 'sources.{key}'",
+                                    fix="check the path (relative to the plan file)"))
+            continue
+        try:
+            df = reader(path, managers if managers is not None else _csv_ids(path), library.ids())
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        zero = df[df["target"] == 0] if key == "targets_csv" else df.iloc[0:0]
+        for r in zero.itertuples(index=False):  # a user target of 0: attainment = actual ÷ 0
+            if r.indicator in library.ids() and library[r.indicator].higher_is_better:
+                problems.append(Problem(str(path), f"target 0 for '{r.indicator}' leaves attainment undefined "
+                                        "(attainment = actual ÷ target)",
+                                        where=f"row manager_id {r.manager_id}, indicator {r.indicator}, "
+                                              f"period {r.period}, column target",
+                                        fix="give a target above 0 for this higher-is-better indicator"))
+        not_planned = sorted(set(df["indicator"]) - set(plan.indicators))
+        if not_planned:
+            problems.append(Problem(str(path), f"indicator(s) not in the plan: {', '.join(not_planned)}",
+                                    where="column indicator", fix=f"add them to {plan_file.name} or drop the rows"))
+    return problems
+
+
+def _csv_ids(path: Path) -> set[str]:
+    try:
+        return set(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")["manager_id"].str.strip())
+    except (KeyError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return set()
+
+
+def load_company(params: RunParams, params_file: str | Path, freq: str, workspace: str | Path = "",
+                 kpis: set[str] | None = None) -> CompanyData:
+    """Company inputs: from the runner's workspace (Parquet, read once per notebook) or,
+    without one, computed from the data (interactive use)."""
+    if not workspace:
+        return company_data(load_run_data(params, params_file), freq, kpis)
+    ws = Path(workspace)
+    flt = [("kpi", "in", sorted(kpis))] if kpis else None
+    cols = ["manager_id", "period", "segment", "kpi", "value", "rows"]
+    monthly = pd.read_parquet(ws / "kpis_M.parquet", columns=cols, filters=flt)
+    periodic = monthly if freq == "M" else pd.read_parquet(ws / f"kpis_{freq}.parquet", columns=cols, filters=flt)
+    tables = ws / "tables"
+    managers = pd.read_parquet(tables / "managers.parquet")
+    th = pd.read_parquet(tables / "team_history.parquet") if (tables / "team_history.parquet").exists() else None
+    market = pd.read_parquet(tables / "market.parquet") if (tables / "market.parquet").exists() else None
+    info = json.loads((ws / "context.json").read_text(encoding="utf-8"))
+    avail = pd.read_parquet(ws / "availability.parquet")
+    return company_inputs(monthly, periodic, freq, managers, th, info["team_names"], info["team_regions"], market,
+                    set(avail.loc[avail["available"], "kpi"]))
+
+
+def make_engine(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None) -> TargetEngine:
+    """The target engine of the params' target plan over the company's data (every
+    manager, at ``ctx.period``'s frequency).  Bad plans or CSVs raise :class:`InputError`.
+
+    ``params_file`` / ``workspace`` are the notebook's parameters (taken from
+    ``ctx.params_file`` / ``ctx.workspace`` when the context carries them)."""
+    params_file = params_file or getattr(ctx, "params_file", None)
+    if not params_file:
+        raise input_error("targets", "no params file given", fix="pass the notebook's params_file")
+    workspace = workspace if workspace is not None else (getattr(ctx, "workspace", None) or "")
+    plan_file = resolve(params_file, ctx.params.targets)
+    plan = load_target_plan(plan_file)
+    library = load_library(resolve(params_file, ctx.params.indicators))
+    problems = plan_problems(plan, library, str(plan_file))
+    if problems:
+        raise InputError(problems)
+    kpis = {library[i].kpi for i in plan.indicators if library[i].kpi} | {"sales", "buyers"}
+    data = load_company(ctx.params, params_file, ctx.period.freq, workspace, kpis)
+    known = list(data.managers["manager_id"])
+    user = com = None
+    if plan.sources.targets_csv:
+        user = tg.read_targets_csv(resolve(plan_file, plan.sources.targets_csv), known, library.ids())
+    if plan.sources.commitments_csv:
+        com = tg.read_commitments_csv(resolve(plan_file, plan.sources.commitments_csv), known, library.ids())
+    return TargetEngine(data, plan, library, str(plan_file), user, com)
+
+
+def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None
+                    ) -> tuple[TargetEngine, dict[str, PeriodTargets], pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every manager's targets for ``ctx.period`` (:func:`make_engine`), their SMART
+    flags and the backtest: the same for every team, so the runner computes it once
+    per run (:func:`helpers.run.runner.precompute`) and the notebooks read it back."""
+    workspace = workspace if workspace is not None else (getattr(ctx, "workspace", None) or "")
+    key = cache_key("targets", ctx.period)
+    hit = cache_get(workspace, key)
+    team = getattr(ctx, "team_id", "")
+    if hit is not None and team:  # a team notebook: its own slice of the engine's data
+        engine = cache_get(workspace, key, part=team)
+        if engine is not None:
+            return (engine, *hit[1:])
+    elif hit is not None:  # company context: plan, results, flags, backtest (no manager rows)
+        return hit
+    engine = make_engine(ctx, params_file, workspace)
+    p = ctx.period.period
+    results = engine.all_targets(p)
+    smart = smart_flags(engine, results, p)
+    bt, skipped = run_backtest(engine, p)
+    return engine, results, smart, bt, skipped
+
+
+def targets_only(ctx: Any, params_file: str | Path, workspace: str | Path) -> dict[str, PeriodTargets]:
+    """Every manager's targets for ``ctx.period`` (indicator → :class:`PeriodTargets`)
+    without the SMART checks and the backtest: from the run's cache when there."""
+    hit = cache_get(workspace, cache_key("targets", ctx.period))
+    if hit is not None:
+        return hit[1]
+    return make_engine(ctx, params_file, workspace).all_targets(ctx.period.period)
+
+
+def share_targets(ctx: Any, params_file: str | Path, workspace: str | Path, teams: list[str]) -> str:
+    """Compute every manager's targets once for the run and store them in the workspace
+    cache: the company part and one part per team (each team notebook reads its own)."""
+    key = cache_key("targets", ctx.period)
+    engine, *rest = company_targets(ctx, params_file, workspace)
+    by_team = engine.roster(ctx.period.period).groupby("team_id")["manager_id"].agg(list).to_dict()
+    members = {team: by_team.get(team, []) for team in teams}
+    for team, part in engine.team_slices(members):  # each team notebook reads its own managers only
+        cache_put(workspace, key, part, part=team)
+    cache_put(workspace, key, (engine.sliced(()), *rest))  # written last: it marks the cache complete
+    return key
