@@ -353,7 +353,7 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     ("params_bad_executor", _params(execution={"executor": "spark"}), [f"{P}: key 'execution.executor'", "'local' or 'dask'"]),
     ("unknown_team_in_params", _params(teams=["A", "B"]), [f"{P}: key 'teams': unknown team(s): B", "use one of: A"]),
     # --- methodology files -------------------------------------------------------
-    ("indicators_syntax", _syntax("indicators.yaml"), ["indicators.yaml: line 761, column 1: YAML syntax error", "fix the indentation or quoting there", "\n1 problem(s) found"]),
+    ("indicators_syntax", _syntax("indicators.yaml"), ["indicators.yaml: line 685, column 1: YAML syntax error", "fix the indentation or quoting there", "\n1 problem(s) found"]),
     ("indicators_unknown_key", _unknown_key("indicators.yaml"), ["indicators.yaml: key 'colour': unknown key — remove it or check its spelling", "\n1 problem(s) found"]),
     ("strategy_syntax", _syntax("strategies/expansion.yaml"), ["strategies/expansion.yaml: line 137, column 1: YAML syntax error", "fix the indentation or quoting there"]),
     ("strategy_unknown_key", _unknown_key("strategies/expansion.yaml"), ["strategies/expansion.yaml: key 'colour': unknown key — remove it or check its spelling"]),
@@ -533,7 +533,7 @@ CASES += [
     # --- YAML: keys given twice, encodings, binary ----------------------------------------
     ("params_duplicate_key", _params_text("period: 2026Q3\ndata: {folder: ../data}\nperiod: 2026Q2\n"),
      [f"{P}: line 3: key 'period' appears twice (lines 1 and 3)", "only the last would count"]),
-    ("indicators_duplicate_key", _meth_text("indicators.yaml", _append_first_key), ["indicators.yaml: line", "key 'indicators' appears twice (lines 7 and"]),
+    ("indicators_duplicate_key", _meth_text("indicators.yaml", _append_first_key), ["indicators.yaml: line", "key 'indicators' appears twice (lines 9 and"]),
     ("targets_duplicate_key", _meth_text("targets.yaml", _append_first_key), ["targets.yaml: line", "key 'sources' appears twice (lines 26 and"]),
     ("scoring_duplicate_key", _then(_meth_text("scoring.yaml", _append_first_key), _params(notebooks=["04_quarterly_review"])),
      ["scoring.yaml: line", "key 'weight_scheme' appears twice (lines 11 and"]),

@@ -65,3 +65,53 @@ def test_every_methodology_model_has_the_one_strict_base():
                 defined.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert defined == ["src/helpers/plan/base.py:Strict"]
     assert Strict.model_config["extra"] == "forbid" and issubclass(Strict, BaseModel)
+
+
+def test_no_calculation_takes_a_language_or_a_notebook_context():
+    """The calculation core returns numbers and notes, never words: no public or private
+    function of ``core`` has a parameter for a language or a notebook context (the
+    presentation words the notes; below the core, only accessors that pick one language
+    of a text the data holds in both, such as ``Library.name``, take a language)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import helpers
+
+    found = []
+    for sub in ("core",):
+        pkg = importlib.import_module(f"helpers.{sub}")
+        for info in pkgutil.iter_modules(pkg.__path__, f"helpers.{sub}."):
+            mod = importlib.import_module(info.name)
+            for name, obj in vars(mod).items():
+                funcs = [obj] if inspect.isfunction(obj) else []
+                if inspect.isclass(obj):
+                    funcs = [f for f in vars(obj).values() if inspect.isfunction(f)]
+                for f in funcs:
+                    if getattr(f, "__module__", "") != info.name:
+                        continue
+                    bad = {"language", "lang", "ctx", "context"} & set(inspect.signature(f).parameters)
+                    if bad:
+                        found.append(f"{info.name}.{f.__qualname__}({', '.join(sorted(bad))})")
+    assert helpers and found == []
+
+
+def test_kpi_names_have_one_home():
+    """A KPI's name and formula are written once (``helpers.kpis.measures.KPIS``): no catalog
+    text repeats one, and the shipped indicator library lets its KPI indicators take them."""
+    import yaml
+
+    from helpers.kpis.measures import KPIS
+    from helpers.present.i18n import catalog
+
+    names = {k.zh for k in KPIS.values()}
+    assert [k for k, v in catalog().items() if v["zh"] in names] == []
+    raw = yaml.safe_load((ROOT / "params" / "indicators.yaml").read_text(encoding="utf-8"))["indicators"]
+    repeated = [i["id"] for i in raw if i.get("kpi") in KPIS and i.get("segment", "all") == "all"
+                and any(i.get(f) == getattr(KPIS[i["kpi"]], f) for f in ("zh", "en", "formula"))]
+    assert repeated == []
+    from helpers.kpis.indicators import load_library
+
+    lib = load_library(ROOT / "params" / "indicators.yaml")
+    assert (lib["sales"].zh, lib["sales"].en, lib["sales"].formula) == (KPIS["sales"].zh, KPIS["sales"].en,
+                                                                          KPIS["sales"].formula)

@@ -1,4 +1,4 @@
-"""Tests for helpers.notebooks.review — values worked out by hand in the comments, or by a second
+"""Tests for the review (helpers.core.review, its words in helpers.present.review, helpers.context.review) — values worked out by hand in the comments, or by a second
 method (plain pandas on the order lines) for the demo run."""
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.notebooks import review as rv
+from helpers.context import review as rv_ctx
+from helpers.core import review as rv_core
+from helpers.core.phrases import OneOf
+from helpers.present import review as rv
+from helpers.present.words import render
 from helpers.errors import InputError
 from helpers.kpis.indicators import load_library
 from helpers.periods import parse_period
@@ -144,7 +148,7 @@ def test_frequency_mismatch_and_bad_input_are_clear_errors():
     with pytest.raises(InputError, match="language"):
         rv.vertical_comparison(small_actuals(), LIB, Q3, language="fr")
     with pytest.raises(InputError, match="target_margin"):
-        rv.FindingRule(target_margin=0)
+        rv_core.FindingRule(target_margin=0)
 
 
 # ----------------------------------------------------------------------------- 横向
@@ -224,7 +228,7 @@ def orders_frame() -> pd.DataFrame:
 
 
 def test_product_lines_shares_changes_and_real_zeros():
-    p = rv.product_lines(orders_frame(), Q3)
+    p = rv_core.product_lines(orders_frame(), Q3)
     a = p[p["manager_id"] == "A"].set_index("product_line")
     # P: 600 + 200 = 800 of 1200 (66.7 %), Q2 500 → +60 %, 2025Q3 400 → +100 %
     assert a.loc["P", "sales"] == 800 and a.loc["P", "share"] == pytest.approx(2 / 3)
@@ -261,7 +265,7 @@ def test_assessment_rule_polarity_nan_and_small_base():
     assert row(a, "C", "csat")["reason"] == "base of only 4 (fewer than 5): not judged"
     assert "fewer than 5 managers" in row(a, "A", "new_customers")["reason"]
     # without the minimum base C's CSAT is judged: (0.80 − 0.842) × 100 / 5 = −0.84
-    a0 = rv.assess(small_actuals(), small_company(), LIB, Q3, indicators=IND, rule=rv.FindingRule(min_base=0))
+    a0 = rv.assess(small_actuals(), small_company(), LIB, Q3, indicators=IND, rule=rv_core.FindingRule(min_base=0))
     assert row(a0, "C", "csat")["score"] == pytest.approx(-0.84)
 
 
@@ -285,7 +289,7 @@ def test_selection_max_items_and_ties_keep_indicator_order():
     a2 = rev[(rev["manager_id"] == "A") & (rev["kind"] == "strength")]
     assert list(a2["indicator"]) == ["csat", "nps", "sales"]  # the tie follows the list order
     more = rv.strengths_weaknesses(small_actuals(), small_company(), LIB, Q3, indicators=IND,
-                                   rule=rv.FindingRule(max_items=5))
+                                   rule=rv_core.FindingRule(max_items=5))
     assert list(more[(more["manager_id"] == "A") & (more["kind"] == "strength")]["indicator"]) == [
         "csat", "sales", "nps", "complaint_rate"]
     c = f[f["manager_id"] == "C"]
@@ -369,9 +373,9 @@ def test_improvement_plan_gaps_actions_owners_and_due_dates():
     assert set(rv.improvement_plan(f0, "2026-09")["due"]) == {"2026-10-31"}
     assert set(rv.improvement_plan(f0, "2024-01")["due"]) == {"2024-02-29"}
     # an indicator without its own action takes its family's (NPS has one; churn → the 90-day call-back)
-    assert "对近90天未下单的老客户逐一回访" in rv._action("churn_rate", "loyalty", "zh")
-    assert rv._action("key_sales", "performance", "en").startswith("Agree next period")
-    assert rv._action("profit_per_visit", "value", "en") == rv._action("clv", "value", "en")
+    assert "对近90天未下单的老客户逐一回访" in render(OneOf(("review.action.churn_rate", "review.action.family.loyalty")), "zh")
+    assert render(OneOf(("review.action.key_sales", "review.action.family.performance")), "en").startswith("Agree next period")
+    assert render(OneOf(("review.action.profit_per_visit", "review.action.family.value")), "en") == render(OneOf(("review.action.clv", "review.action.family.value")), "en")
 
 
 # ----------------------------------------------------------------------------- monthly summary
@@ -462,8 +466,8 @@ def test_demo_team_runs_and_matches_a_second_method(demo):
     s = rv.segment_breakdown(team, Q3, managers=ids)
     f = rv.strengths_weaknesses(team, company, LIB, Q3, managers=ids, fractions=fr, language="en")
     p = rv.improvement_plan(f, Q3, owners=dict(zip(roster["manager_id"], roster["name"])))
-    pl = rv.product_lines(ds.orders, Q3, managers=ids)
-    assert set(v["manager_id"]) == set(ids) and len(v) == len(ids) * len(rv.review_indicators(LIB, team))
+    pl = rv_core.product_lines(ds.orders, Q3, managers=ids)
+    assert set(v["manager_id"]) == set(ids) and len(v) == len(ids) * len(rv_core.review_indicators(LIB, team))
     # second method: sales straight from the order lines
     o = ds.orders
     for q, col in (("2026Q3", "value"), ("2026Q2", "previous"), ("2025Q3", "year_ago")):
@@ -501,7 +505,7 @@ def test_team_review_on_a_team_context(demo_params):
     from helpers.context.workbook import open_team
 
     ctx = open_team(demo_params, "east-2", "2026Q3", language="en")
-    r = rv.team_review(ctx, params_file=demo_params)
+    r = rv_ctx.team_review(ctx, params_file=demo_params)
     assert set(r.names) == set(ctx.manager_ids)
     m = ctx.manager_ids[0]
     html = rv.vertical_table(r, m).to_html() + rv.horizontal_table(r, m).to_html() + rv.segment_table(r, m).to_html()
@@ -511,8 +515,8 @@ def test_team_review_on_a_team_context(demo_params):
     plan = rv.plan_table(r, m)
     assert plan is not None
     # the thin wrappers agree with the bundle
-    assert rv.findings_for(ctx, r._parts.library)["text"].tolist() == r.findings["text"].tolist()
-    assert rv.review_library(ctx).ids() == r._parts.library.ids()  # ctx knows its params file
+    assert rv_ctx.findings_for(ctx, r._parts.library)["text"].tolist() == r.findings["text"].tolist()
+    assert rv_ctx.review_library(ctx).ids() == r._parts.library.ids()  # ctx knows its params file
     ctx.params_file = None
     with pytest.raises(InputError, match="params file"):
-        rv.review_library(ctx)
+        rv_ctx.review_library(ctx)

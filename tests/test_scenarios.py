@@ -15,7 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from helpers.context import schemes as CS
+from helpers.core import schemes as CORE
 from helpers.notebooks import scenarios as S
+from helpers.plan import weights as PW
 from helpers.errors import InputError
 from helpers.kpis.indicators import load_library
 from helpers.plan.params import load_params
@@ -49,21 +52,21 @@ weights: {sales: 0.5, csat: 0.3, complaint_rate: 0.2}
 
 def problems(tmp_path: Path, text: str, name: str = "bad", extra: dict[str, str] | None = None) -> str:
     p = make_params(tmp_path, {"current": GOOD, name: text, **(extra or {})})
-    found = S.check(load_params(p), p)
+    found = CS.check_schemes(load_params(p), p)
     return "\n".join(str(x) for x in found)
 
 
 def test_repo_schemes_are_valid():
     params_file = ROOT / "params" / "demo.yaml"
-    assert S.check(load_params(params_file), params_file) == []
-    schemes, _ = S.load_schemes(load_params(params_file), params_file)
+    assert CS.check_schemes(load_params(params_file), params_file) == []
+    schemes, _ = CS.load_schemes(load_params(params_file), params_file)
     assert {"current", "expansion", "loyalty", "ahp_leadership", "entropy", "critic", "blended"} <= set(schemes)
-    assert {s.method for s in schemes.values()} == set(S.METHODS)
+    assert {s.method for s in schemes.values()} == set(PW.METHODS)
 
 
 def test_good_file_has_no_problems(tmp_path):
     p = make_params(tmp_path, {"current": GOOD})
-    assert S.check(load_params(p), p) == []
+    assert CS.check_schemes(load_params(p), p) == []
 
 
 AHP_HEAD = """
@@ -137,23 +140,23 @@ def test_all_matrix_problems_reported_at_once(tmp_path):
 
 def test_chosen_scheme_must_exist_and_load_raises(tmp_path):
     p = make_params(tmp_path, {"current": GOOD}, chosen="missing")
-    found = S.check(load_params(p), p)
+    found = CS.check_schemes(load_params(p), p)
     assert len(found) == 1 and "weight scheme 'missing' not found" in str(found[0]) and "current" in str(found[0])
     with pytest.raises(InputError, match="missing"):
-        S.load_schemes(load_params(p), p)
+        CS.load_schemes(load_params(p), p)
 
 
 def test_missing_weights_folder(tmp_path):
     p = tmp_path / "p.yaml"
     shutil.copy(ROOT / "params" / "indicators.yaml", tmp_path / "indicators.yaml")
     p.write_text(yaml.safe_dump({"data": {"folder": "data"}}), encoding="utf-8")
-    found = S.check(load_params(p), p)
+    found = CS.check_schemes(load_params(p), p)
     assert "weights folder" in str(found[0]) and "key 'weights'" in str(found[0])
 
 
 def test_percent_weights_accepted(tmp_path):
     p = make_params(tmp_path, {"current": "name: {zh: x, en: x}\nmethod: direct\nweights: {sales: 60, csat: 40}"})
-    assert S.check(load_params(p), p) == []
+    assert CS.check_schemes(load_params(p), p) == []
 
 
 # ============================================================ normalisation and scores by hand
@@ -168,7 +171,7 @@ VALUES = pd.DataFrame(
 
 
 def test_normalise_minmax_by_hand():
-    s, dropped = S.normalise(VALUES, LIB)
+    s, dropped = CORE.normalise(VALUES, LIB)
     # sales: (x − 100)/400 → 0, 50, 25, 100
     assert s["sales"].tolist() == pytest.approx([0, 50, 25, 100])
     # csat over the three with a value: (x − 0.6)/0.4 → 50, 0, 100, NaN
@@ -181,40 +184,40 @@ def test_normalise_minmax_by_hand():
 
 
 def test_normalise_percentile_by_hand():
-    s, _ = S.normalise(VALUES, LIB, "percentile")
+    s, _ = CORE.normalise(VALUES, LIB, "percentile")
     # sales ranks (1 = worst): 1, 3, 2, 4 → 100·(r−1)/3 = 0, 66.67, 33.33, 100
     assert s["sales"].tolist() == pytest.approx([0, 200 / 3, 100 / 3, 100])
     # complaint_rate, less is better: 0.20 worst (1), 0.10 (2), 0.05 (3), 0.0 best (4)
     assert s["complaint_rate"].tolist() == pytest.approx([100 / 3, 100, 200 / 3, 0])
     with pytest.raises(InputError, match="unknown method"):
-        S.normalise(VALUES, LIB, "zscore")
+        CORE.normalise(VALUES, LIB, "zscore")
 
 
 def test_team_scores_and_ranks_by_hand():
-    s, _ = S.normalise(VALUES, LIB)
+    s, _ = CORE.normalise(VALUES, LIB)
     w = pd.Series({"sales": 0.5, "csat": 0.3, "complaint_rate": 0.2})
-    d = S.team_scores(s, w)
+    d = CORE.team_scores(s, w)
     # m1: .5·0 + .3·50 + .2·50 = 25;  m2: 25 + 0 + 20 = 45;  m3: 12.5 + 30 + 15 = 57.5
     # m4 has no csat: (.5·100 + .2·0)/(.5 + .2) = 50/0.7 = 71.43, weight_available 0.7
     assert d["score"].tolist() == pytest.approx([25, 45, 57.5, 50 / 0.7])
     assert d["weight_available"].tolist() == pytest.approx([1, 1, 1, 0.7])
     assert ranks(d["score"]).tolist() == [4, 3, 2, 1]
     # a manager with no value on any weighted indicator has no score (NaN), never 0
-    only_csat = S.team_scores(s, pd.Series({"csat": 1.0}))
+    only_csat = CORE.team_scores(s, pd.Series({"csat": 1.0}))
     assert math.isnan(only_csat.loc["m4", "score"]) and only_csat.loc["m4", "weight_available"] == 0
 
 
-def _scheme(tmp_path: Path, name: str, text: str) -> tuple[dict, S.Scheme]:
+def _scheme(tmp_path: Path, name: str, text: str) -> tuple[dict, PW.Scheme]:
     p = make_params(tmp_path, {"current": GOOD, name: text})
-    schemes, _ = S.load_schemes(load_params(p), p)
+    schemes, _ = CS.load_schemes(load_params(p), p)
     return schemes, schemes[name]
 
 
 def test_resolve_direct_drops_and_renormalises(tmp_path):
     schemes, sch = _scheme(tmp_path, "d", "name: {zh: x, en: x}\nmethod: direct\n"
                            "weights: {sales: 0.4, acquisition_cost: 0.2, visits: 0.2, csat: 0.2}")
-    _, dropped = S.normalise(VALUES, LIB)
-    r = S.resolve_weights(sch, schemes, LIB, VALUES, dropped)
+    _, dropped = CORE.normalise(VALUES, LIB)
+    r = CORE.resolve_weights(sch, schemes, LIB, VALUES, dropped)
     # acquisition_cost (not computable) and visits (constant) dropped: 0.4, 0.2 → 2/3, 1/3
     assert r.weights.to_dict() == pytest.approx({"sales": 2 / 3, "csat": 1 / 3})
     assert r.dropped == {"acquisition_cost": "not_computable", "visits": "constant"}
@@ -223,22 +226,22 @@ def test_resolve_direct_drops_and_renormalises(tmp_path):
 
 def test_resolve_direct_nothing_left_is_an_error(tmp_path):
     schemes, sch = _scheme(tmp_path, "d", "name: {zh: x, en: x}\nmethod: direct\nweights: {acquisition_cost: 0.5, visits: 0.5}")
-    _, dropped = S.normalise(VALUES, LIB)
+    _, dropped = CORE.normalise(VALUES, LIB)
     with pytest.raises(InputError) as err:
-        S.resolve_weights(sch, schemes, LIB, VALUES, dropped)
+        CORE.resolve_weights(sch, schemes, LIB, VALUES, dropped)
     assert "d.yaml" in str(err.value) and "acquisition_cost" in str(err.value)
 
 
 def test_resolve_entropy_and_critic_match_weighting_on_complete_rows(tmp_path):
     values = VALUES.assign(orders=[10.0, 40.0, 20.0, 30.0])
-    _, dropped = S.normalise(values, LIB)
+    _, dropped = CORE.normalise(values, LIB)
     benefit = {"sales": True, "csat": True, "complaint_rate": False, "orders": True}
     complete = values.loc[["m1", "m2", "m3"], list(benefit)]  # m4 has no csat
     for method, expected in [("entropy", entropy_weights(complete, benefit=benefit)),
                              ("critic", critic_weights(complete, benefit))]:
         schemes, sch = _scheme(tmp_path, method, f"name: {{zh: x, en: x}}\nmethod: {method}\n"
                                "indicators: [sales, csat, complaint_rate, orders, visits]")
-        r = S.resolve_weights(sch, schemes, LIB, values, dropped)
+        r = CORE.resolve_weights(sch, schemes, LIB, values, dropped)
         assert r.dropped == {"visits": "constant"}
         assert r.weights.to_dict() == pytest.approx(expected.to_dict(), abs=1e-12)
         assert (r.managers_used, r.managers_excluded) == (3, 1)
@@ -246,9 +249,9 @@ def test_resolve_entropy_and_critic_match_weighting_on_complete_rows(tmp_path):
 
 def test_resolve_objective_with_too_few_usable_indicators(tmp_path):
     schemes, sch = _scheme(tmp_path, "e", "name: {zh: x, en: x}\nmethod: entropy\nindicators: [sales, visits, acquisition_cost]")
-    _, dropped = S.normalise(VALUES, LIB)
+    _, dropped = CORE.normalise(VALUES, LIB)
     with pytest.raises(InputError, match="at least 2 usable indicators"):
-        S.resolve_weights(sch, schemes, LIB, VALUES, dropped)
+        CORE.resolve_weights(sch, schemes, LIB, VALUES, dropped)
 
 
 def test_resolve_ahp_and_blend_by_hand(tmp_path):
@@ -257,16 +260,16 @@ def test_resolve_ahp_and_blend_by_hand(tmp_path):
                 "experts: [{name: b, matrix: [[1, 3], [1/3, 1]]}]")
     blend_text = "name: {zh: b, en: b}\nmethod: blend\nsubjective: a\nobjective: critic\nalpha: 0.5"
     p = make_params(tmp_path, {"current": GOOD, "a": ahp_text, "bl": blend_text})
-    schemes, _ = S.load_schemes(load_params(p), p)
-    _, dropped = S.normalise(VALUES, LIB)
-    a = S.resolve_weights(schemes["a"], schemes, LIB, VALUES, dropped)
+    schemes, _ = CS.load_schemes(load_params(p), p)
+    _, dropped = CORE.normalise(VALUES, LIB)
+    a = CORE.resolve_weights(schemes["a"], schemes, LIB, VALUES, dropped)
     assert a.weights.to_dict() == pytest.approx({"sales": 0.75, "complaint_rate": 0.25})
     assert a.group.cr == 0.0 and len(a.experts) == 1
     # CRITIC on two indicators: both conflict terms are 1 − r, the same, so
     # w ∝ σ_j of the min–max values (ddof 1), over all 4 managers:
     # sales z = 0, .5, .25, 1 → σ = 0.4269563; complaint z = .5, 1, .75, 0 → σ = 0.4269563
     # (the same spread) → 0.5 / 0.5; blend α = .5 → .625, .375
-    b = S.resolve_weights(schemes["bl"], schemes, LIB, VALUES, dropped)
+    b = CORE.resolve_weights(schemes["bl"], schemes, LIB, VALUES, dropped)
     assert b.weights.to_dict() == pytest.approx({"sales": 0.625, "complaint_rate": 0.375})
 
 

@@ -20,12 +20,11 @@ from helpers.errors import InputError
 from helpers.kpis.indicators import load_library
 from helpers.plan.params import load_params
 from helpers.run.checks import strategy_warnings
+from helpers.context.strategy import check_strategies as check
+from helpers.context.strategy import load_strategy
+from helpers.plan.strategy import ROOT, parse_strategy
 from helpers.core.strategy import (
-    ROOT,
-    check,
     for_manager,
-    load_strategy,
-    parse_strategy,
     percentile_scores,
     pillar_split,
     rank_shift,

@@ -26,7 +26,7 @@ from helpers.core.target_engine import TargetEngine, company_data, phase_counts
 from helpers.plan.targets import TargetPlan
 from helpers.plan.targets import load_target_plan as load_plan
 from helpers.present.words import render
-from helpers.core.targets import read_targets_csv
+from helpers.data.plan_csv import read_targets_csv
 from helpers.context.workbook import open_team
 
 M = lambda s: pd.Period(s, freq="M")  # noqa: E731
@@ -266,7 +266,8 @@ def test_user_targets_used_as_they_are_and_missing_rows_named(tiny_dir, tmp_path
 
 
 def test_commitments_reconciled_against_topdown(tiny_dir, tmp_path):
-    from helpers.core.targets import read_commitments_csv, reconcile
+    from helpers.core.targets import reconcile
+    from helpers.data.plan_csv import read_commitments_csv
 
     csv = tmp_path / "c.csv"
     csv.write_text("manager_id,indicator,period,commitment\nM1,sales,2026Q3,2500\nM2,sales,2026Q3,1500\n",

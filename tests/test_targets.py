@@ -13,6 +13,7 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 
 from helpers.errors import InputError
 from helpers.periods import parse_period as parse_review_period
+from helpers.data.plan_csv import read_commitments_csv, read_targets_csv
 from helpers.core.targets import (
     achievability_flags,
     apportion,
@@ -29,8 +30,6 @@ from helpers.core.targets import (
     period_months,
     phase_target,
     potential_target,
-    read_commitments_csv,
-    read_targets_csv,
     reconcile,
     seasonal_indices,
 )

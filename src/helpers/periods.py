@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from helpers.errors import input_error
+from helpers.errors import InputError, input_error
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -108,3 +111,77 @@ def month_label(p: pd.Period) -> str:
 def quarter_of(month: pd.Period) -> str:
     """``YYYYQn`` label of the quarter holding a monthly period."""
     return f"{month.year}Q{month.quarter}"
+
+
+_PER_YEAR = {"M": 12, "Q": 4, "Y": 1}
+
+
+_YEAR_RE = re.compile(r"^(\d{4})$")
+
+
+_PERIOD_FIX = 'write it as "2026Q3" (quarter), "2026-09" (month) or "2026" (year)'
+
+
+def _kind(p: pd.Period) -> str:
+    """``"M"``, ``"Q"`` or ``"Y"`` for a calendar month, quarter or year Period."""
+    name = type(p.freq).__name__
+    if name == "MonthEnd":
+        return "M"
+    if name == "QuarterEnd" and p.freqstr == "Q-DEC":
+        return "Q"
+    if name == "YearEnd" and p.freqstr == "Y-DEC":
+        return "Y"
+    return ""
+
+
+def _parse_label(text: str, source: str) -> pd.Period:
+    """A period label: quarters and months by :func:`helpers.periods.parse_period`
+    (strict ``2026Q3`` / ``2026-09``, the labels used everywhere in the workbook);
+    extension for annual targets: ``2026`` → the calendar year."""
+    s = text.strip()
+    if m := _YEAR_RE.match(s):
+        return pd.Period(year=int(m[1]), freq="Y")
+    try:
+        return parse_period(s, source=source).period
+    except InputError:
+        raise input_error(source, f"cannot read period {text!r}", fix=_PERIOD_FIX) from None
+
+
+def period_of(value: Any, freq: str | None = None, source: str = "period") -> pd.Period:
+    """Parse ``"2026Q3"`` / ``"2026-09"`` / ``"2026"`` (or a Period / date) to a Period.
+
+    Quarter and month labels are read by :func:`helpers.periods.parse_period`, so
+    exactly the labels the rest of the workbook accepts (``2026Q3``, ``2026-09``;
+    not ``2026-q3`` or ``2026-9``).  Extension for targets: a bare year ``"2026"``
+    gives an annual Period (freq ``Y-DEC``).  A :class:`~helpers.periods.ReviewPeriod`
+    or a calendar month / quarter / year ``pd.Period`` is taken as is.
+
+    ``freq`` (``"M"``, ``"Q"`` or ``"Y"``) is required for dates and, when given for a
+    string or Period, must agree with it.  Only calendar quarters and years are accepted.
+    """
+    if freq is not None and freq not in _PER_YEAR:
+        raise input_error(source, f"unknown frequency {freq!r}", fix='use "M", "Q" or "Y"')
+    p: pd.Period | None = None
+    if isinstance(value, ReviewPeriod):
+        value = value.period
+    if isinstance(value, pd.Period):
+        p = value if _kind(value) else None
+    elif isinstance(value, (pd.Timestamp, datetime, date, np.datetime64)):
+        if freq is None:
+            raise input_error(source, f"date {value!r} given without a frequency",
+                              fix='pass freq="M", "Q" or "Y"')
+        p = pd.Timestamp(value).to_period(freq)
+    elif isinstance(value, str):
+        p = _parse_label(value, source)
+    if p is None:
+        raise input_error(source, f"cannot read period {value!r}", fix=_PERIOD_FIX)
+    if freq is not None and _kind(p) != freq:
+        raise input_error(source, f"period {p} is not of frequency {freq!r}",
+                          fix=f"give a {freq} period or drop the freq argument")
+    return p
+
+
+def period_months(period: Any) -> pd.PeriodIndex:
+    """The calendar months making up a month, quarter or year period."""
+    p = period_of(period)
+    return pd.period_range(p.asfreq("M", "start"), p.asfreq("M", "end"), freq="M")

@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from helpers.context.workbook import cache_get, cache_key, cache_put, load_run_data
-from helpers.core import targets as tg
 from helpers.core.target_checks import plan_problems, run_backtest, smart_flags
 from helpers.core.target_engine import CompanyData, PeriodTargets, TargetEngine, company_data, company_inputs
+from helpers.data.plan_csv import read_commitments_csv, read_targets_csv
 from helpers.data.tables import find_table_file, read_raw
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import load_library
@@ -85,7 +85,7 @@ def check_plan(params: RunParams, params_file: str | Path, tables: set[str] | No
                 problems.append(Problem(str(plan_file), f"'{iid}' is set by the potential method, which needs market "
                                         "sizes, and the data has no market table", where=f"key 'indicators.{iid}.method'",
                                         fix="choose another method (e.g. topdown) or supply market.csv"))
-    for key, reader in (("targets_csv", tg.read_targets_csv), ("commitments_csv", tg.read_commitments_csv)):
+    for key, reader in (("targets_csv", read_targets_csv), ("commitments_csv", read_commitments_csv)):
         name = getattr(plan.sources, key)
         if not name:
             continue
@@ -163,9 +163,9 @@ def make_engine(ctx: Any, params_file: str | Path | None = None, workspace: str 
     known = list(data.managers["manager_id"])
     user = com = None
     if plan.sources.targets_csv:
-        user = tg.read_targets_csv(resolve(plan_file, plan.sources.targets_csv), known, library.ids())
+        user = read_targets_csv(resolve(plan_file, plan.sources.targets_csv), known, library.ids())
     if plan.sources.commitments_csv:
-        com = tg.read_commitments_csv(resolve(plan_file, plan.sources.commitments_csv), known, library.ids())
+        com = read_commitments_csv(resolve(plan_file, plan.sources.commitments_csv), known, library.ids())
     return TargetEngine(data, plan, library, str(plan_file), user, com)
 
 

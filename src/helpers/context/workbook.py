@@ -26,6 +26,7 @@ from helpers.atomic import atomic_write
 from helpers.data.tables import Dataset, load_dataset
 from helpers.data.demo import ensure_demo
 from helpers.errors import InputError, Problem
+from helpers import exports
 from helpers.exports import save_csv
 from helpers.present.i18n import t
 from helpers.kpis.measures import availability, kpi_actuals
@@ -336,3 +337,16 @@ def today() -> str:
 def clean_dir(path: Path) -> None:
     """Remove a folder if it exists (ignore errors)."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+def save_xlsx(output_dir: Path | None, sheets: dict[str, pd.DataFrame], name: str) -> Path | None:
+    """Write an .xlsx artifact atomically (the sheets given, text cells neutralised).
+
+    Mirrors :meth:`helpers.context.workbook.TeamContext.save_csv`; no-op without an output dir.
+    """
+    if output_dir is None:
+        return None
+    if not SLUG.match(name.removesuffix(".xlsx")):
+        raise ValueError(f"artifact name {name!r} is not a plain file name")
+    path = Path(output_dir) / (name if name.endswith(".xlsx") else f"{name}.xlsx")
+    return exports.save_xlsx(path, sheets)

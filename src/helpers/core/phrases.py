@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Phrase", "T", "Amount", "Capitalized", "join"]
+__all__ = ["Phrase", "T", "Amount", "Capitalized", "Bilingual", "Items", "OneOf", "join", "join_unique"]
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,13 @@ class Phrase:
     def __radd__(self, other: "Phrase | str") -> "Phrase":
         return Phrase(_parts(other) + self.parts)
 
-    def __str__(self) -> str:  # the core knows no language
-        raise TypeError("a Phrase is worded by helpers.present.words.render, not by str()")
+    def __str__(self) -> str:
+        """The codes, not words (for a look in JupyterLab or a log): ``⟨tl.note.prorated pct=50%⟩``.
+        A report words a phrase with :func:`helpers.present.words.render`."""
+        return "".join(p if isinstance(p, str) else "⟨" + " ".join([p[0], *(f"{k}={v}" for k, v in p[1])]) + "⟩"
+                       for p in self.parts)
+
+    __repr__ = __str__
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,28 @@ class Capitalized:
     phrase: Phrase
 
 
+@dataclass(frozen=True)
+class Bilingual:
+    """A text the data holds in both languages (an indicator's name, a KPI's label)."""
+
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Items:
+    """A list in a sentence, joined the language's way (``、`` in Chinese, ``, `` in English)."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """The first of ``keys`` the catalog holds (an indicator's own text, else its family's)."""
+
+    keys: tuple[str, ...]
+
+
 def _parts(x: "Phrase | str") -> tuple[Any, ...]:
     return x.parts if isinstance(x, Phrase) else ((x,) if x else ())
 
@@ -65,3 +92,9 @@ def join(sep: str, items: Iterable["Phrase | str"]) -> Phrase:
     for k, x in enumerate(items):
         out = out + (sep if k else "") + x
     return out
+
+
+def join_unique(sep: str, items: Iterable["Phrase | str"]) -> "Phrase | str":
+    """The non-empty ``items``, each once, joined by ``sep``; ``""`` when there are none."""
+    kept = list(dict.fromkeys(x for x in items if x))
+    return join(sep, kept) if kept else ""

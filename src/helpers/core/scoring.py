@@ -65,6 +65,8 @@ from helpers.core.attainment import active_fraction as prorate_fraction
 from helpers.errors import InputError, Problem, input_error
 from helpers.core.weighting import ranks as _weighting_ranks
 
+from helpers.plan.scoring import DEFAULT_BANDS, DEFAULT_DISTRIBUTION  # the plan's defaults, one home
+
 __all__ = [
     "NO_DATA",
     "DEFAULT_BANDS",
@@ -87,12 +89,6 @@ __all__ = [
     "prorate_target",
     "prorate_score",
 ]
-
-#: Absolute grade bands: grade = the best band whose lower bound the score reaches.
-DEFAULT_BANDS: dict[str, float] = {"S": 110.0, "A": 100.0, "B": 85.0, "C": 70.0, "D": 0.0}
-
-#: Forced distribution, best grade first (20 / 70 / 10).
-DEFAULT_DISTRIBUTION: dict[str, float] = {"A": 0.2, "B": 0.7, "C": 0.1}
 
 _TOL = 1e-9  # tolerance for comparisons against grade bounds and thresholds
 

@@ -54,112 +54,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Iterable, Literal, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
 
-from helpers.plan.base import Strict, load_model
+from helpers.plan.strategy import (  # the file's models, re-exported with the tree they describe
+    PILLARS,
+    ROOT,
+    WEIGHT_TOL,
+    Objective,
+    StrategyFile,
+)
+from helpers.core.phrases import Bilingual
 from helpers.errors import InputError, Problem
 from helpers.kpis.indicators import (
     UNIT_RANGES,
     Library,
-    Text,
-    load_library,
 )
-from helpers.plan.params import SLUG, RunParams, resolve
 from helpers.core.weighting import ranks
-
-PILLARS = ("hard", "soft")
-"""The two pillars under the root: hard = 业绩考核 (results), soft = 市场考核 (market work)."""
-SEGMENTS = ("key", "small", "walkin")
-ROOT = "*"
-"""Node id of the root (the strategy) inside a tree; not a valid objective or indicator id."""
-WEIGHT_TOL = 0.005
-"""Sibling weights may sum to 1 ± 0.005 (three thirds typed as 0.333 sum to 0.999);
-they are then normalised to sum exactly 1."""
-
-Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-
-
-
-
-class Weighted(Strict):
-    """An indicator under an objective, with its share of the objective."""
-
-    id: str = Field(description="Indicator id from indicators.yaml.")
-    weight: Weight = Field(description="Share of the objective (siblings sum to 1).")
-
-
-class Objective(Strict):
-    """A strategic objective: what the managers should achieve, measured by its indicators."""
-
-    id: str
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-    parent: str = Field(description="'hard' (业绩考核), 'soft' (市场考核) or the id of another objective.")
-    weight: Weight = Field(description="Share of the parent (siblings sum to 1).")
-    why: Text | None = Field(None, description="Why this objective serves the strategy, in plain words.")
-    indicators: list[Weighted] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG.match(v):
-            raise ValueError("ids use letters, digits, '-' and '_'")
-        return v
-
-
-class Split(Strict):
-    """业绩考核 (hard results) vs 市场考核 (market work), e.g. 0.7 / 0.3."""
-
-    hard: Weight
-    soft: Weight
-
-
-class SegmentTarget(Strict):
-    """An example default target for one segment's indicator (read by the target-setting notebook)."""
-
-    indicator: str
-    target: Annotated[float, Field(allow_inf_nan=False)]
-    type: Literal["level", "growth"] = Field("level", description="level: reach this value; growth: change vs a year earlier.")
-    baseline: Annotated[float, Field(allow_inf_nan=False)] | None = Field(None, description="Starting value (e.g. 10 % → 15 %).")
-    per: Literal["month", "quarter", "year"] = Field("quarter", description="Period the target counts over.")
-    scope: Literal["manager", "team"] = Field("manager", description="Whose target: one manager or the whole team.")
-    note: Text | None = None
-
-
-class Override(Strict):
-    """New local weights for named nodes of the tree (structure unchanged)."""
-
-    weights: dict[str, Weight]
-    note: Text | None = None
-
-
-class Overrides(Strict):
-    regions: dict[str, Override] = Field(default_factory=dict)
-    teams: dict[str, Override] = Field(default_factory=dict)
-
-
-class StrategyFile(Strict):
-    """One strategy file (``params/strategies/*.yaml``)."""
-
-    id: str
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-    summary: Text
-    split: Split
-    objectives: list[Objective] = Field(min_length=1)
-    segment_defaults: dict[Literal["key", "small", "walkin"], list[SegmentTarget]] = Field(default_factory=dict)
-    overrides: Overrides = Overrides()
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG.match(v):
-            raise ValueError("ids use letters, digits, '-' and '_'")
-        return v
 
 
 # ----------------------------------------------------------------------------- validation
@@ -374,11 +287,14 @@ class Strategy:
     def id(self) -> str:
         return self.spec.id
 
-    def name(self, language: str = "zh") -> str:
-        return self.spec.zh if language == "zh" else self.spec.en
+    @property
+    def label(self) -> Bilingual:
+        """The strategy's name, in both languages (worded by the presentation)."""
+        return Bilingual(self.spec.zh, self.spec.en)
 
-    def summary(self, language: str = "zh") -> str:
-        return self.spec.summary.zh if language == "zh" else self.spec.summary.en
+    @property
+    def summary(self) -> Bilingual:
+        return Bilingual(self.spec.summary.zh, self.spec.summary.en)
 
     def objective(self, oid: str) -> Objective:
         return next(o for o in self.spec.objectives if o.id == oid)
@@ -387,33 +303,19 @@ class Strategy:
         """The resolved tree: company weights, then the region's override, then the team's."""
         return build_tree(self, region, team)
 
-    def targets(self, language: str = "zh") -> pd.DataFrame:
-        """Segment defaults: segment, indicator, name, target, type, baseline, per, scope, note."""
+    def targets(self) -> pd.DataFrame:
+        """Segment defaults: segment, indicator, name, target, type, baseline, per, scope, note
+        (name and note as :class:`~helpers.core.phrases.Bilingual`, both languages)."""
         rows = []
         for seg, targets in self.spec.segment_defaults.items():
             for tg in targets:
-                note = "" if tg.note is None else (tg.note.zh if language == "zh" else tg.note.en)
-                rows.append({"segment": seg, "indicator": tg.indicator, "name": self.library.name(tg.indicator, language),
+                note = "" if tg.note is None else Bilingual(tg.note.zh, tg.note.en)
+                ind = self.library[tg.indicator]
+                rows.append({"segment": seg, "indicator": tg.indicator, "name": Bilingual(ind.zh, ind.en),
                              "target": tg.target, "type": tg.type, "baseline": tg.baseline, "per": tg.per,
                              "scope": tg.scope, "note": note})
         cols = ["segment", "indicator", "name", "target", "type", "baseline", "per", "scope", "note"]
         return pd.DataFrame(rows, columns=cols)
-
-
-def parse_strategy(path: str | Path, label: str | None = None) -> StrategyFile:
-    """Read a strategy file and check its shape (pydantic, unknown keys rejected)."""
-    return load_model(path, StrategyFile, source=label or str(path), example="params/strategies/expansion.yaml")
-
-
-def load_strategy(path: str | Path, library: Library, label: str | None = None,
-                  teams: Mapping[str, str] | None = None) -> Strategy:
-    """Read and validate a strategy file; raise one :class:`InputError` with every problem."""
-    source = label or str(path)
-    spec = parse_strategy(path, source)
-    problems = strategy_problems(spec, library, source, teams)
-    if problems:
-        raise InputError(problems)
-    return Strategy(spec, library, source)
 
 
 # ----------------------------------------------------------------------------- tree
@@ -448,12 +350,13 @@ class KpiTree:
         leaves = self.indicators()
         return pd.Series(leaves["weight"].to_numpy(), index=pd.Index(leaves["id"], name="indicator"), name="weight")
 
-    def name(self, node: str, language: str = "zh") -> str:
+    def label(self, node: str) -> Bilingual:
         row = self.nodes.loc[self.nodes["id"] == node].iloc[0]
-        return str(row["zh"] if language == "zh" else row["en"])
+        return Bilingual(str(row["zh"]), str(row["en"]))
 
-    def export(self, language: str = "zh") -> pd.DataFrame:
-        """The artifact ``kpi_tree.csv``: path, local weight, global weight per node."""
+    def export(self) -> pd.DataFrame:
+        """The artifact ``kpi_tree.csv``: path, local weight, global weight per node (the
+        name as :class:`~helpers.core.phrases.Bilingual`, worded by the presentation)."""
         n = self.nodes
         return pd.DataFrame({
             "strategy": self.strategy.id,
@@ -462,7 +365,7 @@ class KpiTree:
             "level": n["depth"],
             "kind": n["kind"],
             "id": n["id"].where(n["kind"] != "strategy", self.strategy.id),
-            "name": n["zh"] if language == "zh" else n["en"],
+            "name": [Bilingual(str(a), str(b)) for a, b in zip(n["zh"], n["en"])],
             "local_weight": n["local"],
             "global_weight": n["weight"],
         })
@@ -659,37 +562,3 @@ def rank_shift(values: pd.DataFrame, current: KpiTree, alternative: KpiTree) -> 
 # ----------------------------------------------------------------------------- params
 
 
-def _files(params: RunParams) -> list[tuple[str, str]]:
-    out = [("strategy", params.strategy)]
-    if params.alternative_strategy:
-        out.append(("alternative_strategy", params.alternative_strategy))
-    return out
-
-
-def check(params: RunParams, params_file: str | Path, teams: Mapping[str, str] | None = None) -> list[Problem]:
-    """Validate the indicator library and the strategy files named in ``params``.
-
-    Returns every problem (empty = fine) for ``kpi-workbook validate`` (exit 2 when
-    any).  Files are named as written in the params file (e.g.
-    ``strategies/loyalty.yaml``).  ``teams`` (team id → region, optional) lets
-    overrides be checked against the data.  Missing data and SMART failures are
-    warnings: :func:`helpers.run.checks.strategy_warnings`.
-    """
-    try:
-        library = load_library(resolve(params_file, params.indicators))
-    except InputError as exc:
-        return list(exc.problems)
-    problems: list[Problem] = []
-    for key, rel in _files(params):
-        path = resolve(params_file, rel)
-        if not path.is_file():
-            problems.append(Problem(str(params_file), f"strategy file '{rel}' not found ({path})", where=f"key '{key}'",
-                                    fix="check the path (relative to the params file)"))
-            continue
-        try:
-            spec = parse_strategy(path, rel)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        problems.extend(strategy_problems(spec, library, rel, teams))
-    return problems

@@ -36,10 +36,8 @@ is NaN with its reason in the backtest ``status``).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -50,7 +48,7 @@ import pandas as pd
 from helpers.core.attainment import active_fraction, attainment, attainment_detail, prorate
 from helpers.errors import InputError, Problem, input_error
 from helpers.periods import ReviewPeriod
-from helpers.periods import parse_period as _parse_review_period
+from helpers.periods import _PER_YEAR, _kind, period_months, period_of as parse_period  # noqa: F401  (the targets' period labels)
 
 __all__ = [
     "RULES_OF_THUMB",
@@ -65,8 +63,6 @@ __all__ = [
     "potential_target",
     "reconcile",
     "blend_targets",
-    "read_targets_csv",
-    "read_commitments_csv",
     "active_fraction",
     "prorate",
     "implied_growth",
@@ -87,80 +83,11 @@ RULES_OF_THUMB: dict[str, tuple[float, float]] = {
     "excellence": (0.10, 0.10),
 }
 
-_PER_YEAR = {"M": 12, "Q": 4, "Y": 1}
 _TOL = 1e-9
 
 # --------------------------------------------------------------------------------------
 # periods
 # --------------------------------------------------------------------------------------
-
-_YEAR_RE = re.compile(r"^(\d{4})$")
-_PERIOD_FIX = 'write it as "2026Q3" (quarter), "2026-09" (month) or "2026" (year)'
-
-
-def _kind(p: pd.Period) -> str:
-    """``"M"``, ``"Q"`` or ``"Y"`` for a calendar month, quarter or year Period."""
-    name = type(p.freq).__name__
-    if name == "MonthEnd":
-        return "M"
-    if name == "QuarterEnd" and p.freqstr == "Q-DEC":
-        return "Q"
-    if name == "YearEnd" and p.freqstr == "Y-DEC":
-        return "Y"
-    return ""
-
-
-def _parse_label(text: str, source: str) -> pd.Period:
-    """A period label: quarters and months by :func:`helpers.periods.parse_period`
-    (strict ``2026Q3`` / ``2026-09``, the labels used everywhere in the workbook);
-    extension for annual targets: ``2026`` → the calendar year."""
-    s = text.strip()
-    if m := _YEAR_RE.match(s):
-        return pd.Period(year=int(m[1]), freq="Y")
-    try:
-        return _parse_review_period(s, source=source).period
-    except InputError:
-        raise input_error(source, f"cannot read period {text!r}", fix=_PERIOD_FIX) from None
-
-
-def parse_period(value: Any, freq: str | None = None, source: str = "period") -> pd.Period:
-    """Parse ``"2026Q3"`` / ``"2026-09"`` / ``"2026"`` (or a Period / date) to a Period.
-
-    Quarter and month labels are read by :func:`helpers.periods.parse_period`, so
-    exactly the labels the rest of the workbook accepts (``2026Q3``, ``2026-09``;
-    not ``2026-q3`` or ``2026-9``).  Extension for targets: a bare year ``"2026"``
-    gives an annual Period (freq ``Y-DEC``).  A :class:`~helpers.periods.ReviewPeriod`
-    or a calendar month / quarter / year ``pd.Period`` is taken as is.
-
-    ``freq`` (``"M"``, ``"Q"`` or ``"Y"``) is required for dates and, when given for a
-    string or Period, must agree with it.  Only calendar quarters and years are accepted.
-    """
-    if freq is not None and freq not in _PER_YEAR:
-        raise input_error(source, f"unknown frequency {freq!r}", fix='use "M", "Q" or "Y"')
-    p: pd.Period | None = None
-    if isinstance(value, ReviewPeriod):
-        value = value.period
-    if isinstance(value, pd.Period):
-        p = value if _kind(value) else None
-    elif isinstance(value, (pd.Timestamp, datetime, date, np.datetime64)):
-        if freq is None:
-            raise input_error(source, f"date {value!r} given without a frequency",
-                              fix='pass freq="M", "Q" or "Y"')
-        p = pd.Timestamp(value).to_period(freq)
-    elif isinstance(value, str):
-        p = _parse_label(value, source)
-    if p is None:
-        raise input_error(source, f"cannot read period {value!r}", fix=_PERIOD_FIX)
-    if freq is not None and _kind(p) != freq:
-        raise input_error(source, f"period {p} is not of frequency {freq!r}",
-                          fix=f"give a {freq} period or drop the freq argument")
-    return p
-
-
-def period_months(period: Any) -> pd.PeriodIndex:
-    """The calendar months making up a month, quarter or year period."""
-    p = parse_period(period)
-    return pd.period_range(p.asfreq("M", "start"), p.asfreq("M", "end"), freq="M")
 
 
 def _month(value: Any, source: str) -> pd.Period:
@@ -698,103 +625,6 @@ def blend_targets(targets: Mapping[str, pd.Series], weights: Mapping[str, float]
 # --------------------------------------------------------------------------------------
 # user-supplied targets and commitments
 # --------------------------------------------------------------------------------------
-
-
-def _read_plan_csv(path: str | Path, value_col: str, known_managers: Iterable[Any],
-                   known_indicators: Iterable[Any] | None) -> pd.DataFrame:
-    src = str(path)
-    cols = ["manager_id", "indicator", "period", value_col]
-    opts: dict[str, Any] = dict(dtype=str, keep_default_na=False, skip_blank_lines=False)
-    try:
-        try:
-            raw = pd.read_csv(path, encoding="utf-8-sig", **opts)
-        except UnicodeDecodeError:  # Excel on Chinese Windows saves CSV as GBK
-            raw = pd.read_csv(path, encoding="gb18030", **opts)
-    except FileNotFoundError:
-        raise input_error(src, "file not found") from None
-    except pd.errors.EmptyDataError:
-        raise input_error(src, "the file is empty", fix=f"write a header line: {','.join(cols)}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise input_error(src, f"cannot read the file as CSV ({e})",
-                          fix="save it as CSV (UTF-8) with one value per column") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in cols if c not in raw.columns]
-    if missing:
-        raise input_error(src, f"missing column(s) {', '.join(missing)}", where="line 1 (header)",
-                          fix=f"the header must contain {','.join(cols)}")
-    raw = raw[cols].apply(lambda c: c.str.strip())
-    managers = {str(m).strip() for m in known_managers}
-    indicators = None if known_indicators is None else {str(i).strip() for i in known_indicators}
-    problems: list[Problem] = []
-    rows: list[dict[str, Any]] = []
-    first_seen: dict[tuple[str, str, pd.Period], int] = {}
-    for i, rec in enumerate(raw.itertuples(index=False)):
-        line = i + 2  # line 1 is the header
-        mgr, ind, per, val = (str(v) for v in rec)
-        if not (mgr or ind or per or val):
-            continue  # blank line
-        where = f"row {line}"
-        if mgr not in managers:
-            problems.append(Problem(src, f"unknown manager {mgr!r}", f"{where}, column manager_id",
-                                    "use a manager_id from the staff list"))
-        if indicators is not None and ind not in indicators:
-            problems.append(Problem(src, f"unknown indicator {ind!r}", f"{where}, column indicator",
-                                    "use an indicator code from the indicator dictionary"))
-        p: pd.Period | None
-        try:
-            p = parse_period(per, source=src)
-        except InputError:
-            p = None
-            problems.append(Problem(src, f"cannot read period {per!r}", f"{where}, column period",
-                                    'write "2026Q3", "2026-09" or "2026"'))
-        try:
-            v = float(val)
-        except ValueError:
-            v = math.nan
-        if not math.isfinite(v):
-            problems.append(Problem(src, f"{value_col} {val!r} is not a number", f"{where}, column {value_col}",
-                                    "write a plain number, no thousands separators or units"))
-        elif v < 0:
-            problems.append(Problem(src, f"{value_col} {v:g} is negative", f"{where}, column {value_col}",
-                                    "targets are ≥ 0; for lower-is-better KPIs give the ceiling"))
-        if p is not None:
-            key = (mgr, ind, p)
-            if key in first_seen:
-                problems.append(Problem(src, f"duplicate of row {first_seen[key]} ({mgr}, {ind}, {p})",
-                                        where, "keep one row per manager, indicator and period"))
-            else:
-                first_seen[key] = line
-        rows.append({"manager_id": mgr, "indicator": ind, "period": p, value_col: v})
-    if problems:
-        raise InputError(problems)
-    out = pd.DataFrame(rows, columns=cols)
-    out[value_col] = out[value_col].astype(float)
-    return out
-
-
-def read_targets_csv(path: str | Path, known_managers: Iterable[Any],
-                     known_indicators: Iterable[Any]) -> pd.DataFrame:
-    """Read user-supplied targets (``manager_id, indicator, period, target``), used as is.
-
-    ``period`` is ``"2026Q3"``, ``"2026-09"`` or ``"2026"`` and is returned as a
-    ``pd.Period``.  Every problem (unknown manager or indicator, unreadable period,
-    duplicate (manager, indicator, period), non-numeric or negative target) is reported
-    in one :class:`InputError` as ``file: row N, column C`` where N is the line in the
-    file (the header is line 1).  Blank lines are skipped; values are stripped;
-    ``manager_id``/``indicator`` are returned as strings (compared with the known
-    ones as strings).  UTF-8 (with or without BOM) is read, GB18030 as a fallback.
-    """
-    return _read_plan_csv(path, "target", known_managers, known_indicators)
-
-
-def read_commitments_csv(path: str | Path, known_managers: Iterable[Any],
-                         known_indicators: Iterable[Any] | None = None) -> pd.DataFrame:
-    """Read bottom-up commitments (``manager_id, indicator, period, commitment``).
-
-    Same checks as :func:`read_targets_csv`; indicators are checked only when
-    ``known_indicators`` is given.
-    """
-    return _read_plan_csv(path, "commitment", known_managers, known_indicators)
 
 
 # --------------------------------------------------------------------------------------

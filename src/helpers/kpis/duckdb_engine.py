@@ -47,14 +47,13 @@ from helpers.errors import InputError, Problem
 from helpers.kpis.measures import (
     KPIS,
     _all_segments,
-    _count,
     _employment_grid,
-    _interval_counts,
     _label,
     _market_share,
     _ord,
     _qualitative,
     availability,
+    customer_measures,
     derive,
 )
 from helpers.data.schema import QUAL_DIMENSIONS, SEGMENTS, TABLES
@@ -297,7 +296,7 @@ def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.D
                           extent: dict[str, object], freq: str = "Q") -> pd.DataFrame:
     """:func:`helpers.kpis.measures.base_measures` with the order parts given precomputed.
 
-    The customer-base measures are computed as there (same code); the survey,
+    The customer-base measures are the same function (:func:`helpers.kpis.measures.customer_measures`); the survey,
     complaint, visit and lead measures by DuckDB with the same attribution rules
     (:func:`_event_measures`)."""
     if freq not in ("M", "Q"):
@@ -313,41 +312,8 @@ def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.D
     pp = per_period.set_index(keys)
     parts: list[pd.Series] = [pp[c_] for c_ in ("sales", "profit", "orders", "buyers", "repeat_buyers")]
 
-    c = pd.DataFrame(
-        {
-            "manager_id": cust["manager_id"].to_numpy(),
-            "segment": cust["segment"].to_numpy(),
-            "acq": _ord(cust["acquired_date"].dt.to_period(freq)),
-            "lost": _ord(cust["lost_date"].dt.to_period(freq)),
-            "acq_m": _ord(cust["acquired_date"].dt.to_period("M")),
-            "lost_m": _ord(cust["lost_date"].dt.to_period("M")),
-            "referred": cust["referred_by"].notna().to_numpy() if "referred_by" in cust.columns else False,
-        }
-    )
-    parts.append(_count(c.rename(columns={"acq": "p"}), keys, "new_customers"))
-    parts.append(_count(c[c["referred"]].rename(columns={"acq": "p"}), keys, "referred_new"))
-    parts.append(_count(c[c["lost"] < hi + 1].rename(columns={"lost": "p"}), keys, "lost_customers"))
-    from_start = c[(c["acq"] < c["lost"]) & (c["lost"] < hi + 1)]
-    parts.append(_count(from_start.rename(columns={"lost": "p"}), keys, "lost_from_start"))
-    parts.append(_interval_counts(c[["manager_id", "segment"]], c["acq"].to_numpy(), c["lost"].to_numpy(),
-                                  lo, hi, "customers_start").reorder_levels([0, 2, 1]))
-
-    m_lo = int(pd.Period(ordinal=lo, freq=freq).asfreq("M", how="start").ordinal)
-    m_hi = int(pd.Period(ordinal=hi, freq=freq).asfreq("M", how="end").ordinal)
-    start_m = _interval_counts(c[["manager_id", "segment"]], c["acq_m"].to_numpy(), c["lost_m"].to_numpy(),
-                               m_lo, m_hi, "start_m").reset_index()
-    new_m = _count(c.rename(columns={"acq_m": "p"}), keys, "new_m").reset_index()
-    lost_m = c[(c["acq_m"] < c["lost_m"]) & (c["lost_m"] <= m_hi)]
-    lost_m = _count(lost_m.rename(columns={"lost_m": "p"}), keys, "lost_start_m").reset_index()
     buyers_m = per_month.astype({"manager_id": cust["manager_id"].dtype, "segment": cust["segment"].dtype})
-    monthly = start_m.merge(new_m, how="outer", on=keys)
-    monthly = monthly.merge(lost_m, how="outer", on=keys)
-    monthly = monthly.merge(buyers_m, how="outer", on=keys).fillna(0)
-    monthly["base_m"] = monthly["start_m"] + monthly["new_m"]
-    if freq == "Q":
-        monthly["p"] = pd.PeriodIndex.from_ordinals(monthly["p"].astype("int64"), freq="M").asfreq("Q").asi8
-    agg = monthly.groupby(keys, sort=False)[["start_m", "base_m", "buyers_m", "lost_start_m"]].sum()
-    parts += [agg[c_] for c_ in agg.columns]
+    parts += customer_measures(cust, freq, lo, hi, buyers_m)
 
     parts += _event_measures(ds, freq, keys)
 

@@ -26,12 +26,12 @@ import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from helpers.plan.base import Strict, load_model
+from helpers.plan.base import Strict, Text, load_model
 from helpers.errors import InputError, Problem
 from helpers.kpis.measures import KPIS
 from helpers.plan.params import SLUG
@@ -52,13 +52,6 @@ UNIT_RANGES: dict[str, tuple[float, float]] = {
     "points": (-100.0, 100.0),
 }
 """Values a *level* target may take per unit (ratio 0–100 %, rating scores 0–100)."""
-
-
-class Text(Strict):
-    """A text in both report languages."""
-
-    zh: str
-    en: str
 
 
 def text_in(value: "str | Text | None", language: str) -> str:
@@ -98,11 +91,15 @@ The other units (ratio, score, points) are rates, set per manager and the same e
 
 
 class Indicator(Strict):
-    """One indicator of the library."""
+    """One indicator of the library.
+
+    An indicator that is a KPI as measured (``kpi`` given, segment ``all``) takes the
+    KPI's names and formula (:data:`helpers.kpis.measures.KPIS`, their one home) unless
+    it states its own; every other indicator states ``zh``, ``en`` and ``formula``."""
 
     id: str
-    zh: str
-    en: str
+    zh: str = ""
+    en: str = ""
     family: Family
     kpi: str | None = Field(None, description="KPI actual (helpers.kpis.measures) that measures it; none = not computable.")
     segment: Segment = "all"
@@ -114,6 +111,21 @@ class Indicator(Strict):
     formula: str = ""
     source: str = Field("", description="Canonical table(s) or external data it is computed from.")
     smart: Smart = Smart()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kpi_names(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kpi") in KPIS and data.get("segment", "all") == "all":
+            k = KPIS[data["kpi"]]
+            data = {"zh": k.zh, "en": k.en, "formula": k.formula, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _named(self) -> "Indicator":
+        if not (self.zh.strip() and self.en.strip()):
+            raise ValueError("give the indicator's names: zh and en (only a KPI as measured, segment all, "
+                             "takes the KPI's names)")
+        return self
 
     @property
     def volume(self) -> bool:

@@ -193,6 +193,57 @@ def _interval_counts(keys: pd.DataFrame, start: np.ndarray, end: np.ndarray, lo:
     return s[s != 0]
 
 
+def customer_measures(cust: pd.DataFrame, freq: str, lo: int, hi: int, buyers_m: pd.DataFrame) -> list[pd.Series]:
+    """The customer-base measures per (manager_id, p, segment), one definition for both
+    engines (pandas here, DuckDB in :mod:`helpers.kpis.duckdb_engine`).
+
+    From the customers table: new (and referred) customers in the period, lost
+    customers (and those lost who were customers at its start), customers at its
+    start; and summed over its months: customers at each month's start
+    (``start_m``), the month's base (start + new, ``base_m``), monthly buyers
+    (``buyers_m``, given: ``manager_id, p`` (month ordinal), ``segment, buyers_m``) and
+    customers lost from the month's start (``lost_start_m``).  ``lo``/``hi``: the first
+    and last period ordinal of the data.
+    """
+    keys = ["manager_id", "p", "segment"]
+    parts: list[pd.Series] = []
+    c = pd.DataFrame(
+        {
+            "manager_id": cust["manager_id"].to_numpy(),
+            "segment": cust["segment"].to_numpy(),
+            "acq": _ord(cust["acquired_date"].dt.to_period(freq)),
+            "lost": _ord(cust["lost_date"].dt.to_period(freq)),
+            "acq_m": _ord(cust["acquired_date"].dt.to_period("M")),
+            "lost_m": _ord(cust["lost_date"].dt.to_period("M")),
+            "referred": cust["referred_by"].notna().to_numpy() if "referred_by" in cust.columns else False,
+        }
+    )
+    parts.append(_count(c.rename(columns={"acq": "p"}), keys, "new_customers"))
+    parts.append(_count(c[c["referred"]].rename(columns={"acq": "p"}), keys, "referred_new"))
+    parts.append(_count(c[c["lost"] < hi + 1].rename(columns={"lost": "p"}), keys, "lost_customers"))
+    from_start = c[(c["acq"] < c["lost"]) & (c["lost"] < hi + 1)]
+    parts.append(_count(from_start.rename(columns={"lost": "p"}), keys, "lost_from_start"))
+    parts.append(_interval_counts(c[["manager_id", "segment"]], c["acq"].to_numpy(), c["lost"].to_numpy(),
+                                  lo, hi, "customers_start").reorder_levels([0, 2, 1]))
+
+    # monthly stocks summed into the period: Σ customers at month start, Σ base, Σ buyers
+    m_lo = int(pd.Period(ordinal=lo, freq=freq).asfreq("M", how="start").ordinal)
+    m_hi = int(pd.Period(ordinal=hi, freq=freq).asfreq("M", how="end").ordinal)
+    start_m = _interval_counts(c[["manager_id", "segment"]], c["acq_m"].to_numpy(), c["lost_m"].to_numpy(),
+                               m_lo, m_hi, "start_m").reset_index()
+    new_m = _count(c.rename(columns={"acq_m": "p"}), keys, "new_m").reset_index()
+    lost_m = c[(c["acq_m"] < c["lost_m"]) & (c["lost_m"] <= m_hi)]
+    lost_m = _count(lost_m.rename(columns={"lost_m": "p"}), keys, "lost_start_m").reset_index()
+    monthly = start_m.merge(new_m, how="outer", on=keys)
+    monthly = monthly.merge(lost_m, how="outer", on=keys)
+    monthly = monthly.merge(buyers_m, how="outer", on=keys).fillna(0)
+    monthly["base_m"] = monthly["start_m"] + monthly["new_m"]
+    if freq == "Q":
+        monthly["p"] = pd.PeriodIndex.from_ordinals(monthly["p"].astype("int64"), freq="M").asfreq("Q").asi8
+    agg = monthly.groupby(keys, sort=False)[["start_m", "base_m", "buyers_m", "lost_start_m"]].sum()
+    return parts + [agg[c_] for c_ in agg.columns]
+
+
 def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     """Additive measures per (manager_id, p, segment) for period frequency ``freq``.
 
@@ -230,46 +281,11 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     parts.append(per_cust.groupby(level=[0, 1, 2]).size().rename("buyers"))
     parts.append((per_cust >= 2).groupby(level=[0, 1, 2]).sum().rename("repeat_buyers"))
 
-    # customers: new, lost, stock at period start; and the same monthly for monthly rates
-    c = pd.DataFrame(
-        {
-            "manager_id": cust["manager_id"].to_numpy(),
-            "segment": cust["segment"].to_numpy(),
-            "acq": _ord(cust["acquired_date"].dt.to_period(freq)),
-            "lost": _ord(cust["lost_date"].dt.to_period(freq)),
-            "acq_m": _ord(cust["acquired_date"].dt.to_period("M")),
-            "lost_m": _ord(cust["lost_date"].dt.to_period("M")),
-            "referred": cust["referred_by"].notna().to_numpy() if "referred_by" in cust.columns else False,
-        }
-    )
-    parts.append(_count(c.rename(columns={"acq": "p"}), keys, "new_customers"))
-    parts.append(_count(c[c["referred"]].rename(columns={"acq": "p"}), keys, "referred_new"))
-    parts.append(_count(c[c["lost"] < hi + 1].rename(columns={"lost": "p"}), keys, "lost_customers"))
-    from_start = c[(c["acq"] < c["lost"]) & (c["lost"] < hi + 1)]
-    parts.append(_count(from_start.rename(columns={"lost": "p"}), keys, "lost_from_start"))
-    parts.append(_interval_counts(c[["manager_id", "segment"]], c["acq"].to_numpy(), c["lost"].to_numpy(),
-                                  lo, hi, "customers_start").reorder_levels([0, 2, 1]))
-
-    # monthly stocks summed into the period: Σ customers at month start, Σ base, Σ buyers
-    m_lo = int(pd.Period(ordinal=lo, freq=freq).asfreq("M", how="start").ordinal)
-    m_hi = int(pd.Period(ordinal=hi, freq=freq).asfreq("M", how="end").ordinal)
-    start_m = _interval_counts(c[["manager_id", "segment"]], c["acq_m"].to_numpy(), c["lost_m"].to_numpy(),
-                               m_lo, m_hi, "start_m").reset_index()
-    new_m = _count(c.rename(columns={"acq_m": "p"}), ["manager_id", "p", "segment"], "new_m").reset_index()
-    lost_m = c[(c["acq_m"] < c["lost_m"]) & (c["lost_m"] <= m_hi)]
-    lost_m = _count(lost_m.rename(columns={"lost_m": "p"}), ["manager_id", "p", "segment"], "lost_start_m").reset_index()
     buyers_m = (
         o.groupby(["manager_id", "m", "segment"], sort=False, observed=True)["customer_id"].nunique()
         .rename("buyers_m").reset_index().rename(columns={"m": "p"})
     )
-    monthly = start_m.merge(new_m, how="outer", on=["manager_id", "p", "segment"])
-    monthly = monthly.merge(lost_m, how="outer", on=["manager_id", "p", "segment"])
-    monthly = monthly.merge(buyers_m, how="outer", on=["manager_id", "p", "segment"]).fillna(0)
-    monthly["base_m"] = monthly["start_m"] + monthly["new_m"]
-    if freq == "Q":
-        monthly["p"] = pd.PeriodIndex.from_ordinals(monthly["p"].astype("int64"), freq="M").asfreq("Q").asi8
-    agg = monthly.groupby(keys, sort=False)[["start_m", "base_m", "buyers_m", "lost_start_m"]].sum()
-    parts += [agg[c_] for c_ in agg.columns]
+    parts += customer_measures(cust, freq, lo, hi, buyers_m)
 
     if ds.has("surveys"):
         s = ds["surveys"]

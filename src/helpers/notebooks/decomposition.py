@@ -24,6 +24,7 @@ from IPython.display import Markdown
 from matplotlib.patches import FancyArrowPatch
 from pandas.io.formats.style import Styler
 
+from helpers.present.words import render, worded
 from helpers.present import plotting
 from helpers.present.checks import availability_reasons, smart_reasons
 from helpers.present.display import escape, fmt, percent, table
@@ -42,11 +43,11 @@ from helpers.core.strategy import (
     KpiTree,
     Strategy,
     for_manager,
-    load_strategy,
     pillar_split,
     rank_shift,
     weight_changes,
 )
+from helpers.context.strategy import check_strategies, load_strategy
 from helpers.context.workbook import TeamContext, company_actuals
 
 REVIEW = {"Q": "quarter", "M": "month"}
@@ -101,9 +102,9 @@ def strategy_text(d: Decomposition) -> Markdown:
     lang, s, tree = d.language, d.strategy, d.tree
     split = pillar_split(tree)
     lines = [
-        d.t("kd.strategy_head", name=escape(s.name(lang)), file=escape(s.source)),
+        d.t("kd.strategy_head", name=escape(render(s.label, lang)), file=escape(s.source)),
         "",
-        escape(s.summary(lang)),
+        escape(render(s.summary, lang)),
         "",
         d.t("kd.split", hard=percent(split["hard"]), soft=percent(split["soft"])),
         "",
@@ -230,7 +231,7 @@ def tree_chart(d: Decomposition) -> None:
         ax.plot([mx, mx], [kids["row"].min(), kids["row"].max()], color="#9aa5b1", lw=1, zorder=0)
         for k in kids.itertuples():
             ax.plot([mx, box[k.id][0][0]], [k.row, k.row], color="#9aa5b1", lw=1, zorder=0)
-    ax.set_title(d.t("kd.tree_title", name=d.strategy.name(lang)), loc="left")
+    ax.set_title(d.t("kd.tree_title", name=render(d.strategy.label, lang)), loc="left")
     plotting.finish(fig)
 
 
@@ -386,7 +387,7 @@ def segment_table(d: Decomposition) -> Styler:
     weight in this team's tree (blank when it is not in the tree).
     """
     lang = d.language
-    tg = d.strategy.targets(lang)
+    tg = worded(d.strategy.targets(), lang, ["name", "note"])
     comp = d.ctx.company[d.ctx.company["period"] == d.ctx.period.label].set_index(["segment", "kpi"])["median"]
     w = d.tree.weights()
     rows = []
@@ -458,9 +459,9 @@ def shift_text(d: Decomposition) -> Markdown:
         return sep.join(f"{escape(d.name(r.indicator))} ({r.change * 100:+.1f})" for r in df.itertuples()) or "—"
 
     lines = [
-        d.t("kd.alt_head", name=escape(d.alternative.name(lang)), file=escape(d.alternative.source)),
+        d.t("kd.alt_head", name=escape(render(d.alternative.label, lang)), file=escape(d.alternative.source)),
         "",
-        escape(d.alternative.summary(lang)),
+        escape(render(d.alternative.summary, lang)),
         "",
         d.t("kd.alt_split", hard_a=percent(a["hard"]), soft_a=percent(a["soft"]), hard_b=percent(b["hard"]), soft_b=percent(b["soft"])),
         "",
@@ -486,8 +487,8 @@ def weight_change_chart(d: Decomposition) -> None:
                                          mutation_scale=10, color=colour, lw=1.4, zorder=1))
         ax.text(max(r.current, r.alternative) * 100 + 0.6, yi, f"{r.change * 100:+.1f}", va="center", fontsize=8.5,
                 color=colour)
-    ax.scatter(ch["current"] * 100, y, color=c_now, s=36, zorder=2, label=d.strategy.name(d.language))
-    ax.scatter(ch["alternative"] * 100, y, color=c_alt, marker="D", s=32, zorder=2, label=d.alternative.name(d.language))
+    ax.scatter(ch["current"] * 100, y, color=c_now, s=36, zorder=2, label=render(d.strategy.label, d.language))
+    ax.scatter(ch["alternative"] * 100, y, color=c_alt, marker="D", s=32, zorder=2, label=render(d.alternative.label, d.language))
     ax.set_yticks(y)
     ax.set_yticklabels([d.name(i) for i in ch["indicator"]])
     ax.invert_yaxis()
@@ -530,9 +531,9 @@ def rank_chart(d: Decomposition) -> None:
         move = a - b
         label = f"↑{move}" if move > 0 else (f"↓{-move}" if move < 0 else "=")
         ax.text(max(a, b) + n * 0.015, yi, label, va="center", fontsize=9, color=colour)
-    ax.scatter(team["rank_current"].astype(float), y, color=c_now, s=40, zorder=2, label=d.strategy.name(d.language))
+    ax.scatter(team["rank_current"].astype(float), y, color=c_now, s=40, zorder=2, label=render(d.strategy.label, d.language))
     ax.scatter(team["rank_alternative"].astype(float), y, color=c_alt, marker="D", s=34, zorder=2,
-               label=d.alternative.name(d.language))
+               label=render(d.alternative.label, d.language))
     ax.set_yticks(y)
     ax.set_yticklabels(team["name"])
     ax.invert_yaxis()
@@ -549,7 +550,7 @@ def rank_table(d: Decomposition) -> Styler | Markdown:
         return Markdown("")
     team = _ranks(d)
     n = ranked_managers(d)
-    cur, alt = d.strategy.name(d.language), d.alternative.name(d.language)
+    cur, alt = render(d.strategy.label, d.language), render(d.alternative.label, d.language)
 
     def rank_text(v) -> str:
         return f"{int(v)} / {n}" if pd.notna(v) else fmt(np.nan, "text", d.language)
@@ -573,7 +574,7 @@ def rank_table(d: Decomposition) -> Styler | Markdown:
 
 def tree_export(d: Decomposition) -> pd.DataFrame:
     """Artifact ``kpi_tree.csv``: this team's tree of the current strategy (path, local, global weight)."""
-    return d.tree.export(d.language)
+    return worded(d.tree.export(), d.language, ["name"])
 
 
 # ======================================================================================
@@ -583,9 +584,7 @@ def tree_export(d: Decomposition) -> pd.DataFrame:
 
 def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
     """The strategy files (and their regional and team overrides) this notebook reads."""
-    from helpers.core.strategy import check
-
-    return check(params, params_file, ds.team_regions())
+    return check_strategies(params, params_file, ds.team_regions())
 
 
 SHARED: dict = {}

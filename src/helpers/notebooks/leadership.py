@@ -1,7 +1,7 @@
 """Leadership summary (notebook 05): the period across all teams, the only cross-team view.
 
 What leadership reads once a quarter (or month), built from the same scores the team
-reports show (:func:`helpers.notebooks.quarterly.build` on the company's context, so a manager's
+reports show (:func:`helpers.context.scores.score_team` on the company's context, so a manager's
 total, grade and pay are the ones of their team report):
 
 * company, region and team roll-up: managers, scores, grades, sales against target,
@@ -35,11 +35,15 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from helpers.notebooks import quarterly
-from helpers.context.targets import company_targets, share_targets
+from helpers.context.schemes import check_schemes
+from helpers.context.scores import Quarterly, check_scoring, company_scores, score_team, share_scores
+from helpers.context.workbook import save_xlsx
+from helpers.core.scorecard import curve_of
+from helpers.context.targets import check_plan, company_targets, share_targets
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, money_scale, table
+from helpers.kpis.measures import kpi_name
 from helpers.errors import InputError
 
 __all__ = [
@@ -211,7 +215,7 @@ class Leadership:
     """Everything notebook 05 shows (built by :func:`build`)."""
 
     ctx: Any
-    q: quarterly.Quarterly           # every manager: scores, grades within the team, pay
+    q: Quarterly           # every manager: scores, grades within the team, pay
     managers: pd.DataFrame           # one row per roster manager: team, region, scores, KPIs
     teams: pd.DataFrame              # roll-up per team
     regions: pd.DataFrame            # roll-up per region
@@ -248,7 +252,7 @@ def _kpi(actuals: pd.DataFrame, label: str, kpi: str, segment: str = "all") -> p
     return a.drop_duplicates("manager_id").set_index("manager_id")["value"].astype(float)
 
 
-def _manager_rows(ctx: Any, q: quarterly.Quarterly) -> pd.DataFrame:
+def _manager_rows(ctx: Any, q: Quarterly) -> pd.DataFrame:
     s = q.summary
     r = ctx.roster.set_index("manager_id")
     rows = pd.DataFrame({"team_id": s["team_id"], "region": r["region"].reindex(s.index), "name": s["name"],
@@ -270,7 +274,7 @@ def _previous_totals(ctx: Any, params_file: Path, workspace: str) -> tuple[pd.Se
     """Every manager's total score of the previous period, or None and why not."""
     prev = dataclasses.replace(ctx, period=ctx.period.previous())
     try:
-        cs = quarterly.company_scores(prev, params_file, workspace)
+        cs = company_scores(prev, params_file, workspace)
     except InputError as exc:
         return None, ctx.t("ls.movers.none", period=prev.period.label, why=exc.problems[0].what)
     return cs.summary["total"], ""
@@ -311,14 +315,14 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
     params_file = Path(params_file or ctx.params_file)
     workspace = str(workspace if workspace is not None else (ctx.workspace or ""))
     lp = ctx.params.leadership
-    cs = quarterly.company_scores(ctx, params_file, workspace, roster=ctx.roster)
-    q = quarterly.build(ctx, params_file, workspace, with_review=False, company=cs, statements=False)
+    cs = company_scores(ctx, params_file, workspace, roster=ctx.roster)
+    q = score_team(ctx, params_file, workspace, with_review=False, company=cs, statements=False)
     rows = _manager_rows(ctx, q)
     teams = rollup(rows, ["region", "team_id"])
     regions = rollup(rows, "region")
     company = rollup(rows, None)
 
-    curve = quarterly.curve_of(cs.plan, "sales") if "sales" in cs.weights.index else None
+    curve = curve_of(cs.plan, "sales") if "sales" in cs.weights.index else None
     levels = (curve.threshold, curve.target, curve.cap) if isinstance(curve, scoring.ScoringCurve) \
         else (0.8, 1.0, 1.2)
     shares = reach_shares(rows.loc[rows["status"] != NO_DATA, "sales_attainment"], levels)
@@ -377,14 +381,15 @@ def _rollup_table(ls: Leadership, df: pd.DataFrame, first: list[tuple[str, str]]
     lang = ls.lang
     cols: dict[str, Any] = {label: df[c].to_numpy() for label, c in first}
     spec = [("ls.col.managers", "managers", "count"), ("ls.col.mean_total", "mean_total", "score"),
-            ("ls.col.sales", "sales", "currency"), ("ls.col.attainment", "sales_attainment", "ratio"),
+            ("kpi:sales", "sales", "currency"), ("ls.col.attainment", "sales_attainment", "ratio"),
             ("ls.col.growth_prev", "growth_prev", "ratio"), ("ls.col.growth_year", "growth_year", "ratio"),
-            ("ls.col.new_customers", "new_customers", "count"), ("ls.col.complaints", "complaints", "count"),
+            ("kpi:new_customers", "new_customers", "count"), ("kpi:complaints", "complaints", "count"),
             ("ls.col.payout", "payout", "currency")]
     units = {}
     for key, c, unit in spec:
-        cols[ls.t(key)] = df[c].to_numpy(dtype=float)
-        units[ls.t(key)] = unit
+        label = kpi_name(key[4:], lang) if key.startswith("kpi:") else ls.t(key)
+        cols[label] = df[c].to_numpy(dtype=float)
+        units[label] = unit
     grades = _grades(ls)
     if grades:
         cols[ls.t("ls.col.grades")] = [" / ".join(str(int(r[f"grade_{g}"])) for g in grades) for _, r in df.iterrows()]
@@ -687,7 +692,7 @@ def save(ls: Leadership) -> None:
     """Write ``leadership_summary.csv`` (the roll-up) and ``leadership_summary.xlsx`` (every table)."""
     frames = export_frames(ls)
     ls.ctx.save_csv(frames["teams"], "leadership_summary")
-    quarterly.save_xlsx(ls.ctx.output_dir, frames, "leadership_summary")
+    save_xlsx(ls.ctx.output_dir, frames, "leadership_summary")
 
 
 # ======================================================================================
@@ -697,8 +702,9 @@ def save(ls: Leadership) -> None:
 
 def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
     """What the review checks: the leadership summary rolls up the reviews' scores and targets."""
-    return quarterly.check_inputs(params, params_file, ds)
+    return [*check_scoring(params, params_file), *check_plan(params, params_file, tables=set(ds.tables)),
+            *check_schemes(params, params_file)]
 
 
-SHARED = {"targets": share_targets, **quarterly.SHARED}
+SHARED = {"targets": share_targets, "scores": share_scores}
 """Company-wide results this notebook reads, each with the function that prepares it once per run."""

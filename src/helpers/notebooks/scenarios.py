@@ -1,103 +1,47 @@
 """Notebook 03 (weighting scenarios): weight schemes, side-by-side ranks, robustness.
 
-Weight schemes live in ``params/weights/*.yaml`` (the folder is ``weights`` in the
-params file; the scheme used for scoring is ``weight_scheme``).  Each file is one
-named scheme; its ``method`` says how the weights are obtained:
-
-* ``direct`` — weights written down (must add up to 1, or to 100 as percentages);
-* ``ahp`` — one or more experts' pairwise comparison matrices on a handful of
-  indicators, combined by group AHP (:func:`helpers.core.weighting.group_ahp`);
-* ``entropy`` / ``critic`` — data-driven, computed from *all* the company's managers
-  for the review period (:func:`helpers.core.weighting.entropy_weights`,
-  :func:`helpers.core.weighting.critic_weights`);
-* ``blend`` — a subjective scheme (direct or AHP) combined with entropy or CRITIC
-  weights on the same indicators (:func:`helpers.core.weighting.blend_weights`).
-
-The transparent score (what every scheme is applied to)
---------------------------------------------------------
-1. Each indicator's value for the period is put on 0–100 across **all managers in
-   the company** who have a value, with its polarity from ``indicators.yaml``:
-   min–max (default) ``s = 100·(x − min)/(max − min)`` when more is better,
-   ``s = 100·(max − x)/(max − min)`` when less is better; or percentile
-   ``s = 100·(r − 1)/(m − 1)`` with r the average rank (1 = worst) among the m
-   managers with a value.
-2. score_i = Σ_j w_j s_ij / Σ_j w_j·[s_ij present]: a manager's missing indicator
-   (e.g. no surveys → no CSAT) is left out and the remaining weights are scaled
-   back to 100 % (``weight_available`` says how much of the scheme stood behind the
-   score).  Never scored as zero.
-3. An indicator that cannot be computed for the period (no data for any manager,
-   or no KPI behind it) or that is the same for every manager (no information) is
-   dropped from every scheme that weights it, and the scheme's other weights are
-   scaled back to 1.  The report lists what was dropped and why.
-4. Ranks are within the team (1 = best, ties share the better rank).  The company
-   population is used only for the 0–100 scale and the data-driven weights; the
-   team report shows only the team's managers by name.
-
-Sources are in :mod:`helpers.core.weighting`.
+What the notebook shows, one call per cell.  The schemes are files
+(:mod:`helpers.plan.weights`, read by :mod:`helpers.context.schemes`); the 0–100
+scale, the weights each scheme resolves to and the team scores are
+:mod:`helpers.core.schemes` (its module text states the rules); the methods are
+:mod:`helpers.core.weighting`.
 """
 
 from __future__ import annotations
 
 import html
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
-from pydantic import Field, ValidationError
 
-from helpers.plan.base import Strict
 from helpers.present import plotting
 from helpers.present.display import escape, table
 from helpers.errors import InputError, Problem
-from helpers.kpis.indicators import Library, indicator_values, load_library
-from helpers.plan.params import SLUG, RunParams, read_yaml, resolve, validation_problems
+from helpers.kpis.indicators import Library
+from helpers.plan.params import RunParams
 from helpers.core.weighting import (
     CR_THRESHOLD,
-    RI_TABLES,
     AHPResult,
-    _as_float,
-    ahp,
     biggest_movers,
-    blend_weights,
-    critic_weights,
     direct_weights,
-    entropy_weights,
-    group_ahp,
-    pairwise_problems,
     rank_correlations,
     ranks,
     robustness,
 )
-from helpers.context.workbook import TeamContext, company_actuals
+from helpers.context.schemes import check_schemes, load_schemes, population_values
+from helpers.context.workbook import TeamContext
+from helpers.plan.weights import RobustnessSettings, Scheme
+from helpers.core.schemes import Resolved, normalise, resolve_weights, team_scores
 
-__all__ = [
-    "METHODS",
-    "Scheme",
-    "Resolved",
-    "Scenarios",
-    "load_schemes",
-    "check",
-    "normalise",
-    "resolve_weights",
-    "team_scores",
-    "prepare",
-    "workshop",
-    "workshop_table",
-]
+__all__ = ["Scenarios", "prepare", "workshop", "workshop_table", "check_inputs", "SHARED"]
 
-METHODS = ("direct", "ahp", "entropy", "critic", "blend")
-NORMALISATIONS = ("minmax", "percentile")
-#: Direct weights must add up to 1 (or 100 as percentages) within these tolerances.
-SUM_TOL_SHARE = 1e-3
-SUM_TOL_PERCENT = 0.1
-DEFAULT_CONCENTRATION = 100.0
-DEFAULT_DRAWS = 4000
 #: Recommendation thresholds: a manager is "in the group" when P ≥ SURE, "on the
 #: edge" when EDGE < P < SURE; two schemes "agree" when Kendall τ ≥ AGREE.
 SURE = 0.9
@@ -108,428 +52,13 @@ AGREE = 0.7
 # =========================================================================== schema
 
 
-
-
-class Label(Strict):
-    """A text in both report languages."""
-
-    zh: str
-    en: str
-
-
-class RobustnessSettings(Strict):
-    """Weight perturbation for the robustness check (read from the chosen scheme)."""
-
-    concentration: float = Field(DEFAULT_CONCENTRATION, gt=0, description="Dirichlet concentration κ: larger = draws closer to the weights.")
-    draws: int = Field(DEFAULT_DRAWS, ge=100, le=200_000, description="Number of weight draws.")
-    top: float = Field(0.2, gt=0, le=1, description="Top group: this share of the team's managers (rounded up).")
-    bottom: float = Field(0.2, gt=0, le=1, description="Bottom group: this share of the team's managers (rounded up).")
-    seed: int = Field(0, ge=0, description="Random seed (same seed, same result).")
-
-
-class _SchemeBase(Strict):
-    name: Label
-    description: Label | None = None
-    robustness: RobustnessSettings = RobustnessSettings()
-
-
-class DirectScheme(_SchemeBase):
-    """Weights written down: indicator id → weight (sum 1, or 100 as percentages)."""
-
-    method: Literal["direct"]
-    weights: dict[str, Any] = Field(min_length=1)
-
-
-class Expert(Strict):
-    """One expert's pairwise comparison matrix (rows and columns in ``indicators`` order)."""
-
-    name: str | Label = Field(description="Who judged: a name, or {zh: ..., en: ...}.")
-    weight: float = Field(1.0, gt=0, description="The expert's weight in the group (geometric mean exponent).")
-
-    def label(self, language: str) -> str:
-        return self.name if isinstance(self.name, str) else getattr(self.name, language)
-    matrix: list[list[Any]]
-
-
-class AHPScheme(_SchemeBase):
-    """AHP on a handful of indicators, one or more experts (group AHP)."""
-
-    method: Literal["ahp"]
-    indicators: list[str] = Field(min_length=2)
-    experts: list[Expert] = Field(min_length=1)
-    priority: Literal["eigen", "geometric"] = "eigen"
-    ri_table: str = "saaty1980"
-
-
-class EntropyScheme(_SchemeBase):
-    """Entropy weights over the company's managers for the period."""
-
-    method: Literal["entropy"]
-    indicators: list[str] = Field(min_length=2)
-    normalise: Literal["minmax", "none"] = "minmax"
-
-
-class CriticScheme(_SchemeBase):
-    """CRITIC weights over the company's managers for the period."""
-
-    method: Literal["critic"]
-    indicators: list[str] = Field(min_length=2)
-
-
-class BlendScheme(_SchemeBase):
-    """A subjective scheme (direct or AHP) blended with objective weights on its indicators."""
-
-    method: Literal["blend"]
-    subjective: str = Field(description="Id (file name without .yaml) of a direct or ahp scheme.")
-    objective: Literal["entropy", "critic"]
-    alpha: float = Field(0.5, ge=0, le=1, description="Share of the subjective weights (linear mode).")
-    mode: Literal["linear", "multiplicative"] = "linear"
-
-
-SchemeSpec = Union[DirectScheme, AHPScheme, EntropyScheme, CriticScheme, BlendScheme]
-_MODELS: dict[str, type[_SchemeBase]] = {
-    "direct": DirectScheme, "ahp": AHPScheme, "entropy": EntropyScheme, "critic": CriticScheme, "blend": BlendScheme,
-}
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """One validated scheme file."""
-
-    id: str
-    path: Path
-    spec: SchemeSpec
-
-    @property
-    def method(self) -> str:
-        return self.spec.method
-
-    @property
-    def source(self) -> str:
-        return str(self.path)
-
-    def label(self, language: str) -> str:
-        return getattr(self.spec.name, language)
-
-    def indicators(self, schemes: dict[str, "Scheme"] | None = None) -> list[str]:
-        """Indicator ids the scheme weights (a blend: its subjective scheme's)."""
-        s = self.spec
-        if isinstance(s, DirectScheme):
-            return [str(k) for k in s.weights]
-        if isinstance(s, BlendScheme):
-            return schemes[s.subjective].indicators(schemes) if schemes and s.subjective in schemes else []
-        return list(s.indicators)
-
-
 # =========================================================================== loading
-
-
-def _folder(params: RunParams, params_file: str | Path) -> Path:
-    return resolve(params_file, params.weights)
-
-
-def _scheme_files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-
-
-def _read_spec(path: Path) -> tuple[SchemeSpec | None, list[Problem]]:
-    """Parse one file into its method's model; problems name the file and key."""
-    source = str(path)
-    try:
-        raw = read_yaml(path)
-    except InputError as exc:
-        return None, list(exc.problems)
-    if not isinstance(raw, dict):
-        return None, [Problem(source, "must be a mapping of keys to values", fix="see params/weights/current.yaml")]
-    method = raw.get("method")
-    if method not in _MODELS:
-        what = "required key is missing" if method is None else f"unknown method {method!r}"
-        return None, [Problem(source, what, where="key 'method'", fix=f"use one of: {', '.join(METHODS)}")]
-    try:
-        return _MODELS[method].model_validate(raw), []
-    except ValidationError as exc:
-        return None, validation_problems(exc, source)
-
-
-def _unknown(ids: list[str], library: Library, source: str, where: str) -> list[Problem]:
-    unknown = [i for i in ids if i not in library]
-    if not unknown:
-        return []
-    return [Problem(source, f"unknown indicator(s): {', '.join(unknown)}", where=where,
-                    fix=f"use ids from {library.source}")]
-
-
-def _duplicates(ids: list[str], source: str, where: str) -> list[Problem]:
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    return [Problem(source, f"indicator(s) listed more than once: {', '.join(dup)}", where=where,
-                    fix="list each indicator once")] if dup else []
-
-
-def _weights_key(where: str) -> str:
-    """"key 'sales'" (from direct_weights) → "key 'weights.sales'"."""
-    if where.startswith("key '") and where.endswith("'"):
-        return f"key 'weights.{where[5:-1]}'"
-    return where or "key 'weights'"
-
-
-def _direct_problems(spec: DirectScheme, library: Library, source: str) -> list[Problem]:
-    ids = [str(k) for k in spec.weights]
-    problems = _unknown(ids, library, source, "key 'weights'")
-    try:
-        direct_weights(spec.weights, source)
-    except InputError as exc:
-        return problems + [Problem(p.source, p.what, _weights_key(p.where), p.fix) for p in exc.problems]
-    total = float(sum(_as_float(v) for v in spec.weights.values()))
-    if abs(total - 1.0) > SUM_TOL_SHARE and abs(total - 100.0) > SUM_TOL_PERCENT:
-        problems.append(Problem(source, f"weights add up to {total:.6g}, not to 1 (or 100 %)", "key 'weights'",
-                                "change them so they add up to 1 (or to 100 when written as percentages)"))
-    return problems
-
-
-def _ahp_problems(spec: AHPScheme, library: Library, source: str) -> list[Problem]:
-    problems = _unknown(spec.indicators, library, source, "key 'indicators'")
-    problems += _duplicates(spec.indicators, source, "key 'indicators'")
-    if spec.ri_table not in RI_TABLES:
-        problems.append(Problem(source, f"unknown random-index table {spec.ri_table!r}", "key 'ri_table'",
-                                f"use one of: {', '.join(RI_TABLES)}"))
-    elif len(spec.indicators) > len(RI_TABLES[spec.ri_table]):
-        problems.append(Problem(source, f"table {spec.ri_table!r} gives RI only up to n = {len(RI_TABLES[spec.ri_table])}, "
-                                f"the scheme compares {len(spec.indicators)} indicators", "key 'ri_table'",
-                                "use alonso_lamata2006 (n ≤ 15) or compare fewer indicators"))
-    if problems:
-        return problems
-    for k, e in enumerate(spec.experts):
-        problems += pairwise_problems(e.matrix, spec.indicators, f"{source}: experts[{k}] ({e.label('en')})")
-    return problems
-
-
-def _semantic_problems(scheme: Scheme, library: Library, known: dict[str, Scheme]) -> list[Problem]:
-    """Problems the schema cannot see: indicator ids, sums, matrices, references."""
-    s, source = scheme.spec, scheme.source
-    if isinstance(s, DirectScheme):
-        return _direct_problems(s, library, source)
-    if isinstance(s, AHPScheme):
-        return _ahp_problems(s, library, source)
-    if isinstance(s, (EntropyScheme, CriticScheme)):
-        return _unknown(s.indicators, library, source, "key 'indicators'") + _duplicates(s.indicators, source, "key 'indicators'")
-    ref = known.get(s.subjective)
-    if ref is None:
-        return [Problem(source, f"no scheme named {s.subjective!r} in {scheme.path.parent}", "key 'subjective'",
-                        f"use one of: {', '.join(sorted(known)) or '(none)'}")]
-    if ref.method not in ("direct", "ahp"):
-        return [Problem(source, f"scheme {s.subjective!r} is {ref.method}; the subjective part must be a direct or ahp scheme",
-                        "key 'subjective'", "name a direct or ahp scheme")]
-    return []
-
-
-def _load(params: RunParams, params_file: str | Path) -> tuple[dict[str, Scheme], Library | None, list[Problem]]:
-    problems: list[Problem] = []
-    try:
-        library = load_library(resolve(params_file, params.indicators))
-    except InputError as exc:
-        return {}, None, list(exc.problems)
-    folder = _folder(params, params_file)
-    if not folder.is_dir():
-        return {}, library, [Problem(str(params_file), f"weights folder {folder} not found", "key 'weights'",
-                                     "create it with one <scheme>.yaml per weight scheme")]
-    schemes: dict[str, Scheme] = {}
-    for path in _scheme_files(folder):
-        sid = path.stem
-        if not SLUG.match(sid):
-            problems.append(Problem(str(path), f"file name {sid!r} is not a plain scheme id",
-                                    fix="use letters, digits, '-' and '_' only"))
-            continue
-        if sid in schemes:
-            problems.append(Problem(str(path), f"scheme {sid!r} is defined twice ({schemes[sid].path.name})",
-                                    fix="keep one file per scheme"))
-            continue
-        spec, found = _read_spec(path)
-        problems += found
-        if spec is not None:
-            schemes[sid] = Scheme(sid, path, spec)
-    for scheme in schemes.values():
-        problems += _semantic_problems(scheme, library, schemes)
-    if not schemes and not problems:
-        problems.append(Problem(str(folder), "no weight schemes (*.yaml) found", fix="add at least current.yaml"))
-    elif params.weight_scheme not in schemes and not any(Path(p.source).stem == params.weight_scheme for p in problems):
-        problems.append(Problem(str(params_file), f"weight scheme {params.weight_scheme!r} not found in {folder}",
-                                "key 'weight_scheme'", f"use one of: {', '.join(sorted(schemes))}"))
-    return schemes, library, problems
-
-
-def check(params: RunParams, params_file: str | Path) -> list[Problem]:
-    """Every problem of every weight scheme file (empty list = all valid).
-
-    Checks the schema of each file (unknown keys, types, the ``method``), indicator
-    ids against the library, direct weights (numbers ≥ 0, adding up to 1 or 100),
-    each expert's AHP matrix cell by cell (square, on Saaty's 1/9..9 scale,
-    reciprocal, diagonal 1), blend references, and that ``weight_scheme`` exists.
-    Data-dependent problems (an objective method with no varying indicator) can only
-    show when the data is there, at run time.
-    """
-    return _load(params, params_file)[2]
-
-
-def load_schemes(params: RunParams, params_file: str | Path) -> tuple[dict[str, Scheme], Library]:
-    """The validated schemes (id → :class:`Scheme`) and the indicator library;
-    raises :class:`InputError` with every problem found in any file."""
-    schemes, library, problems = _load(params, params_file)
-    if problems:
-        raise InputError(problems)
-    assert library is not None
-    return schemes, library
 
 
 # =========================================================================== population and scores
 
 
-def population_values(ctx: TeamContext, library: Library, params_file: str | Path | None = None,
-                      workspace: str | Path | None = None) -> pd.DataFrame:
-    """All the company's managers × every library indicator, for the review period.
-
-    Read from the runner's workspace when given (``kpis_<freq>.parquet`` holds every
-    manager); otherwise computed from the data (interactive use).  Objective weights
-    and the 0–100 scale need the whole company; only aggregates of it are shown.
-    """
-    if not workspace and params_file is None:
-        raise InputError(Problem("params_file", "needed to load the company data", fix="pass params_file"))
-    actuals = company_actuals(ctx, params_file, workspace)
-    return indicator_values(actuals, library, ctx.period.label).sort_index()
-
-
-def normalise(values: pd.DataFrame, library: Library, method: str = "minmax") -> tuple[pd.DataFrame, dict[str, str]]:
-    """Each indicator on 0–100 across all managers, with polarity (see the module doc).
-
-    Returns (scores, dropped) where dropped maps an indicator to ``"not_computable"``
-    (no manager has a value) or ``"constant"`` (every manager has the same value);
-    dropped columns are NaN.  Missing cells stay NaN.
-    """
-    if method not in NORMALISATIONS:
-        raise InputError(Problem("normalisation", f"unknown method {method!r}", fix=f"use one of {list(NORMALISATIONS)}"))
-    out = pd.DataFrame(index=values.index)
-    dropped: dict[str, str] = {}
-    for col in values.columns:
-        x = pd.to_numeric(values[col], errors="coerce").astype(float)
-        higher = library[col].higher_is_better
-        present = x.notna()
-        if not present.any():
-            dropped[col] = "not_computable"
-            out[col] = np.nan
-            continue
-        lo, hi = x.min(), x.max()
-        if hi == lo:
-            dropped[col] = "constant"
-            out[col] = np.nan
-            continue
-        if method == "minmax":
-            s = (x - lo) / (hi - lo) if higher else (hi - x) / (hi - lo)
-        else:
-            r = x.rank(method="average", ascending=higher)  # 1 = worst
-            s = (r - 1) / (present.sum() - 1)
-        out[col] = 100.0 * s
-    return out, dropped
-
-
 # =========================================================================== resolving weights
-
-
-@dataclass
-class Resolved:
-    """A scheme turned into the weight vector actually used for the period."""
-
-    scheme: Scheme
-    weights: pd.Series                  # used weights (sum 1) over the indicators kept
-    requested: pd.Series                # weights before dropping (sum 1)
-    dropped: dict[str, str] = field(default_factory=dict)   # indicator → reason
-    experts: list[tuple[Expert, float, AHPResult]] = field(default_factory=list)
-    group: AHPResult | None = None
-    managers_used: int | None = None    # data-driven: managers with complete data
-    managers_excluded: int = 0
-
-
-def _renormalise(w: pd.Series, drop: dict[str, str], source: str) -> pd.Series:
-    kept = w.drop([k for k in w.index if k in drop])
-    if kept.empty or kept.sum() <= 0:
-        why = ", ".join(f"{k} ({r})" for k, r in drop.items() if k in w.index)
-        raise InputError(Problem(source, f"no weighted indicator can be used this period: {why}",
-                                 fix="weight indicators that have data, or check the data"))
-    return (kept / kept.sum()).rename("weight")
-
-
-def _objective(method: str, ids: list[str], values: pd.DataFrame, library: Library, source: str,
-               entropy_mode: str = "minmax") -> tuple[pd.Series, int, int]:
-    """Entropy or CRITIC weights over the managers with a value for every indicator."""
-    X = values[ids].apply(pd.to_numeric, errors="coerce")
-    complete = X.dropna()
-    excluded = len(X) - len(complete)
-    benefit = {i: library[i].higher_is_better for i in ids}
-    try:
-        if method == "entropy":
-            w = entropy_weights(complete, benefit=benefit if entropy_mode == "minmax" else None, source=source)
-        else:
-            w = critic_weights(complete, benefit, source=source)
-    except InputError as exc:
-        raise InputError([Problem(source, p.what, p.where, p.fix) for p in exc.problems]) from None
-    return w, len(complete), excluded
-
-
-def resolve_weights(scheme: Scheme, schemes: dict[str, Scheme], library: Library, values: pd.DataFrame,
-                    dropped: dict[str, str]) -> Resolved:
-    """The weights of ``scheme`` for this period.
-
-    ``values``: company managers × indicators (raw); ``dropped``: indicators that
-    cannot be used this period (from :func:`normalise`).  Subjective weights are
-    computed on every indicator they name and then the dropped ones are removed and
-    the rest scaled back to 1; objective weights are computed only on usable
-    indicators, over the managers with a value for all of them.
-    """
-    s, source = scheme.spec, scheme.source
-    if isinstance(s, DirectScheme):
-        req = direct_weights(s.weights, source)
-        drop = {k: dropped[k] for k in req.index if k in dropped}
-        return Resolved(scheme, _renormalise(req, drop, source), req, drop)
-    if isinstance(s, AHPScheme):
-        experts = [(e, e.weight, ahp(e.matrix, s.ri_table, s.priority, labels=s.indicators,
-                                     source=f"{source}: experts[{k}] ({e.label('en')})"))
-                   for k, e in enumerate(s.experts)]
-        group = group_ahp([e.matrix for e in s.experts], labels=s.indicators, method=s.priority,
-                          ri_table=s.ri_table, expert_weights=[e.weight for e in s.experts], source=source)
-        req = group.weights
-        drop = {k: dropped[k] for k in req.index if k in dropped}
-        return Resolved(scheme, _renormalise(req, drop, source), req, drop, experts, group)
-    if isinstance(s, (EntropyScheme, CriticScheme)):
-        drop = {k: dropped[k] for k in s.indicators if k in dropped}
-        ids = [k for k in s.indicators if k not in drop]
-        if len(ids) < 2:
-            raise InputError(Problem(source, f"{s.method} needs at least 2 usable indicators; usable: {ids}",
-                                     fix="add indicators that vary across managers"))
-        w, used, excluded = _objective(s.method, ids, values, library, source,
-                                       getattr(s, "normalise", "minmax"))
-        w = w.rename("weight")
-        return Resolved(scheme, w, w, drop, managers_used=used, managers_excluded=excluded)
-    sub = resolve_weights(schemes[s.subjective], schemes, library, values, dropped)
-    ids = list(sub.weights.index)
-    if len(ids) < 2:
-        w = sub.weights
-        return Resolved(scheme, w, w, sub.dropped)
-    obj, used, excluded = _objective(s.objective, ids, values, library, source)
-    w = blend_weights(sub.weights, obj, alpha=s.alpha, mode=s.mode)
-    return Resolved(scheme, w, w, sub.dropped, managers_used=used, managers_excluded=excluded)
-
-
-def team_scores(S: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
-    """score and weight_available per manager (see the module doc, step 2).
-
-    score_i = Σ_j w_j s_ij / Σ_j w_j [s_ij present]; NaN only for a manager with no
-    value on any weighted indicator (reported as no data, never 0).
-    """
-    x = S.reindex(columns=weights.index).to_numpy(dtype=float)
-    w = weights.to_numpy(dtype=float)
-    present = ~np.isnan(x)
-    num = np.where(present, x, 0.0) @ w
-    den = present.astype(float) @ w
-    score = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return pd.DataFrame({"score": score, "weight_available": den}, index=S.index)
 
 
 # =========================================================================== the notebook's data
@@ -1062,7 +591,7 @@ def workshop(sc: Scenarios):
 
 def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Problem]:
     """The weight schemes this notebook compares."""
-    return check(params, params_file)
+    return check_schemes(params, params_file)
 
 
 SHARED: dict = {}

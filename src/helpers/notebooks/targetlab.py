@@ -640,7 +640,7 @@ def export(lab: TargetLab) -> pd.DataFrame:
 
     Columns: manager_id, team_id, indicator, period, level, target, unit, method, note.
     The quarterly review reads it (manager_id, indicator, period, target) when no user
-    targets are supplied; :func:`helpers.core.targets.read_targets_csv` reads it as is.
+    targets are supplied; :func:`helpers.data.plan_csv.read_targets_csv` reads it as is.
     """
     rows = []
     lvl = "quarter" if lab.period.freqstr.startswith("Q") else "month"

@@ -25,6 +25,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Text(Strict):
+    """A text a consultant writes in both report languages (a name, a note, a SMART attribute)."""
+
+    zh: str
+    en: str
+
+
 def load_model(path: str | Path, model: type[M], source: str | None = None, example: str = "") -> M:
     """Read ``path`` (YAML) and validate it as ``model``; :class:`InputError` names
     ``source`` (default: the path) and the key of every problem."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.core.strategy import _files, load_strategy
+from helpers.context.strategy import load_strategy, strategy_files
 from helpers.errors import Problem
 from helpers.kpis.indicators import data_availability, load_library, smart_frame
 from helpers.plan.params import RunParams, resolve
@@ -31,7 +31,7 @@ def strategy_warnings(
     """
     library = load_library(resolve(params_file, params.indicators))
     out: list[Problem] = []
-    for _, rel in _files(params):
+    for _, rel in strategy_files(params):
         strat = load_strategy(resolve(params_file, rel), library, rel)
         tree = strat.tree()
         w = tree.weights()

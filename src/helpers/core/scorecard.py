@@ -1,0 +1,210 @@
+"""The scorecard of a period: every manager's attainment, scores, hard/soft total,
+ranks and grades under the scoring plan, and their pay summed over the months.
+
+Numbers only: pay statements hold :class:`~helpers.core.phrases.Phrase` texts, worded
+by the presentation (:func:`helpers.present.pay.worded`).
+
+    attainment actual / target (target / actual when lower is better)   helpers.core.attainment
+    score      curve(attainment) per indicator                           helpers.core.scoring
+    hard       Σ w_j·score_j / Σ w_j (weights of the chosen scheme)       helpers.core.schemes
+    soft       mean of the qualitative ratings (0–100)
+    total      split·hard + (1 − split)·soft                              seed "浅谈如何做好客户经理月度考核"
+    ranks      within the team and within the company
+    grades     forced distribution within the team or absolute bands
+    pay        helpers.core.incentives (statement line by line, what-if 80/100/120 %)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers.core import incentives as inc
+from helpers.core import scoring
+from helpers.errors import InputError, Problem
+from helpers.kpis.indicators import Library
+from helpers.plan.scoring import ScoringPlan, StepSpec
+
+__all__ = ["curve_of", "scoring_plan_problems", "score_table", "CompanyScores", "manager_pay"]
+
+
+def curve_of(plan: ScoringPlan, indicator: str, source: str = "scoring.yaml") -> scoring.ScoringCurve | scoring.StepTable:
+    """The curve of ``indicator`` (its own or the default)."""
+    spec = plan.curves.get(indicator, plan.default_curve)
+    name = f"{source}: curves.{indicator}" if indicator in plan.curves else f"{source}: default_curve"
+    if isinstance(spec, StepSpec):
+        return scoring.StepTable(tuple(spec.bands), spec.below_score, name=name)
+    return scoring.ScoringCurve(**spec.model_dump(), name=name)
+
+
+def scoring_plan_problems(plan: ScoringPlan, library: Library, weights: list[str], target_ids: set[str] | None,
+                   source: str) -> list[Problem]:
+    """Semantic checks of a scoring plan against the library, the scheme and the targets."""
+    out: list[Problem] = []
+    for key, ids in (("curves", list(plan.curves)), ("fallback_targets", list(plan.fallback_targets)),
+                     ("soft.indicators", plan.soft.indicators)):
+        for i in ids:
+            if i not in library:
+                near = library.suggest(i)
+                out.append(Problem(source, f"unknown indicator '{i}'", f"key '{key}'",
+                                   f"did you mean '{near}'?" if near else f"use ids from {library.source}"))
+    for i in plan.curves:
+        try:
+            curve_of(plan, i, source)
+        except InputError as exc:
+            out += exc.problems
+    try:
+        curve_of(plan, "", source)
+    except InputError as exc:
+        out += exc.problems
+    for i, v in plan.fallback_targets.items():
+        if not isinstance(v, str) and not (math.isfinite(v) and v >= 0):
+            out.append(Problem(source, f"target {v} is not a number ≥ 0", f"key 'fallback_targets.{i}'"))
+    if plan.split < 1 and not plan.soft.indicators:
+        out.append(Problem(source, f"split {plan.split} leaves {1 - plan.split:.0%} to the soft part but no soft "
+                           "indicators are listed", "key 'soft.indicators'", "list the ratings, or set split: 1"))
+    for i in plan.soft.indicators:
+        if i in library and library[i].unit != "score":
+            out.append(Problem(source, f"soft indicator '{i}' is not a 0–100 rating (unit {library[i].unit})",
+                               "key 'soft.indicators'", "list qualitative ratings (unit score) only"))
+    g = plan.grades
+    try:
+        if g.method == "forced":
+            scoring.forced_quotas(1, g.distribution)
+        else:
+            scoring.grade_absolute(50.0, g.bands)
+    except InputError as exc:
+        out += [Problem(source, p.what, f"key 'grades.{'distribution' if g.method == 'forced' else 'bands'}'", p.fix)
+                for p in exc.problems]
+    if target_ids is not None:
+        for i in weights:
+            if i in library and i not in target_ids and i not in plan.fallback_targets:
+                out.append(Problem(source, f"no target for indicator '{i}' of the weight scheme",
+                                   f"key 'fallback_targets.{i}'",
+                                   "set a target for it in the target plan or the targets CSV, or add "
+                                   f"'{i}: peer_median' (or a number) under fallback_targets"))
+    return out
+
+
+def score_table(
+    values: pd.DataFrame,
+    targets: pd.DataFrame,
+    soft: pd.DataFrame,
+    library: Library,
+    plan: ScoringPlan,
+    weights: pd.Series,
+    groups: pd.Series | None = None,
+    source: str = "scoring.yaml",
+) -> dict[str, pd.DataFrame | pd.Series]:
+    """Scores of many managers (rows) for one period.
+
+    ``values`` / ``targets``: managers × the weighted indicators (NaN = no data / no
+    target); ``soft``: managers × soft ratings (0–100); ``weights``: indicator →
+    weight; ``groups``: team per manager (grades by forced distribution and team
+    ranks are within it; None = one group).
+
+    * attainment = actual / target (target / actual when lower is better),
+      :func:`helpers.core.attainment.attainment` (zero targets as documented there);
+    * score = curve(attainment) (:func:`curve_of`);
+    * hard = Σ w·score / Σ w over indicators with a score; NaN ("no data") when
+      less than ``min_weight_available`` of the weight has a score;
+    * soft = mean of the ratings present (NaN when none);
+    * total = split·hard + (1 − split)·soft (NaN if a needed part is NaN; with
+      split = 1 the soft part is not needed);
+    * rank: 1 = best, ties share the better rank (1-2-2-4); grade: forced
+      distribution (ties get the same, better grade; tie-breaker sales attainment)
+      or absolute bands; NaN total → "no data".
+
+    Returns ``attainment``, ``score`` (frames) and ``summary`` (hard,
+    weight_available, soft, total, rank, grade).
+    """
+    ids = list(weights.index)
+    att = pd.DataFrame(index=values.index)
+    for i in ids:
+        att[i] = scoring.attainment(values[i].astype(float), targets[i].astype(float), library[i].higher_is_better)
+    sc = pd.DataFrame({i: scoring.score(att[i], curve_of(plan, i, source)) for i in ids}, index=values.index)
+    d = scoring.weighted_total_detail(sc, weights, min_available=plan.min_weight_available, source=source)
+    soft_score = soft.mean(axis=1) if soft.shape[1] else pd.Series(np.nan, index=values.index)
+    soft_score = soft_score.reindex(values.index)
+    if plan.split >= 1:
+        total = d["total"].rename("total")
+    else:
+        total = scoring.combine_hard_soft(d["total"], soft_score, plan.split)
+    g = groups if groups is not None else pd.Series("all", index=values.index)
+    summary = pd.DataFrame({"hard": d["total"], "weight_available": d["weight_available"],
+                            "soft": soft_score, "total": total})
+    summary["rank"] = scoring.rank(total, g)
+    gp = plan.grades
+    if gp.method == "forced":
+        tb = att["sales"] if (gp.tie_breaker == "sales_attainment" and "sales" in att) else None
+        summary["grade"] = scoring.grade_forced(total, gp.distribution, groups=g, tie_breaker=tb)
+    else:
+        summary["grade"] = scoring.grade_absolute(total, gp.bands)
+    return {"attainment": att, "score": sc, "summary": summary}
+
+
+@dataclass
+class CompanyScores:
+    """The company-wide part of a review, the same for every team of a period: plans,
+    weights, every manager's indicator values, targets and scores (built by
+    :func:`company_scores`; team reviews and the leadership summary share it)."""
+
+    plan: ScoringPlan
+    plan_file: Path
+    library: Library
+    scheme: str
+    weights: pd.Series
+    dropped: dict[str, str]
+    soft_ids: list[str]
+    pay_plan: inc.IncentivePlan
+    values: pd.DataFrame           # every manager with a value × weighted indicators
+    soft: pd.DataFrame             # every manager × soft ratings
+    targets: pd.DataFrame          # every manager × weighted indicators
+    target_source: pd.DataFrame    # indicator → how its targets were set
+    targets_long: pd.DataFrame     # manager_id, indicator, target (as set for the period)
+    monthly_targets: pd.DataFrame  # manager_id, month, target (sales)
+    attainment: pd.DataFrame
+    scores: pd.DataFrame
+    summary: pd.DataFrame          # hard, weight_available, soft, total, rank (company), grade (one group)
+    no_soft: bool = False          # the plan has a soft part but the data has no ratings: total = hard
+
+    @property
+    def n(self) -> int:
+        """Managers with a total score (the denominator of company ranks)."""
+        return int(self.summary["total"].notna().sum())
+
+
+def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[float], detail: bool = True,
+                ) -> tuple[pd.Series, dict[str, inc.Statement], dict[str, pd.DataFrame]]:
+    """Pay per manager = Σ over the months of the period of :func:`helpers.core.incentives.payouts`.
+
+    Returns totals, one statement per manager (every month's lines as phrases, the
+    item prefixed with the month; worded by :func:`helpers.present.pay.worded`) and the what-if table (sum over the months, each month's sales at
+    ``a`` × its target); with ``detail=False`` the totals only.
+    """
+    if pin.empty:
+        return pd.Series(dtype=float, name="payout"), {}, {}
+    cols = [c for c in pin.columns if c not in ("manager_id", "month")]
+    pay = inc.payouts(pay_plan, pin[cols], source="payout inputs")
+    totals = pay["total"].groupby(pin["manager_id"].to_numpy()).sum().rename("payout")
+    if not detail:
+        return totals, {}, {}
+    statements: dict[str, inc.Statement] = {}
+    wi: dict[str, pd.DataFrame] = {}
+    for m, rows in pin.groupby("manager_id", sort=False):
+        lines, frames = [], []
+        for key in rows.index:
+            st = inc.statement(pay_plan, pin[cols], key)
+            month = rows.at[key, "month"]
+            lines.append(st.lines.assign(month=month, item=[f"{month} " + x for x in st.lines["item"]]))
+            x = inc.ManagerInputs.from_row(pin[cols].loc[key], manager_id=m)
+            if math.isfinite(x.sales_target) and x.sales_target > 0:
+                frames.append(inc.what_if(pay_plan, x, what_if))
+        statements[m] = inc.Statement(m, pd.concat(lines, ignore_index=True), float(totals[m]))
+        if frames and len(frames) == len(rows):
+            wi[m] = sum(frames[1:], frames[0])
+    return totals, statements, wi

@@ -1,0 +1,92 @@
+"""The scoring plan (``params/scoring.yaml``): curves, the hard/soft split, grades,
+fallback targets and base pay of the review.  Validated by :class:`ScoringPlan`
+(unknown keys are errors), read by :func:`load_scoring_plan`; the checks against the
+indicator library are :func:`helpers.core.scorecard.scoring_plan_problems`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Union
+
+from pydantic import Field, model_validator
+
+from helpers.plan.base import Strict, load_model
+from helpers.plan.params import SLUG, RunParams, resolve
+
+__all__ = ["DEFAULT_BANDS", "DEFAULT_DISTRIBUTION", "CurveSpec", "StepSpec", "ScoringPlan", "scoring_plan_path",
+           "load_scoring_plan"]
+
+#: Absolute grade bands: grade = the best band whose lower bound the score reaches.
+DEFAULT_BANDS: dict[str, float] = {"S": 110.0, "A": 100.0, "B": 85.0, "C": 70.0, "D": 0.0}
+
+#: Forced distribution, best grade first (20 / 70 / 10).
+DEFAULT_DISTRIBUTION: dict[str, float] = {"A": 0.2, "B": 0.7, "C": 0.1}
+
+
+class CurveSpec(Strict):
+    """Threshold / target / cap curve (see :class:`helpers.core.scoring.ScoringCurve`)."""
+
+    threshold: float = 0.8
+    target: float = 1.0
+    cap: float = 1.2
+    floor_score: float = 0.0
+    threshold_score: float = 60.0
+    target_score: float = 100.0
+    cap_score: float = 120.0
+
+
+class StepSpec(Strict):
+    """Step table: ``bands`` = [[min_attainment, score], ...] increasing."""
+
+    bands: list[tuple[float, float]]
+    below_score: float = 0.0
+
+
+class SoftSpec(Strict):
+    indicators: list[str] = Field(default_factory=list, description="Qualitative ratings (0–100) of the soft part.")
+
+
+class GradeSpec(Strict):
+    method: Literal["forced", "absolute"] = "forced"
+    distribution: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_DISTRIBUTION))
+    bands: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_BANDS))
+    tie_breaker: Literal["sales_attainment", "none"] = "sales_attainment"
+
+
+class PaySpec(Strict):
+    monthly_base_pay: float = Field(20000.0, ge=0)
+    what_if: list[float] = Field(default_factory=lambda: [0.8, 1.0, 1.2])
+
+
+class ScoringPlan(Strict):
+    """``params/scoring.yaml``."""
+
+    weight_scheme: str | None = None
+    targets_csv: str | None = None
+    fallback_targets: dict[str, Union[Literal["peer_median"], float]] = Field(default_factory=dict)
+    min_weight_available: float = Field(0.5, ge=0, le=1)
+    default_curve: CurveSpec = CurveSpec()
+    curves: dict[str, Union[CurveSpec, StepSpec]] = Field(default_factory=dict)
+    split: float = Field(0.7, ge=0, le=1)
+    soft: SoftSpec = SoftSpec()
+    grades: GradeSpec = GradeSpec()
+    pay: PaySpec = PaySpec()
+
+    @model_validator(mode="after")
+    def _scheme(self) -> "ScoringPlan":
+        if self.weight_scheme is not None and not SLUG.match(self.weight_scheme):
+            raise ValueError(f"weight_scheme {self.weight_scheme!r} must be a file name without folder or .yaml")
+        return self
+
+
+def scoring_plan_path(params: RunParams, params_file: str | Path) -> Path:
+    """``scoring`` of the params if the key exists, else ``scoring.yaml`` beside the incentive plan."""
+    own = getattr(params, "scoring", None)
+    if own:
+        return resolve(params_file, own)
+    return resolve(params_file, params.incentives).parent / "scoring.yaml"
+
+
+def load_scoring_plan(path: str | Path) -> ScoringPlan:
+    """Read and validate a scoring plan; errors name the file and the key."""
+    return load_model(path, ScoringPlan, example="params/scoring.yaml")
