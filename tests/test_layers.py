@@ -42,7 +42,7 @@ def test_the_run_knows_notebooks_only_by_what_they_declare():
         mod = notebook_module(nb)
         assert mod is not None and callable(mod.check_inputs) and isinstance(mod.SHARED, dict), nb.name
         declared[nb.stem] = sorted(mod.SHARED)
-    assert declared == {"00_data_quality": [], "01_target_setting": ["targets"], "02_kpi_decomposition": [],
+    assert declared == {"00_data_quality": [], "01_target_setting": ["targets"], "02_kpi_decomposition": ["scores"],
                         "03_weighting_scenarios": [], "04_quarterly_review": ["scores"],
                         "05_leadership_summary": ["scores", "targets"]}
     runner = (ROOT / "src" / "helpers" / "run" / "runner.py").read_text(encoding="utf-8")

@@ -146,7 +146,9 @@ def test_check_passes_on_the_repo_params():
 def test_check_names_file_and_entry(tmp_path):
     p = _params_copy(tmp_path)
     sc = yaml.safe_load((tmp_path / "scoring.yaml").read_text(encoding="utf-8"))
-    del sc["fallback_targets"]["profit"]                 # profit has no target any more
+    tp = yaml.safe_load((tmp_path / "targets.yaml").read_text(encoding="utf-8"))
+    del tp["indicators"]["profit"]                       # profit has no target any more
+    (tmp_path / "targets.yaml").write_text(yaml.safe_dump(tp, allow_unicode=True), encoding="utf-8")
     sc["soft"]["indicators"].append("atitude")           # misspelt
     (tmp_path / "scoring.yaml").write_text(yaml.safe_dump(sc, allow_unicode=True), encoding="utf-8")
     w = yaml.safe_load((tmp_path / "weights" / "current.yaml").read_text(encoding="utf-8"))

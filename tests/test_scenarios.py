@@ -288,22 +288,44 @@ def test_prepare_demo_team(sc):
     assert sc.chosen == "current" and sc.order[0] == "current"
     assert list(sc.ranks.columns) == sc.order
     assert set(sc.ranks.index) <= set(sc.ctx.manager_ids)  # only the team's managers
-    assert sc.population > len(sc.ranks)  # scaled against the whole company
+    assert sc.population > len(sc.ranks)  # data-driven weights from the whole company
     for r in sc.resolved.values():
         assert r.weights.sum() == pytest.approx(1.0) and not r.weights.isna().any()
-    # expansion names acquisition_cost, which has no data: dropped, not zero-scored
-    assert sc.resolved["expansion"].dropped == {"acquisition_cost": "not_computable"}
+    # expansion names acquisition_cost, which has no data: dropped, not zero-scored; and
+    # indicators the plan sets no target for cannot be scored against one: dropped too
+    d = sc.resolved["expansion"].dropped
+    assert d["acquisition_cost"] == "not_computable"
+    from helpers.context.scores import targets_wide
+
+    with_target = set(targets_wide(sc.cs).columns)
+    assert {k for k, v in d.items() if v == "no_target"} == \
+        {i for i in sc.resolved["expansion"].requested.index if i not in with_target and i != "acquisition_cost"}
     # ranks are 1..n with competition ties
     for col in sc.ranks:
         assert sc.ranks[col].min() == 1 and sc.ranks[col].max() <= len(sc.ranks)
 
 
 def test_scores_equal_independent_weighted_sum(sc):
-    # second computation: plain Σ w_j s_j over the team's 0–100 values (no missing here)
+    # second computation: split × Σ w_j s_j / Σ w_j over the present curve scores
+    # + (1 − split) × mean soft rating, from the curve scores kept on the object
     w = sc.resolved["current"].weights
-    s = sc.normalised.loc[sc.ranks.index, list(w.index)]
-    assert not s.isna().any().any()
-    assert sc.scores["current"].to_numpy() == pytest.approx((s.to_numpy() @ w.to_numpy()))
+    s = sc.curve.loc[sc.ranks.index, list(w.index)]
+    present = s.notna().to_numpy()
+    hard = np.nansum(s.to_numpy() * w.to_numpy(), axis=1) / (present * w.to_numpy()).sum(axis=1)
+    total = sc.split * hard + (1 - sc.split) * sc.soft.reindex(s.index).to_numpy() if sc.soft is not None else hard
+    assert sc.scores["current"].to_numpy() == pytest.approx(total)
+
+
+def test_ranks_under_the_plan_equal_the_quarterly_review(sc, demo_params):
+    """The plan in force is scored one way: notebook 03's ranks and totals under the plan's
+    scheme are notebook 04's team ranks and totals, manager by manager."""
+    from helpers.notebooks import quarterly
+
+    q = quarterly.build(sc.ctx, demo_params, with_review=False, statements=False)
+    s = q.summary.loc[sc.ranks.index]
+    assert sc.ranks[sc.chosen].astype(int).tolist() == s["rank"].astype(int).tolist()
+    assert sc.scores[sc.chosen].to_numpy() == pytest.approx(s["total"].to_numpy())
+    assert set(sc.excluded) == set(q.summary.index[q.summary["total"].isna()])
 
 
 def test_correlations_and_movers_consistent(sc):
@@ -327,8 +349,9 @@ def test_robustness_sanity(sc):
     assert rb["p_top"].sum() == pytest.approx(k)
     # κ → ∞ collapses every interval onto the base rank
     w = sc.resolved["current"].weights
-    tight = robustness(sc.normalised.loc[rb.index, list(w.index)], w, concentration=1e9, draws=200,
-                       missing="renormalise")
+    off = (1 - sc.split) * sc.soft.reindex(rb.index) if sc.soft is not None else None
+    tight = robustness(sc.curve.loc[rb.index, list(w.index)], w, concentration=1e9, draws=200,
+                       missing="renormalise", scale=sc.split if sc.soft is not None else 1.0, offset=off)
     assert (tight["rank_p5"] == tight["base_rank"]).all() and (tight["rank_p95"] == tight["base_rank"]).all()
 
 
@@ -370,10 +393,16 @@ def test_workshop_table_reproduces_the_scheme_and_moves(sc):
     t = S.workshop_table(sc, w)
     assert t[sc.t("ws.col.rank")].tolist() == sorted(sc.ranks["current"].tolist())
     assert (t[sc.t("ws.col.change")] == 0).all()
-    # all weight on sales → ranks = ranks of the sales scale
+    # all weight on sales → ranks of split × sales points + (1 − split) × soft rating
     only = S.workshop_table(sc, {"sales": 1.0})
-    expected = ranks(sc.normalised.loc[sc.ranks.index, "sales"])
+    expected = ranks(_one_indicator_total(sc, "sales"))
     assert only[sc.t("ws.col.rank")].to_dict() == expected.to_dict()
+
+
+def _one_indicator_total(sc, iid: str) -> pd.Series:
+    """The review's total with all the hard weight on one indicator (by hand)."""
+    pts = sc.curve.loc[sc.ranks.index, iid]
+    return sc.split * pts + (1 - sc.split) * sc.soft.reindex(pts.index) if sc.soft is not None else pts
 
 
 def test_workshop_widget_updates_without_a_front_end(sc):
@@ -384,7 +413,7 @@ def test_workshop_widget_updates_without_a_front_end(sc):
         s.value = 60 if iid == "csat" else 0
     after = box.output.outputs[0]["data"]["text/html"]
     assert before != after and len(box.output.outputs) == 1
-    csat_ranks = ranks(sc.normalised.loc[sc.ranks.index, "csat"])
+    csat_ranks = ranks(_one_indicator_total(sc, "csat").dropna())
     best = sc.names[csat_ranks.idxmin()]
     assert after.index(best) < min(after.index(sc.names[m]) for m in sc.ranks.index if m != csat_ranks.idxmin())
 

@@ -312,8 +312,10 @@ def demo_engine(demo_dir) -> TargetEngine:
 
 
 def test_demo_topdown_adds_up_exactly_at_every_level(demo_engine):
+    """The targets in force (70 % top-down + 30 % potential, reconciled) add up exactly:
+    managers to teams, teams to regions, regions to the company total."""
     r = demo_engine.targets("sales", Q3)
-    td = r.components["topdown"]
+    td = r.managers.set_index("manager_id")["target"]
     ent = r.entities
     team = r.managers.set_index("manager_id")["team_id"]
     teams = ent[ent["level"] == "team"].set_index("entity")["target"]
@@ -322,8 +324,11 @@ def test_demo_topdown_adds_up_exactly_at_every_level(demo_engine):
     assert td.groupby(team).sum().to_dict() == teams.to_dict()
     reg_of = ent[ent["level"] == "team"].set_index("entity")["parent"]
     assert teams.groupby(reg_of).sum().to_dict() == regions.to_dict()
-    assert regions.sum() == company
+    assert regions.sum() == company == td.sum()
     assert (td == np.floor(td)).all()  # whole currency units
+    # the pure top-down part adds up too (its own chain), and the blend moved the shares
+    own = r.components["topdown"]
+    assert own.sum() == company and not np.allclose(own.reindex(td.index), td)
     # counts: every team 25 new small customers, whole numbers, exactly
     n = demo_engine.targets("new_small_customers", Q3).managers
     assert (n.groupby("team_id")["target"].sum() == 25).all()
@@ -459,8 +464,12 @@ indicators:
     assert check(load_params(params), params) == []
     ctx = open_team(params, "A")
     lab = tl.build(ctx, params)
-    # blend of top-down 2000 / 1000 and commitments 2500 / 1500, half each → 2250 / 1250
-    assert mgr(lab.results["sales"]) == {"M1": 2250.0, "M2": 1250.0}
+    # blend of top-down 2000 / 1000 and commitments 2500 / 1500, half each → 2250 / 1250,
+    # then reconciled to the top-down total 3000: 3000 × 2250/3500 = 1928.57, × 1250/3500 =
+    # 1071.43 → floors 1928 + 1071 = 2999, the last unit to the larger remainder (M1)
+    assert mgr(lab.results["sales"]) == {"M1": 1929.0, "M2": 1071.0}
+    assert "reconciled to the top-down total" in tl.plan_text(lab)
+    assert "exactly the company total 3,000" in tl.split_check_text(lab)
     rec = tl.reconcile_table(lab).data
     assert rec.iloc[:, -1].tolist() == ["ok", "ok", "ok"]  # status
     assert rec["Gap %"].round(4).tolist() == [0.25, 0.5, round(1000 / 3000, 4)]
@@ -478,10 +487,11 @@ indicators:
     assert out["target"].notna().all()
     csv = tmp_path / "targets.csv"
     out.to_csv(csv, index=False)
-    back = read_targets_csv(csv, ["M1", "M2"], LIB.ids())
-    assert len(back) == len(out)
+    back = read_targets_csv(csv, ["M1", "M2"], LIB.ids())  # the manager rows; the totals are skipped
+    assert len(back) == (out["scope"] == "manager").sum() and len(back) < len(out)
     q = out[(out["indicator"] == "sales") & (out["level"] == "quarter")]
-    assert dict(zip(q["manager_id"], q["target"])) == {"M1": 2250.0, "M2": 1250.0}
+    assert dict(zip(q["scope"] + ":" + q["entity"], q["target"])) == {
+        "manager:M1": 1929.0, "manager:M2": 1071.0, "team:A": 3000.0, "region:R": 3000.0, "company:company": 3000.0}
 
 
 def test_without_market_table_the_documented_fallbacks_apply(demo_dir):

@@ -44,8 +44,8 @@ Each expert compares the indicators pair by pair on Saaty's 1–9 scale (1 equal
     ("code", "scenarios.weights_note(sc)"),
     ("md", "## 排名对比", ["zh"]),
     ("md", "## Ranks side by side", ["en"]),
-    ("md", "每列是一套方案下的团队内名次（1 为最好）；“名次波动”是最差与最好名次之差。得分为所用方案下的 0–100 分。", ["zh"]),
-    ("md", "Each column is the rank within the team under one scheme (1 = best); the spread is the worst minus the best rank. The score is on 0–100 under the scheme in use.", ["en"]),
+    ("md", "每列是一套方案下的团队内名次（1 为最好），第一列是考核方案实际使用的权重，与季度考核报告的名次相同；“名次波动”是最差与最好名次之差。得分为该方案下的考核总分（满分按计分曲线可超过 100）。", ["zh"]),
+    ("md", "Each column is the rank within the team under one scheme (1 = best); the first is the scheme the plan pays on, with the same ranks as the quarterly review. The spread is the worst minus the best rank. The score is the review's total score under that scheme (the scoring curve allows more than 100).", ["en"]),
     ("code", "scenarios.rank_table(sc)"),
     ("code", "scenarios.movers_text(sc)"),
     ("md", "### 方案之间的一致性", ["zh"]),
@@ -56,10 +56,10 @@ Each expert compares the indicators pair by pair on Saaty's 1–9 scale (1 equal
     ("md", "## 排名稳健性", ["zh"]),
     ("md", "## Rank robustness", ["en"]),
     ("md", """
-把所用方案的权重按狄利克雷分布随机扰动数千次（平均仍为原权重，浓度 κ 越大扰动越小），每次重新打分排名。左图：黑点为现行名次，色条为 90% 抽样的名次区间，灰线为最好到最差名次；右图：进入前列和落入末位的概率。
+把考核方案所用权重按狄利克雷分布随机扰动数千次（平均仍为原权重，浓度 κ 越大扰动越小），每次按季度考核的同一套计算（达成率 → 计分曲线 → 加权，软性评分不变）重新打分排名。左图：黑点为现行名次，色条为 90% 抽样的名次区间，灰线为最好到最差名次；右图：进入前列和落入末位的概率。
 """, ["zh"]),
     ("md", """
-The weights of the scheme in use are perturbed at random thousands of times (Dirichlet draws that average to the scheme's weights; a larger concentration κ means smaller changes) and the team is re-scored and re-ranked each time. Left: the black dot is the rank now, the coloured bar holds 90 % of the draws, the grey line runs from best to worst rank. Right: the chance of landing in the top and in the bottom group.
+The weights the plan pays on are perturbed at random thousands of times (Dirichlet draws that average to the scheme's weights; a larger concentration κ means smaller changes) and the team is re-scored each time by the quarterly review's own computation (attainment → scoring curve → weights, the soft ratings unchanged) and re-ranked. Left: the black dot is the rank now, the coloured bar holds 90 % of the draws, the grey line runs from best to worst rank. Right: the chance of landing in the top and in the bottom group.
 """, ["en"]),
     ("code", "scenarios.robustness_chart(sc)"),
     ("code", "scenarios.robustness_table(sc)"),

@@ -22,6 +22,7 @@ from helpers.context.targets import targets_only
 from helpers.context.workbook import cache_get, cache_key, cache_put, company_actuals, company_manager_ids, company_roster
 from helpers.core import incentives as inc
 from helpers.core import scoring
+from helpers.core.phrases import Bilingual
 from helpers.data.plan_csv import read_targets_csv
 from helpers.core.attainment import NO_DATA
 from helpers.core.schemes import normalise, resolve_weights
@@ -33,7 +34,7 @@ from helpers.plan.scoring import ScoringPlan, load_scoring_plan, scoring_plan_pa
 from helpers.plan.targets import load_target_plan
 from helpers.plan.weights import read_scheme_spec
 
-__all__ = ["check_scoring", "company_scores", "reviewed", "payout_inputs", "share_scores", "Quarterly", "score_team"]
+__all__ = ["check_scoring", "company_scores", "targets_wide", "reviewed", "payout_inputs", "share_scores", "Quarterly", "score_team"]
 
 
 def check_scoring(params: RunParams, params_file: str | Path) -> list[Problem]:
@@ -209,7 +210,21 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     res_c = score_table(allvals[ids], targets, soft_all, library, plan, weights, None, str(plan_file))
     return CompanyScores(plan, plan_file, library, sid, weights, res.dropped, soft_ids, pay_plan, allvals[ids],
                          soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
-                         res_c["attainment"], res_c["score"], res_c["summary"], no_soft)
+                         res_c["attainment"], res_c["score"], res_c["summary"], no_soft,
+                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en))
+
+
+def targets_wide(cs: CompanyScores) -> pd.DataFrame:
+    """Every manager × every indicator with a target in force (the target plan's, the
+    targets CSV's, and the scoring plan's fallbacks for the weighted ones)."""
+    tl = cs.targets_long
+    wide = tl.pivot_table(index="manager_id", columns="indicator", values="target", aggfunc="first") \
+        if len(tl) else pd.DataFrame()
+    wide = wide.reindex(wide.index.union(cs.targets.index))
+    for i in cs.targets.columns:  # the weighted indicators: targets as the review uses them (fallbacks included)
+        wide[i] = cs.targets[i].reindex(wide.index)
+    wide.columns.name = None
+    return wide.astype(float)
 
 
 def reviewed(ctx: Any, cs: CompanyScores) -> list[str]:

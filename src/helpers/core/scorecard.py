@@ -25,11 +25,12 @@ import pandas as pd
 
 from helpers.core import incentives as inc
 from helpers.core import scoring
+from helpers.core.phrases import Bilingual
 from helpers.errors import InputError, Problem
 from helpers.kpis.indicators import Library
 from helpers.plan.scoring import ScoringPlan, StepSpec
 
-__all__ = ["curve_of", "scoring_plan_problems", "score_table", "CompanyScores", "manager_pay"]
+__all__ = ["curve_of", "scoring_plan_problems", "totals", "score_table", "CompanyScores", "manager_pay"]
 
 
 def curve_of(plan: ScoringPlan, indicator: str, source: str = "scoring.yaml") -> scoring.ScoringCurve | scoring.StepTable:
@@ -90,6 +91,37 @@ def scoring_plan_problems(plan: ScoringPlan, library: Library, weights: list[str
     return out
 
 
+def totals(scores: pd.DataFrame, weights: pd.Series, soft: pd.DataFrame, plan: ScoringPlan,
+           groups: pd.Series | None = None, tie_breaker: pd.Series | None = None,
+           source: str = "scoring.yaml") -> pd.DataFrame:
+    """From curve scores to the review's totals, ranks and grades (the second half of
+    :func:`score_table`; the weighting scenarios re-weight the same curve scores).
+
+    ``scores``: managers × weighted indicators (curve points); ``soft``: managers × soft
+    ratings; ``tie_breaker``: sales attainment (forced grades).  Returns ``hard,
+    weight_available, soft, total, rank, grade``."""
+    idx = scores.index
+    d = scoring.weighted_total_detail(scores[list(weights.index)], weights, min_available=plan.min_weight_available,
+                                      source=source)
+    soft_score = soft.mean(axis=1) if soft.shape[1] else pd.Series(np.nan, index=idx)
+    soft_score = soft_score.reindex(idx)
+    if plan.split >= 1:
+        total = d["total"].rename("total")
+    else:
+        total = scoring.combine_hard_soft(d["total"], soft_score, plan.split)
+    g = groups if groups is not None else pd.Series("all", index=idx)
+    summary = pd.DataFrame({"hard": d["total"], "weight_available": d["weight_available"],
+                            "soft": soft_score, "total": total})
+    summary["rank"] = scoring.rank(total, g)
+    gp = plan.grades
+    if gp.method == "forced":
+        tb = tie_breaker if gp.tie_breaker == "sales_attainment" else None
+        summary["grade"] = scoring.grade_forced(total, gp.distribution, groups=g, tie_breaker=tb)
+    else:
+        summary["grade"] = scoring.grade_absolute(total, gp.bands)
+    return summary
+
+
 def score_table(
     values: pd.DataFrame,
     targets: pd.DataFrame,
@@ -127,23 +159,8 @@ def score_table(
     for i in ids:
         att[i] = scoring.attainment(values[i].astype(float), targets[i].astype(float), library[i].higher_is_better)
     sc = pd.DataFrame({i: scoring.score(att[i], curve_of(plan, i, source)) for i in ids}, index=values.index)
-    d = scoring.weighted_total_detail(sc, weights, min_available=plan.min_weight_available, source=source)
-    soft_score = soft.mean(axis=1) if soft.shape[1] else pd.Series(np.nan, index=values.index)
-    soft_score = soft_score.reindex(values.index)
-    if plan.split >= 1:
-        total = d["total"].rename("total")
-    else:
-        total = scoring.combine_hard_soft(d["total"], soft_score, plan.split)
-    g = groups if groups is not None else pd.Series("all", index=values.index)
-    summary = pd.DataFrame({"hard": d["total"], "weight_available": d["weight_available"],
-                            "soft": soft_score, "total": total})
-    summary["rank"] = scoring.rank(total, g)
-    gp = plan.grades
-    if gp.method == "forced":
-        tb = att["sales"] if (gp.tie_breaker == "sales_attainment" and "sales" in att) else None
-        summary["grade"] = scoring.grade_forced(total, gp.distribution, groups=g, tie_breaker=tb)
-    else:
-        summary["grade"] = scoring.grade_absolute(total, gp.bands)
+    tb = att["sales"] if "sales" in att else None
+    summary = totals(sc, weights, soft, plan, groups, tie_breaker=tb, source=source)
     return {"attainment": att, "score": sc, "summary": summary}
 
 
@@ -171,6 +188,7 @@ class CompanyScores:
     scores: pd.DataFrame
     summary: pd.DataFrame          # hard, weight_available, soft, total, rank (company), grade (one group)
     no_soft: bool = False          # the plan has a soft part but the data has no ratings: total = hard
+    scheme_name: Bilingual | None = None  # the scheme's display name (the same in every report)
 
     @property
     def n(self) -> int:

@@ -54,6 +54,17 @@ def plan_problems(plan: TargetPlan, library: Library, source: str = "targets.yam
         if ip.level is not None and ind.unit == "ratio" and ip.level > 1:
             add(f"{key}.level", f"a rate target must be between 0 and 1, got {ip.level:g}",
                 "write 80 % as 0.80")
+        if ip.share_of is not None:
+            w = ip.share_of.indicator
+            if w == iid or w not in plan.indicators:
+                add(f"{key}.share_of.indicator", f"'{iid}' follows '{w}', which is not another indicator of the plan",
+                    "name an indicator the plan sets a target for, e.g. sales")
+            elif plan.indicators[w].share_of is not None:
+                add(f"{key}.share_of.indicator", f"'{w}' itself follows another indicator",
+                    "follow an indicator whose target is set directly")
+            elif w in library and (not ind.volume or library[w].unit != ind.unit):
+                add(f"{key}.share_of.indicator", f"'{iid}' ({ind.unit}) cannot be a share of '{w}' ({library[w].unit})",
+                    "use share_of for a volume that is part of another of the same unit (profit of sales)")
         if "user" in comps and not plan.sources.targets_csv:
             add("sources.targets_csv", f"'{iid}' uses method user but no targets file is named",
                 "name the CSV in sources.targets_csv")
@@ -127,7 +138,9 @@ def smart_flags(engine: TargetEngine, results: dict[str, PeriodTargets], p: pd.P
       (improvement for lower-is-better rates); not checked without an own base;
     * achievable vs peers: robust z-score of the implied growth among all managers
       of the company with the same indicator within ``peer_z``;
-    * not zero: a volume target of 0 gives nothing to aim at.
+    * not zero: a volume target of 0 gives nothing to aim at;
+    * consistent: a part not above its whole (:meth:`TargetEngine.whole_of`: key-account
+      sales within sales, profit within sales) — compared on the full-period targets.
     """
     ach = engine.plan.achievability
     lib = engine.library
@@ -157,8 +170,15 @@ def smart_flags(engine: TargetEngine, results: dict[str, PeriodTargets], p: pd.P
     vol = np.array([lib[i].volume for i in out["indicator"]])
     out["zero_target"] = vol & (out["target"].to_numpy() == 0) & np.array([lib[i].higher_is_better
                                                                            for i in out["indicator"]])
+    # a part above its whole (key-account sales above sales, profit above sales: margin > 100 %)
+    whole_target = tgt.set_index(["manager_id", "indicator"])["target"]
+    wholes = {iid: engine.whole_of(iid) for iid in results}
+    out["whole"] = [wholes.get(i) or "" for i in out["indicator"]]
+    out["above_whole"] = [bool(w) and float(t) > float(whole_target.get((m, w), np.inf)) + 1e-9
+                          for m, w, t in zip(out["manager_id"], out["whole"], out["target"])]
     flagged = (out["growth_ok"].fillna(True) == False) | (out["peer_ok"].fillna(True) == False) \
-        | ~out["measurable"].astype(bool) | ~out["time_bound"].astype(bool) | out["zero_target"]  # noqa: E712
+        | ~out["measurable"].astype(bool) | ~out["time_bound"].astype(bool) | out["zero_target"] \
+        | out["above_whole"]  # noqa: E712
     out["status"] = np.where(flagged, "flag", np.where(out["growth_ok"].isna(), "not checked", "ok"))
     return out
 

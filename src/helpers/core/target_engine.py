@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import targets as tg
-from helpers.core.phrases import Amount, Capitalized, Phrase, T, join
+from helpers.core.phrases import Amount, Bilingual, Capitalized, Phrase, T, join
 from helpers.core.roster import team_roster
 from helpers.data.tables import Dataset
 from helpers.errors import input_error
@@ -249,9 +249,8 @@ class TargetEngine:
     """Applies a :class:`TargetPlan` to every manager of the company for a period.
 
     Only data from months before the period is used (``cutoff`` = its first month),
-    except the roster (who is active when) and the customers at the start of the
-    period, both known when targets are set, and the market table's sizes for the
-    period (a market forecast) in the potential method.
+    except the roster (who is active when), known when targets are set.  The potential
+    method forecasts the period's market by the same months a year earlier.
     """
 
     def __init__(self, data: CompanyData, plan: TargetPlan, library: Library,
@@ -729,15 +728,16 @@ class TargetEngine:
         text: list[Phrase] = []
         reg_market = {}
         for rg in sorted(roster["region"].unique()):
+            # the forecast: the same months a year earlier, known before the period (no look-ahead)
             r = mk[(mk["region"] == rg)].set_index("month")["market_size"]
-            if all(m in r.index for m in months):
-                reg_market[rg] = float(r.loc[list(months)].sum())
-            elif all((m - 12) in r.index for m in months):
-                reg_market[rg] = float(r.loc[[m - 12 for m in months]].sum())
-                text.append(T("tl.note.market_last_year", region=rg))
+            ago = [m - 12 for m in months]
+            if all(m in r.index for m in ago):
+                reg_market[rg] = float(r.loc[ago].sum())
             else:
-                raise input_error(self.plan_file, f"no market size for region {rg} in {p} or a year earlier",
+                raise input_error(self.plan_file, f"no market size for region {rg} in the months a year before {p} "
+                                  f"({ago[0]}…{ago[-1]}), the forecast of the period's market",
                                   where=f"key 'indicators.{iid}.potential'", fix="complete the market table")
+        text.append(T("tl.note.market_forecast", first=str(months[0] - 12), last=str(months[-1] - 12)))
         f = pd.Series(roster["fraction"].to_numpy(dtype=float), index=roster["manager_id"].to_numpy())
         hist, notes = self.history(iid, cutoff, roster)
         cust = pd.Series(hist["customers"].to_numpy(dtype=float), index=f.index)
@@ -754,6 +754,89 @@ class TargetEngine:
         text.insert(0, T("tl.m.potential", share=f"{spec.target_share:.0%}", mix=f"{spec.mix:.0%}",
                               rest=f"{1 - spec.mix:.0%}", months=len(months)))
         return pd.Series(out), notes, text
+
+    def _capped(self, target: pd.Series, cap: pd.Series, roster: pd.DataFrame,
+                ind: Indicator) -> tuple[pd.Series, list[str]]:
+        """Each team's total kept while no manager goes above their cap: managers over it
+        are set to the cap and the rest of the team total is apportioned again over the
+        others, in proportion to their targets (largest remainder, whole units), until
+        nobody is over.  Teams whose caps together fall short of the total are returned
+        (their total cannot be met without breaking a cap)."""
+        out = target.copy()
+        team = pd.Series(roster["team_id"].to_numpy(), index=roster["manager_id"].to_numpy())
+        short: list[str] = []
+        for tm, idx in target.groupby(team.reindex(target.index)).groups.items():
+            free = list(idx)
+            remaining = float(target.loc[free].sum())
+            while free:
+                w = target.loc[free].clip(lower=0)
+                w = w if w.sum() > 0 else pd.Series(1.0, index=free)
+                t = _half_up(remaining)
+                parts = (tg.apportion(t, w, integer=True, source=self.plan_file).astype(float)
+                         if ind.unit == "count" else tg.apportion(float(t), w, decimals=0, source=self.plan_file))
+                over = parts > cap.loc[free] + 1e-9
+                if not over.any():
+                    out.loc[free] = parts
+                    break
+                hit = list(parts.index[over])
+                out.loc[hit] = cap.loc[hit]
+                remaining -= float(cap.loc[hit].sum())
+                free = [m for m in free if m not in hit]
+            if not free and remaining > 1e-9:
+                short.append(str(tm))
+        return out, short
+
+    def _label(self, iid: str) -> Bilingual:
+        ind = self.library[iid]
+        return Bilingual(ind.zh, ind.en)
+
+    def whole_of(self, iid: str) -> str | None:
+        """The plan's indicator that ``iid`` is a part of, or None: the one it follows
+        (``share_of``), the all-customer indicator of its KPI for a segment indicator
+        (key-account sales of sales), sales for profit."""
+        ip = self.plan.indicators[iid]
+        if ip.share_of is not None:
+            return ip.share_of.indicator
+        ind = self.library[iid]
+        if not ind.volume or ind.kpi is None:
+            return None
+        kpi = "sales" if ind.kpi == "profit" else ind.kpi
+        for other in self.plan.indicators:
+            o = self.library[other]
+            if other != iid and o.kpi == kpi and o.segment == "all" and self.plan.indicators[other].share_of is None:
+                return other
+        return None
+
+    def _share_of(self, iid: str, whole: str, p: pd.Period, roster: pd.DataFrame) -> tuple[pd.Series, dict, list[Phrase]]:
+        """``whole``'s target × the manager's own ratio ``Σ iid / Σ whole`` over the history
+        window (months in the data); without history the team's median ratio, else the
+        company's; the ratio is kept within 0–100 %."""
+        cutoff = self._months(p)[0]
+        window = pd.period_range(cutoff - 3 * self.plan.history_quarters, cutoff - 1, freq="M")
+        ids = roster["manager_id"].to_numpy()
+        part = self.panel(iid)
+        total = self.panel(whole)
+        part = part[part["period"].isin(window) & part["manager_id"].isin(ids)].groupby("manager_id")["value"].sum()
+        total = total[total["period"].isin(window) & total["manager_id"].isin(ids)].groupby("manager_id")["value"].sum()
+        ratio = (part.reindex(ids) / total.reindex(ids).where(total.reindex(ids) > 0)).clip(0.0, 1.0)
+        ratio.index = ids
+        team = pd.Series(roster["team_id"].to_numpy(), index=ids)
+        notes: dict[str, Phrase] = {}
+        ok = ratio.notna()
+        if not ok.any():
+            raise input_error(self.plan_file, f"no manager has both '{iid}' and '{whole}' in the history window",
+                              where=f"key 'indicators.{iid}.share_of'", fix="choose another method or extend the data")
+        team_med = ratio[ok].groupby(team[ok]).median()
+        for mid in ratio.index[~ok]:
+            if team[mid] in team_med.index:
+                ratio[mid] = team_med[team[mid]]
+                notes[mid] = T("tl.note.share_team", share=f"{ratio[mid]:.1%}")
+            else:
+                ratio[mid] = float(ratio[ok].median())
+                notes[mid] = T("tl.note.share_company", share=f"{ratio[mid]:.1%}")
+        base = self.targets(whole, p).managers.set_index("manager_id")["target"].reindex(ids)
+        text = [T("tl.m.share_of", whole=self._label(whole), months=len(window))]
+        return base * ratio, notes, text
 
     def _from_file(self, iid: str, kind: str, p: pd.Period, roster: pd.DataFrame) -> tuple[pd.Series, dict, list[Phrase]]:
         """Targets (``kind="user"``) or commitments for ``p`` from the plan's CSV, as they are."""
@@ -823,6 +906,8 @@ class TargetEngine:
                 val, nt, tx, entities = self._topdown(iid, ip.topdown, p, roster)
             elif c == "potential":
                 val, nt, tx = self._potential(iid, ip.potential, p, roster)
+            elif c == "share_of":
+                val, nt, tx = self._share_of(iid, ip.share_of.indicator, p, roster)
             else:  # user / commitments: used as they are (no pro-rating)
                 val, nt, tx = self._from_file(iid, c, p, roster)
             results[c] = val.reindex(ids).astype(float)
@@ -847,9 +932,24 @@ class TargetEngine:
         else:
             target = next(iter(results.values()))
         target = target.reindex(ids).astype(float)
+        if "topdown" in comps and len(comps) > 1:  # the blend shapes the split, the top-down total holds
+            target, entities = self._reconcile(iid, target, entities, roster, ip.topdown.total.scope)
+            text.append(T("tl.m.reconciled"))
         target, rnote = self._round(target, roster, ind)
         if rnote:
             text.append(rnote)
+        whole = self.whole_of(iid)
+        if whole is not None:  # a part never above its whole (key-account sales ≤ sales, profit ≤ sales)
+            cap = self.targets(whole, p).managers.set_index("manager_id")["target"].reindex(ids)
+            over = target > cap + 1e-9
+            for mid in target.index[over]:
+                notes[mid].append(T("tl.note.capped_whole", whole=self._label(whole)))
+            if over.any() and not entities.empty:  # keep the team totals: the excess goes to teammates with room
+                target, short = self._capped(target, cap, roster, ind)
+                for tm in short:
+                    text.append(T("tl.note.team_short", team=tm, whole=self._label(whole)))
+            else:
+                target = target.where(~over, cap)
         prorated = volume and not (set(comps) <= {"user", "commitments"})
         for mid in ids:
             if prorated and f[mid] < 1:
@@ -872,6 +972,56 @@ class TargetEngine:
                             text, components)
         self._cache[key] = res
         return res
+
+    def _reconcile(self, iid: str, blended: pd.Series, entities: pd.DataFrame, roster: pd.DataFrame,
+                   scope: str) -> tuple[pd.Series, pd.DataFrame]:
+        """Blended manager targets brought back to the top-down totals, level by level.
+
+        The totals the plan fixes (the company's, or each region's or team's with a
+        region or team scope) stay as the top-down split set them.  Below them each
+        level's total is apportioned over the level beneath in proportion to the blended
+        targets it holds (largest remainder in whole units), so managers add up exactly
+        to their team, teams to their region and regions to the company, and the blend
+        decides only the shares.  Returns the manager targets and the entity rows
+        (``level, entity, parent, target``) with the reconciled totals."""
+        ind = self.library[iid]
+        integer = ind.unit == "count"
+
+        def split(total: float, weights: pd.Series) -> pd.Series:
+            w = weights.clip(lower=0).astype(float)
+            if not (w.sum() > 0):
+                w = pd.Series(1.0, index=weights.index)
+            t = _half_up(total)
+            if integer:
+                return tg.apportion(t, w, integer=True, source=self.plan_file).astype(float)
+            return tg.apportion(float(t), w, decimals=0, source=self.plan_file)
+
+        fixed = entities.set_index(["level", "entity"])["target"]
+        b = pd.DataFrame({"manager_id": roster["manager_id"].to_numpy(), "team_id": roster["team_id"].to_numpy(),
+                          "region": roster["region"].to_numpy(),
+                          "value": blended.reindex(roster["manager_id"]).to_numpy(dtype=float)})
+        rows: list[tuple[str, str, str, float]] = []
+        if scope == "company":
+            company = float(fixed[("company", "company")])
+            rows.append(("company", "company", "", company))
+            regions = split(company, b.groupby("region")["value"].sum())
+        elif scope == "region":
+            regions = pd.Series({rg: float(fixed[("region", rg)]) for rg in sorted(b["region"].unique())})
+        if scope in ("company", "region"):
+            teams = []
+            for rg, total in regions.items():
+                rows.append(("region", rg, "company", float(total)))
+                teams.append(split(total, b[b["region"] == rg].groupby("team_id")["value"].sum()))
+            team_tot = pd.concat(teams) if teams else pd.Series(dtype=float)
+        else:
+            team_tot = pd.Series({tm: float(fixed[("team", tm)]) for tm in sorted(b["team_id"].unique())})
+        parts = []
+        for tm, total in team_tot.items():
+            rows.append(("team", tm, self.data.team_regions.get(tm, ""), float(total)))
+            g = b[b["team_id"] == tm].set_index("manager_id")["value"]
+            parts.append(split(total, g))
+        target = pd.concat(parts).reindex(blended.index) if parts else blended
+        return target.astype(float), pd.DataFrame(rows, columns=["level", "entity", "parent", "target"])
 
     def phased(self, iid: str, p: pd.Period) -> PeriodTargets:
         """:meth:`targets` with the monthly targets filled in (and the phasing stated)."""

@@ -946,7 +946,8 @@ def sample_weights(
 
 
 def _rank_chunks(
-    S_arr: np.ndarray, W: np.ndarray, chunk: int, mask: np.ndarray | None = None, fallback: np.ndarray | None = None
+    S_arr: np.ndarray, W: np.ndarray, chunk: int, mask: np.ndarray | None = None, fallback: np.ndarray | None = None,
+    scale: float = 1.0, offset: np.ndarray | None = None,
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(start, min_rank, max_rank) per block of draws: (chunk × p) @ (p × n) then rank.
 
@@ -964,6 +965,8 @@ def _rank_chunks(
             den = Wc @ Mt
             ok = den > 0
             scores = np.where(ok, scores / np.where(ok, den, 1.0), fallback[None, :])
+        if scale != 1.0 or offset is not None:
+            scores = scale * scores + (0.0 if offset is None else offset[None, :])
         rmin, rmax = _competition_ranks(scores)
         yield start, rmin, rmax
 
@@ -1025,6 +1028,8 @@ def robustness(
     seed: int = 0,
     chunk: int = 500,
     missing: str = "error",
+    scale: float = 1.0,
+    offset: pd.Series | None = None,
 ) -> pd.DataFrame:
     """How stable each manager's rank is when the weights are perturbed.
 
@@ -1050,9 +1055,15 @@ def robustness(
     ``missing="renormalise"``: a manager's missing indicators are left out and the
     drawn weights re-normalised over the rest, per draw (as in
     :func:`weighted_scores`); the default ``"error"`` raises on a missing cell.
+
+    ``scale``/``offset``: the ranked score is ``scale × Σ w*·s + offset`` per manager
+    (a review's total = split × hard score + (1 − split) × soft score: the weights
+    perturbed are the hard part's, the soft part stays as it is).
     """
     w = direct_weights(weights)
-    S_arr, mask, base_scores = _prepared(S, w, missing)
+    S_arr, mask, raw_base = _prepared(S, w, missing)
+    off = np.zeros(S_arr.shape[0]) if offset is None else offset.reindex(S.index).fillna(0.0).to_numpy(dtype=float)
+    base_scores = scale * raw_base + off
     n = S_arr.shape[0]
     top_k = _group_size(top, n, "top")
     bottom_k = _group_size(bottom, n, "bottom")
@@ -1062,7 +1073,7 @@ def robustness(
     store = np.empty((n, W.shape[0]), dtype=np.min_scalar_type(n))
     in_top = np.zeros(n, dtype=np.int64)
     in_bottom = np.zeros(n, dtype=np.int64)
-    for start, rmin, rmax in _rank_chunks(S_arr, W, chunk, mask, base_scores):
+    for start, rmin, rmax in _rank_chunks(S_arr, W, chunk, mask, raw_base, scale, off):
         store[:, start:start + rmin.shape[0]] = rmin.T
         in_top += (rmin <= top_k).sum(axis=0)
         in_bottom += (rmax >= n - bottom_k + 1).sum(axis=0)

@@ -35,6 +35,8 @@ def _read_plan_csv(path: str | Path, value_col: str, known_managers: Iterable[An
         raise input_error(src, f"cannot read the file as CSV ({e})",
                           fix="save it as CSV (UTF-8) with one value per column") from None
     raw.columns = [str(c).strip() for c in raw.columns]
+    if "scope" in raw.columns:  # a targets.csv of notebook 01: the manager rows (the others are totals)
+        raw = raw[raw["scope"].str.strip().isin(("", "manager"))]
     missing = [c for c in cols if c not in raw.columns]
     if missing:
         raise input_error(src, f"missing column(s) {', '.join(missing)}", where="line 1 (header)",
@@ -45,8 +47,8 @@ def _read_plan_csv(path: str | Path, value_col: str, known_managers: Iterable[An
     problems: list[Problem] = []
     rows: list[dict[str, Any]] = []
     first_seen: dict[tuple[str, str, pd.Period], int] = {}
-    for i, rec in enumerate(raw.itertuples(index=False)):
-        line = i + 2  # line 1 is the header
+    for i, rec in zip(raw.index, raw.itertuples(index=False)):
+        line = int(i) + 2  # line 1 is the header
         mgr, ind, per, val = (str(v) for v in rec)
         if not (mgr or ind or per or val):
             continue  # blank line

@@ -47,6 +47,7 @@ from helpers.core.strategy import (
     rank_shift,
     weight_changes,
 )
+from helpers.context.scores import company_scores, share_scores
 from helpers.context.strategy import check_strategies, load_strategy
 from helpers.context.workbook import TeamContext, company_actuals
 
@@ -92,6 +93,54 @@ def prepare(ctx: TeamContext, params_file: str | Path, workspace: str | Path = "
     ids = list(dict.fromkeys([*tree.weights().index, *(alt_tree.weights().index if alt_tree else [])]))
     values = indicator_values(company_actuals(ctx, params_file, workspace), library, ctx.period.label, ids)
     return Decomposition(ctx, library, strategy, alternative, tree, alt_tree, values, REVIEW[ctx.period.freq])
+
+
+# ----------------------------------------------------------------------------- the plan in force
+
+
+def paid_weights(d: Decomposition, params_file: str | Path | None = None, workspace: str | Path | None = None
+                 ) -> pd.DataFrame:
+    """Each indicator's share of the total score in the tree shown and in the plan the
+    quarterly review pays on (the scoring plan's split × the weight scheme in force; each
+    soft rating (1 − split) ÷ their number).  Columns: indicator, tree, paid, difference."""
+    cs = company_scores(d.ctx, params_file or d.ctx.params_file, workspace if workspace is not None
+                        else (d.ctx.workspace or ""), roster=None if d.ctx.team_id else d.ctx.roster)
+    paid = (cs.weights * cs.plan.split).to_dict()
+    for i in cs.soft_ids:
+        paid[i] = paid.get(i, 0.0) + (1 - cs.plan.split) / len(cs.soft_ids)
+    tree = d.tree.weights().to_dict()
+    ids = list(dict.fromkeys([*tree, *paid]))
+    out = pd.DataFrame({"indicator": ids, "tree": [tree.get(i, 0.0) for i in ids],
+                        "paid": [paid.get(i, 0.0) for i in ids]})
+    out["difference"] = out["tree"] - out["paid"]
+    out.attrs["scheme"] = cs.scheme_name
+    out.attrs["split"] = float(cs.plan.split)
+    return out
+
+
+def plan_in_force_text(d: Decomposition, params_file: str | Path | None = None,
+                       workspace: str | Path | None = None) -> Markdown:
+    """Markdown: which plan pays, and whether the tree shown is that plan (computed)."""
+    pw = paid_weights(d, params_file, workspace)
+    lang = d.language
+    differ = pw[pw["difference"].abs() > 0.0005]
+    scheme = render(pw.attrs["scheme"], lang) if pw.attrs["scheme"] is not None else d.ctx.params.weight_scheme
+    key = "kd.plan.same" if differ.empty else "kd.plan.differs"
+    return Markdown(d.t(key, strategy=escape(render(d.strategy.label, lang)), scheme=escape(scheme),
+                        hard=percent(pw.attrs["split"]), soft=percent(1 - pw.attrs["split"]), n=len(differ)))
+
+
+def plan_in_force_table(d: Decomposition, params_file: str | Path | None = None,
+                        workspace: str | Path | None = None) -> Styler:
+    """Indicator by indicator: share of the total score in the tree shown and in the plan
+    that pays (the quarterly review), largest gap first."""
+    pw = paid_weights(d, params_file, workspace)
+    pw = pw.reindex(pw["difference"].abs().sort_values(ascending=False, kind="stable").index)
+    df = pd.DataFrame({d.t("col.kpi"): [d.name(i) for i in pw["indicator"]],
+                       d.t("kd.plan.col.tree"): pw["tree"].to_numpy(), d.t("kd.plan.col.paid"): pw["paid"].to_numpy(),
+                       d.t("kd.plan.col.diff"): (pw["difference"] * 100).to_numpy()})
+    units = {d.t("kd.plan.col.tree"): "ratio", d.t("kd.plan.col.paid"): "ratio", d.t("kd.plan.col.diff"): "points"}
+    return table(df, units, d.language)
 
 
 # ----------------------------------------------------------------------------- strategy in words
@@ -587,5 +636,5 @@ def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
     return check_strategies(params, params_file, ds.team_regions())
 
 
-SHARED: dict = {}
+SHARED = {"scores": share_scores}
 """Company-wide results this notebook reads, each with the function that prepares it once per run."""

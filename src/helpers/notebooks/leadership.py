@@ -69,7 +69,9 @@ def rollup(rows: pd.DataFrame, by: str | Sequence[str] | None) -> pd.DataFrame:
       the scored totals);
     * sums of sales, profit, new customers, complaints and payouts (NaN = no data,
       counted as nothing: a sum over no values is NaN, not 0);
-    * ``sales_attainment`` = Σ sales ÷ Σ sales target over the managers with both;
+    * ``sales_target`` = Σ of every roster manager's target in force (with or without data:
+      the company's row is the company target of notebook 01); ``sales_attainment`` =
+      Σ sales ÷ Σ sales target over the managers with both;
     * ``growth_prev`` = Σ sales ÷ Σ sales_prev − 1 and ``growth_year`` likewise, over
       the managers with both periods (like for like);
     * ``grade_<g>``: managers per grade.
@@ -261,7 +263,10 @@ def _manager_rows(ctx: Any, q: Quarterly) -> pd.DataFrame:
     a, p = ctx.actuals, ctx.period
     for k in ROLLUP_KPIS:
         rows[k] = _kpi(a, p.label, k).reindex(rows.index)
-    rows["sales_target"] = q.targets["sales"].reindex(rows.index) if "sales" in q.targets else math.nan
+    # every roster manager's target in force (also those without data): Σ = the company's target
+    tl = q.cs.targets_long
+    sales_t = tl[tl["indicator"] == "sales"].drop_duplicates("manager_id").set_index("manager_id")["target"]
+    rows["sales_target"] = sales_t.reindex(rows.index).astype(float) if len(sales_t) else math.nan
     rows["sales_attainment"] = q.attainment["sales"].reindex(rows.index) if "sales" in q.attainment else math.nan
     rows["sales_prev"] = _kpi(a, p.previous().label, "sales").reindex(rows.index)
     rows["sales_year_ago"] = _kpi(a, p.year_ago().label, "sales").reindex(rows.index)

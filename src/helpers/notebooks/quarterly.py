@@ -38,6 +38,7 @@ from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, percent, table
 from helpers.present.html import render
 from helpers.present.pay import worded
+from helpers.present.words import render as render_words
 from helpers.kpis.measures import kpi_name
 from helpers.context.scores import Quarterly, score_team as build  # noqa: F401  (the notebook's one call)
 from helpers.context.scores import (
@@ -115,7 +116,7 @@ def intro(q: Quarterly) -> Markdown:
     nd = s[s["status"] == NO_DATA]
     lang = q.ctx.language
     text = q.t("qr.intro", team=escape(q.ctx.team_name), period=q.ctx.period.label, n=len(s), ok=len(ok),
-               scheme=escape(q.scheme), hard=f"{q.plan.split:.0%}", soft=f"{1 - q.plan.split:.0%}",
+               scheme=escape(render_words(q.cs.scheme_name, q.ctx.language) if q.cs.scheme_name else q.scheme), hard=f"{q.plan.split:.0%}", soft=f"{1 - q.plan.split:.0%}",
                grading=q.t(f"qr.grading.{q.plan.grades.method}"),
                mean=fmt(ok["total"].mean() if len(ok) else math.nan, "score", lang),
                payout=fmt(s["payout"].sum() if s["payout"].notna().any() else math.nan, "currency", lang),

@@ -32,13 +32,14 @@ from helpers.core.weighting import (
     biggest_movers,
     direct_weights,
     rank_correlations,
-    ranks,
     robustness,
 )
 from helpers.context.schemes import check_schemes, load_schemes, population_values
 from helpers.context.workbook import TeamContext
 from helpers.plan.weights import RobustnessSettings, Scheme
-from helpers.core.schemes import Resolved, normalise, resolve_weights, team_scores
+from helpers.context.scores import company_scores, reviewed, targets_wide
+from helpers.core.schemes import Resolved, normalise, resolve_weights
+from helpers.core.scorecard import score_table, totals
 
 __all__ = ["Scenarios", "prepare", "workshop", "workshop_table", "check_inputs", "SHARED"]
 
@@ -66,26 +67,33 @@ AGREE = 0.7
 
 @dataclass
 class Scenarios:
-    """Everything notebook 03 shows for one team and period."""
+    """Everything notebook 03 shows for one team and period.
+
+    Every scheme is scored through the review's engine (:func:`helpers.core.scorecard.score_table`:
+    attainment against the targets in force → scoring curve → weighted hard score,
+    combined with the soft ratings), so the ranks under the plan's scheme are the
+    ranks of the quarterly review."""
 
     ctx: TeamContext
     library: Library
     schemes: dict[str, Scheme]
-    chosen: str
+    chosen: str                         # the scheme of the plan in force (scoring plan, else the params)
     resolved: dict[str, Resolved]
     population: int                     # managers in the company with data this period
-    normalised: pd.DataFrame            # team managers × indicators, 0–100
+    curve: pd.DataFrame                 # team managers × indicators with a target: curve scores
     dropped: dict[str, str]
     names: pd.Series                    # manager_id → name (team only)
-    excluded: list[str]                 # team managers without any usable data
-    scores: pd.DataFrame                # team × schemes
+    excluded: list[str]                 # team managers without a total score under the plan
+    scores: pd.DataFrame                # team × schemes: total score
     coverage: pd.DataFrame              # team × schemes, weight_available
-    ranks: pd.DataFrame                 # team × schemes
+    ranks: pd.DataFrame                 # team × schemes: rank in the team (as the review ranks)
     correlations: pd.DataFrame | None
     movers: pd.DataFrame
     robust: pd.DataFrame | None
     settings: RobustnessSettings
-    normalisation: str = "minmax"
+    soft: pd.Series | None = None       # team managers' soft score (None: the plan has no soft part)
+    split: float = 1.0                  # the plan's hard share of the total
+    cs: Any = None                      # the period's company scores (plan, targets, curves)
 
     def t(self, key: str, **kw: Any) -> str:
         return self.ctx.t(key, **kw)
@@ -106,49 +114,64 @@ class Scenarios:
         return [self.chosen] + [s for s in sorted(self.resolved) if s != self.chosen]
 
 
-def prepare(ctx: TeamContext, params_file: str | Path | None = None, workspace: str | Path | None = None,
-            normalisation: str = "minmax") -> Scenarios:
-    """Load and validate the schemes, resolve them for the period, score and rank the
-    team under each, correlate the rankings and run the robustness check around the
-    chosen scheme (``weight_scheme`` in the params)."""
+def prepare(ctx: TeamContext, params_file: str | Path | None = None, workspace: str | Path | None = None) -> Scenarios:
+    """Load and validate the schemes, resolve them for the period, score the team under
+    each through the review's engine, rank, correlate the rankings and run the
+    robustness check around the plan's scheme."""
     params_file = params_file or getattr(ctx, "params_file", None)
     workspace = workspace or getattr(ctx, "workspace", None)
     if params_file is None:
         raise InputError(Problem("params_file", "needed to find the weight schemes", fix="pass params_file"))
+    cs = company_scores(ctx, params_file, workspace, roster=None if ctx.team_id else ctx.roster)
     schemes, library = load_schemes(ctx.params, params_file)
-    values = population_values(ctx, library, params_file, workspace)
-    values = values.dropna(how="all")
-    scale, dropped = normalise(values, library, normalisation)
-    resolved = {sid: resolve_weights(s, schemes, library, values, dropped) for sid, s in schemes.items()}
-    chosen = ctx.params.weight_scheme
+    values = population_values(ctx, library, params_file, workspace).dropna(how="all")
+    _, dropped = normalise(values, library)
+    targets = targets_wide(cs)
+    no_target = {i: "no_target" for i in values.columns if i not in targets.columns and i not in dropped}
+    usable = {**dropped, **no_target}
+    resolved = {sid: resolve_weights(s, schemes, library, values, usable) for sid, s in schemes.items()}
+    chosen = cs.scheme
 
     names = ctx.roster.set_index("manager_id")["name"]
-    team_ids = [m for m in ctx.manager_ids if m in scale.index]
-    S = scale.reindex(team_ids)
-    scores, cover = {}, {}
+    team = reviewed(ctx, cs)
+    groups = ctx.roster.set_index("manager_id")["team_id"].reindex(pd.Index(team, name="manager_id"))
+    soft = cs.soft.reindex(team)
+    scores, cover, rank = {}, {}, {}
+    curve = pd.DataFrame(index=team)
     for sid, r in resolved.items():
-        d = team_scores(S, r.weights)
-        scores[sid], cover[sid] = d["score"], d["weight_available"]
-    scores_df, cover_df = pd.DataFrame(scores, index=team_ids), pd.DataFrame(cover, index=team_ids)
-    no_data = scores_df.isna().any(axis=1)
-    excluded = [m for m in ctx.manager_ids if m not in team_ids] + list(scores_df.index[no_data])
-    scores_df, cover_df = scores_df[~no_data], cover_df[~no_data]
-    rank_df = pd.DataFrame({sid: ranks(scores_df[sid]) for sid in scores_df.columns}, index=scores_df.index) \
-        if len(scores_df) else pd.DataFrame(columns=scores_df.columns, dtype="int64")
+        ids = list(r.weights.index)
+        res = score_table(values.reindex(team)[ids], targets.reindex(index=team, columns=ids), soft, library,
+                          cs.plan, r.weights, groups, str(cs.plan_file))
+        scores[sid] = res["summary"]["total"]
+        cover[sid] = res["summary"]["weight_available"]
+        rank[sid] = res["summary"]["rank"]
+        for i in ids:
+            curve[i] = res["score"][i]
+    scores_df, cover_df = pd.DataFrame(scores, index=team), pd.DataFrame(cover, index=team)
+    no_data = scores_df[chosen].isna()
+    excluded = [m for m in ctx.manager_ids if m not in team] + list(scores_df.index[no_data])
+    keep = scores_df.index[~no_data]
+    rank_df = pd.DataFrame(rank, index=team).loc[keep].astype("Int64")
+    scores_df, cover_df = scores_df.loc[keep], cover_df.loc[keep]
 
     settings = schemes[chosen].spec.robustness
-    sc = Scenarios(ctx, library, schemes, chosen, resolved, len(values), S, dropped, names, excluded,
-                   scores_df, cover_df, rank_df, None, pd.DataFrame(), None, settings, normalisation)
+    split = float(cs.plan.split)
+    sc = Scenarios(ctx, library, schemes, chosen, resolved, len(values), curve, usable, names, excluded,
+                   scores_df, cover_df, rank_df, None, pd.DataFrame(), None, settings,
+                   soft.mean(axis=1) if split < 1 and soft.shape[1] else None, split, cs)
     sc.scores, sc.coverage, sc.ranks = sc.scores[sc.order], sc.coverage[sc.order], sc.ranks[sc.order]
-    varied = [c for c in sc.order if sc.ranks[c].nunique() >= 2]
-    if len(sc.ranks) >= 3 and len(varied) >= 2:
-        sc.correlations = rank_correlations(sc.ranks[varied])
+    full = sc.ranks.dropna()  # the comparisons need a rank under every scheme
+    varied = [c for c in sc.order if full[c].nunique() >= 2]
+    if len(full) >= 3 and len(varied) >= 2:
+        sc.correlations = rank_correlations(full[varied].astype(int))
+    if len(full):
+        sc.movers = biggest_movers(full.astype(int), k=len(full))
     if len(sc.ranks):
-        sc.movers = biggest_movers(sc.ranks, k=len(sc.ranks))
         w = resolved[chosen].weights
-        sc.robust = robustness(S.loc[sc.ranks.index, list(w.index)], w, concentration=settings.concentration,
+        offset = None if sc.soft is None else (1 - split) * sc.soft.reindex(sc.ranks.index)
+        sc.robust = robustness(curve.loc[sc.ranks.index, list(w.index)], w, concentration=settings.concentration,
                                draws=settings.draws, top=settings.top, bottom=settings.bottom, seed=settings.seed,
-                               missing="renormalise")
+                               missing="renormalise", scale=split if sc.soft is not None else 1.0, offset=offset)
     return sc
 
 
@@ -171,9 +194,9 @@ def _sentences(parts: list[str], language: str) -> str:
 
 def intro_text(sc: Scenarios) -> Markdown:
     """What is compared, on which population, and which scheme is in use."""
+    source = "scoring" if sc.cs is not None and sc.cs.plan.weight_scheme else "params"
     text = sc.t("ws.intro", n=len(sc.schemes), chosen=escape(sc.label(sc.chosen)), population=sc.population,
-                team=len(sc.ranks), period=sc.ctx.period.label,
-                scale=sc.t(f"ws.scale.{sc.normalisation}"))
+                team=len(sc.ranks), period=sc.ctx.period.label, source=sc.t(f"ws.source.{source}"))
     if sc.excluded:
         text += "\n\n" + sc.t("ws.excluded", names=_join([escape(sc.names.get(m, m)) for m in sc.excluded], sc.language))
     return Markdown(text)
@@ -501,7 +524,9 @@ def weights_export(sc: Scenarios) -> pd.DataFrame:
 
 
 def ranks_export(sc: Scenarios) -> pd.DataFrame:
-    """``scenario_ranks.csv``: one row per manager × scheme (score 0–100, rank in team)."""
+    """``scenario_ranks.csv``: one row per manager × scheme (total score and rank in the
+    team, computed as the quarterly review computes them; under the plan's scheme the
+    rank is ``rank_team`` of ``scorecard.csv``)."""
     cols = ["manager_id", "name", "scheme", "score", "rank", "weight_available", "chosen"]
     if sc.ranks.empty:
         return pd.DataFrame(columns=cols)
@@ -509,7 +534,8 @@ def ranks_export(sc: Scenarios) -> pd.DataFrame:
     for sid in sc.order:
         for mid in sc.ranks.index:
             rows.append({"manager_id": mid, "name": sc.names.get(mid, ""), "scheme": sid,
-                         "score": float(sc.scores.loc[mid, sid]), "rank": int(sc.ranks.loc[mid, sid]),
+                         "score": float(sc.scores.loc[mid, sid]),
+                         "rank": int(sc.ranks.loc[mid, sid]) if pd.notna(sc.ranks.loc[mid, sid]) else None,
                          "weight_available": float(sc.coverage.loc[mid, sid]), "chosen": sid == sc.chosen})
     return pd.DataFrame(rows, columns=cols)
 
@@ -524,16 +550,20 @@ def save(sc: Scenarios) -> None:
 
 
 def workshop_table(sc: Scenarios, weights: dict[str, float] | pd.Series) -> pd.DataFrame:
-    """Scores and ranks of the team under ``weights`` (any positive scale), with the
-    change against the chosen scheme's rank (positive = moves up)."""
+    """Scores and ranks of the team under ``weights`` (any positive scale), through the
+    review's engine (the same curve scores and soft ratings), with the change against
+    the plan's rank (positive = moves up).  Indicators without a target are left out."""
     w = direct_weights(weights, "workshop")
-    w = w[w > 0]
-    d = team_scores(sc.normalised.loc[sc.ranks.index], w)
-    r = ranks(d["score"])
+    w = w[(w > 0) & w.index.isin(sc.curve.columns)]
+    w = w / w.sum()
+    team = sc.ranks.index
+    soft = sc.cs.soft.reindex(team) if sc.cs is not None else pd.DataFrame(index=team)
+    d = totals(sc.curve.loc[team, list(w.index)], w, soft, sc.cs.plan, source="workshop")
+    r = d["rank"]
     base = sc.ranks[sc.chosen]
     out = pd.DataFrame({
         sc.t("col.name"): sc.names.reindex(d.index).to_numpy(),
-        sc.t("ws.col.score", scheme=sc.t("ws.workshop.label")): d["score"].to_numpy(),
+        sc.t("ws.col.score", scheme=sc.t("ws.workshop.label")): d["total"].to_numpy(),
         sc.t("ws.col.rank"): r.to_numpy(),
         sc.t("ws.col.base_rank"): base.reindex(d.index).to_numpy(),
         sc.t("ws.col.change"): (base.reindex(d.index) - r).to_numpy(),

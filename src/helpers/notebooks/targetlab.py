@@ -177,6 +177,52 @@ def rate_table(lab: TargetLab):
     return table(df, units, lab.ctx.language, caption=lab.t("tl.cap.rates", period=str(lab.ctx.period)))
 
 
+def split_check(lab: TargetLab) -> pd.DataFrame:
+    """For every top-down indicator: do the managers add up to their teams, the teams to
+    their regions, the regions to the company?  Computed from the targets in force
+    (``indicator, level, entities, mismatches, company, managers``)."""
+    rows = []
+    for iid, r in lab.results.items():
+        e = r.entities
+        if e.empty:
+            continue
+        m = r.managers
+        mism = 0
+        by_team = m.groupby("team_id")["target"].sum()
+        teams = e[e["level"] == "team"].set_index("entity")["target"]
+        mism += int((by_team.reindex(teams.index).fillna(0) - teams).abs().gt(1e-6).sum())
+        regions = e[e["level"] == "region"].set_index("entity")["target"]
+        if len(regions):
+            by_region = e[e["level"] == "team"].groupby("parent")["target"].sum()
+            mism += int((by_region.reindex(regions.index).fillna(0) - regions).abs().gt(1e-6).sum())
+        company = e.loc[e["level"] == "company", "target"]
+        comp = float(company.iloc[0]) if len(company) else float("nan")
+        if len(company):
+            mism += int(abs(float(regions.sum() if len(regions) else teams.sum()) - comp) > 1e-6)
+        rows.append((iid, len(teams), mism, comp, float(m["target"].sum())))
+    return pd.DataFrame(rows, columns=["indicator", "teams", "mismatches", "company", "managers"])
+
+
+def split_check_text(lab: TargetLab) -> str:
+    """Markdown: the check of every top-down split in one sentence each, computed."""
+    chk = split_check(lab)
+    if chk.empty:
+        return lab.t("tl.split_none")
+    lang = lab.ctx.language
+    lines = []
+    for r in chk.itertuples(index=False):
+        unit = lab.library[r.indicator].unit
+        name = _esc(lab.library.name(r.indicator, lang))
+        if r.mismatches == 0 and (math.isnan(r.company) or abs(r.company - r.managers) < 1e-6):
+            key = "tl.split.ok" if not math.isnan(r.company) else "tl.split.ok_teams"
+        else:
+            key = "tl.split.bad"
+        lines.append("- " + lab.t(key, name=name, managers=amount(r.managers, unit, lang),
+                                  company=amount(r.company, unit, lang) if not math.isnan(r.company) else "",
+                                  teams=r.teams, n=r.mismatches))
+    return "\n".join(lines)
+
+
 def split_table(lab: TargetLab):
     """The top-down chain for this team: company → its region → this team → Σ of its
     managers (exactly equal), per top-down indicator."""
@@ -191,7 +237,7 @@ def split_table(lab: TargetLab):
         e = r.entities
         name = lab.library.name(iid, lab.ctx.language)
         unit = lab.library[iid].unit
-        own_sum = float(r.components["topdown"].reindex(lab.mine).sum())
+        own_sum = float(_own(lab, iid)["target"].sum())  # the targets in force, after any blend
         team_row = e[(e["level"] == "team") & (e["entity"] == lab.ctx.team_id)]
         for lvl, ent in (("company", "company"), ("region", lab.ctx.region)):
             x = e[(e["level"] == lvl) & (e["entity"] == ent)]
@@ -351,6 +397,8 @@ def _smart_reason(lab: TargetLab, r: Any) -> str:
     lower = not lab.library[r.indicator].higher_is_better
     if r.zero_target:
         parts.append(lab.t("tl.smart.zero"))
+    if getattr(r, "above_whole", False):
+        parts.append(lab.t("tl.smart.above_whole", whole=lab.library.name(r.whole, lab.ctx.language)))
     if not bool(r.measurable):
         parts.append(lab.t("tl.smart.not_measurable"))
     if pd.notna(r.growth_ok) and not bool(r.growth_ok):
@@ -636,14 +684,17 @@ def own_backtest_chart(lab: TargetLab) -> None:
 
 def export(lab: TargetLab) -> pd.DataFrame:
     """Artifact ``targets.csv``: this team's targets per manager × indicator for the
-    period and each month (``level`` quarter/month), with method, unit and notes.
+    period and each month (``level`` quarter/month), with method, unit and notes, and
+    beside them the totals they add up to: this team's, its region's and the company's
+    (``scope`` team / region / company, ``entity`` the team, region or "company").
 
-    Columns: manager_id, team_id, indicator, period, level, target, unit, method, note.
-    The quarterly review reads it (manager_id, indicator, period, target) when no user
-    targets are supplied; :func:`helpers.data.plan_csv.read_targets_csv` reads it as is.
+    Columns: scope, entity, manager_id, team_id, indicator, period, level, target, unit,
+    method, note.  :func:`helpers.data.plan_csv.read_targets_csv` reads it as is (the
+    manager rows); the quarterly review reads the same targets from the run's cache.
     """
     rows = []
     lvl = "quarter" if lab.period.freqstr.startswith("Q") else "month"
+    per = str(lab.ctx.period)
     for iid, r in lab.results.items():
         ip = lab.plan.indicators[iid]
         method = ip.method if ip.method != "blend" else "blend(" + ",".join(
@@ -651,18 +702,25 @@ def export(lab: TargetLab) -> pd.DataFrame:
         unit = lab.library[iid].unit
         m = r.managers[r.managers["manager_id"].isin(lab.mine)]
         for x in m.itertuples(index=False):
-            rows.append((x.manager_id, x.team_id, iid, str(lab.ctx.period), lvl, x.target, unit, method,
+            rows.append(("manager", x.manager_id, x.manager_id, x.team_id, iid, per, lvl, x.target, unit, method,
                          _note_short(lab, x.notes)))
         if lvl == "quarter":
             mm = r.months[r.months["manager_id"].isin(lab.mine)]
             team = m.set_index("manager_id")["team_id"]
             for x in mm.itertuples(index=False):
-                rows.append((x.manager_id, team[x.manager_id], iid, month_label(x.month), "month", x.target, unit,
-                             method, ""))
-    out = pd.DataFrame(rows, columns=["manager_id", "team_id", "indicator", "period", "level", "target", "unit",
-                                      "method", "note"])
-    return out.sort_values(["manager_id", "indicator", "level", "period"],
-                           key=lambda s: s.map({"quarter": 0, "month": 1}) if s.name == "level" else s,
+                rows.append(("manager", x.manager_id, x.manager_id, team[x.manager_id], iid, month_label(x.month),
+                             "month", x.target, unit, method, ""))
+        e = r.entities
+        for scope, entity in (("team", lab.ctx.team_id), ("region", lab.ctx.region), ("company", "company")):
+            hit = e[(e["level"] == scope) & (e["entity"] == entity)]
+            if len(hit):
+                rows.append((scope, entity, "", lab.ctx.team_id if scope == "team" else "", iid, per, lvl,
+                             float(hit["target"].iloc[0]), unit, method, ""))
+    out = pd.DataFrame(rows, columns=["scope", "entity", "manager_id", "team_id", "indicator", "period", "level",
+                                      "target", "unit", "method", "note"])
+    order = {"manager": 0, "team": 1, "region": 2, "company": 3, "quarter": 0, "month": 1}
+    return out.sort_values(["scope", "manager_id", "indicator", "level", "period"],
+                           key=lambda s: s.map(order) if s.name in ("scope", "level") else s,
                            kind="stable").reset_index(drop=True)
 
 

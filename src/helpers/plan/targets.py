@@ -18,7 +18,7 @@ from helpers.plan.base import Strict, load_model
 
 __all__ = ["TargetPlan", "IndicatorPlan", "load_target_plan", "COMPONENTS"]
 
-COMPONENTS = ("growth", "level", "topdown", "potential", "user", "commitments")
+COMPONENTS = ("growth", "level", "topdown", "potential", "user", "commitments", "share_of")
 """The methods a target can be set by (a blend mixes them)."""
 
 Basis = Literal["last_period", "same_period_last_year"]
@@ -93,14 +93,23 @@ class PotentialSpec(Strict):
     mix: float = Field(0.5, ge=0, le=1, description="Weight of the market part; 1 − mix on the customer-base part.")
 
 
+class ShareOfSpec(Strict):
+    """A target that follows another one: the other indicator's target × the manager's own
+    ratio of the two over the history window (profit = sales target × own margin; key-account
+    sales = sales target × own key share)."""
+
+    indicator: str = Field(description="The indicator whose target this one follows (its whole), e.g. sales.")
+
+
 class IndicatorPlan(Strict):
     """How one indicator's target is set."""
 
-    method: Literal["growth", "level", "topdown", "potential", "user", "commitments", "blend"]
+    method: Literal["growth", "level", "topdown", "potential", "user", "commitments", "share_of", "blend"]
     growth: GrowthSpec | None = None
     level: float | None = Field(None, ge=0, description="Fixed target for every manager.")
     topdown: TopDownSpec | None = None
     potential: PotentialSpec | None = None
+    share_of: ShareOfSpec | None = None
     blend: dict[str, float] | None = Field(None, description="method → weight, for method: blend.")
     phasing: Literal["seasonal", "even"] | None = Field(None, description="Overrides the plan's phasing.")
 
@@ -120,7 +129,7 @@ class IndicatorPlan(Strict):
         elif self.blend is not None:
             raise ValueError("'blend' is only read with method: blend")
         for c in self.components():
-            if c in ("growth", "level", "topdown", "potential") and getattr(self, c) is None:
+            if c in ("growth", "level", "topdown", "potential", "share_of") and getattr(self, c) is None:
                 raise ValueError(f"method {c} needs a '{c}' section")
         if "commitments" in self.components() and self.topdown is None:
             raise ValueError("commitments are reconciled against a top-down split: add a 'topdown' section")

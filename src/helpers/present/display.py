@@ -85,6 +85,17 @@ def compact_number(value: float, unit: str, language: str = "zh") -> str:
     return f"{v:,.0f}" if a >= 100 or float(v).is_integer() else f"{v:,.1f}"
 
 
+SHOWN_DECIMALS: dict[str, int] = {"currency": 0, "count": 0, "ratio": 3, "score": 1, "points": 1}
+"""Decimals of a value as :func:`fmt` shows it (a ratio as 12.3 % keeps 3)."""
+
+
+def shown(value: float, unit: str) -> float:
+    """``value`` as a reader sees it in a table (rounded as :func:`fmt` rounds), so that a
+    gap quoted in a sentence is the difference of the numbers shown beside it."""
+    d = SHOWN_DECIMALS.get(unit)
+    return value if d is None or math.isnan(value) else round(float(value), d)
+
+
 def fmt(value: object, unit: str = "text", language: str = "zh") -> str:
     """One value as report text (NaN → "不可用"/"n/a")."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:

@@ -27,7 +27,7 @@ from helpers.errors import input_error
 from helpers.kpis.indicators import Library
 from helpers.kpis.measures import KPIS
 from helpers.periods import ReviewPeriod
-from helpers.present.display import escape, fmt, table
+from helpers.present.display import SHOWN_DECIMALS, escape, fmt, shown, table
 from helpers.present.i18n import LANGUAGES, t
 from helpers.kpis.measures import kpi_name
 from helpers.present.words import worded
@@ -134,9 +134,10 @@ def change_text(change: float, change_pct: float, unit: str, language: str = "zh
 
 def _sentence(r: Mapping[str, Any], language: str) -> str:
     """One strength or weakness in words, with the numbers."""
-    unit, v, b = r["unit"], float(r["value"]), float(r["benchmark"])
+    unit = r["unit"]
+    v, b = shown(float(r["value"]), unit), shown(float(r["benchmark"]), unit)  # the gap of the numbers shown
     name = r["name"] + ("" if r["higher_is_better"] else t("review.sentence.lower_better", language))
-    diff = v - b
+    diff = round(v - b, SHOWN_DECIMALS.get(unit, 9))
     direction = "above" if diff > 0 else ("below" if diff < 0 else "equal")
     text = t(f"review.sentence.{direction}", language, name=name, value=fmt(v, unit, language),
              bench=t(f"review.bench.{r['benchmark_kind']}", language), bench_value=fmt(b, unit, language),
