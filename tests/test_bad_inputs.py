@@ -301,6 +301,18 @@ def _then(*fns: Callable[[Workspace], None]) -> Callable[[Workspace], None]:
 
 
 P = "run.yaml"  # the run params file's name in every case
+
+
+def _eof(rel: str) -> int:
+    """The line a syntax error appended by :func:`_syntax` is reported on (the file's
+    last line + 3), so that editing a shipped methodology file does not break the case."""
+    return (ROOT / "params" / rel).read_text(encoding="utf-8").count("\n") + 3
+
+
+def _key_line(rel: str, key: str) -> int:
+    """The line of a top-level ``key:`` in a shipped methodology file."""
+    lines = (ROOT / "params" / rel).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:"))
 CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     # --- data files ---------------------------------------------------------------
     ("missing_file", _then(_missing_file, Workspace.run_mode), ["data/orders.csv: required table 'orders' is missing — provide orders.csv"]),
@@ -353,7 +365,7 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     ("params_bad_executor", _params(execution={"executor": "spark"}), [f"{P}: key 'execution.executor'", "'local' or 'dask'"]),
     ("unknown_team_in_params", _params(teams=["A", "B"]), [f"{P}: key 'teams': unknown team(s): B", "use one of: A"]),
     # --- methodology files -------------------------------------------------------
-    ("indicators_syntax", _syntax("indicators.yaml"), ["indicators.yaml: line 685, column 1: YAML syntax error", "fix the indentation or quoting there", "\n1 problem(s) found"]),
+    ("indicators_syntax", _syntax("indicators.yaml"), [f"indicators.yaml: line {_eof('indicators.yaml')}, column 1: YAML syntax error", "fix the indentation or quoting there", "\n1 problem(s) found"]),
     ("indicators_unknown_key", _unknown_key("indicators.yaml"), ["indicators.yaml: key 'colour': unknown key — remove it or check its spelling", "\n1 problem(s) found"]),
     ("strategy_syntax", _syntax("strategies/expansion.yaml"), ["strategies/expansion.yaml: line 137, column 1: YAML syntax error", "fix the indentation or quoting there"]),
     ("strategy_unknown_key", _unknown_key("strategies/expansion.yaml"), ["strategies/expansion.yaml: key 'colour': unknown key — remove it or check its spelling"]),
@@ -373,7 +385,10 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     ("ahp_not_reciprocal", _ahp_not_reciprocal, ["weights/ahp_leadership.yaml: experts[0] (Sales director): cell (sales, new_customers): not reciprocal: 3 × 3 = 9, must be 1",
       "set cell (new_customers, sales) to 1/3"]),
     ("weight_scheme_missing", _params(weight_scheme="nothing"), [f"{P}: key 'weight_scheme': weight scheme 'nothing' not found in", "use one of: ahp_leadership, blended"]),
-    ("targets_syntax", _syntax("targets.yaml"), ["targets.yaml: line 87, column 1: YAML syntax error"]),
+    # validate sets the targets as the run would: a plan the data cannot serve fails here, not in notebook 01
+    ("targets_without_history", _params(notebooks=["01_target_setting"]),
+     ["targets.yaml", "no history in base period 2025Q3 for 'sales'"]),
+    ("targets_syntax", _syntax("targets.yaml"), [f"targets.yaml: line {_eof('targets.yaml')}, column 1: YAML syntax error"]),
     ("targets_unknown_key", _unknown_key("targets.yaml"), ["targets.yaml: key 'colour': unknown key — remove it or check its spelling"]),
     ("targets_csv_missing", _then(lambda ws: ws.edit_yaml("targets.yaml", lambda d: d["sources"].update(targets_csv="none.csv"))),
      ["targets.yaml: key 'sources.targets_csv': file not found:", "none.csv", "relative to the plan file"]),
@@ -456,7 +471,9 @@ def _gb18030(text: str) -> bytes:
 
 
 def _dormant_team(ws: Workspace) -> None:
-    """Team B exists (a manager who left in 2025) but has nobody to review in 2026Q3."""
+    """Team B exists (a manager who left in 2025) but has nobody to review in 2026Q3 (the
+    data quality notebook only: the tiny data has no history for the demo's target plan)."""
+    ws.params["notebooks"] = ["00_data_quality"]
     ws.tables["managers"].append({"manager_id": "M3", "name": "赵六", "team_id": "B", "region": "R",
                                   "hire_date": "2024-01-01", "leave_date": "2025-06-30"})
 
@@ -534,7 +551,7 @@ CASES += [
     ("params_duplicate_key", _params_text("period: 2026Q3\ndata: {folder: ../data}\nperiod: 2026Q2\n"),
      [f"{P}: line 3: key 'period' appears twice (lines 1 and 3)", "only the last would count"]),
     ("indicators_duplicate_key", _meth_text("indicators.yaml", _append_first_key), ["indicators.yaml: line", "key 'indicators' appears twice (lines 9 and"]),
-    ("targets_duplicate_key", _meth_text("targets.yaml", _append_first_key), ["targets.yaml: line", "key 'sources' appears twice (lines 26 and"]),
+    ("targets_duplicate_key", _meth_text("targets.yaml", _append_first_key), ["targets.yaml: line", f"key 'sources' appears twice (lines {_key_line('targets.yaml', 'sources')} and"]),
     ("scoring_duplicate_key", _then(_meth_text("scoring.yaml", _append_first_key), _params(notebooks=["04_quarterly_review"])),
      ["scoring.yaml: line", "key 'weight_scheme' appears twice (lines 11 and"]),
     ("incentives_duplicate_key", _then(_meth_text("incentives.yaml", _append_first_key), _params(notebooks=["04_quarterly_review"])),

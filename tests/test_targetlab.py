@@ -586,3 +586,33 @@ def test_growth_chart_samples_the_company_when_large(demo_params, monkeypatch):
     assert [len(c.get_offsets()) for c in team] == [int((mine & (s["indicator"] == i)).sum()) for i in per_ind]
     assert all(len(c.get_offsets()) == 5 for c in grey)  # dozens of other managers each, sampled down to 5
     assert any("随机抽取的 5 名" in t.get_text() for t in ax.texts)
+
+
+def test_a_part_above_its_whole_is_flagged_in_01_and_by_validate(tiny_dir, tmp_path):
+    """User targets where key-account sales (5,000) exceed sales (3,000): the SMART check
+    of notebook 01 flags it and validate warns, naming the manager; the engine's own
+    targets are never above their whole (capped)."""
+    from helpers.data.tables import load_dataset
+    from helpers.periods import parse_period
+    from helpers.run.checks import target_warnings
+
+    (tmp_path / "t.csv").write_text("manager_id,indicator,period,target\nM1,sales,2026Q3,3000\n"
+                                    "M1,key_sales,2026Q3,5000\nM2,sales,2026Q3,1000\nM2,key_sales,2026Q3,800\n",
+                                    encoding="utf-8")
+    (tmp_path / "targets.yaml").write_text("sources: {targets_csv: t.csv}\nbacktest: {indicators: [new_customers]}\n"
+                                           "indicators:\n  sales: {method: user}\n  key_sales: {method: user}\n"
+                                           "  new_customers: {method: growth, growth: {rate: 0.2, basis: last_period}}\n",
+                                           encoding="utf-8")
+    params = tmp_path / "run.yaml"
+    params.write_text(f"data: {{folder: {tiny_dir}}}\nindicators: {ROOT / 'params' / 'indicators.yaml'}\n"
+                      "targets: targets.yaml\n", encoding="utf-8")
+    warns = target_warnings(load_params(params), params, load_dataset(tiny_dir), parse_period("2026Q3"))
+    text = "\n".join(str(w) for w in warns)
+    assert "'key_sales' for M1 (5,000) is above their 'sales' target" in text
+    assert "'key_sales' for M2" not in text  # 800 ≤ 1,000
+    # the engine's own split is capped: growth on key sales cannot pass the sales target
+    e = engine(tiny_dir, {"history_quarters": 1, "indicators": {
+        "sales": {"method": "level", "level": 100},
+        "key_sales": {"method": "growth", "growth": {"rate": 5.0, "basis": "last_period"}}}})
+    s, k = e.targets("sales", Q3).managers, e.targets("key_sales", Q3).managers
+    assert (k["target"].to_numpy() <= s["target"].to_numpy()).all()

@@ -27,7 +27,7 @@ from helpers.kpis.indicators import load_library
 from helpers.plan.params import RunParams, resolve
 from helpers.plan.targets import load_target_plan
 
-__all__ = ["check_plan", "load_company", "make_engine", "company_targets", "targets_only", "share_targets"]
+__all__ = ["check_plan", "load_company", "make_engine", "engine_for", "company_targets", "targets_only", "share_targets"]
 
 
 def _data_folder_ids(params: RunParams, params_file: str | Path) -> tuple[set[str] | None, dict[str, str] | None]:
@@ -152,14 +152,21 @@ def make_engine(ctx: Any, params_file: str | Path | None = None, workspace: str 
     if not params_file:
         raise input_error("targets", "no params file given", fix="pass the notebook's params_file")
     workspace = workspace if workspace is not None else (getattr(ctx, "workspace", None) or "")
-    plan_file = resolve(params_file, ctx.params.targets)
+    return engine_for(ctx.params, params_file,
+                      lambda kpis: load_company(ctx.params, params_file, ctx.period.freq, workspace, kpis))
+
+
+def engine_for(params: RunParams, params_file: str | Path, company: Any) -> TargetEngine:
+    """The target engine of ``params``' target plan; ``company(kpis)`` gives the
+    :class:`CompanyData` (from a workspace, or from a loaded dataset in ``validate``)."""
+    plan_file = resolve(params_file, params.targets)
     plan = load_target_plan(plan_file)
-    library = load_library(resolve(params_file, ctx.params.indicators))
+    library = load_library(resolve(params_file, params.indicators))
     problems = plan_problems(plan, library, str(plan_file))
     if problems:
         raise InputError(problems)
     kpis = {library[i].kpi for i in plan.indicators if library[i].kpi} | {"sales", "buyers"}
-    data = load_company(ctx.params, params_file, ctx.period.freq, workspace, kpis)
+    data = company(kpis)
     known = list(data.managers["manager_id"])
     user = com = None
     if plan.sources.targets_csv:

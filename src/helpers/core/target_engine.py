@@ -939,7 +939,9 @@ class TargetEngine:
         if rnote:
             text.append(rnote)
         whole = self.whole_of(iid)
-        if whole is not None:  # a part never above its whole (key-account sales ≤ sales, profit ≤ sales)
+        # a part never above its whole (key-account sales ≤ sales, profit ≤ sales); targets
+        # from a file are used as they are and flagged by the SMART check instead
+        if whole is not None and not set(comps) <= {"user", "commitments"}:
             cap = self.targets(whole, p).managers.set_index("manager_id")["target"].reindex(ids)
             over = target > cap + 1e-9
             for mid in target.index[over]:

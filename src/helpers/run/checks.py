@@ -5,11 +5,13 @@ every command-line message)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from helpers.context.strategy import load_strategy, strategy_files
 from helpers.errors import Problem
+from helpers.periods import ReviewPeriod
 from helpers.kpis.indicators import data_availability, load_library, smart_frame
 from helpers.plan.params import RunParams, resolve
 from helpers.present.checks import availability_reasons, smart_reasons
@@ -47,4 +49,28 @@ def strategy_warnings(
             for r in da[da["status"] != "ok"].itertuples():
                 out.append(Problem(rel, f"cannot be computed: {r.reason}", where=f"indicator '{r.indicator}'",
                                    fix="supply the data, or expect it to be left out of scores"))
+    return out
+
+
+def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period: ReviewPeriod) -> list[Problem]:
+    """Targets the plan would set that cannot be right: a part above its whole (key-account
+    sales above sales, profit above sales: a margin over 100 %) or a volume target of 0
+    for a higher-is-better indicator.  Sets every target as the run would (the same
+    engine, on the loaded data); a plan the run would refuse raises :class:`InputError`."""
+    from helpers.context.targets import engine_for
+    from helpers.core.target_checks import smart_flags
+    from helpers.core.target_engine import company_data
+
+    engine = engine_for(params, params_file, lambda kpis: company_data(ds, period.freq, kpis))
+    results = engine.all_targets(period.period)
+    flags = smart_flags(engine, results, period.period)
+    source = Path(engine.plan_file).name
+    out: list[Problem] = []
+    for r in flags[flags["above_whole"]].itertuples(index=False):
+        out.append(Problem(source, f"the target of '{r.indicator}' for {r.manager_id} ({r.target:,.0f}) is above "
+                           f"their '{r.whole}' target: a part above its whole", where=f"key 'indicators.{r.indicator}'",
+                           fix="set the part from the whole (method share_of) or check the user targets"))
+    for r in flags[flags["zero_target"]].itertuples(index=False):
+        out.append(Problem(source, f"the target of '{r.indicator}' for {r.manager_id} is 0: nothing to aim at",
+                           where=f"key 'indicators.{r.indicator}'", fix="check the plan and the manager's history"))
     return out

@@ -130,6 +130,15 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
         review = {"Q": "quarter", "M": "month"}[plan.period.freq]
         for p in strategy_warnings(plan.params, params, avail, review=review):
             typer.echo(f"  warning: {p}")
+    if {"01_target_setting", "04_quarterly_review", "05_leadership_summary"} & set(plan.notebooks):
+        from helpers.run.checks import target_warnings
+
+        try:  # the targets the run would set, set here: a plan the run would refuse fails now
+            found = target_warnings(plan.params, params, ds, plan.period)
+        except InputError as exc:
+            _fail(exc)
+        for p in found:
+            typer.echo(f"  warning: {p}")
     typer.echo("data ok; methodology files ok" if len(plan.notebooks) > 1 else "data ok")
 
 
