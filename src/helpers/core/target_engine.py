@@ -796,7 +796,7 @@ class TargetEngine:
         (key-account sales of sales), sales for profit."""
         ip = self.plan.indicators[iid]
         if ip.share_of is not None:
-            return ip.share_of.indicator
+            return ip.share_of.indicator if self.measurable(ip.share_of.indicator) else None
         ind = self.library[iid]
         if not ind.volume or ind.kpi is None:
             return None
@@ -804,7 +804,7 @@ class TargetEngine:
         for other in self.plan.indicators:
             o = self.library[other]
             if other != iid and o.kpi == kpi and o.segment == "all" and self.plan.indicators[other].share_of is None:
-                return other
+                return other if self.measurable(other) else None
         return None
 
     def _share_of(self, iid: str, whole: str, p: pd.Period, roster: pd.DataFrame) -> tuple[pd.Series, dict, list[Phrase]]:
@@ -1094,7 +1094,19 @@ class TargetEngine:
         """Every indicator of the plan for ``p``, with monthly targets."""
         if self.sliced_to is not None:
             raise RuntimeError("a sliced TargetEngine shows targets; set them with the company-wide engine")
-        return {iid: self.phased(iid, p) for iid in self.plan.indicators}
+        return {iid: self.phased(iid, p) for iid in self.plan.indicators if self.measurable(iid)}
+
+    def measurable(self, iid: str) -> bool:
+        """Whether the plan can set ``iid``'s target from what the data holds: a fixed level
+        or a file always; a method reading history only when the data has the indicator's
+        KPI (a CRM export without visits gets no visit target: the indicator is "not
+        available" everywhere, never a target of 0)."""
+        comps = set(self.plan.indicators[iid].components())
+        if comps <= {"level", "user", "commitments"}:
+            return True
+        kpi = self.library[iid].kpi
+        whole = self.plan.indicators[iid].share_of
+        return kpi is not None and kpi in self.data.available and (whole is None or self.measurable(whole.indicator))
 
     def sliced(self, manager_ids: Iterable[str]) -> TargetEngine:
         """A copy restricted to these managers, for showing one team's history.
