@@ -469,3 +469,33 @@ def test_notebook_renders_every_demo_team(tmp_path, demo_params, demo_run, curre
     if current == "expansion":
         north = pd.read_csv(out / "north-1" / "kpi_tree.csv").set_index("id")
         assert north.loc["new_customers", "global_weight"] == pytest.approx(0.168)  # 0.7 × 0.6 × 0.4 (华北)
+
+
+def test_the_plan_in_force_as_a_tree_and_against_the_strategy(demo_params):
+    """Notebook 02 draws the plan the review pays on: each indicator's share of the total
+    score is split × its scheme weight (results) or (1 − split) ÷ the number of ratings
+    (market work), computed here from the files by hand; and the comparison with the
+    strategy's tree names every indicator whose weight differs."""
+    import yaml
+
+    from helpers.context.workbook import open_team
+    from helpers.notebooks import decomposition as kd
+
+    ctx = open_team(demo_params, "east-1")
+    d = kd.prepare(ctx, demo_params)
+    pw = kd.paid_weights(d, demo_params).set_index("indicator")
+    scheme = yaml.safe_load((PARAMS / "weights" / "current.yaml").read_text(encoding="utf-8"))["weights"]
+    scoring = yaml.safe_load((PARAMS / "scoring.yaml").read_text(encoding="utf-8"))
+    split, ratings = scoring["split"], scoring["soft"]["indicators"]
+    expected = {i: split * w for i, w in scheme.items()} | {r: (1 - split) / len(ratings) for r in ratings}
+    assert pw.loc[list(expected), "paid"].to_dict() == pytest.approx(expected)
+    assert pw["paid"].sum() == pytest.approx(1.0) and pw["tree"].sum() == pytest.approx(1.0)
+    assert pw.loc["new_customers", "tree"] == pytest.approx(0.7 * 0.5 * 0.4)  # expansion: hard × acquire × 40 %
+    assert pw.loc["new_customers", "paid"] == pytest.approx(0.7 * 0.15)
+    text = kd.plan_in_force_text(d, demo_params).data
+    n = int((pw["difference"].abs() > 0.0005).sum())
+    assert f"有 {n} 个指标的权重与树中不同" in text and "不是本期执行的考核方案" in text
+    from helpers.core.strategy import scheme_tree
+
+    tree = scheme_tree(d.strategy, pd.Series(scheme, dtype=float), split, ratings, d.strategy.label)
+    assert tree.weights().to_dict() == pytest.approx(expected)

@@ -419,6 +419,30 @@ def build_tree(strategy: Strategy, region: str | None = None, team: str | None =
     return KpiTree(strategy, nodes, scope, tuple(applied))
 
 
+def scheme_tree(strategy: Strategy, weights: pd.Series, split: float, soft: Iterable[str], name: Bilingual) -> KpiTree:
+    """The plan the review pays on, as a tree: root (the scheme) → 业绩考核 (``split``) → the
+    scheme's indicators with their weights, and 市场考核 (``1 − split``) → the soft ratings
+    with equal shares (the review averages them).  Global weights are each indicator's
+    share of the total score, as in :func:`build_tree`."""
+    lib = strategy.library
+    soft = list(soft)
+    w = weights / weights.sum() if weights.sum() > 0 else weights
+    rows: list[dict] = [{"id": ROOT, "parent": None, "kind": "strategy", "depth": 0, "zh": name.zh, "en": name.en,
+                         "declared": 1.0, "local": 1.0, "weight": 1.0, "pillar": "", "path": "plan"}]
+    pillars = (("hard", split, [(i, float(v)) for i, v in w.items()]),
+               ("soft", 1.0 - split, [(i, 1.0 / len(soft)) for i in soft] if soft else []))
+    for pillar, share, kids in pillars:
+        if share <= 0 and not kids:
+            continue
+        rows.append({"id": pillar, "parent": ROOT, "kind": "pillar", "depth": 1, "zh": "", "en": "",
+                     "declared": share, "local": share, "weight": share, "pillar": pillar, "path": f"plan/{pillar}"})
+        for iid, local in kids:
+            rows.append({"id": iid, "parent": pillar, "kind": "indicator", "depth": 2, "zh": lib[iid].zh,
+                         "en": lib[iid].en, "declared": local, "local": local, "weight": share * local,
+                         "pillar": pillar, "path": f"plan/{pillar}/{iid}"})
+    return KpiTree(strategy, pd.DataFrame(rows, columns=TREE_COLUMNS), "plan in force")
+
+
 def for_manager(tree: KpiTree, segments: Iterable[str], manager: str = "") -> KpiTree:
     """The tree of one manager: drop indicators that do not apply to the segments served.
 

@@ -44,6 +44,7 @@ from helpers.core.strategy import (
     Strategy,
     for_manager,
     pillar_split,
+    scheme_tree,
     rank_shift,
     weight_changes,
 )
@@ -225,7 +226,17 @@ def tree_layout(tree: KpiTree) -> pd.DataFrame:
     return n
 
 
-def tree_chart(d: Decomposition) -> None:
+def plan_tree_chart(d: Decomposition, params_file: str | Path | None = None,
+                    workspace: str | Path | None = None) -> None:
+    """The plan the quarterly review pays on, drawn as a KPI tree (scheme → pillars →
+    indicators, each box with its share of the total score)."""
+    cs = company_scores(d.ctx, params_file or d.ctx.params_file, workspace if workspace is not None
+                        else (d.ctx.workspace or ""), roster=None if d.ctx.team_id else d.ctx.roster)
+    tree = named(scheme_tree(d.strategy, cs.weights, float(cs.plan.split), cs.soft_ids, cs.scheme_name))
+    tree_chart(d, tree, d.t("kd.plan_tree_title", name=render(cs.scheme_name, d.language)))
+
+
+def tree_chart(d: Decomposition, tree: KpiTree | None = None, title: str | None = None) -> None:
     """The KPI tree, left to right: strategy → pillars → objectives → indicators.
 
     Boxes show the node's share of its parent and, for objectives and indicators,
@@ -233,7 +244,8 @@ def tree_chart(d: Decomposition) -> None:
     from the data are grey with a red dashed border.
     """
     lang = d.language
-    lay = tree_layout(d.tree)
+    tree = tree if tree is not None else d.tree
+    lay = tree_layout(tree)
     avail = _availability(d).set_index("indicator")["status"]
     cols = int(lay["col"].max())
     x_of = {0: 0.0, 1: 0.13}
@@ -280,7 +292,7 @@ def tree_chart(d: Decomposition) -> None:
         ax.plot([mx, mx], [kids["row"].min(), kids["row"].max()], color="#9aa5b1", lw=1, zorder=0)
         for k in kids.itertuples():
             ax.plot([mx, box[k.id][0][0]], [k.row, k.row], color="#9aa5b1", lw=1, zorder=0)
-    ax.set_title(d.t("kd.tree_title", name=render(d.strategy.label, lang)), loc="left")
+    ax.set_title(title or d.t("kd.tree_title", name=render(d.strategy.label, lang)), loc="left")
     plotting.finish(fig)
 
 
