@@ -177,7 +177,8 @@ def engine_for(params: RunParams, params_file: str | Path, company: Any) -> Targ
 
 
 def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None
-                    ) -> tuple[TargetEngine, dict[str, PeriodTargets], pd.DataFrame, pd.DataFrame, list[str]]:
+                    ) -> tuple[TargetEngine, dict[str, PeriodTargets], pd.DataFrame, pd.DataFrame,
+                               list[tuple[str, str, str]]]:
     """Every manager's targets for ``ctx.period`` (:func:`make_engine`), their SMART
     flags and the backtest: the same for every team, so the runner computes it once
     per run (:func:`helpers.run.runner.precompute`) and the notebooks read it back."""

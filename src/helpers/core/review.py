@@ -69,7 +69,7 @@ from helpers.core.attainment import (
 from helpers.core.phrases import Bilingual, Items, OneOf, T, join_unique
 from helpers.data.schema import SEGMENTS
 from helpers.errors import InputError, Problem, input_error
-from helpers.kpis.indicators import Library
+from helpers.kpis.indicators import VOLUME_UNITS, Library
 from helpers.kpis.measures import KPIS
 from helpers.periods import ReviewPeriod, parse_period
 
@@ -94,8 +94,8 @@ SEGMENT_KPIS: tuple[str, ...] = (
 )
 
 
-ADDITIVE_UNITS = ("currency", "count")
-"""Units compared in % as well as in absolute terms (growth rates, gaps)."""
+ADDITIVE_UNITS = VOLUME_UNITS
+"""Units compared in % as well as in absolute terms (growth rates, gaps): the volumes."""
 
 
 PRORATED_KPIS: frozenset[str] = frozenset({

@@ -55,8 +55,6 @@ from helpers.plan.params import RunParams
 
 __all__ = ["Quarterly", "build", "export_frames", "save", "check_inputs", "SHARED"]
 
-VOLUME_UNITS = ("currency", "count")
-
 
 # =========================================================================== plan
 
