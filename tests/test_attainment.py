@@ -51,8 +51,8 @@ def test_attainment_lower_is_better_is_inverse_ratio():
 
 def test_attainment_zero_and_missing_rules_every_branch():
     # higher is better
-    v, r = attainment_detail(0.0, 0.0)  # nothing asked, nothing done → 1.0
-    assert v == 1.0 and r == ""
+    v, r = attainment_detail(0.0, 0.0)  # nothing asked, nothing done → not assessed, never 100 %
+    assert math.isnan(v) and r.startswith("not assessed")
     v, r = attainment_detail(5.0, 0.0)  # target 0, actual 5 → undefined
     assert math.isnan(v) and "target is 0" in r
     v, r = attainment_detail(5.0, -2.0)
@@ -83,13 +83,13 @@ def test_attainment_zero_and_missing_rules_every_branch():
 def test_attainment_zero_targets_unified_rule():
     # Formerly helpers.core.targets.test_attainment_rules, which had x/0 → +inf and raised
     # on negative / missing values.  Under the unified rule (attainment_detail table):
-    assert attainment(0, 0) == 1.0                                  # 0/0 → 1
+    assert math.isnan(attainment(0, 0))                             # 0/0 → not assessed, never 1
     assert math.isnan(attainment(5, 0))                             # x/0 → undefined (was +inf)
     assert attainment(0, 0, higher_is_better=False) == math.inf     # zero complaints: best (was 1.0)
     assert attainment(0, 5, higher_is_better=False) == math.inf     # zero complaints vs ceiling 5
     assert attainment(2, 0, higher_is_better=False) == 0.0          # 0/2
     s = attainment(pd.Series([50.0, 0.0], index=["a", "b"]), pd.Series([100.0, 0.0], index=["a", "b"]))
-    assert s.to_dict() == {"a": 0.5, "b": 1.0}                      # 50/100 ; 0/0
+    assert s["a"] == 0.5 and math.isnan(s["b"])                     # 50/100 ; 0/0 not assessed
     assert attainment(-1, 5) == pytest.approx(-0.2)                 # −1/5 (was an error)
     v, r = attainment_detail(np.nan, 5)                             # missing: NaN + reason (was an error)
     assert math.isnan(v) and r.startswith(NO_DATA)
@@ -132,7 +132,7 @@ def test_attainment_matches_loop_over_rule_table():
         if hib:
             if y > 0:
                 return x / y
-            return 1.0 if (y == 0 and x == 0) else math.nan
+            return math.nan  # 0/0 not assessed; x/0 undefined; negative target undefined
         if x < 0 or y < 0:
             return math.nan
         return math.inf if x == 0 else y / x

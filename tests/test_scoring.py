@@ -308,7 +308,10 @@ def _brute_force_forced(total, groups, dist):
         pos = 0
         while pos < n:
             block = [i for i in ordered if total[i] == total[ordered[pos]]]
-            k = next(j for j, b in enumerate(bounds) if b > pos)
+            # the grade holding most of the block's places; the better one on an even split
+            places = [sum(1 for x in range(pos, pos + len(block)) if (bounds[j - 1] if j else 0) <= x < bounds[j])
+                      for j in range(len(labels))]
+            k = places.index(max(places))
             for i in block:
                 out[i] = labels[k]
             pos += len(block)

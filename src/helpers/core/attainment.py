@@ -47,6 +47,7 @@ REASON_NO_TARGET = "no target: target missing"
 REASON_ZERO_TARGET = "target is 0 but actual is not: ratio undefined"
 REASON_NEGATIVE_TARGET = "negative target: ratio undefined"
 REASON_NEGATIVE_ACTUAL = "negative actual for a lower-is-better indicator: ratio undefined"
+REASON_NOTHING_ASKED = "not assessed: target 0 and actual 0 (nothing asked, nothing done)"
 
 ArrayLike = Union[float, int, np.ndarray, pd.Series, pd.DataFrame, Sequence[float]]
 
@@ -144,8 +145,8 @@ def attainment_detail(
     ======================  =========================================  ============
     actual is NaN           NaN (no data — never 0)                    no data
     target is NaN           NaN                                        no target
-    higher, target = 0      1.0 if actual = 0 (nothing asked, nothing  —
-                            done), else NaN                            undefined
+    higher, target = 0      NaN: actual 0 is "nothing asked, nothing    not assessed
+                            done", not 100 %; actual > 0 undefined      undefined
     higher, target < 0      NaN                                        negative target
     lower, actual < 0       NaN (rates/counts cannot be negative)      negative actual
     lower, target < 0       NaN                                        negative target
@@ -154,6 +155,11 @@ def attainment_detail(
                             ``cap_score``), also when target = 0
     lower, target = 0 < a   0.0 (worst: target was zero incidents)     —
     ======================  =========================================  ============
+
+    0 against a target of 0 is *not assessed* (NaN), never 100 %: a manager who was
+    asked for nothing and did nothing (a leaver's new-customer target, an agent
+    without a territory) must not collect full points for it; the indicator drops out
+    of the weighted total and its weight goes to the others, as for missing data.
 
     A zero target with a positive actual (higher is better) is *undefined*, not
     +inf: a zero target usually means "no target set", and +inf would dominate any
@@ -180,7 +186,7 @@ def attainment_detail(
 
 
 _REASONS = np.array([REASON_OK, REASON_NO_ACTUAL, REASON_NO_TARGET, REASON_ZERO_TARGET,
-                     REASON_NEGATIVE_TARGET, REASON_NEGATIVE_ACTUAL], dtype=object)
+                     REASON_NEGATIVE_TARGET, REASON_NEGATIVE_ACTUAL, REASON_NOTHING_ASKED], dtype=object)
 
 
 def _attainment_core(
@@ -199,7 +205,7 @@ def _attainment_core(
         if higher_is_better:
             out = np.where(ok & (t > 0), a / t, np.nan)
             zero_t = ok & (t == 0)
-            out[zero_t & (a == 0)] = 1.0
+            code[zero_t & (a == 0)] = 6
             code[zero_t & (a != 0)] = 3
             code[ok & (t < 0)] = 4
         else:

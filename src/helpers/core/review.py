@@ -63,6 +63,7 @@ import pandas as pd
 from helpers.core.attainment import (
     REASON_NEGATIVE_ACTUAL,
     REASON_NEGATIVE_TARGET,
+    REASON_NOTHING_ASKED,
     REASON_ZERO_TARGET,
     attainment_detail,
 )
@@ -112,6 +113,7 @@ _EPS_DIGITS = 9  # scores are rounded to 9 decimals before comparing (0.9 − 1 
 
 _ATTAINMENT_REASONS = {
     REASON_ZERO_TARGET: "zero_target",
+    REASON_NOTHING_ASKED: "nothing_asked",
     REASON_NEGATIVE_TARGET: "negative_target",
     REASON_NEGATIVE_ACTUAL: "negative_actual",
 }

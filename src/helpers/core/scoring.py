@@ -84,6 +84,10 @@ __all__ = [
     "grade_absolute",
     "grade_forced",
     "forced_quotas",
+    "grading_pool",
+    "cliff_edges",
+    "near_cliffs",
+    "POOL_LEVELS",
     "prorate_fraction",
     "prorate_amount",
     "prorate_target",
@@ -103,6 +107,8 @@ class ScoringCurve:
     ::
 
         attainment < threshold            → floor_score        (e.g. 0)
+          or, with floor_at (continuous):   floor_score up to floor_at, then linear
+                                            floor_score → threshold_score (no cliff)
         threshold ≤ att ≤ target          → linear threshold_score → target_score
         target ≤ att ≤ cap                → linear target_score → cap_score
         att > cap (incl. +inf)            → cap_score          (e.g. 120)
@@ -125,7 +131,13 @@ class ScoringCurve:
     threshold_score: float = 60.0
     target_score: float = 100.0
     cap_score: float = 120.0
+    floor_at: float | None = None
     name: str = field(default="scoring curve", compare=False)
+
+    @property
+    def continuous(self) -> bool:
+        """No jump anywhere: a ramp below the threshold, or no drop at it."""
+        return self.floor_at is not None or self.floor_score == self.threshold_score
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -139,6 +151,9 @@ class ScoringCurve:
                 bad(f, f"{f} is {getattr(self, f)!r}, not a finite number", "enter a number")
         if problems:
             raise InputError(problems)
+        if self.floor_at is not None and not (_finite(self.floor_at) and 0 <= self.floor_at < self.threshold):
+            bad("floor_at", f"floor_at {self.floor_at} is not between 0 and the threshold {self.threshold}",
+                "the ramp starts below the threshold, e.g. floor_at 0.5 with threshold 0.8")
         if self.threshold < 0:
             bad("threshold", f"threshold {self.threshold} is negative", "use an attainment ratio ≥ 0, e.g. 0.8")
         if not self.threshold < self.target:
@@ -172,6 +187,10 @@ class ScoringCurve:
     def score_array(self, att: np.ndarray) -> np.ndarray:
         """Vectorised score of a float array (see class docstring)."""
         att = np.asarray(att, dtype=float)
+        if self.floor_at is not None:  # continuous: floor_score at floor_at, a straight ramp up to the threshold
+            out = np.interp(att, [self.floor_at, self.threshold, self.target, self.cap],
+                            [self.floor_score, self.threshold_score, self.target_score, self.cap_score])
+            return np.where(np.isnan(att), np.nan, out)
         inside = np.interp(att, [self.threshold, self.target, self.cap],
                            [self.threshold_score, self.target_score, self.cap_score])
         out = np.where(att < self.threshold, self.floor_score, inside)
@@ -277,6 +296,39 @@ def score_frame(attainments: pd.DataFrame, curves: Mapping[str, Curve] | Curve) 
         raise InputError(problems)
     out = {c: curves[c].score_array(attainments[c].to_numpy(dtype=float, na_value=np.nan)) for c in cols}
     return pd.DataFrame(out, index=attainments.index, columns=attainments.columns)
+
+
+def cliff_edges(curve: Curve) -> list[tuple[float, float, float]]:
+    """The jumps of a curve: ``(attainment, points just below, points at it)`` for every
+    attainment where the score steps up (a step table's band edges, the threshold of a
+    step curve); a continuous curve has none."""
+    if isinstance(curve, ScoringCurve):
+        return [] if curve.continuous else [(curve.threshold, curve.floor_score, curve.threshold_score)]
+    out, prev = [], curve.below_score
+    for lo, sc in curve.bands:
+        if sc > prev:
+            out.append((lo, prev, sc))
+        prev = sc
+    return out
+
+
+def near_cliffs(attainment: pd.DataFrame, curves: Mapping[str, Curve], margin: float = 0.03) -> pd.DataFrame:
+    """Managers within ``margin`` (attainment points, 0.03 = 3 %) *below* a jump of their
+    indicator's curve: one more sale or one complaint less would move their score by the
+    whole step, so their score rests on an accident more than on their work.
+
+    Returns ``manager_id, indicator, attainment, edge, points, points_at_edge`` (one
+    row per manager and jump), sorted by indicator and attainment."""
+    rows = []
+    for i in attainment.columns:
+        if i not in curves:
+            continue
+        a = attainment[i]
+        for edge, below, at in cliff_edges(curves[i]):
+            hit = a[(a >= edge - margin - _TOL) & (a < edge - _TOL)]
+            rows += [(m, i, float(v), edge, below, at) for m, v in hit.items()]
+    out = pd.DataFrame(rows, columns=["manager_id", "indicator", "attainment", "edge", "points", "points_at_edge"])
+    return out.sort_values(["indicator", "attainment"], kind="mergesort").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- totals
@@ -513,6 +565,7 @@ def grade_forced(
     groups: pd.Series | None = None,
     tie_breaker: pd.Series | None = None,
     decimals: int = 9,
+    takes_place: pd.Series | None = None,
 ) -> pd.Series:
     """Forced-distribution grades (e.g. 20 % A, 70 % B, 10 % C) within each group.
 
@@ -526,11 +579,17 @@ def grade_forced(
        given, e.g. sales attainment; NaN tie-breakers sort last).  Totals are rounded
        to ``decimals`` before comparing, so 84.999999999999 and 85 tie.
     4. Ties: managers with the same total (and same tie-breaker) always get the same
-       grade.  A tie block gets the grade of the *first* position it occupies, so a
-       block straddling a quota boundary is given the **better** grade entirely, and
-       the following grade's quota shrinks by the overflow (it may become 0; a very
-       large block can swallow a whole grade).  Positions after the block keep the
-       cumulative quota boundaries.
+       grade.  A tie block straddling a quota boundary gets the grade that holds
+       **most of its places** (the better one when they split evenly), so a two-way
+       tie moves a grade by at most one place from the policy, and a tie of everyone
+       gives everyone the middle grade instead of the best.  Positions after the block
+       keep the cumulative quota boundaries.
+    5. ``takes_place`` (optional, bool per manager): managers marked False (e.g. active
+       for less than half the period) are graded but take no place in the quotas: the
+       quotas are counted over the others, and each of them gets the grade a member of
+       the pool with the same total would get (the grade of the first member, in
+       ranking order, whose total and tie-breaker are not above theirs; below everyone:
+       the last member's grade).
 
     Returns a Series of grade labels named ``grade``.
     """
@@ -555,6 +614,33 @@ def grade_forced(
         tb = np.where(np.isnan(tb), -np.inf, np.round(tb, decimals))
 
     out = np.full(len(s), NO_DATA, dtype=object)
+    if takes_place is not None:
+        if not takes_place.index.equals(total.index):
+            raise input_error("grade_forced", "takes_place is not aligned with the totals (different row labels)")
+        member = takes_place.fillna(True).to_numpy(dtype=bool)
+        if not member.all():
+            inside = pd.Series(member, index=total.index)
+            sub_g = None if groups is None else groups[inside]
+            sub_tb = None if tie_breaker is None else tie_breaker[inside]
+            graded = grade_forced(total[inside], distribution, groups=sub_g, tie_breaker=sub_tb, decimals=decimals)
+            out_s = pd.Series(NO_DATA, index=total.index, dtype=object, name="grade")
+            out_s[inside] = graded
+            for k in np.flatnonzero(~member):
+                if np.isnan(s[k]):
+                    continue
+                peers = inside & (pd.Series(codes, index=total.index) == codes[k]) & ~np.isnan(s)
+                if not peers.any():
+                    out_s.iloc[k] = labels[0]
+                    continue
+                ps = np.round(s[peers.to_numpy()], decimals)
+                pt = tb[peers.to_numpy()]
+                order = np.lexsort((-pt, -ps))
+                ps, pt = ps[order], pt[order]
+                pgrades = graded[peers[inside].to_numpy()].to_numpy()[order]
+                mine = (np.round(s[k], decimals), tb[k])
+                at_or_below = [j for j in range(len(ps)) if (ps[j], pt[j]) <= mine]
+                out_s.iloc[k] = pgrades[at_or_below[0]] if at_or_below else pgrades[-1]
+            return out_s
     valid = np.flatnonzero(~np.isnan(s))
     if valid.size:
         sv = np.round(s[valid], decimals)
@@ -570,10 +656,46 @@ def grade_forced(
         new_block[1:] = (gs[1:] != gs[:-1]) | (ss[1:] != ss[:-1]) | (ts[1:] != ts[:-1])
         block_id = np.cumsum(new_block) - 1
         block_start = pos[new_block][block_id]
+        block_size = np.bincount(block_id)[block_id]
         cum = np.cumsum(_quotas(n_per, p), axis=1)  # (groups, grades)
-        k = (cum[gs] <= block_start[:, None]).sum(axis=1)
+        hi = cum[gs]
+        lo = np.concatenate([np.zeros((len(gs), 1), dtype=hi.dtype), hi[:, :-1]], axis=1)
+        end = (block_start + block_size)[:, None]
+        overlap = np.clip(np.minimum(end, hi) - np.maximum(block_start[:, None], lo), 0, None)
+        k = overlap.argmax(axis=1)  # the grade holding most of the block's places; first (better) on a split
         out[valid[order]] = np.array(labels, dtype=object)[k]
     return pd.Series(out, index=total.index, name="grade", dtype=object)
+
+
+POOL_LEVELS: tuple[str, ...] = ("team", "region", "company")
+
+
+def grading_pool(units: pd.DataFrame, graded: pd.Series, pool: str = "team", min_pool: int = 1,
+                 ) -> tuple[str, pd.Series | None]:
+    """The pool the forced distribution is applied in, and each manager's pool label.
+
+    Rule (one sentence for the report): grades are forced within the plan's ``pool``
+    (team, region or company) when every such pool has at least ``min_pool`` managers
+    who take a place in the quotas (``graded``: True for them); otherwise within the
+    next larger level (team → region → company); when even the company is smaller than
+    ``min_pool``, no distribution is forced and the absolute bands apply (``"absolute"``,
+    labels None).  ``units``: index manager_id, columns ``team_id`` and ``region``.
+
+    A 20/70/10 quota on a team of 8 gives 25 % A (2 of 8) and on a team of 2 50 % A;
+    pooling small teams keeps the shares near the policy.
+    """
+    if pool not in POOL_LEVELS:
+        raise input_error("grades", f"pool {pool!r} is not one of {', '.join(POOL_LEVELS)}", "grades.pool")
+    col = {"team": "team_id", "region": "region", "company": None}
+    g = graded.reindex(units.index).fillna(False).astype(bool)
+    for level in POOL_LEVELS[POOL_LEVELS.index(pool):]:
+        c = col[level]
+        labels = pd.Series("company", index=units.index) if c is None else units[c].astype(str)
+        sizes = g.groupby(labels).sum()
+        sizes = sizes[sizes > 0]
+        if len(sizes) and int(sizes.min()) >= min_pool:
+            return level, labels
+    return "absolute", None
 
 
 # --------------------------------------------------------------------------- pro-rating

@@ -210,17 +210,20 @@ def computable(library: Library, available_kpis: set[str]) -> dict[str, bool]:
     return {i.id: i.kpi is not None and i.kpi in available_kpis for i in library}
 
 
-def indicator_values(actuals: pd.DataFrame, library: Library, period: str, ids: list[str] | None = None) -> pd.DataFrame:
+def indicator_values(actuals: pd.DataFrame, library: Library, period: str, ids: list[str] | None = None,
+                     column: str = "value") -> pd.DataFrame:
     """Managers × indicators for one period, from the long KPI actuals table.
 
     Each indicator takes the value of its ``kpi`` for its ``segment``.  Indicators that
     are not computable (no ``kpi``, or that KPI absent from ``actuals``) are columns of
-    NaN — "not available", never zero.
+    NaN — "not available", never zero.  ``column="denominator"`` gives the base of each
+    ratio instead (survey responses behind CSAT, buying customers behind the complaint
+    rate): the evidence a minimum base is checked against.
     """
     ids = ids or library.ids()
     library.check_known(ids, library.source)
     sel = actuals[actuals["period"] == period]
-    wide = sel.pivot_table(index="manager_id", columns=["kpi", "segment"], values="value", aggfunc="first", dropna=False)
+    wide = sel.pivot_table(index="manager_id", columns=["kpi", "segment"], values=column, aggfunc="first", dropna=False)
     out = pd.DataFrame(index=wide.index if len(wide) else pd.Index([], name="manager_id"))
     for i in ids:
         ind = library[i]

@@ -12,9 +12,10 @@ from pydantic import Field, model_validator
 
 from helpers.plan.base import Strict, load_model
 from helpers.plan.params import SLUG, RunParams, resolve
+from helpers.plan.rubric import Rubric
 
 __all__ = ["DEFAULT_BANDS", "DEFAULT_DISTRIBUTION", "CurveSpec", "StepSpec", "ScoringPlan", "scoring_plan_path",
-           "load_scoring_plan"]
+           "load_scoring_plan", "load_rubric"]
 
 #: Absolute grade bands: grade = the best band whose lower bound the score reaches.
 DEFAULT_BANDS: dict[str, float] = {"S": 110.0, "A": 100.0, "B": 85.0, "C": 70.0, "D": 0.0}
@@ -33,6 +34,8 @@ class CurveSpec(Strict):
     threshold_score: float = 60.0
     target_score: float = 100.0
     cap_score: float = 120.0
+    floor_at: float | None = Field(None, description="Continuous curve: the attainment where the score reaches "
+                                   "floor_score, a straight ramp up to the threshold (null = a step at the threshold).")
 
 
 class StepSpec(Strict):
@@ -44,6 +47,9 @@ class StepSpec(Strict):
 
 class SoftSpec(Strict):
     indicators: list[str] = Field(default_factory=list, description="Qualitative ratings (0–100) of the soft part.")
+    rubric: str | None = Field(None, description="The soft appraisal's scoring rules (考核细则), a file beside the "
+                               "scoring plan (helpers.plan.rubric.Rubric): anchored levels, raters averaged, "
+                               "optional calibration; null = each rating used as it is")
 
 
 class GradeSpec(Strict):
@@ -51,6 +57,12 @@ class GradeSpec(Strict):
     distribution: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_DISTRIBUTION))
     bands: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_BANDS))
     tie_breaker: Literal["sales_attainment", "none"] = "sales_attainment"
+    pool: Literal["team", "region", "company"] = Field(
+        "team", description="Where the forced distribution is applied (helpers.core.scoring.grading_pool).")
+    min_pool: int = Field(1, ge=1, description="Smallest pool forced on its own; smaller pools → the next level "
+                          "(team → region → company), below it at company level the absolute bands.")
+    min_active_share: float = Field(0.0, ge=0, le=1, description="Managers active for less than this share of "
+                                    "the period are graded but take no place in the quotas.")
 
 
 class PaySpec(Strict):
@@ -65,6 +77,10 @@ class ScoringPlan(Strict):
     targets_csv: str | None = None
     fallback_targets: dict[str, Union[Literal["peer_median"], float]] = Field(default_factory=dict)
     min_weight_available: float = Field(0.5, ge=0, le=1)
+    min_base: dict[str, float] = Field(
+        default_factory=dict, description="Minimum evidence per ratio indicator: the smallest base (survey "
+        "responses behind CSAT, buying customers behind the complaint rate) the indicator is scored on; below "
+        "it the indicator is not scored and its weight goes to the others.")
     default_curve: CurveSpec = CurveSpec()
     curves: dict[str, Union[CurveSpec, StepSpec]] = Field(default_factory=dict)
     split: float = Field(0.7, ge=0, le=1)
@@ -90,3 +106,10 @@ def scoring_plan_path(params: RunParams, params_file: str | Path) -> Path:
 def load_scoring_plan(path: str | Path) -> ScoringPlan:
     """Read and validate a scoring plan; errors name the file and the key."""
     return load_model(path, ScoringPlan, example="params/scoring.yaml")
+
+
+def load_rubric(plan: ScoringPlan, plan_file: str | Path) -> Rubric | None:
+    """The soft appraisal's rubric the scoring plan names (``soft.rubric``), or None."""
+    if not plan.soft.rubric:
+        return None
+    return load_model(resolve(plan_file, plan.soft.rubric), Rubric, example="params/rubric.yaml")
