@@ -462,11 +462,18 @@ def test_load_plan_from_yaml(tmp_path: Path):
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_shipped_plan_matches_seed_numbers():
-    path = REPO / "params" / "incentives.yaml"
-    if not path.exists():
-        pytest.skip("params/incentives.yaml not added yet")
-    p = load_plan(path)
+SEED_PLAN = {  # the seed note's numbers as written (伙伴云): 3 % to 100k, 5 % to 500k a month, ...
+    "commission": {"mode": "marginal", "tiers": [{"from": 0, "upto": 100000, "rate": 0.03},
+                                                 {"from": 100000, "upto": None, "rate": 0.05}]},
+    "new_customer_bonus": {"per_customer": 500, "large_first_order": {"min_amount": 50000, "extra": 1000}},
+    "satisfaction_bonus": {"threshold": 0.85, "amount": 1000},
+    "key_customer_loss_penalty": {"fraction_of_monthly_base_pay": 0.10, "max_fraction_per_month": 0.30},
+    "complaints": {"per_resolved": 200, "per_escalated": 300},
+}
+
+
+def test_seed_plan_numbers():
+    p = plan_from_dict(SEED_PLAN)
     x = ManagerInputs(sales=300_000, sales_attainment=1.0, new_customers=1, large_first_orders=0, csat=0.85,
                       key_customers_lost=1, complaints_resolved=1, complaints_escalated=1, monthly_base_pay=8_000)
     # seed: 3 % × 100k + 5 % × 200k = 13,000 ; +500 ; +1,000 (CSAT 85 %) ; −10 % × 8,000 = −800 ; +200 ; −300

@@ -83,6 +83,7 @@ __all__ = [
     "payouts",
     "statement",
     "what_if",
+    "pay_cliffs",
 ]
 
 
@@ -98,6 +99,7 @@ COMPONENTS: tuple[str, ...] = (
     "score_gate",
     "cap_adjustment",
     "floor_adjustment",
+    "grade_adjustment",
 )
 _POSITIVE = ("commission", "new_customer_bonus", "large_first_order_bonus", "satisfaction_bonus",
              "complaints_resolved")
@@ -140,6 +142,9 @@ class ManagerInputs(Strict):
     months_in_period: float = 1.0
     total_score: float = math.nan
     active_fraction: float = 1.0
+    csat_responses: float = math.nan
+    new_customers_attainment: float = math.nan
+    key_customers_lost_attributable: float = math.nan
 
     @model_validator(mode="after")
     def _check(self) -> "ManagerInputs":
@@ -158,7 +163,8 @@ class ManagerInputs(Strict):
         return cls(manager_id="" if mid is None else str(mid), **d)
 
 
-_COUNTS = ("new_customers", "large_first_orders", "key_customers_lost", "complaints_resolved", "complaints_escalated")
+_COUNTS = ("new_customers", "large_first_orders", "key_customers_lost", "complaints_resolved", "complaints_escalated",
+           "csat_responses", "key_customers_lost_attributable")
 
 
 def _input_problems(df: pd.DataFrame, source: str) -> list[Problem]:
@@ -217,6 +223,10 @@ def _required_columns(plan: IncentivePlan) -> list[str]:
             cols.append("large_first_orders")
     if plan.satisfaction_bonus is not None:
         cols.append("csat")
+        if plan.satisfaction_bonus.min_responses:
+            cols.append("csat_responses")
+    if plan.new_customer_bonus is not None and plan.new_customer_bonus.only_when_target_met:
+        cols.append("new_customers_attainment")
     if plan.key_customer_loss_penalty is not None:
         cols.append("key_customers_lost")
     if plan.complaints is not None:
@@ -283,8 +293,9 @@ def _commission_lines(plan: IncentivePlan, x: ManagerInputs) -> list[dict[str, A
                          T("inc.x.gate_below", att=_pct(x.sales_attainment), gate=_pct(gate)))]
     if x.sales <= 0:
         return [line(T("inc.item.commission"), x.sales, math.nan, 0.0, T("inc.x.sales_nonpositive", sales=_fmt(x.sales)))]
-    f = x.active_fraction if plan.proration.tier_edges else 1.0
-    note = T("inc.x.tier_note", f=_pct(f)) if f != 1.0 else ""
+    if c.edges == "share_of_target" and not (math.isfinite(x.sales_target) and x.sales_target > 0):
+        return [line(T("inc.item.commission"), x.sales, math.nan, 0.0, T("inc.x.no_target_edges", nd=nd))]
+    f, note = _edge_scale(plan, x)
     if c.mode == "whole":
         i = next(k for k, t in enumerate(c.tiers) if t.upto is None or x.sales <= t.upto * f)
         t = c.tiers[i]
@@ -302,6 +313,21 @@ def _commission_lines(plan: IncentivePlan, x: ManagerInputs) -> list[dict[str, A
         out.append(line(T("inc.item.commission_tier", i=i + 1, range=_tier_label(t, f)), part, t.rate, sub,
                         f"{_pct(t.rate)} × {_fmt(part)} = {_fmt(sub)}" + note))
     return out
+
+
+def _edge_scale(plan: IncentivePlan, x: ManagerInputs) -> tuple[float, "Phrase | str"]:
+    """What the tier edges are multiplied by, and the note saying so: the sales target of
+    the pay period (edges as shares of target), else the months of the pay period times
+    the active share when tier edges are pro-rated."""
+    c = plan.commission
+    assert c is not None
+    if c.edges == "share_of_target":
+        return x.sales_target, T("inc.x.tier_share", target=_fmt(x.sales_target))
+    f = x.active_fraction if plan.proration.tier_edges else 1.0
+    note: "Phrase | str" = T("inc.x.tier_note", f=_pct(f)) if f != 1.0 else ""
+    if x.months_in_period != 1.0:
+        note = T("inc.x.tier_months", m=f"{x.months_in_period:g}") + note
+    return f * x.months_in_period, note
 
 
 def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
@@ -332,6 +358,10 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
     if nb is not None:
         if math.isnan(x.new_customers):
             add("new_customer_bonus", math.nan, nb.per_customer, 0.0, T("inc.x.no_new_customers", nd=nd))
+        elif nb.only_when_target_met and not (x.new_customers_attainment + _TOL >= 1.0):
+            why = (T("inc.x.nc_not_assessed", n=_count(x.new_customers)) if math.isnan(x.new_customers_attainment)
+                   else T("inc.x.nc_below", att=_pct(x.new_customers_attainment), n=_count(x.new_customers)))
+            add("new_customer_bonus", x.new_customers, nb.per_customer, 0.0, why)
         else:
             sub = nb.per_customer * x.new_customers
             add("new_customer_bonus", x.new_customers, nb.per_customer, sub,
@@ -349,11 +379,19 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
     sb = plan.satisfaction_bonus
     if sb is not None:
         f = x.active_fraction if plan.proration.fixed_bonuses else 1.0
+        m = x.months_in_period
         if math.isnan(x.csat):
             add("satisfaction_bonus", math.nan, sb.amount, 0.0, T("inc.x.no_csat", nd=nd))
+        elif sb.min_responses and not (x.csat_responses >= sb.min_responses):
+            n = 0 if math.isnan(x.csat_responses) else x.csat_responses
+            add("satisfaction_bonus", x.csat, sb.amount, 0.0,
+                T("inc.x.csat_thin", csat=_pct(x.csat), n=_count(n), min=str(sb.min_responses)))
         elif x.csat + _TOL >= sb.threshold:
-            sub = sb.amount * f
+            sub = sb.amount * m * f
             text = T("inc.x.csat_paid", csat=_pct(x.csat), th=_pct(sb.threshold), amount=_fmt(sb.amount))
+            if not math.isnan(x.csat_responses):
+                text += T("inc.x.csat_on", n=_count(x.csat_responses))
+            text += T("inc.x.times_months", m=f"{m:g}", sub=_fmt(sb.amount * m)) if m != 1.0 else ""
             text += T("inc.x.active_times", f=_pct(f), sub=_fmt(sub)) if f != 1.0 else ""
             add("satisfaction_bonus", x.csat, sb.amount, sub, text)
         else:
@@ -371,13 +409,18 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
 
     kp = plan.key_customer_loss_penalty
     if kp is not None:
-        if math.isnan(x.key_customers_lost):
+        lost, which = _key_losses(kp, x.key_customers_lost, x.key_customers_lost_attributable)
+        if math.isnan(lost):
             add("key_customer_loss_penalty", math.nan, math.nan, 0.0, T("inc.x.no_key_lost", nd=nd))
         else:
             unit = kp.fraction_of_monthly_base_pay * x.monthly_base_pay
-            raw = unit * x.key_customers_lost
+            raw = unit * lost
             text = T("inc.x.key_lost", frac=_pct(kp.fraction_of_monthly_base_pay), base=_fmt(x.monthly_base_pay),
-                     n=_count(x.key_customers_lost), sub=_fmt(-raw))
+                     n=_count(lost), sub=_fmt(-raw))
+            if which == "attributable":
+                text += T("inc.x.key_lost_attributable", all=_count(x.key_customers_lost))
+            elif which == "unknown":
+                text += T("inc.x.key_lost_unmarked")
             amount = raw
             if kp.max_fraction_per_month is not None:
                 cap = kp.max_fraction_per_month * x.monthly_base_pay * x.months_in_period
@@ -385,7 +428,7 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
                     amount = cap
                     text += T("inc.x.key_lost_cap", frac=_pct(kp.max_fraction_per_month), base=_fmt(x.monthly_base_pay),
                               m=f"{x.months_in_period:g}", cap=_fmt(-cap))
-            add("key_customer_loss_penalty", x.key_customers_lost, -unit, -amount, text)
+            add("key_customer_loss_penalty", lost, -unit, -amount, text)
 
     if cp is not None:
         if math.isnan(x.complaints_escalated):
@@ -432,6 +475,19 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
     return Statement(manager_id=x.manager_id, lines=df, total=float(df["subtotal"].sum()))
 
 
+def _key_losses(kp: KeyCustomerLossPenalty, lost: Any, attributable: Any) -> tuple[Any, str]:
+    """The key-customer losses the penalty counts: all of them, or (seed rule,
+    ``attributable_only``) those the data marks as caused by the manager; when the data
+    does not say (NaN), every loss counts and the statement says so.  Works on floats
+    and arrays; the second value is ``all``, ``attributable`` or ``unknown`` (a scalar
+    call) — arrays return ``unknown`` where no mark exists."""
+    if not kp.attributable_only:
+        return lost, "all"
+    if np.ndim(lost) == 0:
+        return (lost, "unknown") if math.isnan(attributable) else (attributable, "attributable")
+    return np.where(np.isnan(attributable), lost, attributable), "mixed"
+
+
 # =========================================================================== many managers
 
 
@@ -442,9 +498,13 @@ def _column(table: pd.DataFrame, name: str, default: float) -> np.ndarray:
 
 
 def _vector_commission(plan: IncentivePlan, sales: np.ndarray, att: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Commission of many managers; ``f``: what the tier edges are multiplied by (see :func:`_edge_scale`)."""
     c = plan.commission
     assert c is not None
     s = np.where(np.isnan(sales), 0.0, np.maximum(sales, 0.0))
+    f = np.where(np.isnan(f) | (f <= 0), np.nan, f)
+    s = np.where(np.isnan(f), 0.0, s)
+    f = np.nan_to_num(f, nan=1.0)
     froms = np.array([t.from_ for t in c.tiers])
     uptos = np.array([np.inf if t.upto is None else t.upto for t in c.tiers])
     rates = np.array([t.rate for t in c.tiers])
@@ -498,7 +558,10 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
     if plan.commission is not None:
         sales = _column(table, "sales", np.nan)
         att = _column(table, "sales_attainment", np.nan)
-        fe = f if plan.proration.tier_edges else np.ones(n)
+        if plan.commission.edges == "share_of_target":
+            fe = _column(table, "sales_target", np.nan)
+        else:
+            fe = (f if plan.proration.tier_edges else np.ones(n)) * months
         out["commission"] = _vector_commission(plan, sales, att, fe)
         note("sales", np.isnan(sales))
         if plan.gates.min_sales_attainment_for_commission is not None:
@@ -507,6 +570,9 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
     if nb is not None:
         nc = _column(table, "new_customers", np.nan)
         out["new_customer_bonus"] = np.nan_to_num(nb.per_customer * nc)
+        if nb.only_when_target_met:
+            nca = _column(table, "new_customers_attainment", np.nan)
+            out["new_customer_bonus"] = np.where(nca + _TOL >= 1.0, out["new_customer_bonus"], 0.0)
         note("new_customers", np.isnan(nc))
         if nb.large_first_order is not None:
             lf = _column(table, "large_first_orders", np.nan)
@@ -516,7 +582,10 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
     if sb is not None:
         csat = _column(table, "csat", np.nan)
         fb = f if plan.proration.fixed_bonuses else 1.0
-        out["satisfaction_bonus"] = np.where(~np.isnan(csat) & (csat + _TOL >= sb.threshold), sb.amount * fb, 0.0)
+        ok = ~np.isnan(csat) & (csat + _TOL >= sb.threshold)
+        if sb.min_responses:
+            ok &= _column(table, "csat_responses", np.nan) >= sb.min_responses
+        out["satisfaction_bonus"] = np.where(ok, sb.amount * months * fb, 0.0)
         note("csat", np.isnan(csat))
     cp = plan.complaints
     if cp is not None:
@@ -528,7 +597,8 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
         note("complaints_escalated", np.isnan(ce))
     kp = plan.key_customer_loss_penalty
     if kp is not None:
-        lost = _column(table, "key_customers_lost", np.nan)
+        lost, _ = _key_losses(kp, _column(table, "key_customers_lost", np.nan),
+                              _column(table, "key_customers_lost_attributable", np.nan))
         pen = kp.fraction_of_monthly_base_pay * base * lost
         if kp.max_fraction_per_month is not None:
             pen = np.minimum(pen, kp.max_fraction_per_month * base * months)
@@ -595,3 +665,46 @@ def what_if(plan: IncentivePlan, inputs: ManagerInputs, attainments: Sequence[fl
     res = payouts(plan, table, source=f"what-if {inputs.manager_id}".strip())
     res.insert(0, "sales", table["sales"])
     return res.drop(columns="no_data")
+
+
+def pay_cliffs(plan: IncentivePlan, table: pd.DataFrame, margin: float = 0.03) -> pd.DataFrame:
+    """Pay rules a manager is just short of, where a small change would pay a whole amount:
+
+    * ``commission_gate``: sales attainment within ``margin`` below the commission gate;
+    * ``new_customer_target``: (seed rule ``only_when_target_met``) one new customer short
+      of the new-customer target — the whole new-customer bonus hangs on it;
+    * ``csat_threshold``: CSAT within ``margin`` below the bonus threshold;
+    * ``csat_responses``: one survey response short of the minimum;
+    * ``score_gate``: the total score within ``margin × 100`` points below the score gate.
+
+    Returns ``row, rule, value, edge`` (``row``: the label of ``table``'s row)."""
+    rows: list[tuple[Any, str, float, float]] = []
+
+    def col(name: str) -> pd.Series:
+        return table[name].astype(float) if name in table.columns else pd.Series(np.nan, index=table.index)
+
+    g = plan.gates.min_sales_attainment_for_commission
+    if plan.commission is not None and g is not None:
+        a = col("sales_attainment")
+        rows += [(r, "commission_gate", float(v), g) for r, v in a[(a >= g - margin) & (a + _TOL < g)].items()]
+    nb = plan.new_customer_bonus
+    if nb is not None and nb.only_when_target_met:
+        n, att = col("new_customers"), col("new_customers_attainment")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            target = n / att
+        short = (att + _TOL < 1.0) & (att > 0) & (target - n <= 1.0 + _TOL)
+        rows += [(r, "new_customer_target", float(att[r]), 1.0) for r in table.index[short.to_numpy()]]
+    sb = plan.satisfaction_bonus
+    if sb is not None:
+        c = col("csat")
+        rows += [(r, "csat_threshold", float(v), sb.threshold)
+                 for r, v in c[(c >= sb.threshold - margin) & (c + _TOL < sb.threshold)].items()]
+        if sb.min_responses:
+            k = col("csat_responses")
+            rows += [(r, "csat_responses", float(v), float(sb.min_responses))
+                     for r, v in k[(k == sb.min_responses - 1) & (c + _TOL >= sb.threshold)].items()]
+    sg = plan.gates.min_total_score_for_variable_pay
+    if sg is not None:
+        t = col("total_score")
+        rows += [(r, "score_gate", float(v), sg) for r, v in t[(t >= sg - margin * 100) & (t + _TOL < sg)].items()]
+    return pd.DataFrame(rows, columns=["row", "rule", "value", "edge"])

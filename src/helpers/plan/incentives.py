@@ -22,7 +22,8 @@ from helpers.plan.base import Strict
 from helpers.plan.params import read_yaml
 
 __all__ = ["Tier", "Commission", "LargeFirstOrder", "NewCustomerBonus", "SatisfactionBonus",
-           "KeyCustomerLossPenalty", "Complaints", "Gates", "Caps", "Proration", "Budget", "IncentivePlan",
+           "KeyCustomerLossPenalty", "Complaints", "Gates", "Caps", "Proration", "Budget", "GradeConsequence",
+           "IncentivePlan",
            "plan_from_dict", "load_plan"]
 
 
@@ -51,6 +52,10 @@ class Commission(Strict):
 
     mode: Literal["marginal", "whole"]
     tiers: list[Tier] = Field(min_length=1)
+    edges: Literal["amount", "share_of_target"] = Field(
+        "amount", description="amount: tier edges in currency per month; share_of_target: tier edges as shares "
+        "of the manager's own sales target of the pay period (0.8 = 80 % of target), so pay follows attainment "
+        "rather than territory size")
 
 
 class LargeFirstOrder(Strict):
@@ -69,6 +74,9 @@ class NewCustomerBonus(Strict):
 
     per_customer: float = Field(ge=0)
     large_first_order: LargeFirstOrder | None = None
+    only_when_target_met: bool = Field(
+        False, description="Seed rule: the bonus is paid only when the new-customer target of the review period "
+        "is met or exceeded (attainment ≥ 100 %)")
 
 
 class SatisfactionBonus(Strict):
@@ -76,6 +84,7 @@ class SatisfactionBonus(Strict):
 
     threshold: float = Field(gt=0, le=1)
     amount: float = Field(ge=0)
+    min_responses: int = Field(0, ge=0, description="Minimum evidence: no bonus on fewer survey responses")
 
 
 class KeyCustomerLossPenalty(Strict):
@@ -88,6 +97,9 @@ class KeyCustomerLossPenalty(Strict):
 
     fraction_of_monthly_base_pay: float = Field(ge=0, le=1)
     max_fraction_per_month: float | None = Field(default=None, ge=0, le=1)
+    attributable_only: bool = Field(
+        False, description="Seed rule: only losses caused by the manager count (customers.lost_attributable); "
+        "when the data does not say, every loss counts and the statement says so")
 
 
 class Complaints(Strict):
@@ -148,6 +160,21 @@ class Budget(Strict):
     variable_pay_per_month: float = Field(gt=0)
 
 
+class GradeConsequence(Strict):
+    """What the overall grade changes in pay (the seed: the appraisal decides the pay grade
+    and the year-end bonus).  ``multiplier``: the period's variable pay × the grade's
+    factor (A 1.2, B 1.0, C 0.8), one line on the statement; a grade not listed keeps 1.0."""
+
+    multiplier: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _positive(self) -> "GradeConsequence":
+        bad = [k for k, v in self.multiplier.items() if not (v >= 0)]
+        if bad:
+            raise ValueError(f"multiplier of grade(s) {', '.join(bad)} must be ≥ 0")
+        return self
+
+
 class IncentivePlan(Strict):
     """The whole plan; every element is optional (null / absent = not part of the plan).
 
@@ -167,6 +194,11 @@ class IncentivePlan(Strict):
     caps: Caps = Field(default_factory=Caps)
     proration: Proration = Field(default_factory=Proration)
     budget: Budget | None = None
+    settlement: Literal["month", "period"] = Field(
+        "month", description="month: each month paid on its own (tiers, gates and caps per month, summed); "
+        "period: the review period's results paid at once (edges, bonuses and caps × its months), so pay "
+        "does not depend on the month an order landed in")
+    grade_consequence: GradeConsequence | None = None
 
     @model_validator(mode="after")
     def _check_tiers(self, info: ValidationInfo) -> "IncentivePlan":
