@@ -351,7 +351,9 @@ def test_demo_prorating_of_new_hire_and_leaver(demo_engine, demo_dir):
     roster = demo_engine.roster(Q3).set_index("manager_id")
     # leaves 2026-08-21: 31 + 21 = 52 of 92 days; joins 2026-08-17: 15 + 30 = 45 of 92
     assert roster.loc["M002", "fraction"] == pytest.approx(52 / 92)
-    assert roster.loc["M048", "fraction"] == pytest.approx(45 / 92)
+    # the plan's ramp-up [0.5, 0.75]: the hire month (Aug: 15 days) counts half, the next (Sep: 30
+    # days) three quarters → 7.5 + 22.5 = 30 of 92 (45 of 92 without the ramp)
+    assert roster.loc["M048", "fraction"] == pytest.approx(30 / 92)
     assert roster.loc["M002", "team_id"] == roster.loc["M048", "team_id"] == "east-2"
     # key-account sales, growth +20 % on 2025Q3, computed from the CSV files
     o = pd.read_csv(demo_dir / "orders.csv", parse_dates=["date"])
@@ -364,9 +366,9 @@ def test_demo_prorating_of_new_hire_and_leaver(demo_engine, demo_dir):
     r = demo_engine.phased("key_sales", Q3)
     got = mgr(r)
     assert got["M002"] == half_up(full["M002"] * 52 / 92)
-    # the new hire has no base: the median of the team's full targets, × 45/92
+    # the new hire has no base: the median of the team's full targets, × 30/92 (ramped up)
     assert "M048" not in full.index
-    assert got["M048"] == half_up(float(np.median(full.to_numpy())) * 45 / 92)
+    assert got["M048"] == half_up(float(np.median(full.to_numpy())) * 30 / 92)
     months = r.months
     assert set(months.loc[months["manager_id"] == "M048", "month"].astype(str)) == {"2026-08", "2026-09"}
     assert set(months.loc[months["manager_id"] == "M002", "month"].astype(str)) == {"2026-07", "2026-08"}

@@ -32,6 +32,10 @@ Rules (each stated in the report where it applies):
   basis without history uses the team's (else the company's) median run rate; a team
   without history gets the median total per active manager of the other teams.  If
   nobody has history the plan cannot be applied and :class:`InputError` says so.
+* **Ramp-up.**  With the plan's ``ramp_up`` (e.g. ``[0.5, 0.75]``) a new hire's month
+  counts as that share of a month in the fraction above: half a month's target in the
+  hire month, three quarters in the next, a full target after that — a newcomer is not
+  asked for a veteran's results (their part of a top-down split goes to the others).
 * **Phasing.**  Volume targets are spread over the period's months in proportion to
   ``S_m × a_m`` — the month's seasonal index (classical multiplicative decomposition of
   the company's monthly history, :func:`helpers.core.targets.seasonal_indices`, when at
@@ -318,8 +322,25 @@ class TargetEngine:
                 r = pd.DataFrame(columns=["manager_id", "team_id", "active_from", "active_to", "fraction"])
             r["region"] = [self.data.team_regions.get(tm, "") for tm in r["team_id"]]
             cols = ["manager_id", "team_id", "region", "active_from", "active_to", "fraction"]
-            self._rosters[p] = r[cols].sort_values(["team_id", "manager_id"]).reset_index(drop=True)
+            r = r[cols].sort_values(["team_id", "manager_id"]).reset_index(drop=True)
+            if self.plan.ramp_up and len(r):  # new hires: a share of a full month's capacity in their first months
+                act = self._active_months(r, p)
+                days = np.array([m.days_in_month for m in act.columns], dtype=float)
+                r["fraction"] = (act.to_numpy() * days).sum(axis=1) / days.sum()
+            self._rosters[p] = r
         return self._rosters[p]
+
+    def _ramp(self, roster: pd.DataFrame, months: list[pd.Period]) -> np.ndarray:
+        """The plan's ramp-up factor of each roster manager in each month: ``ramp_up[k]`` in
+        the k-th month of their employment (the hire month is month 0), 1 after it."""
+        ramp = list(self.plan.ramp_up)
+        hire = self.data.managers.set_index("manager_id")["hire_date"].reindex(roster["manager_id"])
+        hm = pd.to_datetime(hire).dt.to_period("M")
+        out = np.ones((len(roster), len(months)))
+        for j, m in enumerate(months):
+            k = np.array([(m - h).n if pd.notna(h) else 10**6 for h in hm], dtype=float)
+            out[:, j] = [ramp[int(x)] if 0 <= x < len(ramp) else 1.0 for x in k]
+        return out
 
     def panel(self, iid: str) -> pd.DataFrame:
         """Monthly values of indicator ``iid`` per manager (export-gap months removed):
@@ -362,7 +383,10 @@ class TargetEngine:
             b = np.minimum(roster["active_to"].to_numpy(), np.datetime64(hi))
             days = np.clip((b - a).astype("timedelta64[D]").astype(int) + 1, 0, None)
             out[m] = days / ((hi - lo).days + 1)
-        return pd.DataFrame(out, index=roster["manager_id"].to_numpy())
+        frame = pd.DataFrame(out, index=roster["manager_id"].to_numpy())
+        if self.plan.ramp_up:  # a new hire's month counts at its ramp-up share
+            frame = frame * self._ramp(roster, months)
+        return frame
 
     # ------------------------------------------------------------------ seasonality
     def seasonal(self, iid: str, cutoff: pd.Period) -> tuple[pd.Series | None, Phrase]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -201,6 +201,9 @@ class TargetPlan(Strict):
     phasing: Literal["seasonal", "even"] = "seasonal"
     achievability: AchievabilitySpec = Field(default_factory=AchievabilitySpec)
     backtest: BacktestSpec = Field(default_factory=BacktestSpec)
+    ramp_up: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=list, description="New hires' volume targets: the share of a full month's target in "
+        "their hire month, the month after, … (e.g. [0.5, 0.75]: half, three quarters, then full).")
     indicators: dict[str, IndicatorPlan] = Field(min_length=1)
 
 
