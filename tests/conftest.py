@@ -61,8 +61,8 @@ def tiny_tables() -> dict[str, list[dict]]:
         ],
         "market": [{"region": "R", "month": f"2026-{m:02d}", "market_size": 10000} for m in range(4, 10)],
         "ratings": [
-            {"manager_id": "M1", "period": "2026-07", "dimension": "attitude", "score": 80, "rater": "主管"},
-            {"manager_id": "M1", "period": "2026-08", "dimension": "attitude", "score": 90, "rater": "主管"},
+            {"manager_id": "M1", "period": "2026-07", "dimension": "attitude", "score": 85, "rater": "主管"},
+            {"manager_id": "M1", "period": "2026-08", "dimension": "attitude", "score": 100, "rater": "主管"},
             {"manager_id": "M1", "period": "2026Q3", "dimension": "attitude", "score": 70, "rater": "考核小组"},
         ],
         "leads": [

@@ -28,7 +28,7 @@ import yaml
 from conftest import ROOT, run_cli, tiny_tables, write_tables
 
 pytestmark = pytest.mark.slow  # ~75 CLI processes (a few minutes); deselect with -m "not slow"
-METHODOLOGY = ["indicators.yaml", "targets.yaml", "incentives.yaml", "scoring.yaml", "strategies", "weights"]
+METHODOLOGY = ["indicators.yaml", "targets.yaml", "incentives.yaml", "scoring.yaml", "rubric.yaml", "strategies", "weights"]
 NOTEBOOKS = ["00_data_quality", "01_target_setting", "02_kpi_decomposition", "03_weighting_scenarios", "04_quarterly_review"]
 
 
@@ -384,6 +384,10 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     ("weights_unknown_indicator", _weights_unknown_indicator, ["weights/current.yaml: key 'weights': unknown indicator(s): salez", "use ids from"]),
     ("ahp_not_reciprocal", _ahp_not_reciprocal, ["weights/ahp_leadership.yaml: experts[0] (Sales director): cell (sales, new_customers): not reciprocal: 3 × 3 = 9, must be 1",
       "set cell (new_customers, sales) to 1/3"]),
+    # the soft appraisal's rubric: a rating must be one of its dimension's levels (params/rubric.yaml)
+    ("rating_off_level", lambda ws: ws.tables["ratings"][0].update(score=73),
+     ["ratings.csv: row 2, column score: score 73 for dimension attitude is not a level of the rubric "
+      "(100, 85, 70, 55, 40) — use one of the rubric's levels"]),
     ("weight_scheme_missing", _params(weight_scheme="nothing"), [f"{P}: key 'weight_scheme': weight scheme 'nothing' not found in", "use one of: ahp_leadership, blended"]),
     # validate sets the targets as the run would: a plan the data cannot serve fails here, not in notebook 01
     ("targets_without_history", _params(notebooks=["01_target_setting"]),

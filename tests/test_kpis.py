@@ -84,7 +84,7 @@ def test_visits_leads_market_ratings(q):
     assert value(q, "conversion_rate", segment="walkin") == 0.5
     assert value(q, "market_share") == pytest.approx(1800 / 30000)
     assert value(q, "market_share_change") == pytest.approx(100 * (1800 / 30000 - 800 / 30000))
-    assert value(q, "qual_attitude") == pytest.approx((80 + 90 + 70) / 3)  # two months + the quarter rating
+    assert value(q, "qual_attitude") == pytest.approx((85 + 100 + 70) / 3)  # two months + the quarter rating
 
 
 def test_part_period_manager_and_no_base(q):
@@ -100,7 +100,7 @@ def test_monthly(tiny_dir):
     assert value(m, "sales", period="2026-07") == 1600  # 1000 + 500 + 100
     assert value(m, "sales", period="2026-09") == 0  # employed, no orders: a real zero
     assert value(m, "customers_start", period="2026-08") == 3
-    assert value(m, "qual_attitude", period="2026-08") == 90  # quarterly rating not in a month
+    assert value(m, "qual_attitude", period="2026-08") == 100  # quarterly rating not in a month
 
 
 def test_audit_rows(q):

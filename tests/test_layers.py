@@ -43,8 +43,8 @@ def test_the_run_knows_notebooks_only_by_what_they_declare():
         assert mod is not None and callable(mod.check_inputs) and isinstance(mod.SHARED, dict), nb.name
         declared[nb.stem] = sorted(mod.SHARED)
     assert declared == {"00_data_quality": [], "01_target_setting": ["targets"], "02_kpi_decomposition": ["scores"],
-                        "03_weighting_scenarios": [], "04_quarterly_review": ["scores"],
-                        "05_leadership_summary": ["scores", "targets"]}
+                        "03_weighting_scenarios": ["health", "scores"], "04_quarterly_review": ["scores"],
+                        "05_leadership_summary": ["health", "scores", "targets"]}
     runner = (ROOT / "src" / "helpers" / "run" / "runner.py").read_text(encoding="utf-8")
     assert "helpers.notebooks" not in runner and "_target_setting" not in runner and "_quarterly_review" not in runner
 

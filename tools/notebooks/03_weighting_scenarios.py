@@ -63,6 +63,27 @@ The weights the plan pays on are perturbed at random thousands of times (Dirichl
 """, ["en"]),
     ("code", "scenarios.robustness_chart(sc)"),
     ("code", "scenarios.robustness_table(sc)"),
+    ("md", "## 方案健康检查（全公司）", ["zh"]),
+    ("md", "## Plan health check (whole company)", ["en"]),
+    ("md", """
+在方案付诸实施之前，用本期全公司的数据检验它：绩效工资是跟着绩效走，还是跟着辖区大小走；有多少人在某项指标上得 0 分或封顶；有没有人刚好卡在跳档点下；人人达标时要花多少钱；同样的业绩早一个月或晚一个月入账，工资会不会不同。每项检查都给出结论和理由；各团队报告中的本节相同。
+""", ["zh"]),
+    ("md", """
+Before a plan is put to work, it is tried on this period's data for the whole company: does pay follow performance or territory size; how many managers score 0 or hit the cap on an indicator; does anyone sit just below a jump; what does it cost with everyone at target; would the same results booked a month earlier or later pay differently. Each check gives its result and why it matters; this section is the same in every team's report.
+""", ["en"]),
+    ("code", "scenarios.health_text(sc)"),
+    ("code", "scenarios.health_table(sc)"),
+    ("code", "scenarios.health_chart(sc)"),
+    ("md", "### 成本与预算", ["zh"]),
+    ("md", "### Cost against the budget", ["en"]),
+    ("md", "假设每位客户经理的销售额恰好为目标的 80%、100%、120%（其他业绩不变），按现行方案计算的绩效工资合计，与本期预算和本期实发相比。", ["zh"]),
+    ("md", "The plan's variable pay if every manager's sales were exactly 80 %, 100 % or 120 % of target (everything else as it was), against the period's budget and what was paid.", ["en"]),
+    ("code", "scenarios.cost_table(sc)"),
+    ("md", "### 卡在门槛下的人", ["zh"]),
+    ("md", "### Just below an edge", ["en"]),
+    ("md", "销售达成率、满意度等距跳档点不足 3 个百分点，或再多 1 个新客户、1 份问卷就能拿到整笔奖励的客户经理。跳档规则本身是方案的设计（例如种子文章要求新客户奖励须达标才发放），这里列出是为了让设计者知道有多少人的工资取决于一单之差。", ["zh"]),
+    ("md", "Managers less than 3 points below a jump (sales attainment, CSAT), or one new customer or one survey response short of a whole bonus. A step is the plan's design (the seed article pays the new-customer bonus only when the target is met); the list shows the designer how many people's pay hangs on a single order.", ["en"]),
+    ("code", "scenarios.cliffs_table(sc)"),
     ("md", "## 建议", ["zh"]),
     ("md", "## Recommendation", ["en"]),
     ("code", "scenarios.recommendation(sc)"),

@@ -55,6 +55,7 @@ ls = leadership.build(ctx, params_file, workspace)
     ("md", "## 绩效工资与预算", ["zh"]),
     ("md", "## Variable pay against budget", ["en"]),
     ("code", "leadership.payout_chart(ls)"),
+    ("code", "leadership.health_line(ls)"),
     ("code", "leadership.pay_table(ls)"),
     ("md", "## 目标公平性", ["zh"]),
     ("md", "## Target fairness", ["en"]),

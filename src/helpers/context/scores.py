@@ -19,22 +19,40 @@ import pandas as pd
 from helpers.context.review import team_review
 from helpers.context.schemes import load_schemes
 from helpers.context.targets import targets_only
-from helpers.context.workbook import cache_get, cache_key, cache_put, company_actuals, company_manager_ids, company_roster
+from helpers.context.workbook import (cache_get, cache_key, cache_put, company_actuals, company_manager_ids,
+                                      company_ratings, company_roster)
+from helpers.core.rubric import rating_problems, soft_scores
 from helpers.core import incentives as inc
 from helpers.core import scoring
 from helpers.core.phrases import Bilingual
 from helpers.data.plan_csv import read_targets_csv
 from helpers.core.attainment import NO_DATA
 from helpers.core.schemes import normalise, resolve_weights
-from helpers.core.scorecard import CompanyScores, manager_pay, score_table, scoring_plan_problems
+from helpers.core.scorecard import (CompanyScores, assessment_status, manager_pay, score_table,
+                                    scoring_plan_problems)
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import VOLUME_UNITS, Library, indicator_values, load_library
 from helpers.plan.params import RunParams, resolve
-from helpers.plan.scoring import ScoringPlan, load_scoring_plan, scoring_plan_path
+from helpers.plan.scoring import ScoringPlan, load_rubric, load_scoring_plan, scoring_plan_path
 from helpers.plan.targets import load_target_plan
 from helpers.plan.weights import read_scheme_spec
 
-__all__ = ["check_scoring", "company_scores", "targets_wide", "reviewed", "payout_inputs", "share_scores", "Quarterly", "score_team"]
+__all__ = ["check_scoring", "check_ratings", "company_scores", "targets_wide", "reviewed", "payout_inputs", "share_scores", "Quarterly", "score_team"]
+
+
+def check_ratings(params: RunParams, params_file: str | Path, ds: Any) -> list[Problem]:
+    """The soft appraisal's ratings against the rubric the scoring plan names (a rating
+    that is not one of a dimension's levels, when the rubric asks for exact levels)."""
+    path = scoring_plan_path(params, params_file)
+    try:
+        plan = load_scoring_plan(path)
+        rubric = load_rubric(plan, path)
+    except InputError as exc:
+        return exc.problems
+    if rubric is None or ds is None or not ds.has("ratings"):
+        return []
+    src = str(getattr(ds, "files", {}).get("ratings", "ratings"))
+    return rating_problems(ds["ratings"], rubric, src)
 
 
 def check_scoring(params: RunParams, params_file: str | Path) -> list[Problem]:
@@ -207,11 +225,37 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
             targets[i] = _fallback(ctx, plan, library, company_ids, fractions, i)
             src[i] = "fallback:" + str(plan.fallback_targets[i])
     soft_all = allvals.reindex(columns=soft_ids)
-    res_c = score_table(allvals[ids], targets, soft_all, library, plan, weights, None, str(plan_file))
+    rubric = load_rubric(plan, plan_file)
+    if rubric is not None and soft_ids:  # the published rules: levels, raters averaged, calibration
+        soft_all = _rubric_soft(ctx, params_file, workspace, library, rubric, soft_all)
+    bases = indicator_values(comp, library, ctx.period.label, column="denominator").reindex(company_ids)
+    r_units = roster.set_index("manager_id")
+    units = r_units.reindex(company_ids)[["team_id", "region"]]
+    res_c = score_table(allvals[ids], targets, soft_all, library, plan, weights, None, str(plan_file),
+                        bases=bases, units=units, fractions=fractions)
     return CompanyScores(plan, plan_file, library, sid, weights, res.dropped, soft_ids, pay_plan, allvals[ids],
                          soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
                          res_c["attainment"], res_c["score"], res_c["summary"], no_soft,
-                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en))
+                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en), bases, rubric)
+
+
+def _rubric_soft(ctx: Any, params_file: Path, workspace: str, library: Library, rubric: Any,
+                 soft: pd.DataFrame) -> pd.DataFrame:
+    """Soft ratings under the rubric: each rater's ratings of a manager averaged over the
+    period, then the raters averaged (:func:`helpers.core.rubric.soft_scores`); a soft
+    indicator that is not a rated dimension keeps its KPI value."""
+    ratings = company_ratings(ctx, params_file, workspace)
+    if ratings.empty:
+        return soft
+    labels = [m.strftime("%Y-%m") for m in ctx.period.months] + [ctx.period.label]  # monthly and period ratings
+    scores, _ = soft_scores(ratings, rubric, labels)
+    out = soft.copy()
+    for i in soft.columns:
+        kpi = library[i].kpi or ""
+        dim = kpi[len("qual_"):] if kpi.startswith("qual_") else None
+        if dim is not None and dim in scores.columns:
+            out[i] = scores[dim].reindex(out.index).astype(float)
+    return out
 
 
 def targets_wide(cs: CompanyScores) -> pd.DataFrame:
@@ -259,7 +303,8 @@ def _month_fraction(roster: pd.DataFrame, months: list[pd.Period]) -> pd.DataFra
 
 
 def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthly_targets: pd.DataFrame,
-                  plan: ScoringPlan, pay_plan: inc.IncentivePlan | None = None) -> pd.DataFrame:
+                  plan: ScoringPlan, pay_plan: inc.IncentivePlan | None = None,
+                  attainment: pd.DataFrame | None = None) -> pd.DataFrame:
     """Inputs of :func:`helpers.core.incentives.payouts`: one row per manager and month.
 
     The incentive plan's amounts are per pay period of one month (tiers, bonuses,
@@ -272,6 +317,17 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     monthly base pay of the scoring plan, the period's total score (score gate) and
     the active share of the month.  Managers with status "no data" are left out.
     Index ``"<manager_id> <month>"``; columns ``manager_id`` and ``month`` say which.
+
+    Evidence and the seed's switches: ``csat_responses`` (the surveys behind the month's
+    CSAT), ``new_customers_attainment`` (the review period's new-customer attainment,
+    from ``attainment``), ``key_customers_lost_attributable`` (key customers lost whose
+    ``lost_attributable`` is true; NaN when the customers table has no such column).
+
+    With the incentive plan's ``settlement: period`` the months are added up into one
+    row per manager (``month`` = the period's label): sales, targets and counts summed,
+    CSAT over the period's surveys, ``months_in_period`` = the period's months and the
+    active share of the whole period — the pay no longer depends on which month an order
+    landed in.
     """
     ok = [m for m in summary.index if summary.at[m, "status"] != NO_DATA]
     months = list(ctx.period.months)
@@ -281,9 +337,9 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     frame["label"] = frame["month"].map(lambda p: p.strftime("%Y-%m"))
     a = ctx.monthly
 
-    def kpi(name: str, seg: str = "all") -> np.ndarray:
+    def kpi(name: str, seg: str = "all", column: str = "value") -> np.ndarray:
         s = a[(a["kpi"] == name) & (a["segment"] == seg)].drop_duplicates(["manager_id", "period"])
-        s = s.set_index(["manager_id", "period"])["value"]
+        s = s.set_index(["manager_id", "period"])[column]
         return s.reindex(pd.MultiIndex.from_arrays([frame["manager_id"], frame["label"]])).to_numpy(dtype=float)
 
     out = pd.DataFrame({"manager_id": frame["manager_id"].to_numpy(), "month": frame["label"].to_numpy()})
@@ -312,11 +368,54 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     out["complaints_escalated"] = esc
     lf = pay_plan.new_customer_bonus.large_first_order if pay_plan and pay_plan.new_customer_bonus else None
     out["large_first_orders"] = _large_first_orders(ctx, keys, lf.min_amount) if lf else 0.0
+    out["csat_responses"] = np.nan_to_num(kpi("csat", "all", "denominator"))
+    out["key_customers_lost_attributable"] = _attributable_losses(ctx, keys)
     out["monthly_base_pay"] = plan.pay.monthly_base_pay
     out["months_in_period"] = 1.0
     out["total_score"] = summary["total"].reindex(out["manager_id"]).to_numpy(dtype=float)
     out["active_fraction"] = frame["active_fraction"].to_numpy()
+    nca = attainment["new_customers"] if attainment is not None and "new_customers" in attainment else None
+    out["new_customers_attainment"] = (nca.reindex(out["manager_id"]).to_numpy(dtype=float) if nca is not None
+                                       else np.nan)
+    if pay_plan is not None and pay_plan.settlement == "period" and len(months) > 1:
+        out = _whole_period(ctx, out, len(months))
     return out
+
+
+def _whole_period(ctx: Any, monthly: pd.DataFrame, n_months: int) -> pd.DataFrame:
+    """The months of each manager added up into one row for the whole period."""
+    g = monthly.groupby("manager_id", sort=False)
+    sums = ["sales", "sales_target", "new_customers", "key_customers_lost", "complaints_resolved",
+            "complaints_escalated", "large_first_orders", "csat_responses"]
+    out = g[sums].sum(min_count=1)
+    att_lost = g["key_customers_lost_attributable"].sum(min_count=1)
+    out["key_customers_lost_attributable"] = att_lost
+    for c in ("monthly_base_pay", "total_score", "new_customers_attainment"):
+        out[c] = g[c].first()
+    out["sales_attainment"] = scoring.attainment(out["sales"], out["sales_target"])
+    a = ctx.actuals[(ctx.actuals["period"] == ctx.period.label) & (ctx.actuals["kpi"] == "csat")
+                    & (ctx.actuals["segment"] == "all")].drop_duplicates("manager_id").set_index("manager_id")
+    out["csat"] = a["value"].reindex(out.index).to_numpy(dtype=float)
+    out["csat_responses"] = a["denominator"].reindex(out.index).fillna(0).to_numpy(dtype=float)
+    out["months_in_period"] = float(n_months)
+    frac = ctx.roster.set_index("manager_id")["fraction"]
+    out["active_fraction"] = frac.reindex(out.index).fillna(1.0).clip(upper=1.0).to_numpy(dtype=float)
+    out.insert(0, "month", ctx.period.label)
+    out.insert(0, "manager_id", out.index.to_numpy())
+    out.index = pd.Index(out["manager_id"] + " " + ctx.period.label, name="row")
+    return out
+
+
+def _attributable_losses(ctx: Any, keys: pd.MultiIndex) -> np.ndarray:
+    """Key customers lost that the data marks as caused by the manager (``customers.lost_attributable``),
+    per manager and month; NaN everywhere when the column is absent (the data cannot tell)."""
+    cust = ctx.tables.get("customers")
+    if cust is None or "lost_attributable" not in cust.columns or not cust["lost_attributable"].notna().any():
+        return np.full(len(keys), np.nan)
+    c = cust[(cust["segment"] == "key") & cust["lost_date"].notna()]
+    c = c[c["lost_attributable"].fillna(False).astype(bool)]
+    n = c.assign(month=pd.to_datetime(c["lost_date"]).dt.strftime("%Y-%m")).groupby(["manager_id", "month"]).size()
+    return n.reindex(keys).fillna(0).to_numpy(dtype=float)
 
 
 def _large_first_orders(ctx: Any, keys: pd.MultiIndex, min_amount: float) -> np.ndarray:
@@ -405,7 +504,10 @@ def score_team(ctx: Any, params_file: str | Path | None = None, workspace: str |
     team = reviewed(ctx, cs)
     g = ctx.roster.set_index("manager_id")["team_id"].reindex(pd.Index(team, name="manager_id"))
     tres = score_table(cs.values.loc[team, ids], cs.targets.loc[team], cs.soft.loc[team], library, plan, weights, g,
-                       str(cs.plan_file))
+                       str(cs.plan_file), bases=cs.bases.reindex(team) if cs.bases is not None else None)
+    # grades: the company's, from the plan's grading pools (a team may be pooled with its region)
+    tres["summary"]["grade"] = cs.summary["grade"].reindex(tres["summary"].index)
+    tres["summary"]["pool"] = cs.summary["pool"].reindex(tres["summary"].index)
     rows_w = _rows_wide(ctx, library, ids + soft_ids)
 
     # --- summary for every roster manager
@@ -417,12 +519,14 @@ def score_team(ctx: Any, params_file: str | Path | None = None, workspace: str |
     summ = summ.join(tres["summary"])
     summ["rank_company"] = cs.summary["rank"].reindex(summ.index).astype("Int64")
     summ["grade"] = summ["grade"].fillna(NO_DATA)
-    summ["status"] = np.where(summ.index.isin(team), np.where(summ["total"].notna(), "ok", "incomplete"), NO_DATA)
+    summ["status"] = assessment_status(summ["total"], cs.values.reindex(summ.index)[ids],
+                                       cs.targets.reindex(summ.index)[ids], summ.index.isin(team))
     summ.loc[summ["status"] == NO_DATA, "rank_company"] = pd.NA
 
     # --- pay (per month of the period, summed)
-    pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan, cs.pay_plan)
-    totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements)
+    pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan, cs.pay_plan,
+                        attainment=cs.attainment)
+    totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements, grades=summ["grade"])
     summ["payout"] = totals.reindex(summ.index).astype(float)
 
     q = Quarterly(ctx, cs, cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), tres["attainment"],

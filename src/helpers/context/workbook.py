@@ -221,6 +221,24 @@ def company_actuals(ctx: "TeamContext", params_file: str | Path | None = None,
     return a[a["period"] == label].reset_index(drop=True)
 
 
+def company_ratings(ctx: "TeamContext", params_file: str | Path | None = None,
+                    workspace: str | Path | None = None) -> pd.DataFrame:
+    """Every manager's qualitative ratings in the review period's months (the soft
+    appraisal's raters are compared company-wide); empty when the data has none."""
+    labels = [m.strftime("%Y-%m") for m in ctx.period.months] + [ctx.period.label]
+    if workspace:
+        f = Path(workspace) / "tables" / "ratings.parquet"
+        if not f.exists():
+            return pd.DataFrame(columns=["manager_id", "period", "dimension", "score", "rater"])
+        r = pd.read_parquet(f)
+    else:
+        ds = load_run_data(ctx.params, params_file or ctx.params_file)
+        if not ds.has("ratings"):
+            return pd.DataFrame(columns=["manager_id", "period", "dimension", "score", "rater"])
+        r = ds["ratings"]
+    return r[r["period"].astype(str).isin(labels)].reset_index(drop=True)
+
+
 def company_manager_ids(ctx: "TeamContext", params_file: str | Path | None = None,
                         workspace: str | Path | None = None) -> list[str]:
     """Every manager id of the company (the staff list), from the workspace when given."""

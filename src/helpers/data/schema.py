@@ -115,6 +115,9 @@ TABLES: dict[str, Table] = {
                 Col("acquired_date", "date", "Date the customer was won (first purchase)."),
                 Col("lost_date", "date", "Date the customer was lost; empty if active.", nullable=True),
                 Col("referred_by", "id", "Customer who referred this one.", required=False, nullable=True),
+                Col("lost_attributable", "bool", "The loss was caused by the manager (true/false; the key-customer "
+                    "loss penalty counts only these when the plan says attributable_only).", required=False,
+                    nullable=True),
             ),
             required=True,
             date_column="acquired_date",

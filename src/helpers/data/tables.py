@@ -252,7 +252,7 @@ def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
         return out.where(~(bad | huge)), flaws
     if col.kind == "bool":
         if pd.api.types.is_bool_dtype(s):
-            return s.astype(bool), []
+            return (s.astype("boolean") if s.isna().any() else s.astype(bool)), []
         low = s.astype("str").str.strip().str.lower().where(present, "")
         out = pd.Series(np.where(low.isin(_TRUE), True, False), index=s.index)
         bad = ~(low.isin(_TRUE) | low.isin(_FALSE))
@@ -275,7 +275,8 @@ def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) ->
         return df, problems
     for col in table.columns:
         if col.name not in df.columns:
-            df[col.name] = pd.Series(pd.NA, index=df.index, dtype="str" if col.kind in ("id", "text") else "float64")
+            kind = {"id": "str", "text": "str", "bool": "boolean"}.get(col.kind, "float64")
+            df[col.name] = pd.Series(np.nan if kind == "float64" else pd.NA, index=df.index, dtype=kind)
             continue
         values, flaws = _coerce_column(df[col.name], col)
         for bad, what, fix in flaws:

@@ -36,7 +36,9 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from helpers.context.schemes import check_schemes
+from helpers.context.health import company_health, share_health
 from helpers.context.scores import Quarterly, check_scoring, company_scores, score_team, share_scores
+from helpers.present import health as PH
 from helpers.context.workbook import save_xlsx
 from helpers.core.scorecard import curve_of
 from helpers.context.targets import check_plan, company_targets, share_targets
@@ -232,6 +234,7 @@ class Leadership:
     fairness_note: str
     losses: pd.DataFrame
     spikes: pd.DataFrame
+    health: Any = None               # the plan health check (helpers.context.health)
 
     def t(self, key: str, **kw: Any) -> str:
         return self.ctx.t(key, **kw)
@@ -349,7 +352,7 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
                               lp.complaint_spike_ratio, lp.complaint_spike_min) \
         if "complaints" in ctx.tables else pd.DataFrame()
     return Leadership(ctx, q, rows, teams, regions, company, levels, shares, risers, fallers, note, budget,
-                      fair, fair_note, losses, spikes)
+                      fair, fair_note, losses, spikes, company_health(ctx, params_file, workspace))
 
 
 # =========================================================================== what the notebook shows
@@ -670,6 +673,11 @@ def pay_table(ls: Leadership) -> Markdown | Styler:
     return table(df, {ls.t("ls.col.mean_total"): "score", ls.t("ls.col.payout"): "currency"}, ls.lang)
 
 
+def health_line(ls: Leadership) -> Markdown:
+    """The plan health check in one sentence (the consultant's detail is in notebook 03)."""
+    return Markdown(PH.leadership_line(ls.health, ls.lang) + " " + ls.t("ls.health_more"))
+
+
 def export_frames(ls: Leadership) -> dict[str, pd.DataFrame]:
     """``teams`` (with the region and company rows), ``movers``, ``key_losses``,
     ``complaints``, ``fairness`` and, only when individual pay may be shown, ``managers``."""
@@ -711,5 +719,5 @@ def check_inputs(params: Any, params_file: str | Path, ds: Any) -> list:
             *check_schemes(params, params_file)]
 
 
-SHARED = {"targets": share_targets, "scores": share_scores}
+SHARED = {"targets": share_targets, "scores": share_scores, "health": share_health}
 """Company-wide results this notebook reads, each with the function that prepares it once per run."""

@@ -42,10 +42,13 @@ from helpers.present.words import render as render_words
 from helpers.kpis.measures import kpi_name
 from helpers.context.scores import Quarterly, score_team as build  # noqa: F401  (the notebook's one call)
 from helpers.context.scores import (
+    check_ratings,
     check_scoring,
     share_scores,
 )
+from helpers.context.health import edges
 from helpers.context.workbook import save_xlsx
+from helpers.present import health as PH
 from helpers.present import review as rv
 from helpers.plan.scoring import CurveSpec
 from helpers.context.schemes import check_schemes
@@ -126,6 +129,16 @@ def intro(q: Quarterly) -> Markdown:
         text += "\n\n" + q.t("qr.dropped", ids=", ".join(escape(q.name(i)) for i in q.dropped))
     if q.no_soft:
         text += "\n\n" + q.t("qr.no_soft")
+    g = q.plan.grades
+    if g.method == "forced":
+        level = str(q.cs.summary["pool"].iloc[0]) if len(q.cs.summary) else "team"
+        text += "\n\n" + q.t(f"qr.pool.{level}", min=g.min_pool)
+        if g.min_active_share > 0:
+            part = s[(s["fraction"] + 1e-9 < g.min_active_share) & (s["status"] != NO_DATA)]
+            if len(part):
+                sep = "、" if lang == "zh" else ", "
+                text += " " + q.t("qr.pool.partial", share=f"{g.min_active_share:.0%}",
+                                  names=sep.join(escape(x) for x in part["name"]))
     return Markdown(text)
 
 
@@ -135,14 +148,38 @@ def weights_table(q: Quarterly) -> Styler:
     rows = []
     for i, w in q.weights.items():
         c = q.plan.curves.get(i, q.plan.default_curve)
-        curve = (f"{c.threshold:.0%}/{c.target:.0%}/{c.cap:.0%} → {c.threshold_score:g}/{c.target_score:g}/"
-                 f"{c.cap_score:g}") if isinstance(c, CurveSpec) else "; ".join(f"≥{a:.0%}: {b:g}" for a, b in c.bands)
+        if isinstance(c, CurveSpec):
+            ramp = f"{c.floor_at:.0%}/" if c.floor_at is not None else ""
+            low = f"{c.floor_score:g}/" if c.floor_at is not None else ""
+            curve = (f"{ramp}{c.threshold:.0%}/{c.target:.0%}/{c.cap:.0%} → {low}{c.threshold_score:g}/"
+                     f"{c.target_score:g}/{c.cap_score:g}")
+        else:
+            curve = "; ".join(f"≥{a:.0%}: {b:g}" for a, b in c.bands)
         srcv = q.target_source["source"].get(i, "")
+        mb = q.plan.min_base.get(i)
         rows.append({q.t("qr.col.indicator"): q.name(i), q.t("qr.col.weight"): w,
                      q.t("qr.col.direction"): q.t("qr.higher" if q.library[i].higher_is_better else "qr.lower"),
                      q.t("qr.col.target_source"): q.t("qr.src." + srcv.split(":")[0]),
-                     q.t("qr.col.curve"): curve})
+                     q.t("qr.col.curve"): curve,
+                     q.t("qr.col.min_base"): f"{mb:g}" if mb is not None else "—"})
     return table(pd.DataFrame(rows), {q.t("qr.col.weight"): "ratio"}, lang)
+
+
+def rubric_table(q: Quarterly) -> Styler | Markdown:
+    """The soft appraisal's scoring rules (考核细则): each dimension's levels, points and anchors."""
+    r = q.cs.rubric
+    if r is None:
+        return Markdown(q.t("qr.rubric_none"))
+    lang = q.ctx.language
+    names = {q.library[i].kpi[len("qual_"):]: q.name(i) for i in q.soft_ids
+             if (q.library[i].kpi or "").startswith("qual_")}
+    rows = [{q.t("qr.col.dimension"): names.get(d, d), q.t("qr.col.level"): getattr(lv.label, lang),
+             q.t("qr.col.points"): f"{lv.points:g}", q.t("qr.col.anchor"): getattr(lv.description, lang)}
+            for d, dim in r.dimensions.items() for lv in dim.levels]
+    display(Markdown(q.t("qr.rubric_intro", min=r.min_raters) + (" " + q.t("qr.rubric_calibrated")
+                                                                   if r.calibrate else "")))
+    df = pd.DataFrame(rows)
+    return table(df, None, lang).set_properties(subset=[df.columns[-1]], **{"white-space": "normal"})
 
 
 def _status_text(q: Quarterly, st: str) -> str:
@@ -208,9 +245,23 @@ def _why_missing(q: Quarterly, m: str, i: str) -> str:
     v, t = _cell(q.values, m, i), _cell(q.targets, m, i)
     if _na(v):
         return q.t("qr.status.no_data")
+    thin = q.cs.thin(m, i)
+    if thin is not None:
+        return q.t("qr.thin", n=f"{thin:g}", min=f"{q.plan.min_base[i]:g}")
     if _na(t):
         return q.t("qr.no_target")
-    return q.t("qr.zero_target") if t == 0 else q.t("qr.undefined")
+    if t == 0:
+        return q.t("qr.nothing_asked") if v == 0 else q.t("qr.zero_target")
+    return q.t("qr.undefined")
+
+
+def edges_table(q: Quarterly) -> Styler | Markdown:
+    """Team managers just below a jump of a scoring curve or the edge of a pay rule."""
+    df = PH.cliffs_frame(edges(q.cs, q.attainment, q.pay_inputs), q.ctx.language, q.summary["name"], q.name)
+    if df.empty:
+        return Markdown(q.t("qr.edges_none"))
+    display(Markdown(q.t("qr.edges_intro")))
+    return table(df, None, q.ctx.language)
 
 
 def distribution_chart(q: Quarterly) -> None:
@@ -369,7 +420,7 @@ def signoff_pages(q: Quarterly) -> HTML:
 def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Problem]:
     """The scoring and pay plans, the weight scheme, and the target plan the review scores against."""
     return [*check_scoring(params, params_file), *check_plan(params, params_file, tables=set(ds.tables)),
-            *check_schemes(params, params_file)]
+            *check_schemes(params, params_file), *check_ratings(params, params_file, ds)]
 
 
 SHARED = {"scores": share_scores}

@@ -37,11 +37,14 @@ from helpers.core.weighting import (
 from helpers.context.schemes import check_schemes, load_schemes, population_values
 from helpers.context.workbook import TeamContext
 from helpers.plan.weights import RobustnessSettings, Scheme
-from helpers.context.scores import company_scores, reviewed, targets_wide
+from helpers.context.health import company_health, share_health
+from helpers.context.scores import company_scores, reviewed, share_scores, targets_wide
+from helpers.present import health as PH
 from helpers.core.schemes import Resolved, normalise, resolve_weights
 from helpers.core.scorecard import score_table, totals
 
-__all__ = ["Scenarios", "prepare", "workshop", "workshop_table", "check_inputs", "SHARED"]
+__all__ = ["Scenarios", "prepare", "workshop", "workshop_table", "check_inputs", "SHARED", "health_text",
+           "health_table", "health_chart", "cost_table", "cliffs_table"]
 
 #: Recommendation thresholds: a manager is "in the group" when P ≥ SURE, "on the
 #: edge" when EDGE < P < SURE; two schemes "agree" when Kendall τ ≥ AGREE.
@@ -94,6 +97,7 @@ class Scenarios:
     soft: pd.Series | None = None       # team managers' soft score (None: the plan has no soft part)
     split: float = 1.0                  # the plan's hard share of the total
     cs: Any = None                      # the period's company scores (plan, targets, curves)
+    health: Any = None                  # the plan health check (company-wide, helpers.context.health)
 
     def t(self, key: str, **kw: Any) -> str:
         return self.ctx.t(key, **kw)
@@ -141,7 +145,7 @@ def prepare(ctx: TeamContext, params_file: str | Path | None = None, workspace: 
     for sid, r in resolved.items():
         ids = list(r.weights.index)
         res = score_table(values.reindex(team)[ids], targets.reindex(index=team, columns=ids), soft, library,
-                          cs.plan, r.weights, groups, str(cs.plan_file))
+                          cs.plan, r.weights, groups, str(cs.plan_file), bases=cs.bases.reindex(team))
         scores[sid] = res["summary"]["total"]
         cover[sid] = res["summary"]["weight_available"]
         rank[sid] = res["summary"]["rank"]
@@ -158,7 +162,8 @@ def prepare(ctx: TeamContext, params_file: str | Path | None = None, workspace: 
     split = float(cs.plan.split)
     sc = Scenarios(ctx, library, schemes, chosen, resolved, len(values), curve, usable, names, excluded,
                    scores_df, cover_df, rank_df, None, pd.DataFrame(), None, settings,
-                   soft.mean(axis=1) if split < 1 and soft.shape[1] else None, split, cs)
+                   soft.mean(axis=1) if split < 1 and soft.shape[1] else None, split, cs,
+                   company_health(ctx, params_file, workspace))
     sc.scores, sc.coverage, sc.ranks = sc.scores[sc.order], sc.coverage[sc.order], sc.ranks[sc.order]
     full = sc.ranks.dropna()  # the comparisons need a rank under every scheme
     varied = [c for c in sc.order if full[c].nunique() >= 2]
@@ -624,5 +629,49 @@ def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Pr
     return check_schemes(params, params_file)
 
 
-SHARED: dict = {}
+SHARED = {"scores": share_scores, "health": share_health}
 """Company-wide results this notebook reads, each with the function that prepares it once per run."""
+
+
+# =========================================================================== plan health check
+
+
+def health_text(sc: Scenarios) -> Markdown:
+    """The plan health check's verdict: does pay follow the work or the territory."""
+    return Markdown(PH.verdict_text(sc.health, sc.language))
+
+
+def health_table(sc: Scenarios) -> Styler:
+    """The six checks: result, passed or not, why it matters."""
+    names = {i: sc.ind(i) for i in sc.library.ids()}
+    df = PH.checks_frame(sc.health, sc.language, names)
+    return table(df, None, sc.language).set_properties(subset=list(df.columns[[1, 3]]), **{"white-space": "normal"})
+
+
+def health_chart(sc: Scenarios) -> None:
+    """Pay against the total score and against territory size, every manager of the company."""
+    PH.health_chart(sc.health, sc.language)
+
+
+def cost_table(sc: Scenarios) -> Styler:
+    """The plan's cost if everyone reached 80 / 100 / 120 % of the sales target, and what was paid."""
+    df = PH.cost_frame(sc.health, sc.language)
+    cols = list(df.columns)
+    return table(df, {cols[1]: "currency", cols[2]: "currency", cols[3]: "ratio"}, sc.language)
+
+
+def cliffs_table(sc: Scenarios) -> Styler | Markdown:
+    """How many managers of the company are just short of a step (of a scoring curve or
+    of a pay rule), and which of them are in this team (a team's report names only its own)."""
+    from types import SimpleNamespace
+
+    ph = sc.health
+    n_all = len(ph.score_cliffs) + len(ph.pay_cliffs)
+    if not n_all:
+        return Markdown(sc.t("ws.cliffs_none"))
+    mine = set(sc.names.index)
+    own = SimpleNamespace(score_cliffs=ph.score_cliffs[ph.score_cliffs["manager_id"].isin(mine)],
+                          pay_cliffs=ph.pay_cliffs[ph.pay_cliffs["manager_id"].isin(mine)])
+    df = PH.cliffs_frame(own, sc.language, sc.names, sc.ind)
+    display(Markdown(sc.t("ws.cliffs_count", n=n_all, k=len(df))))
+    return table(df, None, sc.language) if len(df) else Markdown("")
