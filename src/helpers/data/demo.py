@@ -49,7 +49,7 @@ SEGMENT_MIX = {"key": 0.06, "small": 0.50, "walkin": 0.44}
 SEGMENT_VALUE = {"key": (60_000.0, 0.8), "small": (6_000.0, 0.9), "walkin": (1_500.0, 1.0)}
 SEGMENT_FREQ = {"key": 2.5, "small": 0.9, "walkin": 0.22}  # orders per active month
 SEGMENT_CHURN = {"key": 0.008, "small": 0.025, "walkin": 0.06}  # monthly hazard
-GENERATOR_VERSION = 2  # bump when the generator's output changes, so cached demo data is rebuilt
+GENERATOR_VERSION = 4  # bump when the generator's output changes, so cached demo data is rebuilt
 SPRING_FESTIVAL = {2023: 1, 2024: 2, 2025: 1, 2026: 2, 2027: 2, 2028: 1}  # month of 春节
 
 
@@ -104,6 +104,16 @@ def _teams(n_teams: int) -> pd.DataFrame:
         num = _CN_NUM[j] if j < len(_CN_NUM) else str(j + 1)
         rows.append({"team_id": f"{rid}-{j + 1}", "team_name": f"{rname}{num}部", "region": rname})
     return pd.DataFrame(rows)
+
+
+RUBRIC_LEVELS = np.array([100.0, 85.0, 70.0, 55.0, 40.0])  # the points of params/rubric.yaml's levels
+
+
+def _level(score: np.ndarray) -> np.ndarray:
+    """Each score moved to the nearest rubric level (ties to the lower level)."""
+    d = np.abs(np.asarray(score, dtype=float)[:, None] - RUBRIC_LEVELS[None, :])
+    d = d + 1e-9 * np.arange(RUBRIC_LEVELS.size)[::-1][None, :]  # a tie goes to the lower level (later column)
+    return RUBRIC_LEVELS[d.argmin(axis=1)]
 
 
 def _random_dates(rng: np.random.Generator, months: pd.PeriodIndex) -> np.ndarray:
@@ -223,6 +233,9 @@ def generate(cfg: DemoConfig = DemoConfig()) -> dict[str, pd.DataFrame]:
             "acquired_date": pd.to_datetime(acquired),
             "lost_date": pd.to_datetime(lost),
             "referred_by": referred,
+            # a separate stream so the rest of the demo does not move: about 60 % of the losses
+            # are the manager's doing (the others: the customer closed, moved, was acquired)
+            "lost_attributable": ~np.isnat(lost) & (np.random.default_rng(cfg.seed + 7).random(nc) < 0.6),
         }
     )
 
@@ -351,6 +364,7 @@ def generate(cfg: DemoConfig = DemoConfig()) -> dict[str, pd.DataFrame]:
     market = pd.concat(mk, ignore_index=True)
 
     # ----------------------------------------------------------------- ratings
+    rater_rng = np.random.default_rng(cfg.seed + 11)
     dims = ("attitude", "teamwork", "innovation", "work_quality", "work_quantity", "summary_quality")
     zskill = (np.log(skill) - np.log(skill).mean()) / max(np.log(skill).std(), 1e-9)
     rt = []
@@ -359,10 +373,18 @@ def generate(cfg: DemoConfig = DemoConfig()) -> dict[str, pd.DataFrame]:
             managers["leave_date"].isna() | (managers["leave_date"].dt.to_period("M") >= m)
         )
         who = np.flatnonzero(ok.to_numpy())
+        team_of = managers["team_id"].to_numpy()[who]
+        region_of = managers["region"].to_numpy()[who]
         for d in dims:
             score = np.clip(np.round(rng.normal(78 + 6 * zskill[who], 6)), 40, 100)
+            # the rubric's levels (params/rubric.yaml): raters pick a level, not any number
             rt.append(pd.DataFrame({"manager_id": np.array(mids)[who], "period": str(m), "dimension": d,
-                                    "score": score, "rater": "主管"}))
+                                    "score": _level(score), "rater": [f"主管-{t}" for t in team_of]}))
+            # a second rater, the regional manager, a little more lenient (a separate stream:
+            # the rest of the demo does not move)
+            second = np.clip(np.round(rater_rng.normal(81 + 6 * zskill[who], 7)), 40, 100)
+            rt.append(pd.DataFrame({"manager_id": np.array(mids)[who], "period": str(m), "dimension": d,
+                                    "score": _level(second), "rater": [f"区域经理-{r}" for r in region_of]}))
     ratings = pd.concat(rt, ignore_index=True)
 
     # ------------------------------------------------------------------- leads
