@@ -23,6 +23,16 @@ def write_tables(folder: Path, tables: dict[str, list[dict]]) -> Path:
     return folder
 
 
+SEED_PLAN = {  # the incentive plan of the seed note as written (伙伴云): 3 % to 100k, 5 % to 500k a month, ...
+    "commission": {"mode": "marginal", "tiers": [{"from": 0, "upto": 100000, "rate": 0.03},
+                                                 {"from": 100000, "upto": None, "rate": 0.05}]},
+    "new_customer_bonus": {"per_customer": 500, "large_first_order": {"min_amount": 50000, "extra": 1000}},
+    "satisfaction_bonus": {"threshold": 0.85, "amount": 1000},
+    "key_customer_loss_penalty": {"fraction_of_monthly_base_pay": 0.10, "max_fraction_per_month": 0.30},
+    "complaints": {"per_resolved": 200, "per_escalated": 300},
+}
+
+
 def tiny_tables() -> dict[str, list[dict]]:
     """Two managers, four customers, one quarter: small enough to compute by hand
     (see tests/test_kpis.py for the arithmetic)."""

@@ -26,6 +26,8 @@ from helpers.core.incentives import (
 )
 from helpers.present.pay import worded
 
+from conftest import SEED_PLAN
+
 
 def payout(plan: IncentivePlan, x: ManagerInputs, language: str = "en") -> incentives.Statement:
     """The core's statement, worded as a reader sees it (the core returns phrases, no language)."""
@@ -460,16 +462,6 @@ def test_load_plan_from_yaml(tmp_path: Path):
 
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-SEED_PLAN = {  # the seed note's numbers as written (伙伴云): 3 % to 100k, 5 % to 500k a month, ...
-    "commission": {"mode": "marginal", "tiers": [{"from": 0, "upto": 100000, "rate": 0.03},
-                                                 {"from": 100000, "upto": None, "rate": 0.05}]},
-    "new_customer_bonus": {"per_customer": 500, "large_first_order": {"min_amount": 50000, "extra": 1000}},
-    "satisfaction_bonus": {"threshold": 0.85, "amount": 1000},
-    "key_customer_loss_penalty": {"fraction_of_monthly_base_pay": 0.10, "max_fraction_per_month": 0.30},
-    "complaints": {"per_resolved": 200, "per_escalated": 300},
-}
 
 
 def test_seed_plan_numbers():

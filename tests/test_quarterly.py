@@ -25,7 +25,7 @@ from helpers.errors import InputError
 from helpers.kpis.indicators import load_library
 from helpers.plan.params import load_params
 
-from conftest import KPI_BIN, ROOT, cjk_text, demo_words
+from conftest import KPI_BIN, ROOT, SEED_PLAN, cjk_text, demo_words
 
 LIB = load_library(ROOT / "params" / "indicators.yaml")
 
@@ -99,15 +99,9 @@ def test_step_table_curve_and_min_weight():
 
 
 def test_pay_is_the_sum_of_the_months_by_hand():
-    plan = inc.plan_from_dict({  # the seed's amounts: 3 % to 100k, 5 % above; gate 60 %; settled month by month
-        "commission": {"mode": "marginal", "tiers": [{"from": 0, "upto": 100000, "rate": 0.03},
-                                                     {"from": 100000, "upto": None, "rate": 0.05}]},
-        "new_customer_bonus": {"per_customer": 500, "large_first_order": {"min_amount": 50000, "extra": 1000}},
-        "satisfaction_bonus": {"threshold": 0.85, "amount": 1000},
-        "key_customer_loss_penalty": {"fraction_of_monthly_base_pay": 0.10, "max_fraction_per_month": 0.30},
-        "complaints": {"per_resolved": 200, "per_escalated": 300},
-        "gates": {"min_sales_attainment_for_commission": 0.6},
-        "caps": {"max_multiple_of_base_pay": 3.0}})
+    # the seed's amounts: 3 % to 100k, 5 % above; gate 60 %; settled month by month
+    plan = inc.plan_from_dict({**SEED_PLAN, "gates": {"min_sales_attainment_for_commission": 0.6},
+                               "caps": {"max_multiple_of_base_pay": 3.0}})
     base = dict(manager_id="M1", monthly_base_pay=20000.0, months_in_period=1.0, total_score=90.0,
                 active_fraction=1.0)
     pin = pd.DataFrame([
