@@ -142,8 +142,8 @@ def strategy_problems(
 ) -> list[Problem]:
     """Everything wrong with a parsed strategy file, as problems naming node and numbers.
 
-    ``teams`` (optional) maps team id → region name of the data; with it, overrides
-    for unknown regions or teams are problems too.
+    ``teams`` is accepted for compatibility; overrides naming regions or teams the data
+    lacks are warnings (:func:`override_warnings`), not problems.
     """
     P: list[Problem] = []
     lib_src = Path(library.source).name
@@ -246,17 +246,27 @@ def strategy_problems(
             if unknown:
                 continue
             P.extend(_sum_problems(spec, {**declared, **ov.weights}, source, scope))
-    if teams is not None:
-        regions = set(teams.values())
-        for name in spec.overrides.regions:
-            if name not in regions:
-                P.append(Problem(source, f"region '{name}' is not in the data", where=f"overrides.regions.{name}",
-                                 fix=f"use one of: {', '.join(sorted(regions))}"))
-        for name in spec.overrides.teams:
-            if name not in teams:
-                P.append(Problem(source, f"team '{name}' is not in the data", where=f"overrides.teams.{name}",
-                                 fix=f"use one of: {', '.join(sorted(teams))}"))
     return P
+
+
+def override_warnings(spec: StrategyFile, teams: Mapping[str, str], source: str) -> list[Problem]:
+    """Overrides for regions or teams the data does not have (``teams``: team id → region).
+
+    Not errors: a preset written for one company (the shipped strategies name the demo's
+    regions) still applies to another, without the overrides that do not fit — each is
+    skipped and said once, so a misspelt region is still noticed."""
+    out: list[Problem] = []
+    regions = set(teams.values())
+    for name in spec.overrides.regions:
+        if name not in regions:
+            out.append(Problem(source, f"region '{name}' is not in the data: its override is not used",
+                               where=f"overrides.regions.{name}",
+                               fix=f"regions in the data: {', '.join(sorted(regions))}"))
+    for name in spec.overrides.teams:
+        if name not in teams:
+            out.append(Problem(source, f"team '{name}' is not in the data: its override is not used",
+                               where=f"overrides.teams.{name}", fix=f"teams in the data: {', '.join(sorted(teams))}"))
+    return out
 
 
 _PILLAR_ZH = {"hard": "业绩考核", "soft": "市场考核"}

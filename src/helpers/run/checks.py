@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.context.strategy import load_strategy, strategy_files
+from helpers.core.strategy import override_warnings
 from helpers.errors import Problem
 from helpers.periods import ReviewPeriod
 from helpers.kpis.indicators import data_availability, load_library, smart_frame
@@ -23,8 +24,10 @@ def strategy_warnings(
     availability: pd.DataFrame | None = None,
     review: str = "quarter",
     language: str = "en",
+    teams: dict[str, str] | None = None,
 ) -> list[Problem]:
-    """Warnings for valid strategy files: SMART failures and missing data.
+    """Warnings for valid strategy files: SMART failures, missing data, and (with
+    ``teams``: team id → region) overrides for regions or teams the data lacks.
 
     One problem per failing indicator of each strategy's company tree (SMART, with
     its global weight and the review period) and, with ``availability``
@@ -35,6 +38,8 @@ def strategy_warnings(
     out: list[Problem] = []
     for _, rel in strategy_files(params):
         strat = load_strategy(resolve(params_file, rel), library, rel)
+        if teams is not None:
+            out += override_warnings(strat.spec, teams, rel)
         tree = strat.tree()
         w = tree.weights()
         targets = {r.indicator: (r.target, r.type) for r in strat.targets().itertuples()}

@@ -128,7 +128,7 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
         from helpers.run.checks import strategy_warnings
 
         review = {"Q": "quarter", "M": "month"}[plan.period.freq]
-        for p in strategy_warnings(plan.params, params, avail, review=review):
+        for p in strategy_warnings(plan.params, params, avail, review=review, teams=ds.team_regions()):
             typer.echo(f"  warning: {p}")
     if {"01_target_setting", "04_quarterly_review", "05_leadership_summary"} & set(plan.notebooks):
         from helpers.run.checks import target_warnings
