@@ -157,3 +157,25 @@ def test_period_scoped_notebook_runs_once(tmp_path, demo_params):
     assert "team=[]" in html  # no team: the notebook sees every team
     assert not any((period / t).exists() for t in TEAMS)
     assert 'href="_company/summary.html"' in (period / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_short_history_validates_and_runs_with_the_shipped_presets(tmp_path, demo_params):
+    """Ten months of data, two regions (the presets name a third): validate passes with
+    warnings, and the run sets targets on the last period instead of the missing same
+    period last year and backtests only what the history allows — no notebook fails."""
+    from helpers.data.demo import DemoConfig, write_demo
+
+    data = write_demo(tmp_path / "data", DemoConfig(start="2025-12", end="2026-09", managers=12, teams=2))
+    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    cfg["data"]["folder"] = str(data)
+    cfg["notebooks"] = ["01_target_setting", "05_leadership_summary"]
+    params = tmp_path / "short.yaml"
+    params.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    v = run_cli("validate", str(params))
+    assert v.returncode == 0, v.stdout[-2000:] + v.stderr[-2000:]
+    out = tmp_path / "out"
+    r = run_cli("run", str(params), "--out", str(out), "--no-progress", "--team", "east-1")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert not (out / "2026Q3" / "failures").exists()
+    html = (out / "2026Q3" / "east-1" / "01_target_setting.html").read_text(encoding="utf-8")
+    assert "去年同期（2025Q3）没有数据，改用上一期（2026Q2）作基数" in html

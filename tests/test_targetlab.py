@@ -224,8 +224,12 @@ def test_tiny_level_rate_not_prorated_and_no_month_before_joining(tiny_dir):
 
 def test_tiny_no_base_for_anyone_is_a_clear_error(tiny_dir):
     e = engine(tiny_dir, {"indicators": {"sales": {"method": "growth", "growth": {"rate": 0.1}}}})
-    with pytest.raises(InputError, match="no manager has data for the base period 2025Q3 for 'sales'"):
-        e.targets("sales", Q3)
+    # 2026Q2: neither the same period last year (2025Q2) nor the last period (2026Q1) has data
+    with pytest.raises(InputError, match="no manager has data for the base period 2025Q2 for 'sales'"):
+        e.targets("sales", pd.Period("2026Q2", freq="Q"))
+    # 2026Q3: no 2025Q3 either, but the last period (2026Q2) has data: it is the base, and the note says so
+    r = e.targets("sales", Q3)
+    assert any("basis_fallback ago=2025Q3 last=2026Q2" in str(x) for x in r.text)
 
 
 def test_new_team_without_history_gets_documented_fallback(tmp_path):
@@ -619,3 +623,46 @@ def test_a_part_above_its_whole_is_flagged_in_01_and_by_validate(tiny_dir, tmp_p
         "key_sales": {"method": "growth", "growth": {"rate": 5.0, "basis": "last_period"}}}})
     s, k = e.targets("sales", Q3).managers, e.targets("key_sales", Q3).managers
     assert (k["target"].to_numpy() <= s["target"].to_numpy()).all()
+
+
+# ------------------------------------------------------------------ a short history (issue 16, first part)
+
+
+@pytest.fixture(scope="module")
+def short_dir(tmp_path_factory) -> Path:
+    """Ten months of data (2025-12 … 2026-09), two teams in two regions: no same period last year."""
+    from helpers.data.demo import DemoConfig, write_demo
+
+    return write_demo(tmp_path_factory.mktemp("short") / "data", DemoConfig(start="2025-12", end="2026-09",
+                                                                            managers=12, teams=2))
+
+
+@pytest.fixture(scope="module")
+def short_engine(short_dir) -> TargetEngine:
+    ds = load_dataset(short_dir)
+    return TargetEngine(company_data(ds, "Q"), load_plan(ROOT / "params" / "targets.yaml"), LIB, "targets.yaml")
+
+
+def test_short_history_falls_back_to_the_last_period_and_says_so(short_engine, short_dir):
+    # the plan asks for +8 % on the same period last year (2025Q3), which the data does not have:
+    # the last period (2026Q2) is the base instead — Σ orders.amount of 2026Q2 × 1.08, by hand
+    o = pd.read_csv(short_dir / "orders.csv", parse_dates=["date"])
+    base = o.loc[(o["date"] >= "2026-04-01") & (o["date"] <= "2026-06-30"), "amount"].sum()
+    r = short_engine.targets("sales", Q3)
+    assert float(r.entities.loc[r.entities["level"] == "company", "target"].iloc[0]) == half_up(base * 1.08)
+    said = [str(x) for x in r.text]
+    assert any("tl.note.basis_fallback ago=2025Q3 last=2026Q2" in x for x in said), said
+    # the market forecast of the potential part: the months just before the period, said too
+    assert any("tl.note.market_forecast_last first=2026-04 last=2026-06" in x for x in said), said
+    # a manager-level growth target (key accounts +20 %) takes the same fallback
+    k = short_engine.targets("key_sales", Q3)
+    assert any("basis_fallback" in str(x) for x in k.text)
+
+
+def test_short_history_backtest_skips_the_periods_it_cannot_set_and_never_crashes(short_engine):
+    from helpers.core.target_checks import run_backtest
+
+    bt, skipped = run_backtest(short_engine, Q3)  # six quarters asked, two and a half in the data
+    periods = {(i, p) for i, p, _ in skipped}
+    assert ("sales", "2025Q1") in periods and all(why for _, _, why in skipped)
+    assert len(bt) == 0 or set(bt["period"].astype(str)) <= {"2026Q1", "2026Q2"}

@@ -367,6 +367,21 @@ class TargetEngine:
     def _months(p: pd.Period) -> pd.PeriodIndex:
         return tg.period_months(p)
 
+    def _base_with_fallback(self, iid: str, p: pd.Period, basis: str) -> tuple[pd.Period, list[Phrase]]:
+        """The base period of ``basis``; when the same period last year has no data at all
+        for ``iid`` (a short export) and the last period has, the last period instead, with
+        the note saying so (growth then also absorbs the season's difference)."""
+        b = self._base_period(p, basis)
+        if basis != "same_period_last_year":
+            return b, []
+        months = set(self.panel(iid)["period"])
+        if any(m in months for m in self._months(b)):
+            return b, []
+        last = p - 1
+        if any(m in months for m in self._months(last)):
+            return last, [T("tl.note.basis_fallback", ago=str(b), last=str(last))]
+        return b, []
+
     @staticmethod
     def _base_period(p: pd.Period, basis: str) -> pd.Period:
         if basis == "last_period":
@@ -508,7 +523,7 @@ class TargetEngine:
     def _growth(self, iid: str, spec: GrowthSpec, p: pd.Period, roster: pd.DataFrame) -> tuple[pd.Series, dict, list[Phrase]]:
         ind = self.library[iid]
         ids = list(roster["manager_id"])
-        b = self._base_period(p, spec.basis)
+        b, fell = self._base_with_fallback(iid, p, spec.basis)
         base, notes = self._manager_base(iid, b, ids)
         full = base * (1 + spec.rate) if spec.rate is not None else base + spec.points
         full, more = self._fill_peers(full, roster, iid, f"data for the base period {b}")
@@ -519,7 +534,7 @@ class TargetEngine:
             text = T("tl.m.growth_rate", basis=basis, base=str(b), rate=Amount(spec.rate, "change"))
         else:
             text = T("tl.m.growth_points", basis=basis, base=str(b), points=("− " if spec.points < 0 else "+ ") + f"{abs(spec.points) * 100:.1f}")
-        return full, notes, [text]
+        return full, notes, [text, *fell]
 
     def _level(self, iid: str, value: float, p: pd.Period, roster: pd.DataFrame) -> tuple[pd.Series, dict, list[Phrase]]:
         ind = self.library[iid]
@@ -561,10 +576,11 @@ class TargetEngine:
         }).reindex(ids)
         seen = set(v["manager_id"])
         new = [m for m in ids if m not in seen]
-        out.loc[[m for m in ids if m in seen], "customers"] = out["customers"].fillna(0.0)
         notes: dict[str, Phrase] = {}
-        if not seen:
+        if not seen:  # no history at all before the cutoff (a short export): nothing to fill from
             return out, notes
+        known = [m for m in ids if m in seen]
+        out.loc[known, "customers"] = out.loc[known, "customers"].fillna(0.0)
         team = pd.Series(roster["team_id"].to_numpy(), index=ids)
         old = out.loc[[m for m in ids if m in seen]]
         for mid in new:
@@ -623,7 +639,8 @@ class TargetEngine:
             text.append(T(f"tl.m.total_value_{spec.scope}", value=shown, per=per)
                         + (T("tl.m.total_share", share=f"{share:.1%}", period=str(p)) if share != 1 else ""))
             return tot, text
-        b = self._base_period(p, spec.basis)
+        b, fell = self._base_with_fallback(iid, p, spec.basis)
+        text.extend(fell)
         pnl = self.panel(iid)
         if key is None:
             keys = pd.Series("company", index=pnl.index)
@@ -751,17 +768,25 @@ class TargetEngine:
                               where=f"key 'indicators.{iid}.potential'", fix="supply market.csv or choose another method")
         text: list[Phrase] = []
         reg_market = {}
-        for rg in sorted(roster["region"].unique()):
-            # the forecast: the same months a year earlier, known before the period (no look-ahead)
-            r = mk[(mk["region"] == rg)].set_index("month")["market_size"]
-            ago = [m - 12 for m in months]
-            if all(m in r.index for m in ago):
-                reg_market[rg] = float(r.loc[ago].sum())
+        # the forecast: the same months a year earlier, known before the period (no look-ahead);
+        # when a region has no market size then (a short history), the months just before the
+        # period for every region, with a note
+        ago = [m - 12 for m in months]
+        last = [m - len(months) for m in months]
+        regions = sorted(roster["region"].unique())
+        sizes = {rg: mk[(mk["region"] == rg)].set_index("month")["market_size"] for rg in regions}
+        use = ago if all(all(m in sizes[rg].index for m in ago) for rg in regions) else last
+        for rg in regions:
+            r = sizes[rg]
+            if all(m in r.index for m in use):
+                reg_market[rg] = float(r.loc[use].sum())
             else:
                 raise input_error(self.plan_file, f"no market size for region {rg} in the months a year before {p} "
-                                  f"({ago[0]}…{ago[-1]}), the forecast of the period's market",
+                                  f"({ago[0]}…{ago[-1]}) nor in the months just before it ({last[0]}…{last[-1]}), "
+                                  "the forecast of the period's market",
                                   where=f"key 'indicators.{iid}.potential'", fix="complete the market table")
-        text.append(T("tl.note.market_forecast", first=str(months[0] - 12), last=str(months[-1] - 12)))
+        key = "tl.note.market_forecast" if use is ago else "tl.note.market_forecast_last"
+        text.append(T(key, first=str(use[0]), last=str(use[-1])))
         f = pd.Series(roster["fraction"].to_numpy(dtype=float), index=roster["manager_id"].to_numpy())
         hist, notes = self.history(iid, cutoff, roster)
         cust = pd.Series(hist["customers"].to_numpy(dtype=float), index=f.index)
