@@ -436,3 +436,24 @@ def test_notebook_renders_for_every_demo_team(demo_run):
         ranks_csv = pd.read_csv(out / "2026Q3" / team / "scenario_ranks.csv")
         weights_csv = pd.read_csv(out / "2026Q3" / team / "weights.csv")
         assert set(ranks_csv["scheme"]) == set(weights_csv["scheme"])
+
+
+def test_a_scheme_the_data_cannot_serve_is_left_out_and_said(demo_params, tmp_path):
+    """A CRITIC scheme whose indicators the demo cannot compute (acquisition cost is not in the
+    canonical data) no longer fails the weighting report: it is listed as not usable."""
+    from helpers.context.workbook import open_team
+
+    weights = tmp_path / "weights"
+    shutil.copytree(ROOT / "params" / "weights", weights)
+    (weights / "zz_costs.yaml").write_text(
+        "name: {zh: 成本, en: Costs}\nmethod: critic\nindicators: [acquisition_cost, sales]\n", encoding="utf-8")
+    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    cfg["weights"] = str(weights)
+    p = tmp_path / "p.yaml"
+    p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    s = S.prepare(open_team(p, "east-1"), p)
+    assert "zz_costs" not in s.resolved
+    assert "at least 2 usable indicators" in s.unusable["zz_costs"]
+    text = S.scheme_list(s).data
+    assert "**成本**（`zz_costs.yaml`）：本期无法使用，本期数据中可用（有差异）的指标少于 2 个" in text
+    assert "current" in s.resolved and len(s.ranks.columns) == len(s.resolved)

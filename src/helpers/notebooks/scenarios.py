@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,7 @@ class Scenarios:
     split: float = 1.0                  # the plan's hard share of the total
     cs: Any = None                      # the period's company scores (plan, targets, curves)
     health: Any = None                  # the plan health check (company-wide, helpers.context.health)
+    unusable: dict[str, str] = field(default_factory=dict)  # schemes the period's data cannot serve → why
 
     def t(self, key: str, **kw: Any) -> str:
         return self.ctx.t(key, **kw)
@@ -133,8 +134,15 @@ def prepare(ctx: TeamContext, params_file: str | Path | None = None, workspace: 
     targets = targets_wide(cs)
     no_target = {i: "no_target" for i in values.columns if i not in targets.columns and i not in dropped}
     usable = {**dropped, **no_target}
-    resolved = {sid: resolve_weights(s, schemes, library, values, usable) for sid, s in schemes.items()}
     chosen = cs.scheme
+    resolved, unusable = {}, {}
+    for sid, s in schemes.items():
+        try:
+            resolved[sid] = resolve_weights(s, schemes, library, values, usable)
+        except InputError as exc:  # a what-if scheme the period's data cannot serve is left out, and said
+            if sid == chosen:
+                raise
+            unusable[sid] = exc.problems[0].what
 
     names = ctx.roster.set_index("manager_id")["name"]
     team = reviewed(ctx, cs)
@@ -163,7 +171,7 @@ def prepare(ctx: TeamContext, params_file: str | Path | None = None, workspace: 
     sc = Scenarios(ctx, library, schemes, chosen, resolved, len(values), curve, usable, names, excluded,
                    scores_df, cover_df, rank_df, None, pd.DataFrame(), None, settings,
                    soft.mean(axis=1) if split < 1 and soft.shape[1] else None, split, cs,
-                   company_health(ctx, params_file, workspace))
+                   company_health(ctx, params_file, workspace), unusable)
     sc.scores, sc.coverage, sc.ranks = sc.scores[sc.order], sc.coverage[sc.order], sc.ranks[sc.order]
     full = sc.ranks.dropna()  # the comparisons need a rank under every scheme
     varied = [c for c in sc.order if full[c].nunique() >= 2]
@@ -235,6 +243,10 @@ def scheme_list(sc: Scenarios) -> Markdown:
         text = escape(getattr(desc, sc.language)) if desc else ""
         notes = _sentences([escape(n) for n in scheme_notes(sc, sid)], sc.language)
         lines.append(f"- {head}{text}" + (f" *{notes}*" if notes else ""))
+    for sid, why in sc.unusable.items():
+        reason = sc.t("ws.unusable.too_few") if "at least 2 usable indicators" in why else escape(why)
+        lines.append("- " + sc.t("ws.unusable", name=escape(sc.schemes[sid].label(sc.language)), file=f"{sid}.yaml",
+                                 why=reason))
     return Markdown("\n".join(lines))
 
 
