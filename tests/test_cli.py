@@ -166,9 +166,11 @@ def test_a_short_history_validates_and_runs_with_the_shipped_presets(tmp_path, d
     from helpers.data.demo import DemoConfig, write_demo
 
     data = write_demo(tmp_path / "data", DemoConfig(start="2025-12", end="2026-09", managers=12, teams=2))
+    orders = pd.read_csv(data / "orders.csv", dtype=str)
+    orders.drop(columns="profit").to_csv(data / "orders.csv", index=False)  # an export without profit
     cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
     cfg["data"]["folder"] = str(data)
-    cfg["notebooks"] = ["01_target_setting", "05_leadership_summary"]
+    cfg["notebooks"] = ["01_target_setting", "04_quarterly_review", "05_leadership_summary"]
     params = tmp_path / "short.yaml"
     params.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     v = run_cli("validate", str(params))
@@ -179,3 +181,7 @@ def test_a_short_history_validates_and_runs_with_the_shipped_presets(tmp_path, d
     assert not (out / "2026Q3" / "failures").exists()
     html = (out / "2026Q3" / "east-1" / "01_target_setting.html").read_text(encoding="utf-8")
     assert "去年同期（2025Q3）没有数据，改用上一期（2026Q2）作基数" in html
+    # no profit in the data: not scored and never shown as 0 (the scheme's other weights scaled up)
+    card = pd.read_csv(out / "2026Q3" / "east-1" / "scorecard.csv")
+    assert not [c for c in card.columns if c.startswith("profit")] or card.filter(like="profit").isna().all().all()
+    assert card["total"].notna().all()

@@ -137,3 +137,24 @@ def test_sort_order_is_lexsort():
     m2, p2, k2, s2 = (np.concatenate([x, x[:3]]) for x in (m, p, k, s))  # three duplicated rows
     got = _sort_order(m2, p2, k2, s2, 5, 6, 4)
     assert (np.stack([m2, p2, k2, s2])[:, got] == np.stack([m2, p2, k2, s2])[:, np.lexsort((s2, k2, p2, m2))]).all()
+
+
+def test_profit_is_optional_and_never_zero_in_both_engines(tiny_dir):
+    """An export without a profit column: gross profit, margin and CLV are not available (no
+    row at all, never 0); every other KPI is what it was; both engines agree."""
+    from helpers.kpis.measures import availability
+
+    full = kpi_actuals(load_dataset(tiny_dir, as_of=AS_OF), "Q")
+    o = pd.read_csv(tiny_dir / "orders.csv", dtype=str).drop(columns="profit")
+    o.to_csv(tiny_dir / "orders.csv", index=False)
+    ds = load_dataset(tiny_dir, as_of=AS_OF)
+    av = availability(ds).set_index("kpi")
+    assert not av.loc["profit", "available"] and av.loc["profit", "missing"] == "orders.profit"
+    assert not av.loc["margin", "available"] and not av.loc["clv", "available"] and av.loc["sales", "available"]
+    got = kpi_actuals(ds, "Q")
+    assert not set(got["kpi"]) & {"profit", "margin", "clv"}
+    _same(got, full[~full["kpi"].isin(["profit", "margin", "clv"])])
+    o["amount"] = o["amount"].astype(float)
+    o.to_parquet(tiny_dir / "orders.parquet", index=False)
+    (tiny_dir / "orders.csv").unlink()
+    _same(kpi_actuals_parquet(tiny_dir, "Q", as_of=AS_OF), got)

@@ -132,7 +132,8 @@ TABLES: dict[str, Table] = {
                 Col("customer_id", "id", "Customer."),
                 Col("manager_id", "id", "Manager credited with the order."),
                 Col("amount", "number", "Sales amount (revenue), in currency units.", min=0),
-                Col("profit", "number", "Gross profit (may be negative)."),
+                Col("profit", "number", "Gross profit (may be negative). Optional: without it gross profit, margin "
+                    "and CLV are shown as not available, never as 0.", required=False),
                 Col("product_line", "text", "Product line (重点品牌/产品线)."),
             ),
             required=True,

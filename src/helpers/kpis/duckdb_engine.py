@@ -138,13 +138,14 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -
     return problems
 
 
-def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: pd.Timestamp) -> None:
+def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: pd.Timestamp, has_profit: bool = True) -> None:
     """Checks on all order lines that the figures depend on; raise InputError."""
+    profit_empty = "OR o.profit IS NULL" if has_profit else ""
     row = con.execute(
-        """
+        f"""
         SELECT
           count(*) FILTER (WHERE o.manager_id IS NULL OR o.customer_id IS NULL OR o.d IS NULL
-                           OR o.amount IS NULL OR o.profit IS NULL)                    AS empty,
+                           OR o.amount IS NULL {profit_empty})                    AS empty,
           count(*) FILTER (WHERE o.d IS NULL AND o.raw_date IS NOT NULL)                AS bad_date,
           count(*) FILTER (WHERE o.customer_id IS NOT NULL AND c.customer_id IS NULL)   AS unknown_customer,
           count(*) FILTER (WHERE o.manager_id IS NOT NULL AND m.manager_id IS NULL)     AS unknown_manager,
@@ -197,17 +198,20 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
     mgr = ds.managers[["manager_id"]].astype(object)
     con.register("cust", cust)
     con.register("mgr", mgr)
+    cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}')").fetchall()}
+    has_profit = "profit" in cols  # optional: without it, profit KPIs are not available (never 0)
+    profit = "CAST(profit AS DOUBLE)" if has_profit else "CAST(NULL AS DOUBLE)"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW o AS
         SELECT CAST(manager_id AS VARCHAR) AS manager_id, CAST(customer_id AS VARCHAR) AS customer_id,
                TRY_CAST(date AS DATE) AS d, date AS raw_date,
-               CAST(amount AS DOUBLE) AS amount, CAST(profit AS DOUBLE) AS profit
+               CAST(amount AS DOUBLE) AS amount, {profit} AS profit
         FROM read_parquet('{glob}')
         """
     )
     if check:
-        _check_orders(con, src or Path(glob), as_of or pd.Timestamp.today().normalize())
+        _check_orders(con, src or Path(glob), as_of or pd.Timestamp.today().normalize(), has_profit)
     p_expr = "4 * (year(d) - 1970) + quarter(d) - 1" if freq == "Q" else "12 * (year(d) - 1970) + month(d) - 1"
     # one scan: reduce the order lines to (manager, month, segment, customer)
     con.execute(

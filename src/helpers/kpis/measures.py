@@ -62,8 +62,9 @@ KPIS: dict[str, KpiDef] = {
     k.id: k
     for k in (
         _k("sales", "销售额", "Sales", "currency", True, ("orders",), "Σ orders.amount in the period"),
-        _k("profit", "毛利", "Gross profit", "currency", True, ("orders",), "Σ orders.profit in the period"),
-        _k("margin", "毛利率", "Gross margin", "ratio", True, ("orders",), "profit ÷ sales"),
+        _k("profit", "毛利", "Gross profit", "currency", True, ("orders",), "Σ orders.profit in the period",
+           column=("orders", "profit")),
+        _k("margin", "毛利率", "Gross margin", "ratio", True, ("orders",), "profit ÷ sales", column=("orders", "profit")),
         _k("orders", "订单数", "Orders", "count", True, ("orders",), "number of order lines"),
         _k("aov", "平均订单金额", "Average order value", "currency", True, ("orders",), "sales ÷ orders"),
         _k("buyers", "成交客户数", "Buying customers", "count", True, ("orders",), "distinct customers with an order"),
@@ -101,7 +102,7 @@ KPIS: dict[str, KpiDef] = {
            "new customers with referred_by ÷ new customers", column=("customers", "referred_by")),
         _k("clv", "客户终身价值", "Customer lifetime value", "currency", True, ("orders", "customers"),
            "m · r ÷ (1 + i − r): m = profit per customer-month, r = monthly retention, i = monthly discount "
-           "(Gupta & Lehmann 2003)"),
+           "(Gupta & Lehmann 2003)", column=("orders", "profit")),
         _k("market_share", "市场占有率", "Market share", "ratio", True, ("orders", "market"),
            "sales ÷ market size of the manager's region", segmented=False),
         _k("market_share_change", "市场占有率变化", "Market share change", "points", True, ("orders", "market"),
