@@ -135,3 +135,21 @@ def test_demo_totals_match_a_plain_groupby(demo_dir):
                   .dt.to_period("Q") == pd.Period("2026Q3")).sum()
     ours_new = a[(a["kpi"] == "new_customers") & (a["period"] == "2026Q3") & (a["segment"] == "all")]["value"].sum()
     assert ours_new == new_direct
+
+
+def test_a_share_above_100_percent_is_a_finding(tmp_path):
+    """A customer of M1 also buys from M2 (shared accounts): M2's monthly active rate in
+    2026-09 is 2 buyers (C4, C1) over 1 customer of his own (C4) = 200 % — a finding,
+    never a result shown as it is."""
+    from conftest import tiny_tables, write_tables
+    from helpers.kpis.measures import rates_above_one
+
+    t = tiny_tables()
+    t["orders"].append({"order_id": "O6", "date": "2026-09-03", "customer_id": "C1", "manager_id": "M2",
+                        "amount": 300, "profit": 30, "product_line": "P"})
+    a = kpi_actuals(load_dataset(write_tables(tmp_path / "d", t), as_of=pd.Timestamp("2026-10-01")), "M")
+    got = rates_above_one(a[a["segment"] == "all"])
+    assert got[["manager_id", "period", "kpi"]].values.tolist() == [["M2", "2026-09", "active_rate"]]
+    assert got["value"].iloc[0] == pytest.approx(2.0)
+    assert rates_above_one(kpi_actuals(load_dataset(write_tables(tmp_path / "e", tiny_tables()),
+                                                    as_of=pd.Timestamp("2026-10-01")), "M")).empty

@@ -125,6 +125,16 @@ def kpi_name(kpi: str, language: str = "zh") -> str:
     return d.zh if language == "zh" else d.en
 
 
+def rates_above_one(actuals: pd.DataFrame) -> pd.DataFrame:
+    """KPI values that are shares (unit ``ratio``) but above 100 %: a data-quality finding,
+    never a result to show as it is.  Typically customers buying from managers who do
+    not own them (an active rate of 1,333 % when every account buys from ten agents), or
+    profit above sales.  Returns ``manager_id, period, segment, kpi, value``."""
+    ratio = [k for k, v in KPIS.items() if v.unit == "ratio"]
+    a = actuals[actuals["kpi"].isin(ratio) & (actuals["value"] > 1 + 1e-9)]
+    return a[["manager_id", "period", "segment", "kpi", "value"]].reset_index(drop=True)
+
+
 def availability(ds: Dataset) -> pd.DataFrame:
     """Which KPIs can be computed from the tables present, and why not.
 

@@ -17,7 +17,7 @@ from pandas.io.formats.style import Styler
 
 from helpers.present import plotting
 from helpers.present.display import fmt, money_scale, table
-from helpers.kpis.measures import KPIS, kpi_name
+from helpers.kpis.measures import KPIS, kpi_name, rates_above_one
 from helpers.data.schema import TABLES
 from helpers.context.workbook import TeamContext
 
@@ -119,6 +119,9 @@ def findings(ctx: TeamContext) -> pd.DataFrame:
     nan_ratio = per[per["value"].isna()]
     for r in nan_ratio.itertuples(index=False):
         what = ctx.t("dq.no_base", kpi=kpi_name(r.kpi, ctx.language))
+        rows.append((f"{names.get(r.manager_id, r.manager_id)} ({r.manager_id})", what))
+    for r in rates_above_one(per).itertuples(index=False):
+        what = ctx.t("dq.above_one", kpi=kpi_name(r.kpi, ctx.language), value=f"{r.value:.0%}")
         rows.append((f"{names.get(r.manager_id, r.manager_id)} ({r.manager_id})", what))
     return pd.DataFrame(rows, columns=[ctx.t("col.name"), ctx.t("col.note")])
 

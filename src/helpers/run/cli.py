@@ -124,6 +124,14 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
     avail = availability(ds)
     for r in avail.query("not available").itertuples(index=False):
         typer.echo(f"  warning: KPI '{r.kpi}' not available (missing {r.missing})")
+    from helpers.kpis.measures import kpi_actuals, rates_above_one
+
+    over = rates_above_one(kpi_actuals(ds, plan.period.freq))
+    for kpi, g in over.groupby("kpi", sort=True):
+        top = g.sort_values("value", ascending=False).iloc[0]
+        typer.echo(f"  warning: KPI '{kpi}' is above 100 % for {len(g)} manager-period(s) (highest {top['value']:.0%}: "
+                   f"{top['manager_id']} {top['period']}): a share cannot exceed 100 % — customers buy from managers "
+                   "who do not own them, or a numerator counts what its base does not; check customers.manager_id")
     if "02_kpi_decomposition" in plan.notebooks:
         from helpers.run.checks import strategy_warnings
 
