@@ -666,3 +666,11 @@ def test_short_history_backtest_skips_the_periods_it_cannot_set_and_never_crashe
     periods = {(i, p) for i, p, _ in skipped}
     assert ("sales", "2025Q1") in periods and all(why for _, _, why in skipped)
     assert len(bt) == 0 or set(bt["period"].astype(str)) <= {"2026Q1", "2026Q2"}
+
+
+def test_short_history_fallback_names_the_base_it_used(short_engine):
+    from helpers.present.words import render
+
+    r = short_engine.targets("sales", Q3)
+    text = " ".join(render(x, "zh") for x in r.text)
+    assert "公司上一期（2026Q2）实际值" in text and "去年同期（2026Q2）" not in text

@@ -529,7 +529,7 @@ class TargetEngine:
         full, more = self._fill_peers(full, roster, iid, f"data for the base period {b}")
         notes.update(more)
         full = self._clip(full, ind.unit)
-        basis = T(f"tl.basis.{spec.basis}")
+        basis = T(f"tl.basis.{'last_period' if fell else spec.basis}")
         if spec.rate is not None:
             text = T("tl.m.growth_rate", basis=basis, base=str(b), rate=Amount(spec.rate, "change"))
         else:
@@ -666,7 +666,7 @@ class TargetEngine:
                 base[e] = float(per_cap.median()) * float(capacity.get(e, 0.0))
                 text.append(T("tl.note.new_team", entity=e))
         tot = (base * (1 + spec.growth)).map(lambda x: float(_half_up(x)))  # whole units / counts
-        basis = T(f"tl.basis.{spec.basis}")
+        basis = T(f"tl.basis.{'last_period' if fell else spec.basis}")
         if key is None:
             text.insert(0, T("tl.m.total_growth_company", basis=basis, base_period=str(b),
                                   base=Amount(float(base.iloc[0]), ind.unit), rate=Amount(spec.growth, "change"),
