@@ -403,3 +403,17 @@ def test_nothing_asked_nothing_done_is_not_assessed_not_a_score():
     # idle: no target and no activity → not assessed (the CRM export's agents without a deal scored 100
     # before); partial: a target but too little data → incomplete; absent: not in the data → no data
     assert got.tolist() == ["not_assessed", "incomplete", "ok", NO_DATA]
+
+
+@pytest.mark.slow
+def test_demo_statement_says_why_a_bonus_was_not_paid(demo):
+    """The HTML statement shows a line that could have paid but did not, with its reason
+    (new customers won but the target missed); lines with nothing to count stay in the xlsx."""
+    from helpers.notebooks import quarterly as Q
+
+    ctx, cs, q, ph = demo
+    pin = q.pay_inputs.set_index("manager_id")
+    missed = pin.index[(pin["new_customers"] > 0) & (pin["new_customers_attainment"] < 1)]
+    assert len(missed)
+    html = Q.statement_table(q, missed[0]).to_html()
+    assert "新客户目标达成率" in html and "不发奖励" in html

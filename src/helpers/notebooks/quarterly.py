@@ -321,7 +321,10 @@ def statement_table(q: Quarterly, m: str) -> Styler | Markdown:
     if st is None:
         return Markdown(q.t("qr.status.no_data"))
     st = worded(st, q.ctx.language)
-    d = st.lines[st.lines["subtotal"].abs() > 1e-9]  # zero lines are in scorecard.xlsx
+    # lines that pay something, and lines that could have but did not, with why (a bonus below
+    # its minimum evidence or target, no data); lines with nothing to count are in scorecard.xlsx
+    q_ = st.lines["quantity"]
+    d = st.lines[(st.lines["subtotal"].abs() > 1e-9) | q_.isna() | (q_.abs() > 1e-9)]
     df = pd.DataFrame({q.t("qr.col.item"): d["item"], q.t("qr.col.explanation"): d["explanation"],
                        q.t("qr.col.subtotal"): d["subtotal"]})
     total = pd.DataFrame({q.t("qr.col.item"): [q.t("qr.col.payout")], q.t("qr.col.explanation"): [""],
