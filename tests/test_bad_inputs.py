@@ -390,8 +390,10 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
       "(100, 85, 70, 55, 40) — use one of the rubric's levels"]),
     ("weight_scheme_missing", _params(weight_scheme="nothing"), [f"{P}: key 'weight_scheme': weight scheme 'nothing' not found in", "use one of: ahp_leadership, blended"]),
     # validate sets the targets as the run would: a plan the data cannot serve fails here, not in notebook 01
+    # (sales falls back from the missing 2025Q3 to 2026Q2; the tiny data has no walk-in repeat buyers at all)
     ("targets_without_history", _params(notebooks=["01_target_setting"]),
-     ["targets.yaml", "no history in base period 2025Q3 for 'sales'"]),
+     ["targets.yaml: key 'indicators.walkin_repeat_rate': no manager has data for the base period 2026Q2 "
+      "for 'walkin_repeat_rate'", "choose another basis or method, or extend the data"]),
     ("targets_syntax", _syntax("targets.yaml"), [f"targets.yaml: line {_eof('targets.yaml')}, column 1: YAML syntax error"]),
     ("targets_unknown_key", _unknown_key("targets.yaml"), ["targets.yaml: key 'colour': unknown key — remove it or check its spelling"]),
     ("targets_csv_missing", _then(lambda ws: ws.edit_yaml("targets.yaml", lambda d: d["sources"].update(targets_csv="none.csv"))),
