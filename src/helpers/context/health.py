@@ -51,7 +51,6 @@ class PlanHealth:
     pay_cliffs: pd.DataFrame      # manager_id, rule, value, edge
     settlement: str               # the incentive plan's settlement (month | period)
     budget: float | None          # the period's budget
-    curves: dict[str, Any]        # indicator → its scoring curve
 
 
 @dataclass
@@ -63,12 +62,16 @@ class Edges:
     pay_cliffs: pd.DataFrame
 
 
+def _curves(cs: Any) -> dict[str, Any]:
+    """The scoring curve of each weighted indicator of the plan in force."""
+    return {i: curve_of(cs.plan, i, str(cs.plan_file)) for i in cs.weights.index}
+
+
 def edges(cs: Any, attainment: pd.DataFrame, pay_inputs: pd.DataFrame, margin: float = MARGIN) -> Edges:
     """Who is within ``margin`` below a jump of their indicators' curves (the plan in force)
     or just short of a pay rule (:func:`helpers.core.incentives.pay_cliffs`)."""
-    ids = list(cs.weights.index)
-    curves = {i: curve_of(cs.plan, i, str(cs.plan_file)) for i in ids}
-    sc = scoring.near_cliffs(attainment.reindex(columns=ids), curves, margin)
+    curves = _curves(cs)
+    sc = scoring.near_cliffs(attainment.reindex(columns=list(curves)), curves, margin)
     if pay_inputs.empty:
         return Edges(sc, pd.DataFrame(columns=["manager_id", "rule", "value", "edge"]))
     pc = inc.pay_cliffs(cs.pay_plan, pay_inputs, margin)
@@ -105,7 +108,7 @@ def plan_health_report(ctx: Any, params_file: str | Path | None = None,
     q = score_team(ctx, params_file, workspace, with_review=False, company=cs, statements=False)
     s = q.summary
     ok = s.index[(s["status"] != NO_DATA) & s["total"].notna()]
-    pay_plan, plan = cs.pay_plan, cs.plan
+    pay_plan = cs.pay_plan
     grades = s["grade"]
     pin = q.pay_inputs
     if pay_plan.settlement == "period" or pin.empty:
@@ -124,7 +127,7 @@ def plan_health_report(ctx: Any, params_file: str | Path | None = None,
     months = len(ctx.period.months)
     budget = pay_plan.budget.variable_pay_per_month * months if pay_plan.budget else None
     ids = list(cs.weights.index)
-    curves = {i: curve_of(plan, i, str(cs.plan_file)) for i in ids}
+    curves = _curves(cs)
     max_s = {i: (c.cap_score if isinstance(c, scoring.ScoringCurve) else max(b[1] for b in c.bands))
              for i, c in curves.items()}
     floor_s = {i: (c.floor_score if isinstance(c, scoring.ScoringCurve) else c.below_score) for i, c in curves.items()}
@@ -132,7 +135,7 @@ def plan_health_report(ctx: Any, params_file: str | Path | None = None,
     health = H.plan_health(rows[["payout", "total", "territory", "payout_even"]], cs.scores.reindex(ok)[ids], max_s,
                            floor_scores=floor_s, cost_at=cost_at or None, budget=budget,
                            near_cliff=int(len(e.score_cliffs)))
-    return PlanHealth(health, rows, e.score_cliffs, e.pay_cliffs, pay_plan.settlement, budget, curves)
+    return PlanHealth(health, rows, e.score_cliffs, e.pay_cliffs, pay_plan.settlement, budget)
 
 
 def company_health(ctx: Any, params_file: str | Path | None = None,

@@ -247,8 +247,7 @@ def _rubric_soft(ctx: Any, params_file: Path, workspace: str, library: Library, 
     ratings = company_ratings(ctx, params_file, workspace)
     if ratings.empty:
         return soft
-    labels = [m.strftime("%Y-%m") for m in ctx.period.months] + [ctx.period.label]  # monthly and period ratings
-    scores, _ = soft_scores(ratings, rubric, labels)
+    scores, _ = soft_scores(ratings, rubric, list(ratings["period"].astype(str).unique()))  # already the period's
     out = soft.copy()
     for i in soft.columns:
         kpi = library[i].kpi or ""
