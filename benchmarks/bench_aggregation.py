@@ -73,8 +73,7 @@ def _pandas_order_measures(folder: Path, ds, freq: str):
                             per_cust.groupby(level=[0, 1, 2]).size().rename("buyers").astype(float),
                             (per_cust >= 2).groupby(level=[0, 1, 2]).sum().rename("repeat_buyers").astype(float)],
                            axis=1).reset_index()
-    per_month = (o.groupby(["manager_id", "m", "segment"], sort=False, observed=True)["customer_id"].nunique()
-                 .astype(float).rename("buyers_m").reset_index().rename(columns={"m": "p"}))
+    per_month = o[["customer_id", "m"]].drop_duplicates().rename(columns={"m": "p"})
     extent = {"date_min": date.min(), "date_max": date.max(), "p_min": int(o["p"].min()), "p_max": int(o["p"].max())}
     return per_period, per_month, extent
 

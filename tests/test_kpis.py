@@ -138,9 +138,12 @@ def test_demo_totals_match_a_plain_groupby(demo_dir):
 
 
 def test_a_share_above_100_percent_is_a_finding(tmp_path):
-    """A customer of M1 also buys from M2 (shared accounts): M2's monthly active rate in
-    2026-09 is 2 buyers (C4, C1) over 1 customer of his own (C4) = 200 % — a finding,
-    never a result shown as it is."""
+    """Shared accounts no longer push the active rate above 100 %: M1's customer C1 also
+    buys from M2 in September.  The active rate counts the customers of a manager's own
+    base who bought (from anyone): M2's base in 2026-09 is C4 (won on 1 September), who
+    bought: 1 ÷ 1 = 100 %, not 2 ÷ 1; M1's base is C1 and C3 (C2 was lost in August), of
+    whom C1 bought (from M2): 1 ÷ 2 = 50 %.  A share that still exceeds 100 % — here a
+    profit of 1,000 on sales of 100 — is a finding, never a result shown as it is."""
     from conftest import tiny_tables, write_tables
     from helpers.kpis.measures import rates_above_one
 
@@ -148,8 +151,15 @@ def test_a_share_above_100_percent_is_a_finding(tmp_path):
     t["orders"].append({"order_id": "O6", "date": "2026-09-03", "customer_id": "C1", "manager_id": "M2",
                         "amount": 300, "profit": 30, "product_line": "P"})
     a = kpi_actuals(load_dataset(write_tables(tmp_path / "d", t), as_of=pd.Timestamp("2026-10-01")), "M")
+    act = a[(a["kpi"] == "active_rate") & (a["segment"] == "all") & (a["period"] == "2026-09")].set_index("manager_id")
+    assert act.loc["M2", "value"] == pytest.approx(1.0)
+    assert act.loc["M1", "value"] == pytest.approx(0.5)
+    assert rates_above_one(a).empty
+    t["orders"].append({"order_id": "O7", "date": "2026-09-04", "customer_id": "C4", "manager_id": "M2",
+                        "amount": 100, "profit": 1000, "product_line": "P"})
+    a = kpi_actuals(load_dataset(write_tables(tmp_path / "f", t), as_of=pd.Timestamp("2026-10-01")), "M")
     got = rates_above_one(a[a["segment"] == "all"])
-    assert got[["manager_id", "period", "kpi"]].values.tolist() == [["M2", "2026-09", "active_rate"]]
-    assert got["value"].iloc[0] == pytest.approx(2.0)
+    assert got[["manager_id", "period", "kpi"]].values.tolist() == [["M2", "2026-09", "margin"]]
+    assert got["value"].iloc[0] == pytest.approx((80 + 30 + 1000) / (400 + 300 + 100))
     assert rates_above_one(kpi_actuals(load_dataset(write_tables(tmp_path / "e", tiny_tables()),
                                                     as_of=pd.Timestamp("2026-10-01")), "M")).empty

@@ -26,6 +26,7 @@ from helpers.core import incentives as inc
 from helpers.core import scoring
 from helpers.core.phrases import Bilingual
 from helpers.data.plan_csv import read_targets_csv
+from helpers.data.responsibility import responsible_at, spells_from
 from helpers.core.attainment import NO_DATA
 from helpers.core.schemes import normalise, resolve_weights
 from helpers.core.scorecard import (CompanyScores, assessment_status, manager_pay, score_table,
@@ -407,13 +408,18 @@ def _whole_period(ctx: Any, monthly: pd.DataFrame, n_months: int) -> pd.DataFram
 
 def _attributable_losses(ctx: Any, keys: pd.MultiIndex) -> np.ndarray:
     """Key customers lost that the data marks as caused by the manager (``customers.lost_attributable``),
-    per manager and month; NaN everywhere when the column is absent (the data cannot tell)."""
+    per manager and month, charged like every loss to the managers responsible on its day
+    (with their share); NaN everywhere when the column is absent (the data cannot tell)."""
     cust = ctx.tables.get("customers")
     if cust is None or "lost_attributable" not in cust.columns or not cust["lost_attributable"].notna().any():
         return np.full(len(keys), np.nan)
     c = cust[(cust["segment"] == "key") & cust["lost_date"].notna()]
     c = c[c["lost_attributable"].fillna(False).astype(bool)]
-    n = c.assign(month=pd.to_datetime(c["lost_date"]).dt.strftime("%Y-%m")).groupby(["manager_id", "month"]).size()
+    # charged to the managers responsible on the day of the loss, with their share
+    sp = spells_from(cust, ctx.tables["managers"], ctx.tables.get("assignments"))
+    who = responsible_at(sp, c["customer_id"].to_numpy(), c["lost_date"].to_numpy())
+    month = pd.to_datetime(c["lost_date"]).dt.strftime("%Y-%m").to_numpy()[who["event"].to_numpy()]
+    n = who.assign(month=month).groupby(["manager_id", "month"])["share"].sum()
     return n.reindex(keys).fillna(0).to_numpy(dtype=float)
 
 

@@ -34,7 +34,8 @@ from helpers.plan.params import SLUG, RunParams, load_params, resolve
 from helpers.core.roster import team_roster
 from helpers.periods import ReviewPeriod, parse_period
 
-PERSON_TABLES = ("managers", "team_history", "customers", "orders", "complaints", "visits", "ratings", "leads")
+PERSON_TABLES = ("managers", "team_history", "customers", "assignments", "orders", "complaints", "visits", "ratings",
+                 "leads")
 
 
 def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
@@ -290,6 +291,11 @@ def open_team(
                 tables[name] = managers[managers["manager_id"].isin(ids)]
             elif name in ("teams", "market"):
                 tables[name] = pd.read_parquet(f)
+        if ids and "assignments" in tables and "customers" in tables:  # customers held by the team only for a while
+            extra = sorted(set(tables["assignments"]["customer_id"]) - set(tables["customers"]["customer_id"]))
+            if extra:
+                more = pd.read_parquet(tables_dir / "customers.parquet", filters=[("customer_id", "in", extra)])
+                tables["customers"] = pd.concat([tables["customers"], more], ignore_index=True)
         cust_ids = set(tables["customers"]["customer_id"]) if "customers" in tables else set()
         if (tables_dir / "surveys.parquet").exists():
             s = pd.read_parquet(tables_dir / "surveys.parquet")
@@ -313,10 +319,14 @@ def open_team(
         avail = availability(ds)
         names, regions = ds.team_names(), ds.team_regions()
         files = {k: str(v) for k, v in ds.files.items()}
-        cust_ids = set(ds.customers.loc[ds.customers["manager_id"].isin(ids), "customer_id"])
+        held = ds["assignments"].loc[ds["assignments"]["manager_id"].isin(ids), "customer_id"] \
+            if ds.has("assignments") else pd.Series([], dtype=object)
+        cust_ids = set(ds.customers.loc[ds.customers["manager_id"].isin(ids), "customer_id"]) | set(held)
         tables = {}
         for name, df in ds.tables.items():
-            if name in PERSON_TABLES:
+            if name == "customers":
+                tables[name] = df[df["customer_id"].isin(cust_ids)]
+            elif name in PERSON_TABLES:
                 tables[name] = df[df["manager_id"].isin(ids)]
             elif name == "surveys":
                 tables[name] = df[df["customer_id"].isin(cust_ids)]

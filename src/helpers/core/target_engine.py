@@ -1153,9 +1153,21 @@ class TargetEngine:
         comps = set(self.plan.indicators[iid].components())
         if comps <= {"level", "user", "commitments"}:
             return True
-        kpi = self.library[iid].kpi
+        ind = self.library[iid]
         whole = self.plan.indicators[iid].share_of
-        return kpi is not None and kpi in self.data.available and (whole is None or self.measurable(whole.indicator))
+        if ind.kpi is None or ind.kpi not in self.data.available:
+            return False
+        if ind.segment != "all" and not self._has_segment(ind.kpi, ind.segment):
+            return False  # no customer of that segment in the data: not available, never a target of 0
+        return whole is None or self.measurable(whole.indicator)
+
+    def _has_segment(self, kpi: str, segment: str) -> bool:
+        seen = self.__dict__.setdefault("_segments_seen", None)
+        if seen is None:
+            m = self.data.monthly
+            seen = set(zip(m["kpi"], m["segment"]))
+            self.__dict__["_segments_seen"] = seen
+        return (kpi, segment) in seen
 
     def sliced(self, manager_ids: Iterable[str]) -> TargetEngine:
         """A copy restricted to these managers, for showing one team's history.

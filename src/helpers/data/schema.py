@@ -111,7 +111,9 @@ TABLES: dict[str, Table] = {
             (
                 Col("customer_id", "id", "Customer id.", unique=True),
                 Col("manager_id", "id", "Responsible manager (current)."),
-                Col("segment", "text", "key | small | walkin.", allowed=SEGMENTS),
+                Col("segment", "text", "key | small | walkin.  Optional: without it (or where it is empty) the "
+                    "customer counts in every total but in no segment, and indicators for one segment are not "
+                    "available.", allowed=SEGMENTS, required=False, nullable=True),
                 Col("acquired_date", "date", "Date the customer was won (first purchase)."),
                 Col("lost_date", "date", "Date the customer was lost; empty if active.", nullable=True),
                 Col("referred_by", "id", "Customer who referred this one.", required=False, nullable=True),
@@ -122,6 +124,26 @@ TABLES: dict[str, Table] = {
             required=True,
             date_column="acquired_date",
             foreign_keys=(("manager_id", "managers", "manager_id"),),
+        ),
+        Table(
+            "assignments",
+            "Who is responsible for a customer when (optional): ownership history and credit splits "
+            "(主办/协办).  Customer-based indicators (customer base, new and lost customers, retention, "
+            "churn, active rate, CSAT, NPS) credit the managers responsible on the day of each event, "
+            "pro-rated by share.  Without this table the customer's current manager "
+            "(customers.manager_id) is responsible; either way, never before the manager's hire date or "
+            "after the leave date.",
+            (
+                Col("customer_id", "id", "Customer."),
+                Col("manager_id", "id", "Manager responsible."),
+                Col("start_date", "date", "First day of the responsibility; empty: since the customer exists.",
+                    nullable=True),
+                Col("end_date", "date", "Last day; empty while it lasts.", nullable=True),
+                Col("share", "number", "Share of the credit (0–1; the shares of one customer on any day add "
+                    "up to 1).  Optional: 1.", required=False, nullable=True, min=0, max=1),
+            ),
+            date_column="start_date",
+            foreign_keys=(("customer_id", "customers", "customer_id"), ("manager_id", "managers", "manager_id")),
         ),
         Table(
             "orders",

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,8 +43,129 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DATE_ORDER: tuple[tuple[str, str, str], ...] = (
     ("managers", "hire_date", "leave_date"),
     ("customers", "acquired_date", "lost_date"),
+    ("assignments", "start_date", "end_date"),
 )
 """(table, earlier, later): the later date may not come before the earlier one."""
+
+MAPPING_PLACE = "in a source mapping (docs/MAPPING.md)"
+"""Where a hint sends the fix when the data is a folder of tables; a source mapping's
+messages replace it with the mapping's own key (``under tables.orders``)."""
+
+
+def yaml_scalar(value: object) -> str:
+    """``value`` as YAML text a person can paste into a mapping: plain when YAML reads
+    it back as the same text, else in single quotes (``'Yes'``, ``'R&D: x'``)."""
+    import yaml
+
+    text = printable(value, 60)
+    try:
+        plain = re.fullmatch(r"[^\s'\"{}\[\],:#&*!|>%@`-][^{}\[\],:#]*", text) is not None and \
+            yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        plain = False
+    return text if plain else "'" + text.replace("'", "''") + "'"
+
+
+def slug_text(text: str) -> str:
+    """Lower-case ASCII letters, digits and '-' ('R&D Team' → 'r-d-team'), as ``slug: true`` makes it."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+def id_fix(column: str, value: object, source: str = "<export column>", place: str = MAPPING_PLACE) -> str:
+    """What to do with an id that is not a slug: let the mapping make one."""
+    example = slug_text(str(value))
+    made = f" ('{printable(value, 60)}' → '{example}')" if example else ""
+    return (f"use derive: {{{column}: {{from: {yaml_scalar(source)}, slug: true}}}} {place}{made}, "
+            f"or write it with letters, digits, '-' and '_' only")
+
+
+def bool_fix(column: str, values: Sequence[object], place: str = MAPPING_PLACE) -> str:
+    """What to do with true/false values the workbook does not know: map them (each named)."""
+    distinct = list(dict.fromkeys(printable(v, 40) for v in values))
+    shown = ", ".join(f"{yaml_scalar(v)}: true|false" for v in distinct[:5]) + (", …" if len(distinct) > 5 else "")
+    return (f"map them {place}: values: {{{column}: {{map: {{{shown}}}}}}} (write true or false for each), "
+            "or write true or false in the export")
+
+
+_DMY = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+                  r"(?:(?P<tsep>[ T])\d{1,2}:\d{2}(?P<sec>:\d{2})?)?$")
+_YMD = re.compile(r"^(?P<y>\d{4})(?P<sep>[/.\-])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})"
+                  r"(?:(?P<tsep>[ T])\d{1,2}:\d{2}(?P<sec>:\d{2})?)?$")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _formats(matches: list[re.Match], order: str) -> list[str]:
+    """The strftime formats of ``matches`` read in ``order`` ('dmy', 'mdy' or 'ymd'), in order of first use."""
+    out: list[str] = []
+    for m in matches:
+        sep, year = m.group("sep"), "%Y" if len(m.group("y")) == 4 else "%y"
+        day = {"dmy": f"%d{sep}%m{sep}{year}", "mdy": f"%m{sep}%d{sep}{year}", "ymd": f"%Y{sep}%m{sep}%d"}[order]
+        if m.group("tsep"):
+            day += f"{m.group('tsep')}%H:%M" + (":%S" if m.group("sec") else "")
+        if day not in out:
+            out.append(day)
+    return out
+
+
+def _fmt_yaml(formats: list[str]) -> str:
+    return f"'{formats[0]}'" if len(formats) == 1 else "[" + ", ".join(f"'{f}'" for f in formats) + "]"
+
+
+def date_format_hint(values: pd.Series, column: str, declared: Sequence[str] = (), place: str = MAPPING_PLACE) -> str:
+    """What to do with dates that did not parse, from all the values of the column.
+
+    Day/month order is read off the values: a first number above 12 means day first
+    (``%d/%m/%Y``), a second number above 12 month first (``%m/%d/%Y``); 2- and 4-digit
+    years (``%y``/``%Y``).  When every value could be read either way the hint says so and
+    asks for the export's order: it never picks one, since the wrong one silently swaps
+    day and month of every date up to the 12th.  Values of both kinds: correct the wrong
+    ones.  Formats already ``declared`` are not suggested again (the value is wrong).
+    """
+    texts = [str(v).strip() for v in pd.unique(values.dropna().astype("str"))]
+    texts = [t for t in texts if t]
+    dmy = [m for m in map(_DMY.match, texts) if m]
+    ymd = [m for m in map(_YMD.match, texts) if m]
+    tail = "correct the value (no such day, or a typo)"
+
+    def declare(formats: list[str]) -> str:
+        if set(formats) <= set(declared):
+            return tail
+        return f"set dates: {{{column}: {_fmt_yaml(formats)}}} {place}"
+
+    if dmy:
+        day_first = [m for m in dmy if int(m.group("a")) > 12]
+        month_first = [m for m in dmy if int(m.group("b")) > 12]
+        if day_first and month_first:
+            return (f"the values mix day-first ('{day_first[0].string}') and month-first ('{month_first[0].string}') "
+                    "dates: correct the wrong ones in the export, then declare the format "
+                    f"{place} (dates: {{{column}: ...}})")
+        if day_first:
+            m = day_first[0]
+            found = f"the dates are day first ('{m.string}': {int(m.group('a'))} cannot be a month)"
+            return f"{found}: {declare(_formats(dmy, 'dmy'))}"
+        if month_first:
+            m = month_first[0]
+            found = f"the dates are month first ('{m.string}': {int(m.group('b'))} cannot be a month)"
+            return f"{found}: {declare(_formats(dmy, 'mdy'))}"
+        d, mo = _formats(dmy, "dmy"), _formats(dmy, "mdy")
+        if set(d) <= set(declared) or set(mo) <= set(declared):
+            return tail
+        m = next((m for m in dmy if m.group("a") != m.group("b")), dmy[0])
+        a, b, y = int(m.group("a")), int(m.group("b")), m.group("y")
+        head = (f"every value could be day/month or month/day (e.g. '{m.string}'), so the order cannot be read "
+                "off the data: say which the export uses")
+        if not (1 <= a <= 12 and 1 <= b <= 12):
+            return f"{head} — dates: {{{column}: {_fmt_yaml(d)}}} or {_fmt_yaml(mo)} {place}"
+        return (f"{head} — dates: {{{column}: {_fmt_yaml(d)}}} {place} if '{m.string}' is {a} {_MONTHS[b - 1]} {y}, "
+                f"{_fmt_yaml(mo)} if it is {b} {_MONTHS[a - 1]} {y}")
+    if ymd:
+        return f"the dates are year first ('{ymd[0].string}'): {declare(_formats(ymd, 'ymd'))}"
+    if declared:
+        return f"correct the value, or add its format to the list {place} (dates: {{{column}: [...]}}; " \
+               "strftime codes: %d day, %m month, %Y year, %y two-digit year, %b month name)"
+    return (f"correct the value, or declare its format {place}, e.g. dates: {{{column}: '%d.%m.%Y'}} "
+            "(strftime codes: %d day, %m month, %Y year, %y two-digit year, %b month name)")
 
 @dataclass
 class Dataset:
@@ -184,7 +305,7 @@ Flaw = tuple[pd.Series, str, str]
 """(rows that are wrong, what is wrong — after the first bad value —, what to do)."""
 
 
-def _coerce_dates(s: pd.Series) -> tuple[pd.Series, list[Flaw]]:
+def _coerce_dates(s: pd.Series, column: str = "date") -> tuple[pd.Series, list[Flaw]]:
     """Dates are calendar days written YYYY-MM-DD (a time of day is ignored)."""
     present = s.notna()
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -210,7 +331,8 @@ def _coerce_dates(s: pd.Series) -> tuple[pd.Series, list[Flaw]]:
         (partial, "is not a full date (a year or month only)", "write the full date as YYYY-MM-DD"),
         (out_of_range, f"is outside the years {FIRST_YEAR}–{LAST_YEAR}", "correct the date (leave the cell empty for no date)"),
         (impossible, "is not a date (no such day)", "correct the value"),
-        (other, "is not a date in YYYY-MM-DD form", "correct the value"),
+        (other, "is not a date in YYYY-MM-DD form",
+         "write it as YYYY-MM-DD; or " + date_format_hint(txt, column) if other.any() else ""),
     ]
 
 
@@ -229,7 +351,7 @@ def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
         return out, [(control, "contains a control character (shown here as \\xNN)",
                       "remove it: reports cannot show it and Excel cannot store it")]
     if col.kind == "date":
-        return _coerce_dates(s)
+        return _coerce_dates(s, col.name)
     if col.kind in ("month", "period"):
         txt = s.astype("str").str.strip().where(present)
         pattern = _MONTH_RE if col.kind == "month" else _PERIOD_RE
@@ -256,7 +378,8 @@ def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
         low = s.astype("str").str.strip().str.lower().where(present, "")
         out = pd.Series(np.where(low.isin(_TRUE), True, False), index=s.index)
         bad = ~(low.isin(_TRUE) | low.isin(_FALSE))
-        return out, [(bad, "is not true/false (accepted: true, false, 1, 0, yes, no, 是, 否)", fix)]
+        hint = bool_fix(col.name, s[bad].astype("str").str.strip().tolist()) if bad.any() else fix
+        return out, [(bad, "is not true/false (accepted: true, false, 1, 0, yes, no, 是, 否)", hint)]
     raise AssertionError(col.kind)
 
 
@@ -288,16 +411,28 @@ def coerce_table(df: pd.DataFrame, table: Table, src: str, path: Path | None) ->
 
 
 def validate_values(df: pd.DataFrame, table: Table, src: str, path: Path | None) -> list[Problem]:
-    """Apply the pandera value rules; one problem per column and rule."""
+    """Apply the pandera value rules; one problem per column and rule.
+
+    An id that is not a slug (a team id with a space or '&') breaks two rules of its
+    column, letters-digits-dash and no '&': it is reported once, with the first."""
+    schema = pandera_schema(table)
     try:
-        pandera_schema(table).validate(df, lazy=True)
+        schema.validate(df, lazy=True)
         return []
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
     problems: list[Problem] = []
+    pattern_errors = {c.name: _pattern_errors(schema, table, c.name) for c in table.columns if c.pattern}
+    pairs = fc[["column", "check"]].dropna().astype("str").drop_duplicates().itertuples(index=False)
+    pattern_failed = {c for c, chk in pairs if chk in pattern_errors.get(c, ())}
     for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
         if column is None or (isinstance(column, float) and np.isnan(column)):
             continue
+        col = table.col(str(column)) if str(column) in {c.name for c in table.columns} else None
+        is_value_check = str(check) not in ("not_nullable", "field_uniqueness")
+        if col is not None and col.kind == "id" and is_value_check and str(column) in pattern_failed \
+                and str(check) not in pattern_errors.get(str(column), ()):
+            continue  # the same values, already reported as not a slug
         idx = pd.Index(grp["index"].dropna().astype(int).unique())
         bad = pd.Series(df.index.isin(idx), index=df.index)
         check = str(check)
@@ -310,11 +445,21 @@ def validate_values(df: pd.DataFrame, table: Table, src: str, path: Path | None)
         else:
             value = grp["failure_case"].iloc[0]
             what, fix = f"'{value}' {check}", "correct the value"
+            if col is not None and col.kind == "id":
+                fix = id_fix(str(column), value)
         if not bad.any():
             problems.append(Problem(src, what, where=f"column {column}", fix=fix))
         else:
             problems.append(_row_problem(src, path, bad, str(column), what, fix))
     return problems
+
+
+def _pattern_errors(schema: pa.DataFrameSchema, table: Table, column: str) -> set[str]:
+    """The messages of the column's own pattern rule (a team id: letters, digits, '-', '_')."""
+    pattern = next((c.pattern for c in table.columns if c.name == column), None)
+    if pattern is None:
+        return set()
+    return {str(ch.error) for ch in schema.columns[column].checks if (ch.statistics or {}).get("pattern") == pattern}
 
 
 def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
@@ -364,6 +509,27 @@ def check_team_history(tables: dict[str, pd.DataFrame], files: dict[str, Path]) 
                          "a manager belongs to one team per month: end the old membership the month before")
         )
     return problems
+
+
+def check_assignment_shares(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """The shares of one customer's managers add up to 1 on every day two or more of them
+    share it (one alone may hold less: the rest is nobody's), and never to more than 1."""
+    a = tables.get("assignments")
+    if a is None or not len(a):
+        return []
+    from helpers.data.responsibility import share_overlaps
+
+    bad = share_overlaps(a)
+    if bad.empty:
+        return []
+    first = bad.iloc[0]
+    src = str(files.get("assignments", "assignments"))
+    rows = a["customer_id"].isin(bad["customer_id"]) if len(bad) > 1 else a["customer_id"].eq(first["customer_id"])
+    return [_row_problem(src, files.get("assignments"), rows, "share",
+                         f"customer '{first['customer_id']}' has shares adding up to {first['total']:g} on "
+                         f"{first['date'].date()} ({len(bad)} customer-day(s) like it)",
+                         "the shares of the managers responsible for one customer on one day add up to 1: "
+                         "correct the shares or the dates")]
 
 
 def check_dates(tables: dict[str, pd.DataFrame], files: dict[str, Path], as_of: pd.Timestamp) -> list[Problem]:
@@ -435,6 +601,7 @@ def validate_tables(
         problems += (references or check_references)(tables, files)
         problems += check_date_order(tables, files)
         problems += check_team_history(tables, files)
+        problems += check_assignment_shares(tables, files)
         problems += check_dates(tables, files, as_of or pd.Timestamp.today().normalize())
     if problems:
         raise InputError(problems)

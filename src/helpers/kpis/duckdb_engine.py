@@ -14,7 +14,8 @@ from which the order-derived base measures follow exactly as in
 * sales, profit, orders = Σ amount, Σ profit, Σ n per (manager, period, segment);
 * buyers = number of distinct customers with an order in the period;
 * repeat_buyers = customers with Σ n ≥ 2 in the period;
-* buyers_m = Σ over the months of the period of the monthly distinct buyers.
+* the distinct (customer, month) pairs with an order, from which the active rate's
+  buyers follow (the customers of each manager's base who bought in the month).
 
 The other tables (managers, customers, surveys, …) are small and are loaded and
 validated with :func:`helpers.data.tables.validate_tables`; the customer-base measures,
@@ -55,7 +56,12 @@ from helpers.kpis.measures import (
     availability,
     customer_measures,
     derive,
+    grid_segments,
+    present_segments,
+    segments_of,
+    survey_measures,
 )
+from helpers.data.responsibility import spells
 from helpers.data.schema import QUAL_DIMENSIONS, SEGMENTS, TABLES
 
 __all__ = ["orders_source", "load_small_tables", "order_measures", "base_measures_parquet", "kpi_actuals_parquet"]
@@ -189,12 +195,13 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
     """Order-derived base measures computed by DuckDB over ``glob``.
 
     Returns ``(per_period, per_month, extent)``: ``per_period`` has columns manager_id,
-    p, segment, sales, profit, orders, buyers, repeat_buyers; ``per_month`` has
-    manager_id, p (month ordinal), segment, buyers_m; ``extent`` has the first and
+    p, segment, sales, profit, orders, buyers, repeat_buyers; ``per_month`` has the
+    distinct customer_id, p (month ordinal) with an order; ``extent`` has the first and
     last order date and the smallest and largest period ordinal (``None`` when there
     are no order lines).
     """
-    cust = ds.customers[["customer_id", "segment"]].astype({"customer_id": object, "segment": object})
+    seg = segments_of(ds.customers)
+    cust = pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object)})
     mgr = ds.managers[["manager_id"]].astype(object)
     con.register("cust", cust)
     con.register("mgr", mgr)
@@ -236,9 +243,7 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
         FROM pc GROUP BY ALL
         """
     ).df()
-    per_month = con.execute(
-        "SELECT manager_id, m AS p, segment, CAST(count(*) AS DOUBLE) AS buyers_m FROM mc GROUP BY ALL"
-    ).df()
+    per_month = con.execute("SELECT DISTINCT customer_id, m AS p FROM mc").df()
     d_min, d_max, p_min, p_max = con.execute("SELECT min(d_min), max(d_max), min(p), max(p) FROM mc").fetchone()
     extent = {"date_min": d_min, "date_max": d_max, "p_min": p_min, "p_max": p_max}
     for f in (per_period, per_month):
@@ -248,26 +253,31 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
 
 _EVENT_SQL = {
     # table: (SQL over the table t joined to the customers c, measures it gives)
-    "surveys": ("""SELECT c.manager_id, c.segment, {p} AS p, count(*) AS surveys,
-                          count(*) FILTER (WHERE t.csat >= 4) AS satisfied, count(t.nps) AS nps_n,
-                          count(*) FILTER (WHERE t.nps >= 9) AS promoters,
-                          count(*) FILTER (WHERE t.nps <= 6) AS detractors
-                   FROM t JOIN c USING (customer_id) GROUP BY ALL""",
-                ("surveys", "satisfied", "nps_n", "promoters", "detractors")),
     "complaints": ("""SELECT t.manager_id, c.segment, {p} AS p, count(*) AS complaints,
                              count(*) FILTER (WHERE t.resolved) AS resolved,
                              count(*) FILTER (WHERE t.escalated) AS escalated
                       FROM t JOIN c USING (customer_id) GROUP BY ALL""",
                    ("complaints", "resolved", "escalated")),
-    "visits": ("""SELECT t.manager_id, c.segment, {p} AS p, count(*) AS visits,
-                         count(DISTINCT t.customer_id) AS visited_customers
+    "visits": ("""SELECT t.manager_id, c.segment, {p} AS p, count(*) AS visits
                   FROM t JOIN c USING (customer_id) GROUP BY ALL""",
-               ("visits", "visited_customers")),
+               ("visits",)),
     "leads": ("""SELECT t.manager_id, t.segment, {p} AS p, count(*) AS leads,
                         count(*) FILTER (WHERE t.converted) AS converted
                  FROM t GROUP BY ALL""",
               ("leads", "converted")),
 }
+
+
+def _visited(ds: Dataset, freq: str) -> pd.DataFrame:
+    """Distinct (manager_id, customer_id, p) of the visits, grouped by DuckDB."""
+    p_expr = ("4 * (year(date) - 1970) + quarter(date) - 1" if freq == "Q"
+              else "12 * (year(date) - 1970) + month(date) - 1")
+    con = duckdb.connect()
+    try:
+        con.register("t", ds["visits"][["manager_id", "customer_id", "date"]])
+        return con.execute(f"SELECT DISTINCT manager_id, customer_id, {p_expr} AS p FROM t").df().astype({"p": "int64"})
+    finally:
+        con.close()
 
 
 def _event_measures(ds: Dataset, freq: str, keys: list[str]) -> list[pd.Series]:
@@ -281,7 +291,8 @@ def _event_measures(ds: Dataset, freq: str, keys: list[str]) -> list[pd.Series]:
               else "12 * (year(t.date) - 1970) + month(t.date) - 1")
     con = duckdb.connect()
     con.execute("SET threads = %d" % int(os.cpu_count() or 1))
-    con.register("c", ds.customers[["customer_id", "manager_id", "segment"]])
+    seg = segments_of(ds.customers)
+    con.register("c", pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object)}))
     out: list[pd.Series] = []
     try:
         for name, (sql, measures) in _EVENT_SQL.items():
@@ -316,18 +327,20 @@ def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.D
     pp = per_period.set_index(keys)
     parts: list[pd.Series] = [pp[c_] for c_ in ("sales", "profit", "orders", "buyers", "repeat_buyers")]
 
-    buyers_m = per_month.astype({"manager_id": cust["manager_id"].dtype, "segment": cust["segment"].dtype})
-    parts += customer_measures(cust, freq, lo, hi, buyers_m)
-
+    sp = spells(ds)
+    visited = _visited(ds, freq) if ds.has("visits") else None
+    parts += customer_measures(cust, sp, freq, lo, hi, per_month, visited)
+    if ds.has("surveys"):
+        parts += survey_measures(ds, sp, segments_of(cust), freq)
     parts += _event_measures(ds, freq, keys)
 
     # Assemble on the employment grid (a left join, as in kpis.base_measures) with
     # integer keys: (manager code · 4 + segment code) · W + period offset; periods
     # outside [lo, hi] map to offsets that are not on the grid and are dropped.
     grid = _employment_grid(ds, freq, lo, hi)
-    grid = grid.merge(pd.DataFrame({"segment": list(SEGMENTS)}), how="cross")
+    segments = pd.Index(grid_segments(cust))
+    grid = grid.merge(pd.DataFrame({"segment": list(segments)}), how="cross")
     managers = pd.Index(ds.managers["manager_id"])
-    segments = pd.Index(list(SEGMENTS))
     width = hi - lo + 3
 
     def key(mid, p, seg) -> np.ndarray:
@@ -370,7 +383,7 @@ def kpi_actuals_parquet(folder: str | Path, freq: str = "Q", as_of: pd.Timestamp
     finally:
         con.close()
     b = _all_segments(base_measures_parquet(ds, per_period, per_month, extent, freq))
-    return _long(ds, b, freq)
+    return _long(ds, b[b["segment"].isin(["all", *present_segments(ds.customers)])], freq)
 
 
 def _sort_order(m: np.ndarray, p: np.ndarray, k: np.ndarray, s: np.ndarray, n_m: int, n_k: int, n_s: int

@@ -361,6 +361,14 @@ def smart_frame(
     return pd.DataFrame(rows, columns=["indicator", *SMART_ATTRIBUTES, "passed", "findings"])
 
 
+def _segments(av: pd.DataFrame, kpi: str) -> list[str]:
+    """The segments the data has for ``kpi`` (all three when the availability table
+    predates the ``segments`` column)."""
+    if "segments" not in av.columns:
+        return ["key", "small", "walkin"]
+    return [s_.strip() for s_ in str(av.loc[kpi, "segments"]).split(",") if s_.strip()]
+
+
 def data_availability(
     library: Library,
     availability: pd.DataFrame,
@@ -397,6 +405,8 @@ def data_availability(
         elif ind.kpi not in av.index or not bool(av.loc[ind.kpi, "available"]):
             status = "missing"
             miss = str(av.loc[ind.kpi, "missing"]) if ind.kpi in av.index else ind.kpi
+        elif ind.segment != "all" and ind.segment not in _segments(av, ind.kpi):
+            status, miss = "missing", f"customers.segment = {ind.segment}"
         else:
             status, miss = "ok", ""
             if values is not None:

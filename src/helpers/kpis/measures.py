@@ -15,8 +15,12 @@ ratio whose denominator is zero (no customers, no surveys) has ``value`` NaN.
 Attribution rules (documented for managers who ask):
 
 * orders, complaints, visits and leads count for the manager named on the row;
-* customer-base measures (new, lost, retention, churn, surveys) follow the
-  customer's *current* manager in ``customers.manager_id``;
+* customer-base measures (customers at the start, new, lost, retention, churn, the
+  active rate's base and buyers, surveys) count for the managers responsible for the
+  customer on the day of the event, with their share
+  (:mod:`helpers.data.responsibility`: the ``assignments`` table, else the customer's
+  current manager) — never before a manager's hire date or after the leave date;
+* a customer without a segment counts in every total (``all``) and in no segment;
 * market share uses the region of the manager in ``managers.region``.
 
 How ratios aggregate over a quarter: numerators and denominators are summed over
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.data.responsibility import covers, responsible_at, spells
 from helpers.data.tables import Dataset
 from helpers.data.schema import QUAL_DIMENSIONS, SEGMENTS
 
@@ -81,7 +86,8 @@ KPIS: dict[str, KpiDef] = {
         _k("repeat_purchase_rate", "重复购买率", "Repeat-purchase rate", "ratio", True, ("orders",),
            "customers with ≥ 2 orders in the period ÷ customers with ≥ 1"),
         _k("active_rate", "月均活跃率", "Monthly active rate", "ratio", True, ("orders", "customers"),
-           "Σ over months of buyers ÷ Σ over months of (customers at month start + new in month)"),
+           "Σ over months of the base's customers who bought ÷ Σ over months of (customers at month start + new "
+           "in month)"),
         _k("csat", "客户满意度", "Customer satisfaction (CSAT)", "ratio", True, ("surveys",),
            "responses with csat ≥ 4 ÷ responses (customers of the manager)"),
         _k("nps", "净推荐值", "Net promoter score", "points", True, ("surveys",),
@@ -95,7 +101,7 @@ KPIS: dict[str, KpiDef] = {
            "complaints escalated beyond the manager"),
         _k("visits", "拜访次数", "Visits", "count", True, ("visits",), "visits and calls logged"),
         _k("visit_coverage", "拜访覆盖率", "Visit coverage", "ratio", True, ("visits", "customers"),
-           "distinct customers visited ÷ (customers at start + new customers)"),
+           "customers visited ÷ customers held at any time in the period (both with the manager's share)"),
         _k("conversion_rate", "线索转化率", "Lead conversion rate", "ratio", True, ("leads",),
            "converted leads ÷ leads created in the period"),
         _k("referral_rate", "客户推荐率", "Referral rate", "ratio", True, ("customers",),
@@ -139,17 +145,26 @@ def availability(ds: Dataset) -> pd.DataFrame:
     """Which KPIs can be computed from the tables present, and why not.
 
     Returns one row per KPI: ``kpi``, ``available`` (bool), ``missing`` (tables or
-    columns absent).
+    columns absent), ``segments`` (the customer segments the data has, for which the KPI
+    is reported by segment; a segment no customer has is not available).
     """
     rows = []
+    present = present_segments(ds.customers)
     for k in KPIS.values():
         missing = [t for t in k.tables if not ds.has(t)]
         if k.column and ds.has(k.column[0]):
             t, c = k.column
             if c not in ds[t].columns or ds[t][c].isna().all():
                 missing.append(f"{t}.{c}")
-        rows.append({"kpi": k.id, "available": not missing, "missing": ", ".join(missing)})
+        rows.append({"kpi": k.id, "available": not missing, "missing": ", ".join(missing),
+                     "segments": ", ".join(present) if k.segmented else ""})
     return pd.DataFrame(rows)
+
+
+def present_segments(cust: pd.DataFrame) -> list[str]:
+    """The segments of the data model some customer has (in their order)."""
+    have = set(cust["segment"].dropna()) if "segment" in cust.columns else set()
+    return [s_ for s_ in SEGMENTS if s_ in have]
 
 
 # ----------------------------------------------------------------------------- core
@@ -180,71 +195,137 @@ def _count(df: pd.DataFrame, keys: list[str], name: str, col: str | None = None,
     return s.rename(name)
 
 
-def _interval_counts(keys: pd.DataFrame, start: np.ndarray, end: np.ndarray, lo: int, hi: int, name: str) -> pd.Series:
-    """Number of items counted in each period p with start < p <= end (per key).
+def _interval_counts(keys: pd.DataFrame, start: np.ndarray, end: np.ndarray, lo: int, hi: int, name: str,
+                     weight: np.ndarray | None = None) -> pd.Series:
+    """Weight of the items counted in each period p with start < p <= end (per key).
 
     For the customers at the start of p: acquired in an earlier period and lost in p
-    or later (or never).
+    or later (or never), each counted with its share.
 
-    Difference-array count: +1 at start+1, −1 at end+1, cumulated over periods.
+    Difference-array count: +w at start+1, −w at end+1, cumulated over periods.
     """
     codes, uniq = pd.MultiIndex.from_frame(keys).factorize()
     width = hi - lo + 2
-    arr = np.zeros((len(uniq), width), dtype="int64")
+    w = np.ones(len(keys)) if weight is None else np.asarray(weight, dtype="float64")
+    arr = np.zeros((len(uniq), width), dtype="float64")
     a = np.clip(start + 1 - lo, 0, width - 1)
     b = np.clip(end + 1 - lo, 0, width - 1)
     ok = a < b
-    np.add.at(arr, (codes[ok], a[ok]), 1)
-    np.add.at(arr, (codes[ok], b[ok]), -1)
+    np.add.at(arr, (codes[ok], a[ok]), w[ok])
+    np.add.at(arr, (codes[ok], b[ok]), -w[ok])
     cum = np.cumsum(arr, axis=1)[:, : width - 1]
     idx = pd.MultiIndex.from_tuples(
         [(*u, lo + j) for u in uniq for j in range(width - 1)], names=[*keys.columns, "p"]
     )
     s = pd.Series(cum.ravel(), index=idx, name=name)
-    return s[s != 0]
+    return s[np.abs(s) > 1e-12]
 
 
-def customer_measures(cust: pd.DataFrame, freq: str, lo: int, hi: int, buyers_m: pd.DataFrame) -> list[pd.Series]:
+NO_SEGMENT = "unspecified"
+"""Segment of customers whose segment is not known: they count in every total
+(segment ``all``) and in no segment of their own (not reported)."""
+
+
+def _ord_open(p: pd.Series, low: bool) -> np.ndarray:
+    """Integer ordinals of periods, NaT → 'since ever' (``low``) or 'for ever'."""
+    idx = pd.PeriodIndex(p)
+    out = idx.asi8.copy()
+    out[idx.isna()] = (np.iinfo("int64").min // 2) if low else (np.iinfo("int64").max // 2)
+    return out
+
+
+def _weighted(df: pd.DataFrame, keys: list[str], name: str, col: str = "w") -> pd.Series:
+    return df.groupby(keys, sort=False, observed=True)[col].sum().rename(name)
+
+
+def customer_measures(cust: pd.DataFrame, sp: pd.DataFrame, freq: str, lo: int, hi: int,
+                      bought: pd.DataFrame, visited: pd.DataFrame | None = None) -> list[pd.Series]:
     """The customer-base measures per (manager_id, p, segment), one definition for both
     engines (pandas here, DuckDB in :mod:`helpers.kpis.duckdb_engine`).
 
-    From the customers table: new (and referred) customers in the period, lost
-    customers (and those lost who were customers at its start), customers at its
-    start; and summed over its months: customers at each month's start
-    (``start_m``), the month's base (start + new, ``base_m``), monthly buyers
-    (``buyers_m``, given: ``manager_id, p`` (month ordinal), ``segment, buyers_m``) and
-    customers lost from the month's start (``lost_start_m``).  ``lo``/``hi``: the first
-    and last period ordinal of the data.
+    Every customer event is credited to the managers responsible for the customer on
+    its day (``sp``: responsibility spells, :func:`helpers.data.responsibility.spells`),
+    each with its share: new (and referred) customers on the acquisition day, lost
+    customers on the day of the loss (and, among them, those who were the manager's
+    customers at the start of the period: the retention numerator), customers at the
+    start of the period (held on its first day).  Summed over the period's months:
+    customers at each month's start (``start_m``), the month's base (start + new,
+    ``base_m``), those of the base who bought in the month from anyone (``buyers_m``;
+    ``bought``: distinct ``customer_id, p`` with ``p`` the month ordinal) and those lost
+    from the month's start (``lost_start_m``).  ``lo``/``hi``: the first and last period
+    ordinal of the data.
+
+    Visit coverage: the customers held at any time in the period (``held``) and, given
+    ``visited`` (distinct ``manager_id, customer_id, p`` of the visits), those of them the
+    manager visited (``visited_customers``), each with the manager's share.
     """
     keys = ["manager_id", "p", "segment"]
     parts: list[pd.Series] = []
+    attrs = cust.set_index("customer_id")
+    j = sp.merge(attrs[[c_ for c_ in ("segment", "acquired_date", "lost_date", "referred_by") if c_ in attrs.columns]],
+                 left_on="customer_id", right_index=True, how="inner")
+    if "segment" not in j.columns:
+        j["segment"] = NO_SEGMENT
+    acq_d, lost_d = j["acquired_date"], j["lost_date"]
     c = pd.DataFrame(
         {
-            "manager_id": cust["manager_id"].to_numpy(),
-            "segment": cust["segment"].to_numpy(),
-            "acq": _ord(cust["acquired_date"].dt.to_period(freq)),
-            "lost": _ord(cust["lost_date"].dt.to_period(freq)),
-            "acq_m": _ord(cust["acquired_date"].dt.to_period("M")),
-            "lost_m": _ord(cust["lost_date"].dt.to_period("M")),
-            "referred": cust["referred_by"].notna().to_numpy() if "referred_by" in cust.columns else False,
+            "manager_id": j["manager_id"].to_numpy(),
+            "segment": j["segment"].astype(object).fillna(NO_SEGMENT).to_numpy(),
+            "w": j["share"].to_numpy(dtype="float64"),
+            "acq": _ord(acq_d.dt.to_period(freq)),
+            "lost": _ord(lost_d.dt.to_period(freq)),
+            "acq_m": _ord(acq_d.dt.to_period("M")),
+            "lost_m": _ord(lost_d.dt.to_period("M")),
+            # the spell holds the customer at the start of period p when f_p < p <= t_p
+            "f": _ord_open((j["start"] - pd.Timedelta(days=1)).dt.to_period(freq), low=True),
+            "t": _ord_open(j["end"].dt.to_period(freq), low=False),
+            "f_m": _ord_open((j["start"] - pd.Timedelta(days=1)).dt.to_period("M"), low=True),
+            "t_m": _ord_open(j["end"].dt.to_period("M"), low=False),
+            "new_held": covers(j, acq_d),
+            "lost_held": covers(j, lost_d),
+            "referred": j["referred_by"].notna().to_numpy() if "referred_by" in j.columns else False,
+            "customer_id": j["customer_id"].to_numpy(),
         }
     )
-    parts.append(_count(c.rename(columns={"acq": "p"}), keys, "new_customers"))
-    parts.append(_count(c[c["referred"]].rename(columns={"acq": "p"}), keys, "referred_new"))
-    parts.append(_count(c[c["lost"] < hi + 1].rename(columns={"lost": "p"}), keys, "lost_customers"))
-    from_start = c[(c["acq"] < c["lost"]) & (c["lost"] < hi + 1)]
-    parts.append(_count(from_start.rename(columns={"lost": "p"}), keys, "lost_from_start"))
-    parts.append(_interval_counts(c[["manager_id", "segment"]], c["acq"].to_numpy(), c["lost"].to_numpy(),
-                                  lo, hi, "customers_start").reorder_levels([0, 2, 1]))
+    new = c[c["new_held"]]
+    parts.append(_weighted(new.rename(columns={"acq": "p"}), keys, "new_customers"))
+    parts.append(_weighted(new[new["referred"]].rename(columns={"acq": "p"}), keys, "referred_new"))
+    lost = c[c["lost_held"] & (c["lost"] < hi + 1)]
+    parts.append(_weighted(lost.rename(columns={"lost": "p"}), keys, "lost_customers"))
+    # retention: lost during the period among the customers the manager held at its start
+    from_start = lost[(lost["acq"] < lost["lost"]) & (lost["f"] < lost["lost"])]
+    parts.append(_weighted(from_start.rename(columns={"lost": "p"}), keys, "lost_from_start"))
+    parts.append(_interval_counts(c[["manager_id", "segment"]], np.maximum(c["acq"], c["f"]).to_numpy(),
+                                  np.minimum(c["lost"], c["t"]).to_numpy(), lo, hi, "customers_start",
+                                  c["w"].to_numpy()).reorder_levels([0, 2, 1]))
+
+    # held at any time in the period: the customer's life and the spell overlap it
+    h_s = np.maximum(c["acq"].to_numpy(), _ord_open(j["start"].dt.to_period(freq), low=True))
+    h_e = np.minimum(c["lost"].to_numpy(), c["t"].to_numpy())
+    parts.append(_interval_counts(c[["manager_id", "segment"]], h_s - 1, h_e, lo, hi, "held",
+                                  c["w"].to_numpy()).reorder_levels([0, 2, 1]))
+    if visited is not None:
+        v = visited[["manager_id", "customer_id", "p"]].drop_duplicates().merge(
+            c[["manager_id", "customer_id", "segment", "w"]].assign(h_s=h_s, h_e=h_e),
+            on=["manager_id", "customer_id"])
+        v = v[(v["h_s"] <= v["p"]) & (v["p"] <= v["h_e"])]
+        v = v.sort_values("w", ascending=False).drop_duplicates(["manager_id", "customer_id", "p"])
+        parts.append(_weighted(v, keys, "visited_customers"))
 
     # monthly stocks summed into the period: Σ customers at month start, Σ base, Σ buyers
     m_lo = int(pd.Period(ordinal=lo, freq=freq).asfreq("M", how="start").ordinal)
     m_hi = int(pd.Period(ordinal=hi, freq=freq).asfreq("M", how="end").ordinal)
-    start_m = _interval_counts(c[["manager_id", "segment"]], c["acq_m"].to_numpy(), c["lost_m"].to_numpy(),
-                               m_lo, m_hi, "start_m").reset_index()
-    new_m = _count(c.rename(columns={"acq_m": "p"}), keys, "new_m").reset_index()
-    lost_m = c[(c["acq_m"] < c["lost_m"]) & (c["lost_m"] <= m_hi)]
-    lost_m = _count(lost_m.rename(columns={"lost_m": "p"}), keys, "lost_start_m").reset_index()
+    s_m, e_m = np.maximum(c["acq_m"], c["f_m"]), np.minimum(c["lost_m"], c["t_m"])
+    start_m = _interval_counts(c[["manager_id", "segment"]], s_m.to_numpy(), e_m.to_numpy(),
+                               m_lo, m_hi, "start_m", c["w"].to_numpy()).reset_index()
+    new_m = _weighted(new.rename(columns={"acq_m": "p"}), keys, "new_m").reset_index()
+    lost_m = c[c["lost_held"] & (c["acq_m"] < c["lost_m"]) & (c["f_m"] < c["lost_m"]) & (c["lost_m"] <= m_hi)]
+    lost_m = _weighted(lost_m.rename(columns={"lost_m": "p"}), keys, "lost_start_m").reset_index()
+    # buyers: customers of the month's base (held at its start, or won in it) who bought in it
+    b = bought[["customer_id", "p"]].merge(c[["customer_id", "manager_id", "segment", "w", "acq_m", "new_held"]]
+                                           .assign(s_m=s_m.to_numpy(), e_m=e_m.to_numpy()), on="customer_id")
+    in_base = ((b["s_m"] < b["p"]) & (b["p"] <= b["e_m"])) | ((b["acq_m"] == b["p"]) & b["new_held"])
+    buyers_m = _weighted(b[in_base], keys, "buyers_m").reset_index()
     monthly = start_m.merge(new_m, how="outer", on=keys)
     monthly = monthly.merge(lost_m, how="outer", on=keys)
     monthly = monthly.merge(buyers_m, how="outer", on=keys).fillna(0)
@@ -253,6 +334,49 @@ def customer_measures(cust: pd.DataFrame, freq: str, lo: int, hi: int, buyers_m:
         monthly["p"] = pd.PeriodIndex.from_ordinals(monthly["p"].astype("int64"), freq="M").asfreq("Q").asi8
     agg = monthly.groupby(keys, sort=False)[["start_m", "base_m", "buyers_m", "lost_start_m"]].sum()
     return parts + [agg[c_] for c_ in agg.columns]
+
+
+def bought_months(customer_ids, dates) -> pd.DataFrame:
+    """Distinct (customer_id, month ordinal ``p``) with an order."""
+    return pd.DataFrame({"customer_id": np.asarray(customer_ids),
+                         "p": _ord(pd.to_datetime(pd.Series(np.asarray(dates))).dt.to_period("M"))}).drop_duplicates()
+
+
+def survey_measures(ds: Dataset, sp: pd.DataFrame, seg_of: pd.Series, freq: str) -> list[pd.Series]:
+    """Survey measures per (manager_id, p, segment): each response counts for the managers
+    responsible for the customer on the response day, with their share."""
+    keys = ["manager_id", "p", "segment"]
+    s = ds["surveys"]
+    who = responsible_at(sp, s["customer_id"].to_numpy(), s["date"].to_numpy())
+    e = who["event"].to_numpy()
+    nps = s["nps"].to_numpy(dtype="float64")[e]
+    sv = pd.DataFrame(
+        {
+            "manager_id": who["manager_id"].to_numpy(),
+            "segment": seg_of.reindex(s["customer_id"].to_numpy()[e]).to_numpy(),
+            "p": _ord(s["date"].dt.to_period(freq))[e],
+            "w": who["share"].to_numpy(),
+        }
+    )
+    w = sv["w"]
+    sv["sat"] = w * (s["csat"].to_numpy()[e] >= 4)
+    sv["has_nps"] = w * ~np.isnan(nps)
+    sv["pro"] = w * (nps >= 9)
+    sv["det"] = w * (nps <= 6)
+    return [_weighted(sv, keys, name, col) for col, name in
+            (("w", "surveys"), ("sat", "satisfied"), ("has_nps", "nps_n"), ("pro", "promoters"), ("det", "detractors"))]
+
+
+def segments_of(cust: pd.DataFrame) -> pd.Series:
+    """customer_id → segment (:data:`NO_SEGMENT` where unknown)."""
+    seg = cust["segment"] if "segment" in cust.columns else pd.Series(np.nan, index=cust.index)
+    return pd.Series(seg.astype(object).fillna(NO_SEGMENT).to_numpy(), index=cust["customer_id"].to_numpy())
+
+
+def grid_segments(cust: pd.DataFrame) -> list[str]:
+    """The segments measures are kept for: the three of the data model, and
+    :data:`NO_SEGMENT` when some customer has none (it adds to the totals)."""
+    return list(SEGMENTS) + ([NO_SEGMENT] if "segment" not in cust.columns or cust["segment"].isna().any() else [])
 
 
 def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
@@ -265,7 +389,8 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     if freq not in ("M", "Q"):
         raise ValueError("freq must be 'M' or 'Q'")
     cust = ds.customers
-    seg_of = pd.Series(cust["segment"].to_numpy(), index=cust["customer_id"].to_numpy())
+    seg_of = segments_of(cust)
+    sp = spells(ds)
     orders = ds.orders
     o = pd.DataFrame(
         {
@@ -275,7 +400,7 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
             "p": _ord(orders["date"].dt.to_period(freq)),
             "m": _ord(orders["date"].dt.to_period("M")),
             "amount": orders["amount"].to_numpy(),
-            "profit": orders["profit"].to_numpy(),
+            "profit": orders["profit"].to_numpy() if "profit" in orders.columns else np.nan,
         }
     )
     dates = [orders["date"].min(), orders["date"].max(), cust["acquired_date"].min()]
@@ -292,28 +417,15 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     parts.append(per_cust.groupby(level=[0, 1, 2]).size().rename("buyers"))
     parts.append((per_cust >= 2).groupby(level=[0, 1, 2]).sum().rename("repeat_buyers"))
 
-    buyers_m = (
-        o.groupby(["manager_id", "m", "segment"], sort=False, observed=True)["customer_id"].nunique()
-        .rename("buyers_m").reset_index().rename(columns={"m": "p"})
-    )
-    parts += customer_measures(cust, freq, lo, hi, buyers_m)
+    visited = None
+    if ds.has("visits"):
+        v = ds["visits"]
+        visited = pd.DataFrame({"manager_id": v["manager_id"].to_numpy(), "customer_id": v["customer_id"].to_numpy(),
+                                "p": _ord(v["date"].dt.to_period(freq))})
+    parts += customer_measures(cust, sp, freq, lo, hi, bought_months(o["customer_id"], orders["date"]), visited)
 
     if ds.has("surveys"):
-        s = ds["surveys"]
-        sv = pd.DataFrame(
-            {
-                "manager_id": cust.set_index("customer_id")["manager_id"].reindex(s["customer_id"]).to_numpy(),
-                "segment": seg_of.reindex(s["customer_id"].to_numpy()).to_numpy(),
-                "p": _ord(s["date"].dt.to_period(freq)),
-                "sat": (s["csat"] >= 4).to_numpy(),
-                "has_nps": s["nps"].notna().to_numpy(),
-                "pro": (s["nps"] >= 9).to_numpy(),
-                "det": (s["nps"] <= 6).to_numpy(),
-            }
-        )
-        parts.append(_count(sv, keys, "surveys"))
-        for col, name in (("sat", "satisfied"), ("has_nps", "nps_n"), ("pro", "promoters"), ("det", "detractors")):
-            parts.append(_count(sv, keys, name, col, "sum"))
+        parts += survey_measures(ds, sp, seg_of, freq)
     if ds.has("complaints"):
         k = ds["complaints"]
         kv = pd.DataFrame(
@@ -339,7 +451,6 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
             }
         )
         parts.append(_count(vv, keys, "visits"))
-        parts.append(_count(vv, keys, "visited_customers", "customer_id", "nunique"))
     if ds.has("leads"):
         ld = ds["leads"]
         lv = pd.DataFrame(
@@ -355,7 +466,7 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
 
     measures = pd.concat([p_.reorder_levels(keys) if list(p_.index.names) != keys else p_ for p_ in parts], axis=1)
     grid = _employment_grid(ds, freq, lo, hi)
-    grid = grid.merge(pd.DataFrame({"segment": list(SEGMENTS)}), how="cross")
+    grid = grid.merge(pd.DataFrame({"segment": grid_segments(cust)}), how="cross")
     out = grid.merge(measures.reset_index(), how="left", on=keys)
     num_cols = [c_ for c_ in out.columns if c_ not in keys]
     out[num_cols] = out[num_cols].fillna(0.0)
@@ -409,9 +520,8 @@ def derive(b: pd.DataFrame) -> pd.DataFrame:
         put("resolution_rate", _ratio(b["resolved"], b["complaints"]), b["resolved"], b["complaints"], b["complaints"])
         put("escalations", b["escalated"], b["escalated"], one, b["complaints"])
     if "visits" in cols:
-        base = b["customers_start"] + b["new_customers"]
         put("visits", b["visits"], b["visits"], one, b["visits"])
-        put("visit_coverage", _ratio(b["visited_customers"], base), b["visited_customers"], base, b["visits"])
+        put("visit_coverage", _ratio(b["visited_customers"], b["held"]), b["visited_customers"], b["held"], b["visits"])
     if "leads" in cols:
         put("conversion_rate", _ratio(b["converted"], b["leads"]), b["converted"], b["leads"], b["leads"])
     return out
@@ -471,6 +581,7 @@ def kpi_actuals(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     the manager was employed appear; unavailable KPIs do not appear at all.
     """
     b = _all_segments(base_measures(ds, freq))
+    b = b[b["segment"].isin(["all", *present_segments(ds.customers)])]
     wide = derive(b)
     avail = set(availability(ds).query("available")["kpi"])
     seg_kpis = [k for k in KPIS if k in wide.columns and k in avail]

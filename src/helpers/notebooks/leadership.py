@@ -35,6 +35,7 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from helpers.data.responsibility import responsible_at, spells_from
 from helpers.context.schemes import check_schemes
 from helpers.context.health import company_health, share_health
 from helpers.context.scores import Quarterly, check_scoring, company_scores, score_team, share_scores
@@ -161,12 +162,17 @@ def complaint_spikes(counts: pd.DataFrame, period: str, history: int = 4, ratio:
 
 
 def key_losses(customers: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp,
-               end_exclusive: pd.Timestamp) -> pd.DataFrame:
+               end_exclusive: pd.Timestamp, managers: pd.DataFrame | None = None,
+               assignments: pd.DataFrame | None = None) -> pd.DataFrame:
     """Key accounts (segment ``key``) lost in [start, end_exclusive), with the sales
-    they brought in the 365 days before they were lost (what is at stake).
+    they brought in the 365 days before they were lost (what is at stake).  With
+    ``managers``, ``manager_id`` is the manager responsible on the day of the loss (the
+    largest share; empty when nobody was), as the KPIs count it.
 
     Returns ``customer_id, manager_id, lost_date, sales_12m``, largest first.
     """
+    if "segment" not in customers.columns:
+        return pd.DataFrame(columns=["customer_id", "manager_id", "lost_date", "sales_12m"])
     c = customers[(customers["segment"] == "key") & customers["lost_date"].notna()]
     c = c[(c["lost_date"] >= start) & (c["lost_date"] < end_exclusive)]
     cols = ["customer_id", "manager_id", "lost_date", "sales_12m"]
@@ -177,6 +183,11 @@ def key_losses(customers: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestam
     o = o[(o["date"] < o["lost_date"]) & (o["date"] >= o["lost_date"] - pd.Timedelta(days=365))]
     s = o.groupby("customer_id")["amount"].sum()
     out = c[["customer_id", "manager_id", "lost_date"]].copy()
+    if managers is not None:
+        who = responsible_at(spells_from(customers, managers, assignments), c["customer_id"].to_numpy(),
+                             c["lost_date"].to_numpy())
+        main = who.sort_values(["event", "share"], ascending=[True, False], kind="stable").drop_duplicates("event")
+        out["manager_id"] = main.set_index("event")["manager_id"].reindex(range(len(c))).to_numpy()
     out["sales_12m"] = s.reindex(out["customer_id"]).fillna(0.0).to_numpy()
     return out.sort_values(["sales_12m", "customer_id"], ascending=[False, True]).reset_index(drop=True)[cols]
 
@@ -345,7 +356,8 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
     fair, fair_note = _fairness(ctx, params_file, workspace)
 
     cust, orders = ctx.tables.get("customers"), ctx.tables.get("orders")
-    losses = key_losses(cust, orders, ctx.period.start, ctx.period.end_exclusive) if cust is not None else pd.DataFrame()
+    losses = key_losses(cust, orders, ctx.period.start, ctx.period.end_exclusive, ctx.tables.get("managers"),
+                        ctx.tables.get("assignments")) if cust is not None else pd.DataFrame()
     if len(losses):
         losses["team_id"] = rows["team_id"].reindex(losses["manager_id"]).to_numpy()
     spikes = complaint_spikes(_complaint_counts(ctx, rows), ctx.period.label, lp.spike_history,
