@@ -436,6 +436,181 @@ def test_circular_reference(tmp_path):
     assert "key 'tables': circular references: customers → orders → customers" in msg  # tables in file order
 
 
+# --------------------------------------------------------------------------- hints: what to write in the mapping
+
+
+STAFF_HEADER = "Id,Name,Team,Region,Hired\n"
+
+
+def _staff_managers(**extra) -> dict:
+    spec = {"files": "staff.csv", "columns": {"manager_id": "Id", "name": "Name", "team_id": "Team", "region": "Region",
+                                              "hire_date": "Hired"}, "constants": {"leave_date": None}}
+    for k, v in extra.items():
+        spec[k] = {**spec.get(k, {}), **v} if isinstance(v, dict) else v
+    return spec
+
+
+def test_team_id_not_a_slug_says_derive_slug_once(tmp_path):
+    (tmp_path / "staff.csv").write_text(STAFF_HEADER + "M1,Ann,R&D,East,2020-01-01\nM2,Bob,Sales East,East,2020-01-01\n")
+    (tmp_path / "orders.csv").write_text(HEADER + "O1,2026-07-01,C1,M1,100,10,P\n")
+    path = write_mapping(tmp_path, {"managers": _staff_managers(), "orders": orders_source("orders.csv")})
+    # 'R&D' breaks two rules of team_id (letters-digits-dash, no '&'): one problem, naming the export column
+    (msg,) = problems(path)
+    assert msg == (f"{tmp_path / 'staff.csv'}: rows 2, 3, column Team (→ team_id): 'R&D' must use only letters, digits, "
+                   "'-' and '_' (it names report folders) — use derive: {team_id: {from: Team, slug: true}} instead of "
+                   "columns.team_id in each table that maps Team ('R&D' → 'r-d')")
+    # doing what it says works
+    spec = _staff_managers()
+    del spec["columns"]["team_id"]
+    spec["derive"] = {"team_id": {"from": "Team", "slug": True}}
+    ds = load_mapped(write_mapping(tmp_path, {"managers": spec, "orders": orders_source("orders.csv")}), as_of=AS_OF)
+    assert ds.managers["team_id"].tolist() == ["r-d", "sales-east"]
+    # a derived team id: add slug to that derive; an export column of the canonical name: derive from it
+    spec["derive"] = {"team_id": {"from": "Team", "map": {"R&D": "R&D", "Sales East": "Sales East"}}}
+    (msg,) = problems(write_mapping(tmp_path, {"managers": spec, "orders": orders_source("orders.csv")}))
+    assert msg.endswith("— add slug: true to tables.managers.derive.team_id ('R&D' → 'r-d')")
+    (tmp_path / "staff.csv").write_text("Id,Name,team_id,Region,Hired\nM1,Ann,R&D,East,2020-01-01\nM2,Bob,b,East,2020-01-01\n")
+    spec = _staff_managers()
+    del spec["columns"]["team_id"]
+    (msg,) = problems(write_mapping(tmp_path, {"managers": spec, "orders": orders_source("orders.csv")}))
+    assert msg.endswith("— use derive: {team_id: {from: team_id, slug: true}} in each table that maps team_id "
+                        "('R&D' → 'r-d')")
+
+
+def test_id_with_ampersand_from_one_export_in_two_tables_is_one_problem(tmp_path):
+    """orders and customers read the same export: a bad cell is one problem, not one per table."""
+    (tmp_path / "orders.csv").write_text(HEADER + "O1,2026-07-01,A&B,M1,100,10,P\nO2,2026-07-02,C2,M9,5,1,P\n")
+    customers = {"files": "orders.csv", "columns": {"customer_id": "客户", "manager_id": "经理", "acquired_date": "日期"},
+                 "constants": {"segment": "key", "lost_date": None}, "distinct": ["customer_id"]}
+    msgs = problems(write_mapping(tmp_path, {"orders": orders_source("orders.csv"), "customers": customers}))
+    assert msgs == [f"{tmp_path / 'orders.csv'}: row 2, column 客户 (→ customer_id): 'A&B' must not contain control "
+                    "characters, quotes, <, > or & — use derive: {customer_id: {from: 客户, slug: true}} instead of "
+                    "columns.customer_id in each table that maps 客户 ('A&B' → 'a-b')"]
+    (tmp_path / "orders.csv").write_text(HEADER + "O1,2026-07-01,C1,M1,100,10,P\nO2,2026-07-02,C2,M9,5,1,P\n")
+    msgs = problems(write_mapping(tmp_path, {"orders": orders_source("orders.csv"), "customers": customers}))
+    assert msgs == [f"{tmp_path / 'orders.csv'}: row 3, column 经理 (→ manager_id): 'M9' is not in managers.manager_id "
+                    f"— add it to {tmp_path / 'map.yaml'}: tables.managers.rows or correct the id"]
+
+
+def test_team_id_hint_for_a_folder_of_tables():
+    from helpers.data.tables import validate_tables
+
+    raw = {"managers": pd.DataFrame([{**MANAGERS["rows"][0], "team_id": "R&D"}]),
+           "customers": pd.DataFrame(CUSTOMERS["rows"][:1]),
+           "orders": pd.DataFrame([{"order_id": "O1", "date": "2026-07-01", "customer_id": "C1", "manager_id": "M1",
+                                    "amount": "1", "product_line": "P"}])}
+    with pytest.raises(InputError) as exc:
+        validate_tables(raw, as_of=AS_OF)
+    (msg,) = [str(p) for p in exc.value.problems]
+    assert msg == ("managers: row 1, column team_id: 'R&D' must use only letters, digits, '-' and '_' (it names report "
+                   "folders) — use derive: {team_id: {from: <export column>, slug: true}} in a source mapping "
+                   "(docs/MAPPING.md) ('R&D' → 'r-d'), or write it with letters, digits, '-' and '_' only")
+
+
+def test_bool_not_true_false_says_map_it_with_its_values(tmp_path):
+    (tmp_path / "orders.csv").write_text(HEADER + "O1,2026-07-01,C1,M1,100,10,P\n")
+    (tmp_path / "tickets.csv").write_text("Id,Day,Client,Owner,Outcome,Up\nK1,2026-07-01,C1,M1,Won,no\n"
+                                          "K2,2026-07-02,C1,M1,Lost,On\nK3,2026-07-03,C2,M2,Won,yes\nK4,2026-07-03,C2,M2,是,no\n")
+    complaints = {"files": "tickets.csv", "columns": {"complaint_id": "Id", "date": "Day", "customer_id": "Client",
+                                                      "manager_id": "Owner", "resolved": "Outcome", "escalated": "Up"}}
+    msgs = problems(write_mapping(tmp_path, {"orders": orders_source("orders.csv"), "complaints": complaints}))
+    tickets = tmp_path / "tickets.csv"
+    # the distinct values, in the order met; 是 is accepted; 'On' is quoted (YAML would read it as true)
+    assert msgs == [
+        f"{tickets}: rows 2, 3, 4, column Outcome (→ resolved): 'Won' is not true/false (accepted: true, false, 1, 0, yes, "
+        "no, 是, 否) — map them under tables.complaints: values: {resolved: {map: {Won: true|false, Lost: true|false}}} "
+        "(write true or false for each), or write true or false in the export",
+        f"{tickets}: row 3, column Up (→ escalated): 'On' is not true/false (accepted: true, false, 1, 0, yes, no, 是, 否) "
+        "— map them under tables.complaints: values: {escalated: {map: {'On': true|false}}} (write true or false for "
+        "each), or write true or false in the export"]
+    # doing what it says works
+    complaints["values"] = {"resolved": {"map": {"Won": True, "Lost": False, "是": True}},
+                            "escalated": {"map": {"On": True, "yes": True, "no": False}}}
+    ds = load_mapped(write_mapping(tmp_path, {"orders": orders_source("orders.csv"), "complaints": complaints}), as_of=AS_OF)
+    assert ds["complaints"]["resolved"].tolist() == [True, False, True, True]
+    assert ds["complaints"]["escalated"].tolist() == [False, True, True, False]
+
+
+def _date_problem(tmp_path: Path, values: list[str], **extra) -> str:
+    rows = "".join(f"O{i},{d},C1,M1,1,0,P\n" for i, d in enumerate(values, 1))
+    (tmp_path / "orders.csv").write_text(HEADER + rows)
+    msgs = problems(write_mapping(tmp_path, {"orders": orders_source("orders.csv", **extra)}))
+    (msg,) = [m for m in msgs if "(→ date)" in m]
+    return msg.split(" — ", 1)[1]
+
+
+def test_date_hint_reads_the_day_month_order_off_the_values(tmp_path):
+    # US data: a second number above 12 → month first; never the day-first format
+    fix = _date_problem(tmp_path, ["01/03/2026", "12/25/2025"])
+    assert fix == "the dates are month first ('12/25/2025': 25 cannot be a month): set dates: {date: '%m/%d/%Y'} under tables.orders"
+    # a first number above 12 → day first; 2-digit years
+    fix = _date_problem(tmp_path, ["01/03/26", "25/12/25"])
+    assert fix == "the dates are day first ('25/12/25': 25 cannot be a month): set dates: {date: '%d/%m/%y'} under tables.orders"
+    # 2- and 4-digit years both: both formats, in the order met
+    fix = _date_problem(tmp_path, ["25/12/25", "01/03/2026"])
+    assert fix.endswith("set dates: {date: ['%d/%m/%y', '%d/%m/%Y']} under tables.orders")
+    # every value ambiguous: no format is picked; the reader says which the export uses
+    fix = _date_problem(tmp_path, ["03/04/2026", "05/06/2026"])
+    assert fix == ("every value could be day/month or month/day (e.g. '03/04/2026'), so the order cannot be read off the "
+                   "data: say which the export uses — dates: {date: '%d/%m/%Y'} under tables.orders if '03/04/2026' is "
+                   "3 April 2026, '%m/%d/%Y' if it is 4 March 2026")
+    # both kinds: some values are wrong
+    fix = _date_problem(tmp_path, ["25/12/2025", "12/26/2025"])
+    assert fix.startswith("the values mix day-first ('25/12/2025') and month-first ('12/26/2025') dates: correct the wrong ones")
+    # the right format is declared already: the value itself is wrong
+    fix = _date_problem(tmp_path, ["25/12/2025", "31/02/2026"], dates={"date": "%d/%m/%Y"})
+    assert fix == "the dates are day first ('25/12/2025': 25 cannot be a month): correct the value (no such day, or a typo)"
+    # a time of day, another separator; other values that parsed (ISO) keep their format
+    assert _date_problem(tmp_path, ["25.12.2025 14:30"]).endswith("set dates: {date: '%d.%m.%Y %H:%M'} under tables.orders")
+    assert _date_problem(tmp_path, ["2026-01-05", "25/12/2025"]).endswith(
+        "set dates: {date: ['ISO8601', '%d/%m/%Y']} under tables.orders")
+    # declared formats are kept, the missing one added; year first
+    fix = _date_problem(tmp_path, ["25/12/2025", "03/01/26"], dates={"date": "%d/%m/%Y"})
+    assert fix.endswith("set dates: {date: ['%d/%m/%Y', '%d/%m/%y']} under tables.orders")
+    fix = _date_problem(tmp_path, ["25/12/2025", "2026/01/05"], dates={"date": "%d/%m/%Y"})
+    assert fix == "the dates are year first ('2026/01/05'): set dates: {date: ['%d/%m/%Y', '%Y/%m/%d']} under tables.orders"
+
+
+def test_date_hint_for_a_folder_of_tables():
+    from helpers.data.tables import validate_tables
+
+    raw = {"managers": pd.DataFrame(MANAGERS["rows"][:1]), "customers": pd.DataFrame(CUSTOMERS["rows"][:1]),
+           "orders": pd.DataFrame([{"order_id": "O1", "date": "12/25/2025", "customer_id": "C1", "manager_id": "M1",
+                                    "amount": "1", "product_line": "P"}])}
+    with pytest.raises(InputError) as exc:
+        validate_tables(raw, as_of=AS_OF)
+    (msg,) = [str(p) for p in exc.value.problems]
+    assert msg == ("orders: row 1, column date: '12/25/2025' is not a date in YYYY-MM-DD form — write it as YYYY-MM-DD; or "
+                   "the dates are month first ('12/25/2025': 25 cannot be a month): set dates: {date: '%m/%d/%Y'} in a "
+                   "source mapping (docs/MAPPING.md)")
+
+
+def test_missing_notebook_names_the_notebooks_or_the_empty_folder(tmp_path):
+    from helpers.run.runner import plan_run
+
+    doc = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
+    doc["data"] = {"folder": str(tmp_path / "data"), "demo": False}
+    doc.update(notebooks=["00_data_quality", "01_target_setting"], notebook_folder="nbs",
+               output={"folder": str(tmp_path / "out")})
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+
+    def notebook_msgs() -> list[str]:
+        with pytest.raises(InputError) as exc:
+            plan_run(params)
+        return [str(p) for p in exc.value.problems if "notebook" in p.what]
+
+    assert notebook_msgs() == [f"{params}: key 'notebook_folder': the notebook folder {tmp_path / 'nbs'} does not exist, "
+                               "so notebook(s) 00_data_quality, 01_target_setting cannot run — set notebook_folder "
+                               "(relative to p.yaml) to the folder of the workbook notebooks, e.g. ../notebooks"]
+    (tmp_path / "nbs").mkdir()
+    assert "has no notebooks (*.ipynb), so notebook(s) 00_data_quality, 01_target_setting cannot run" in notebook_msgs()[0]
+    (tmp_path / "nbs" / "00_data_quality.ipynb").write_text("{}")
+    (tmp_path / "nbs" / "summary.ipynb").write_text("{}")
+    assert notebook_msgs() == [f"{params}: key 'notebooks': notebook '01_target_setting' not found in {tmp_path / 'nbs'} "
+                               "— use one of: 00_data_quality, summary"]
+
+
 # --------------------------------------------------------------------------- Superstore
 
 

@@ -80,9 +80,13 @@ from helpers.data.tables import (
     _TZ_RE,
     FIRST_YEAR,
     LAST_YEAR,
+    MAPPING_PLACE,
     MAX_ROWS_PER_PROBLEM,
     Dataset,
+    date_format_hint,
+    slug_text,
     validate_tables,
+    yaml_scalar,
 )
 from helpers.files import binary_kind, duplicate_header_problem, record_lines
 from helpers.errors import InputError, Problem
@@ -460,7 +464,7 @@ def _cell_text(v: Any) -> str:
 
 def slugify(text: str) -> str:
     """Lower-case ASCII letters, digits and '-': 'Home Office' → 'home-office'."""
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return slug_text(text)
 
 
 @dataclass
@@ -1039,8 +1043,9 @@ def _build(name: str, spec: Source, key: str, ctx: _Ctx, canonical: bool) -> pd.
         parsed, bad, tz, far = _parse_dates(w[col], fmts)
         shown_col, text = _shown(ctx, name, col), _as_text(w[col])
         if bad.any():
+            declared = fmts if col in spec.dates else []
             ctx.problems += _row_problems(w, bad, shown_col, f"'{text[bad].iloc[0]}' is not a date in the form {' or '.join(fmts)}",
-                                          f"correct the date, or declare its format under {key}.dates (e.g. '%d/%m/%Y')")
+                                          date_format_hint(text, bad, col, declared, f"under {key}"))
         if tz.any():
             ctx.problems += _row_problems(w, tz, shown_col, f"'{text[tz].iloc[0]}' has a time-zone offset",
                                           "export the local calendar date (the workbook counts days, not instants)")
@@ -1171,18 +1176,54 @@ def _translate(p: Problem, labels: dict[str, str], ctx: _Ctx) -> list[Problem]:
     m = _WHERE.match(p.where)
     if not m:
         where = f"key 'tables.{name}'" + (f", {p.where}" if p.where else "")
-        return [Problem(str(ctx.path), readable(p.what), where, readable(p.fix))]
+        return [Problem(str(ctx.path), readable(p.what), where, readable(p.fix).replace(MAPPING_PLACE, f"under tables.{name}"))]
     prov = ctx.frames[name][[_SRC, _LINE]]
     col = m.group("col")
     shown = _shown(ctx, name, col)
+    fix = readable(p.fix)
+    value = _VALUE.match(p.what)
+    if "slug: true" in fix and value:  # an id that is not a slug: say how the mapping makes one
+        fix = _slug_fix(name, col, value.group(1), ctx)
+    fix = fix.replace(MAPPING_PLACE, f"under tables.{name}")
     positions = [int(x) - 1 for x in m.group("rows").split(", ")]
     more = int(m.group("more") or 0)
     sel = prov.iloc[positions]
     out = []
     for i, (src, grp) in enumerate(sel.groupby(_SRC, sort=False)):
         where = _where_rows(grp[_LINE].tolist(), len(grp) + (more if i == 0 else 0))
-        out.append(Problem(str(src), readable(p.what), f"{where}, column {shown}", readable(p.fix)))
+        out.append(Problem(str(src), readable(p.what), f"{where}, column {shown}", fix))
     return out
+
+
+_VALUE = re.compile(r"^'(.*?)' (?:must|is|contains|appears)")
+
+
+def _slug_fix(name: str, col: str, value: str, ctx: _Ctx) -> str:
+    """How this mapping makes ``name.col`` an id of letters, digits and '-', naming the
+    export column it comes from."""
+    spec = ctx.mapping.tables[name]
+    key = f"tables.{name}"
+    made = slug_text(value)
+    example = f" ('{value}' → '{made}')" if made else ""
+    if col in spec.derive:
+        return f"add slug: true to {key}.derive.{col}{example}"
+    if col in spec.constants:
+        return f"write {key}.constants.{col} with letters, digits, '-' and '_' only" + (f" (e.g. {made})" if made else "")
+    if col in spec.aggregate and spec.from_table is not None:
+        return (f"make the ids a slug in {spec.from_table.table}, which {col} comes from "
+                f"(derive: {{...: {{from: <export column>, slug: true}}}}){example}")
+    source = spec.columns.get(col, col)
+    instead = f" instead of columns.{col}" if col in spec.columns else ""
+    # said the same for every table that reads the column, so the message is given once
+    return (f"use derive: {{{col}: {{from: {yaml_scalar(source)}, slug: true}}}}{instead} in each table that maps "
+            f"{yaml_scalar(source)}{example}")
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once, in the order found.  Two canonical tables read from one export
+    (orders and customers from the same file) meet the same cell: after pointing back
+    at the export, their problems are the same line."""
+    return list(dict.fromkeys(problems))
 
 
 def load_mapped(mapping_path: str | Path, as_of: pd.Timestamp | None = None) -> MappedDataset:
@@ -1202,7 +1243,7 @@ def load_mapped(mapping_path: str | Path, as_of: pd.Timestamp | None = None) -> 
         except _Unreadable as exc:
             ctx.problems.append(exc.problem)
     if ctx.problems:
-        raise InputError(ctx.problems)
+        raise InputError(_unique(ctx.problems))
     skipped: set[str] = set()
     for name in order:
         spec = mapping.tables[name]
@@ -1239,7 +1280,7 @@ def load_mapped(mapping_path: str | Path, as_of: pd.Timestamp | None = None) -> 
             continue
         ctx.frames[name] = w.reset_index(drop=True)
     if ctx.problems:
-        raise InputError(ctx.problems)
+        raise InputError(_unique(ctx.problems))
     raw = {name: _canonical_frame(name, w) for name, w in ctx.frames.items()}
     labels = {f"<{name}>": name for name in raw}
     files = {name: Path(f"<{name}>") for name in raw}
@@ -1249,7 +1290,7 @@ def load_mapped(mapping_path: str | Path, as_of: pd.Timestamp | None = None) -> 
         translated: list[Problem] = []
         for p in exc.problems:
             translated += _translate(p, labels, ctx)
-        raise InputError(translated) from None
+        raise InputError(_unique(translated)) from None
     ctx.report.notes += [Problem(p.source, p.what, p.where, p.fix) for p in ds.warnings]
     main = {name: ctx.main_file.get(name, path.resolve()) for name in ds.tables}
     inputs = list(dict.fromkeys(ctx.inputs))

@@ -112,60 +112,68 @@ def _fmt_yaml(formats: list[str]) -> str:
     return f"'{formats[0]}'" if len(formats) == 1 else "[" + ", ".join(f"'{f}'" for f in formats) + "]"
 
 
-def date_format_hint(values: pd.Series, column: str, declared: Sequence[str] = (), place: str = MAPPING_PLACE) -> str:
-    """What to do with dates that did not parse, from all the values of the column.
+def date_format_hint(values: pd.Series, bad: pd.Series, column: str, declared: Sequence[str] = (),
+                     place: str = MAPPING_PLACE) -> str:
+    """What to do with the dates of ``values`` where ``bad`` is true (they did not parse).
 
-    Day/month order is read off the values: a first number above 12 means day first
-    (``%d/%m/%Y``), a second number above 12 month first (``%m/%d/%Y``); 2- and 4-digit
-    years (``%y``/``%Y``).  When every value could be read either way the hint says so and
-    asks for the export's order: it never picks one, since the wrong one silently swaps
-    day and month of every date up to the 12th.  Values of both kinds: correct the wrong
-    ones.  Formats already ``declared`` are not suggested again (the value is wrong).
+    The day/month order is read off every value of the column: a first number above 12
+    means day first (``%d/%m/%Y``), a second number above 12 month first (``%m/%d/%Y``);
+    2- and 4-digit years give ``%y``/``%Y``.  When every value could be read either way the
+    hint says so and asks for the export's order: it never picks one, since the wrong one
+    silently swaps day and month of every date up to the 12th.  Values of both kinds: the
+    wrong ones are to be corrected.  The formats suggested are those of the failing values,
+    added to the ``declared`` ones (or to ``ISO8601`` where other values parsed as such);
+    a value whose format is declared already is itself wrong.
     """
-    texts = [str(v).strip() for v in pd.unique(values.dropna().astype("str"))]
-    texts = [t for t in texts if t]
-    dmy = [m for m in map(_DMY.match, texts) if m]
-    ymd = [m for m in map(_YMD.match, texts) if m]
+    text = values.astype("object").where(values.notna()).map(lambda v: str(v).strip(), na_action="ignore")
+    present = text.notna() & (text != "")
+    every = [str(t) for t in pd.unique(text[present])]
+    failing = [str(t) for t in pd.unique(text[present & bad.to_numpy()])]
+    dmy_all = [m for m in map(_DMY.match, every) if m]
+    dmy = [m for m in map(_DMY.match, failing) if m]
+    ymd = [m for m in map(_YMD.match, failing) if m]
+    base = list(declared) or (["ISO8601"] if (present & ~bad.to_numpy()).any() else [])
     tail = "correct the value (no such day, or a typo)"
 
     def declare(formats: list[str]) -> str:
-        if set(formats) <= set(declared):
+        new = [f for f in formats if f not in base]
+        if not new:
             return tail
-        return f"set dates: {{{column}: {_fmt_yaml(formats)}}} {place}"
+        return f"set dates: {{{column}: {_fmt_yaml(base + new)}}} {place}"
 
     if dmy:
-        day_first = [m for m in dmy if int(m.group("a")) > 12]
-        month_first = [m for m in dmy if int(m.group("b")) > 12]
+        day_first = [m for m in dmy_all if int(m.group("a")) > 12]
+        month_first = [m for m in dmy_all if int(m.group("b")) > 12]
         if day_first and month_first:
             return (f"the values mix day-first ('{day_first[0].string}') and month-first ('{month_first[0].string}') "
-                    "dates: correct the wrong ones in the export, then declare the format "
-                    f"{place} (dates: {{{column}: ...}})")
+                    f"dates: correct the wrong ones in the export, then set the format {place} (dates: {{{column}: ...}})")
         if day_first:
             m = day_first[0]
-            found = f"the dates are day first ('{m.string}': {int(m.group('a'))} cannot be a month)"
-            return f"{found}: {declare(_formats(dmy, 'dmy'))}"
+            return f"the dates are day first ('{m.string}': {int(m.group('a'))} cannot be a month): " \
+                   f"{declare(_formats(dmy, 'dmy'))}"
         if month_first:
             m = month_first[0]
-            found = f"the dates are month first ('{m.string}': {int(m.group('b'))} cannot be a month)"
-            return f"{found}: {declare(_formats(dmy, 'mdy'))}"
+            return f"the dates are month first ('{m.string}': {int(m.group('b'))} cannot be a month): " \
+                   f"{declare(_formats(dmy, 'mdy'))}"
         d, mo = _formats(dmy, "dmy"), _formats(dmy, "mdy")
-        if set(d) <= set(declared) or set(mo) <= set(declared):
+        if set(d) <= set(base) or set(mo) <= set(base):
             return tail
         m = next((m for m in dmy if m.group("a") != m.group("b")), dmy[0])
         a, b, y = int(m.group("a")), int(m.group("b")), m.group("y")
         head = (f"every value could be day/month or month/day (e.g. '{m.string}'), so the order cannot be read "
                 "off the data: say which the export uses")
+        d_yaml, mo_yaml = _fmt_yaml(base + d), _fmt_yaml(base + mo)
         if not (1 <= a <= 12 and 1 <= b <= 12):
-            return f"{head} — dates: {{{column}: {_fmt_yaml(d)}}} or {_fmt_yaml(mo)} {place}"
-        return (f"{head} — dates: {{{column}: {_fmt_yaml(d)}}} {place} if '{m.string}' is {a} {_MONTHS[b - 1]} {y}, "
-                f"{_fmt_yaml(mo)} if it is {b} {_MONTHS[a - 1]} {y}")
+            return f"{head} — dates: {{{column}: {d_yaml}}} or {mo_yaml} {place}"
+        return (f"{head} — dates: {{{column}: {d_yaml}}} {place} if '{m.string}' is {a} {_MONTHS[b - 1]} {y}, "
+                f"{mo_yaml} if it is {b} {_MONTHS[a - 1]} {y}")
     if ymd:
         return f"the dates are year first ('{ymd[0].string}'): {declare(_formats(ymd, 'ymd'))}"
+    codes = "strftime codes: %d day, %m month, %Y year, %y two-digit year, %b month name"
     if declared:
-        return f"correct the value, or add its format to the list {place} (dates: {{{column}: [...]}}; " \
-               "strftime codes: %d day, %m month, %Y year, %y two-digit year, %b month name)"
-    return (f"correct the value, or declare its format {place}, e.g. dates: {{{column}: '%d.%m.%Y'}} "
-            "(strftime codes: %d day, %m month, %Y year, %y two-digit year, %b month name)")
+        return f"correct the value, or add its format to the list {place} (dates: {{{column}: [...]}}; {codes})"
+    return f"correct the value, or declare its format {place}, e.g. dates: {{{column}: '%d.%m.%Y'}} ({codes})"
+
 
 @dataclass
 class Dataset:
@@ -332,7 +340,7 @@ def _coerce_dates(s: pd.Series, column: str = "date") -> tuple[pd.Series, list[F
         (out_of_range, f"is outside the years {FIRST_YEAR}–{LAST_YEAR}", "correct the date (leave the cell empty for no date)"),
         (impossible, "is not a date (no such day)", "correct the value"),
         (other, "is not a date in YYYY-MM-DD form",
-         "write it as YYYY-MM-DD; or " + date_format_hint(txt, column) if other.any() else ""),
+         "write it as YYYY-MM-DD; or " + date_format_hint(txt, other, column) if other.any() else ""),
     ]
 
 

@@ -222,6 +222,26 @@ def notebook_dir(params: RunParams, params_file: Path) -> Path:
     return resolve(params_file, params.notebook_folder)
 
 
+def notebook_problems(params: RunParams, params_file: Path) -> list[Problem]:
+    """Every notebook named in the params must be in the notebook folder.  A folder with
+    no notebook at all (a wrong ``notebook_folder``) is one problem naming the folder, not
+    one per notebook with nothing to choose from."""
+    nb_dir = notebook_dir(params, params_file)
+    missing = [name for name in params.notebooks if not (nb_dir / f"{name}.ipynb").is_file()]
+    if not missing:
+        return []
+    known = sorted(p.stem for p in nb_dir.glob("*.ipynb")) if nb_dir.is_dir() else []
+    if not known:
+        what = f"the notebook folder {nb_dir} does not exist" if not nb_dir.is_dir() else \
+            f"the notebook folder {nb_dir} has no notebooks (*.ipynb)"
+        return [Problem(str(params_file), f"{what}, so notebook(s) {', '.join(missing)} cannot run",
+                        where="key 'notebook_folder'",
+                        fix=f"set notebook_folder (relative to {params_file.name}) to the folder of the workbook "
+                            "notebooks, e.g. ../notebooks")]
+    return [Problem(str(params_file), f"notebook '{name}' not found in {nb_dir}", where="key 'notebooks'",
+                    fix=f"use one of: {', '.join(known)}") for name in missing]
+
+
 def plan_run(
     params_file: str | Path,
     period: str | None = None,
@@ -260,11 +280,7 @@ def plan_run(
     out_src = "--out" if out else f"{params_file}: key 'output.folder'"
     problems = check_output(out_root, per.label, params_file, explicit=out is not None, source=out_src)
     nb_dir = notebook_dir(params, params_file)
-    for name in params.notebooks:
-        if not (nb_dir / f"{name}.ipynb").is_file():
-            known = ", ".join(sorted(p.stem for p in nb_dir.glob("*.ipynb"))) or "none"
-            problems.append(Problem(str(params_file), f"notebook '{name}' not found in {nb_dir}",
-                                    where="key 'notebooks'", fix=f"use one of: {known}"))
+    problems += notebook_problems(params, params_file)
     problems += kernel_problems(params.execution.kernel, str(params_file))
     if problems:
         raise InputError(problems)
