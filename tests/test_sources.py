@@ -611,6 +611,56 @@ def test_missing_notebook_names_the_notebooks_or_the_empty_folder(tmp_path):
                                "— use one of: 00_data_quality, summary"]
 
 
+# --------------------------------------------------------------------------- aggregates compute on numbers and dates
+
+
+def test_aggregate_of_text_is_refused_not_compared_as_text(tmp_path):
+    """min of the export's 'dd/mm/yy' text would sort by characters ('03/01/26' before '28/12/25'):
+    refused, pointing at the mapped date column."""
+    (tmp_path / "orders.csv").write_text(HEADER + "O1,28/12/25,C1,M1,1,0,P\nO2,03/01/26,C1,M1,1,0,P\n")
+    customers = {"from_table": {"table": "orders", "key": "customer_id"},
+                 "aggregate": {"acquired_date": {"min": "日期"}, "lost_date": {"idle": "金额", "months": 6},
+                               "manager_id": {"first": "manager_id"}},
+                 "constants": {"segment": "key"}}
+    spec = orders_source("orders.csv", dates={"date": "%d/%m/%y"})
+    msgs = problems(write_mapping(tmp_path, {"orders": spec, "customers": customers}))
+    assert any("orders.csv: rows 2, 3, column 日期: '28/12/25' is not a number (min of 日期, key "
+               "'tables.customers.aggregate.acquired_date') — declare its format under tables.orders.dates" in m for m in msgs)
+    assert any("key 'tables.customers.aggregate.lost_date': '金额' of orders is not a column of dates (idle of 金额)" in m
+               for m in msgs)
+    customers["aggregate"].update(acquired_date={"min": "date"}, lost_date={"idle": "date", "months": 6})
+    ds = load_mapped(write_mapping(tmp_path, {"orders": spec, "customers": customers}), as_of=AS_OF)
+    assert ds.customers["acquired_date"].tolist() == [pd.Timestamp("2025-12-28")]
+
+
+def test_from_table_of_a_lookup_sums_numbers_written_as_text(tmp_path):
+    """One row per order from an order-lines export read as a lookup: amounts '1.234,50' summed as numbers."""
+    (tmp_path / "lines.csv").write_text("Order;Day;Client;Rep;Sales;Kind\nA;2026-07-01;C1;M1;1.234,50;x\n"
+                                        "A;2026-07-01;C1;M1;10,25;y\nB;2026-07-02;C2;M2;7;x\n")
+    lines = {"files": "lines.csv", "delimiter": ";", "numbers": {"decimal": ",", "thousands": "."}}
+    orders = {"from_table": {"table": "lines", "key": "Order"},
+              "aggregate": {"date": {"min": "Day"}, "customer_id": {"first": "Client"}, "manager_id": {"first": "Rep"},
+                            "amount": {"sum": "Sales"}, "product_line": {"top": "Kind", "by": "Sales"}},
+              "derive": {"order_id": {"template": "{Order}"}}}
+    # 'Day' is text in a lookup (nothing parses it unless declared): min refuses it
+    msgs = problems(write_mapping(tmp_path, {"orders": orders}, lookups={"lines": lines}))
+    assert any("'2026-07-01' is not a number (min of Day" in m and "lookups.lines.dates" in m for m in msgs)
+    lines["dates"] = {"Day": "%Y-%m-%d"}
+    ds = load_mapped(write_mapping(tmp_path, {"orders": orders}, lookups={"lines": lines}), as_of=AS_OF)
+    assert ds.orders["amount"].tolist() == [1244.75, 7.0]
+    assert ds.orders["product_line"].tolist() == ["x", "x"]
+    assert ds.orders["date"].tolist() == [pd.Timestamp("2026-07-01"), pd.Timestamp("2026-07-02")]
+
+
+def test_slug_after_a_template(tmp_path):
+    (tmp_path / "orders.csv").write_text(HEADER + "A 1,2026-07-01,C1,M1,1,0,P\n")
+    spec = orders_source("orders.csv")
+    spec["columns"] = {k: v for k, v in ORDER_COLUMNS.items() if k != "order_id"}
+    spec["derive"] = {"order_id": {"template": "{单号}/{产品线}", "slug": True}}
+    ds = load_mapped(write_mapping(tmp_path, {"orders": spec}), as_of=AS_OF)
+    assert ds.orders["order_id"].tolist() == ["a-1-p"]
+
+
 # --------------------------------------------------------------------------- Superstore
 
 

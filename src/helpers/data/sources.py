@@ -716,10 +716,11 @@ def _read_rows(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
 
 
 def _aggregate(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
-    """One row per distinct key of another table (see the module docstring)."""
+    """One row per distinct key of another table or lookup (see the module docstring)."""
     ft = spec.from_table
     assert ft is not None
-    src = ctx.frames[ft.table]
+    src = _table_or_lookup(ft.table, ctx)
+    assert src is not None  # _check_mapping: a table or lookup of this mapping, built before
     if ft.key not in src.columns:
         raise _Unreadable(ctx.key_problem(f"{key}.from_table.key", f"table {ft.table} has no column '{ft.key}'"))
     src = src[src[ft.key].notna()]
@@ -728,7 +729,6 @@ def _aggregate(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
     out = pd.DataFrame({ft.key: keys})
     out[_SRC] = first[_SRC].reindex(keys).to_numpy()
     out[_LINE] = first[_LINE].reindex(keys).to_numpy()
-    g = src.groupby(ft.key, sort=False)
     for col, agg in spec.aggregate.items():
         c = agg.column
         where = f"{key}.aggregate.{col}"
@@ -738,11 +738,77 @@ def _aggregate(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
                                                     f"columns there: {', '.join(_visible(src))}"))
                 break
         else:
-            out[col] = _agg_column(src, g, ft.key, agg, ctx).reindex(keys).to_numpy()
-            ctx.origin[name][col] = f"{agg.kind} {c or 'rows'} of {ft.table}"
+            typed = _typed_for(src, agg, ft.table, where, ctx)
+            if typed is not None:
+                g = typed.groupby(ft.key, sort=False)
+                out[col] = _agg_column(typed, g, ft.key, agg, ctx).reindex(keys).to_numpy()
+                ctx.origin[name][col] = f"{agg.kind} {c or 'rows'} of {ft.table}"
     ctx.report.reads.append(SourceRead(name, f"derived from {ft.table} (one row per {ft.key})", len(out)))
     ctx.main_file.setdefault(name, ctx.main_file.get(ft.table, ctx.path.resolve()))
     ctx.display.setdefault(name, f"{name} derived from {ft.table} ({ctx.display.get(ft.table, '')})")
+    return out
+
+
+def _table_or_lookup(name: str, ctx: _Ctx) -> pd.DataFrame | None:
+    """The working frame of a canonical table of this mapping, else of a lookup."""
+    return ctx.frames[name] if name in ctx.frames else ctx.lookups.get(name)
+
+
+def _source_key(table: str, ctx: _Ctx) -> tuple[str, Source | None]:
+    if table in ctx.mapping.tables:
+        return f"tables.{table}", ctx.mapping.tables[table]
+    return f"lookups.{table}", ctx.mapping.lookups.get(table)
+
+
+def _typed(src: pd.DataFrame, column: str, role: str, table: str, use: str, key: str, ctx: _Ctx) -> pd.Series | None:
+    """``src[column]`` as the numbers or dates an aggregate needs (None: a problem was listed).
+
+    ``role`` 'date': a column of dates (``idle``); 'number' (``sum``, a weight ``by``):
+    numbers, text read with the source's ``numbers`` format; 'order' (``min``, ``max``,
+    an order ``by``): dates or numbers.  Text is never compared as text: '03/01/26' is
+    not before '28/12/25' because its characters sort first."""
+    s = src[column]
+    source_key, source_spec = _source_key(table, ctx)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if role == "number":
+            ctx.problems.append(ctx.key_problem(key, f"'{column}' of {table} holds dates, not numbers ({use})",
+                                                "name a number column"))
+            return None
+        return s
+    if role == "date":
+        ctx.problems.append(ctx.key_problem(key, f"'{column}' of {table} is not a column of dates ({use})",
+                                            f"name the mapped date column, or declare its format under {source_key}.dates"))
+        return None
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype("float64")
+    fmt = source_spec.numbers if source_spec is not None else NumberFormat()
+    values, bad = parse_numbers(_as_text(s), fmt)
+    if bad.any():
+        first = _as_text(s)[bad].iloc[0]
+        dates = f"declare its format under {source_key}.dates, " if role == "order" else ""
+        ctx.problems += _row_problems(src, bad, column, f"'{first}' is not a number ({use}, key '{key}')",
+                                      f"{dates}name a {'date or ' if role == 'order' else ''}number column, "
+                                      f"or declare how numbers are written under {source_key}.numbers")
+        return None
+    return values
+
+
+def _typed_for(src: pd.DataFrame, agg: Aggregate, table: str, key: str, ctx: _Ctx) -> pd.DataFrame | None:
+    """``src`` with the columns ``agg`` computes on as numbers or dates (None: a problem was listed)."""
+    roles = {"sum": "number", "min": "order", "max": "order", "idle": "date"}
+    need: dict[str, tuple[str, str]] = {}
+    if agg.kind in roles and agg.column is not None:
+        need[agg.column] = (roles[agg.kind], f"{agg.kind} of {agg.column}")
+    if agg.by is not None and agg.kind in ("top", "first", "last"):
+        need.setdefault(agg.by, ("number" if agg.kind == "top" else "order", f"{agg.kind} by {agg.by}"))
+    if not need:
+        return src
+    out = src.copy()
+    for column, (role, use) in need.items():
+        typed = _typed(src, column, role, table, use, key, ctx)
+        if typed is None:
+            return None
+        out[column] = typed.to_numpy()
     return out
 
 
@@ -904,16 +970,20 @@ def _derive(w: pd.DataFrame, name: str, col: str, d: Derive, key: str, ctx: _Ctx
         origin = d.template
     elif d.revenue_bands is not None:
         rb = d.revenue_bands
-        if rb.table not in ctx.frames:
+        other = _table_or_lookup(rb.table, ctx)
+        if other is None:
             ctx.problems.append(ctx.key_problem(f"{key}.revenue_bands.table", f"table '{rb.table}' is not mapped before {name}"))
             return w
-        other = ctx.frames[rb.table]
         for c, k in ((rb.key, f"{key}.revenue_bands.key"), (rb.amount, f"{key}.revenue_bands.amount")):
             if not _need(other, c, k, ctx, rb.table):
                 return w
         if not _need(w, rb.key, f"{key}.revenue_bands.key", ctx, name):
             return w
-        totals = other.groupby(rb.key)[rb.amount].sum()
+        amounts = _typed(other, rb.amount, "number", rb.table, f"revenue bands of {rb.amount}",
+                         f"{key}.revenue_bands.amount", ctx)
+        if amounts is None:
+            return w
+        totals = amounts.groupby(other[rb.key]).sum()
         total = w[rb.key].map(totals).fillna(0.0).astype("float64")
         value = pd.Series(None, index=w.index, dtype="object")
         for band in sorted(rb.bands, key=lambda b: b.min):
@@ -954,13 +1024,14 @@ def _derive(w: pd.DataFrame, name: str, col: str, d: Derive, key: str, ctx: _Ctx
                 return w
             w, value = _apply_map(w, w[src], dict(zip(pairs["k"], pairs["v"])), d.unmatched, d.default, name, col, src, ctx)
             origin = f"{src} via {lk.table}.{lk.key} → {lk.value}"
-        if d.slug:
-            slugged = value.map(slugify, na_action="ignore")
-            bad = value.notna() & (slugged == "")
-            if bad.any():
-                ctx.problems += _row_problems(w, bad, src, f"'{value[bad].iloc[0]}' has no letters or digits for an id",
-                                              "use a map to give it an id")
-            value = slugged.where(~bad, None)
+    if d.slug:  # after any kind: a template, a map or lookup, a band
+        slugged = value.map(slugify, na_action="ignore")
+        bad = value.notna() & (slugged == "")
+        if bad.any():
+            ctx.problems += _row_problems(w, bad, _shown(ctx, name, col) if d.from_ is None else d.from_,
+                                          f"'{value[bad].iloc[0]}' has no letters or digits for an id",
+                                          "use a map to give it an id")
+        value = slugged.where(~bad, None)
     w = w.copy()
     w[col] = value.to_numpy()
     ctx.origin[name][col] = origin
@@ -970,7 +1041,7 @@ def _derive(w: pd.DataFrame, name: str, col: str, d: Derive, key: str, ctx: _Ctx
 def _join(w: pd.DataFrame, name: str, j: Join, key: str, ctx: _Ctx) -> pd.DataFrame:
     """Add the columns of another mapped table (many matches give many rows; use
     ``distinct`` to collapse them).  Clashing column names get ' (<table>)'."""
-    other = ctx.frames.get(j.table)
+    other = _table_or_lookup(j.table, ctx)
     if other is None:
         ctx.problems.append(ctx.key_problem(f"{key}.join.table", f"table '{j.table}' is not mapped"))
         return w
