@@ -4,6 +4,11 @@
     kpi-workbook run PARAMS.yaml [--period 2026Q3] [--team ID ...] [--jobs N] [--out DIR]
                      [--executor local|dask] [--scheduler ADDRESS] [--wait SECONDS]
     kpi-workbook validate PARAMS.yaml
+    kpi-workbook map FOLDER [--out MAPPING.yaml] [--params PARAMS.yaml] [--force]
+
+``map`` drafts a source mapping (params/sources/<folder>.yaml) and run parameters
+(params/<folder>.yaml) from a folder of exports, and prints the questions it could not
+decide; ``validate`` on the drafted params is the next step.
 
 Exit codes: 0 done; 1 some notebook failed (the others are published, its earlier
 report stays); 2 bad input or the output folder is held by another run (one line per
@@ -23,9 +28,10 @@ from helpers.errors import InputError
 from helpers.files import printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Customer-manager performance workbook (客户经理绩效管理): run, validate, demo.")
+                  help="Customer-manager performance workbook (客户经理绩效管理): run, validate, demo, map.")
 
 DEMO_PARAMS = Path(__file__).resolve().parents[3] / "params" / "demo.yaml"
+PARAMS_DIR = DEMO_PARAMS.parent
 
 
 def _fail(exc: InputError) -> None:
@@ -148,6 +154,53 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
         for p in found:
             typer.echo(f"  warning: {p}")
     typer.echo("data ok; methodology files ok" if len(plan.notebooks) > 1 else "data ok")
+
+
+def _default_params(mapping: Path) -> Path:
+    """Run params beside a mapping: params/sources/x.yaml → params/x.yaml; else x.params.yaml."""
+    if mapping.parent.name == "sources":
+        return mapping.parent.parent / mapping.name
+    return mapping.with_name(f"{mapping.stem}.params.yaml")
+
+
+@app.command("map")
+def map_(
+    folder: Path = typer.Argument(..., help="Folder of exported files (CSV/TSV/TXT, XLSX/XLS, Parquet)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Mapping file to write (default params/sources/<folder>.yaml)."),
+    params: Optional[Path] = typer.Option(None, "--params", help="Run params to write (default params/<folder>.yaml)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the mapping and params files if they exist."),
+) -> None:
+    """Draft a source mapping and run params from a folder of exports; print its questions."""
+    from helpers.atomic import write_text_atomic
+    from helpers.data.draft import draft_mapping, draft_params
+    from helpers.data.sources import slugify
+    from helpers.errors import Problem
+
+    name = folder.resolve().name
+    out = out or PARAMS_DIR / "sources" / f"{slugify(name) or 'export'}.yaml"
+    params = params or _default_params(out)
+    try:
+        if not force:
+            taken = [p for p in (out, params) if p.exists()]
+            if taken:
+                raise InputError([Problem(str(p), "already exists", fix="pass --force to overwrite it, or choose "
+                                          "another file with --out / --params") for p in taken])
+        draft = draft_mapping(folder, out)
+    except InputError as exc:
+        _fail(exc)
+    write_text_atomic(out, draft.text)
+    write_text_atomic(params, draft_params(draft, params, out, PARAMS_DIR, name))
+    tables = "; ".join(f"{t}: {src}" for t, src in draft.sources.items())
+    typer.echo(printable(f"wrote the source mapping {out} ({tables})"))
+    span = f"orders {draft.first_date} to {draft.last_date}" if draft.last_date else "no order dates"
+    typer.echo(printable(f"wrote the run parameters {params} ({span})"))
+    if draft.questions:
+        typer.echo(f"{len(draft.questions)} question(s) to answer in the mapping (also at its top):")
+        for i, q in enumerate(draft.questions, 1):
+            typer.echo(printable(f"  QUESTION {i}: {q}"))
+    else:
+        typer.echo("no questions: every field was placed; read the mapping's comments all the same")
+    typer.echo(f"next: kpi-workbook validate {params}")
 
 
 def main() -> None:
