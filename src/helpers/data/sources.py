@@ -20,6 +20,8 @@ Mapping file (every key is checked; unknown keys are errors)::
         #     to this file; also duckdb:///file.duckdb; ${VAR} reads the environment)
         # or  rows: [{...}, ...]  (a small table written here)
         # or  from_table: {table: orders, key: customer_id} + aggregate: {...}
+        # or  from_orders: {rule: share, months: 12}   (the assignments table only: who is
+        #     responsible for each customer, month by month, from the trailing sales)
         keep: {Status: [Done]}    # keep only these rows (others dropped and counted)
         join: {table: orders, match: {Order ID: Order ID}}   # add another table's columns
         columns: {order_id: Row ID, date: Order Date, amount: Sales}   # canonical: export
@@ -238,6 +240,14 @@ class FromTable(Strict):
     key: str
 
 
+class FromOrders(Strict):
+    """The ``assignments`` table derived from the orders (:func:`helpers.data.responsibility.from_orders`)."""
+
+    rule: Literal["share", "main"] = "share"
+    months: int = Field(12, ge=1, le=60)
+    by: Literal["amount", "orders"] = "amount"
+
+
 class Sql(Strict):
     url: str = Field(description="SQLAlchemy URL; sqlite:///file.db and duckdb:///file.duckdb relative to the mapping.")
     query: str
@@ -259,6 +269,7 @@ class Source(Strict):
     sql: Sql | None = None
     rows: list[dict[str, Any]] | None = None
     from_table: FromTable | None = None
+    from_orders: FromOrders | None = None
     aggregate: dict[str, Aggregate] = Field(default_factory=dict)
     join: Join | None = None
     keep: dict[str, list[str]] = Field(default_factory=dict)
@@ -291,9 +302,9 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> "Source":
-        kinds = [k for k in ("files", "sql", "rows", "from_table") if getattr(self, k) is not None]
+        kinds = [k for k in ("files", "sql", "rows", "from_table", "from_orders") if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("give exactly one of files, sql, rows, from_table")
+            raise ValueError("give exactly one of files, sql, rows, from_table, from_orders")
         if self.aggregate and self.from_table is None:
             raise ValueError("aggregate needs from_table")
         if self.from_table is not None and self.join is not None:
@@ -302,7 +313,7 @@ class Source(Strict):
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("files", "sql", "rows", "from_table") if getattr(self, k) is not None)
+        return next(k for k in ("files", "sql", "rows", "from_table", "from_orders") if getattr(self, k) is not None)
 
 
 class Mapping(Strict):
@@ -715,6 +726,31 @@ def _read_rows(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
 # --------------------------------------------------------------------------- derived tables
 
 
+def _from_orders(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
+    """Who is responsible for each customer, month by month, from the mapped orders
+    (``assignments: {from_orders: {rule: share, months: 12}}``)."""
+    from helpers.data.responsibility import from_orders
+
+    fo = spec.from_orders
+    assert fo is not None
+    if name != "assignments":
+        raise _Unreadable(ctx.key_problem(f"{key}.from_orders", "from_orders makes the assignments table only",
+                                          "use it under tables.assignments"))
+    o = ctx.frames.get("orders")
+    if o is None:
+        raise _Unreadable(ctx.key_problem(f"{key}.from_orders", "needs the orders table", "map tables.orders"))
+    o = pd.DataFrame({"customer_id": o["customer_id"], "manager_id": o["manager_id"],
+                      "date": pd.to_datetime(o["date"], errors="coerce"),
+                      "amount": pd.to_numeric(o["amount"], errors="coerce")})
+    a = from_orders(o.dropna(subset=["date", "amount"]), fo.rule, fo.months, fo.by)
+    shown = f"{ctx.path}: {key}.from_orders"
+    ctx.report.reads.append(SourceRead(name, shown, len(a)))
+    ctx.main_file.setdefault(name, ctx.path.resolve())
+    ctx.display.setdefault(name, shown)
+    a = a.assign(start_date=a["start_date"].dt.strftime("%Y-%m-%d"), end_date=a["end_date"].dt.strftime("%Y-%m-%d"))
+    return _with_provenance(a, shown, 1)
+
+
 def _aggregate(name: str, spec: Source, key: str, ctx: _Ctx) -> pd.DataFrame:
     """One row per distinct key of another table or lookup (see the module docstring)."""
     ft = spec.from_table
@@ -1079,6 +1115,8 @@ def _build(name: str, spec: Source, key: str, ctx: _Ctx, canonical: bool) -> pd.
         w = _read_sql(name, spec.sql, key, ctx)
     elif kind == "rows":
         w = _read_rows(name, spec, key, ctx)
+    elif kind == "from_orders":
+        w = _from_orders(name, spec, key, ctx)
     else:
         w = _aggregate(name, spec, key, ctx)
     if spec.join is not None:
@@ -1154,6 +1192,8 @@ def _dependencies(spec: Source) -> set[str]:
     deps: set[str] = set()
     if spec.from_table is not None:
         deps.add(spec.from_table.table)
+    if spec.from_orders is not None:
+        deps.add("orders")
     if spec.join is not None:
         deps.add(spec.join.table)
     for d in spec.derive.values():

@@ -79,3 +79,40 @@ def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period:
         out.append(Problem(source, f"the target of '{r.indicator}' for {r.manager_id} is 0: nothing to aim at",
                            where=f"key 'indicators.{r.indicator}'", fix="check the plan and the manager's history"))
     return out
+
+
+def gate(plan: Any, params_file: str | Path, ds: Any) -> tuple[list[Problem], list[str]]:
+    """Everything a run checks before any notebook starts, beyond :func:`helpers.run.runner.plan_run`:
+    the methodology against the data.  ``kpi-workbook validate`` prints it; ``kpi-workbook run``
+    refuses to start on any problem (exit 2), so a plan the data cannot serve is never a
+    notebook failure.
+
+    Returns ``(problems, warnings)``: problems stop the run (the target plan cannot be
+    set on this data); warnings say what will be left out or fall back (KPIs not
+    available, shares above 100 %, strategy overrides for regions the data lacks,
+    targets of 0).
+    """
+    from helpers.errors import InputError
+    from helpers.kpis.measures import availability, kpi_actuals, rates_above_one
+
+    warnings: list[str] = []
+    problems: list[Problem] = []
+    avail = availability(ds)
+    for r in avail.query("not available").itertuples(index=False):
+        warnings.append(f"KPI '{r.kpi}' not available (missing {r.missing})")
+    over = rates_above_one(kpi_actuals(ds, plan.period.freq))
+    for kpi, g in over.groupby("kpi", sort=True):
+        top = g.sort_values("value", ascending=False).iloc[0]
+        warnings.append(f"KPI '{kpi}' is above 100 % for {len(g)} manager-period(s) (highest {top['value']:.0%}: "
+                        f"{top['manager_id']} {top['period']}): a share cannot exceed 100 % — a numerator counts "
+                        "what its base does not (e.g. profit above sales); check the export")
+    if "02_kpi_decomposition" in plan.notebooks:
+        review = {"Q": "quarter", "M": "month"}[plan.period.freq]
+        warnings += [str(p) for p in strategy_warnings(plan.params, params_file, avail, review=review,
+                                                        teams=ds.team_regions())]
+    if {"01_target_setting", "04_quarterly_review", "05_leadership_summary"} & set(plan.notebooks):
+        try:  # the targets the run would set, set here: a plan the run would refuse fails now
+            warnings += [str(p) for p in target_warnings(plan.params, params_file, ds, plan.period)]
+        except InputError as exc:
+            problems += list(exc.problems)
+    return list(dict.fromkeys(problems)), list(dict.fromkeys(warnings))

@@ -52,6 +52,14 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
     try:
         plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language,
                             executor=executor, scheduler=scheduler, wait=wait, command=command)
+        from helpers.run.checks import gate
+
+        problems, warnings = gate(plan, params, ds)  # the same gate as `validate`: refused here, not in a notebook
+        if problems:
+            raise InputError(problems)
+        if warnings:
+            typer.echo(f"note: {len(warnings)} warning(s) about the data and the methodology; "
+                       f"`kpi-workbook validate {params}` lists them", err=True)
         if plan.skipped_teams:
             typer.echo(f"note: left out team(s) with no manager to review in {plan.period.label}: "
                        f"{', '.join(plan.skipped_teams)}", err=True)
@@ -125,34 +133,13 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
     if isinstance(ds, MappedDataset) and ds.report is not None:
         for line in quality_summary(ds.report):
             typer.echo(f"  {line}")
-    from helpers.kpis.measures import availability
+    from helpers.run.checks import gate
 
-    avail = availability(ds)
-    for r in avail.query("not available").itertuples(index=False):
-        typer.echo(f"  warning: KPI '{r.kpi}' not available (missing {r.missing})")
-    from helpers.kpis.measures import kpi_actuals, rates_above_one
-
-    over = rates_above_one(kpi_actuals(ds, plan.period.freq))
-    for kpi, g in over.groupby("kpi", sort=True):
-        top = g.sort_values("value", ascending=False).iloc[0]
-        typer.echo(f"  warning: KPI '{kpi}' is above 100 % for {len(g)} manager-period(s) (highest {top['value']:.0%}: "
-                   f"{top['manager_id']} {top['period']}): a share cannot exceed 100 % — customers buy from managers "
-                   "who do not own them, or a numerator counts what its base does not; check customers.manager_id")
-    if "02_kpi_decomposition" in plan.notebooks:
-        from helpers.run.checks import strategy_warnings
-
-        review = {"Q": "quarter", "M": "month"}[plan.period.freq]
-        for p in strategy_warnings(plan.params, params, avail, review=review, teams=ds.team_regions()):
-            typer.echo(f"  warning: {p}")
-    if {"01_target_setting", "04_quarterly_review", "05_leadership_summary"} & set(plan.notebooks):
-        from helpers.run.checks import target_warnings
-
-        try:  # the targets the run would set, set here: a plan the run would refuse fails now
-            found = target_warnings(plan.params, params, ds, plan.period)
-        except InputError as exc:
-            _fail(exc)
-        for p in found:
-            typer.echo(f"  warning: {p}")
+    problems, warnings = gate(plan, params, ds)
+    for w in warnings:
+        typer.echo(f"  warning: {printable(w)}")
+    if problems:
+        _fail(InputError(problems))
     typer.echo("data ok; methodology files ok" if len(plan.notebooks) > 1 else "data ok")
 
 
