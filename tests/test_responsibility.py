@@ -142,3 +142,29 @@ def test_both_engines_agree_on_shared_customers(tmp_path):
     got = kpi_actuals_parquet(folder, "M", as_of=AS_OF)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
     assert _v(want, "M2", "2026-09", "customers_start") == pytest.approx(0.3)
+
+
+def test_an_export_without_segments_counts_everyone_in_totals_and_no_segment(tmp_path):
+    """No segment column: the totals are those of the tiny data (C1–C4 in M1's and M2's
+    figures as before), no segment rows are reported, and an indicator for key accounts
+    is not available with its reason — never 0."""
+    from helpers.kpis.indicators import data_availability, load_library
+    from helpers.kpis.measures import availability
+    from conftest import ROOT
+
+    base = _kpis(tmp_path, tiny_tables(), name="base")
+    t = tiny_tables()
+    for c in t["customers"]:
+        del c["segment"]
+    for lead in t["leads"]:
+        lead["segment"] = "small"
+    ds = load_dataset(write_tables(tmp_path / "noseg", t), as_of=AS_OF)
+    a = kpi_actuals(ds, "Q")
+    assert set(a["segment"]) == {"all"}
+    for kpi in ("sales", "customers_start", "new_customers", "churn_rate", "active_rate", "csat"):
+        assert _v(a, "M1", "2026Q3", kpi) == pytest.approx(_v(base, "M1", "2026Q3", kpi))
+    lib = load_library(ROOT / "params" / "indicators.yaml")
+    key = next(i.id for i in lib if i.segment == "key")
+    da = data_availability(lib, availability(ds), [key, "sales"]).set_index("indicator")
+    assert da.loc[key, "status"] == "missing" and da.loc[key, "missing"] == "customers.segment = key"
+    assert da.loc["sales", "status"] == "ok"

@@ -75,9 +75,12 @@ def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period:
         out.append(Problem(source, f"the target of '{r.indicator}' for {r.manager_id} ({r.target:,.0f}) is above "
                            f"their '{r.whole}' target: a part above its whole", where=f"key 'indicators.{r.indicator}'",
                            fix="set the part from the whole (method share_of) or check the user targets"))
-    for r in flags[flags["zero_target"]].itertuples(index=False):
-        out.append(Problem(source, f"the target of '{r.indicator}' for {r.manager_id} is 0: nothing to aim at",
-                           where=f"key 'indicators.{r.indicator}'", fix="check the plan and the manager's history"))
+    zero = flags[flags["zero_target"]]
+    for ind, g in zero.groupby("indicator", sort=False):  # one line per indicator, however many managers
+        who = list(g["manager_id"])
+        named = ", ".join(who[:3]) + (f" and {len(who) - 3} more" if len(who) > 3 else "")
+        out.append(Problem(source, f"the target of '{ind}' is 0 for {len(who)} manager(s) ({named}): nothing to aim at",
+                           where=f"key 'indicators.{ind}'", fix="check the plan and the managers' history"))
     return out
 
 
