@@ -568,7 +568,8 @@ def segment_breakdown(
     unknown = [k for k in kpis if k not in KPIS]
     if unknown:
         raise input_error("kpis", f"unknown KPI(s) {', '.join(unknown)}", fix="use ids from helpers.kpis.measures.KPIS")
-    grid = pd.MultiIndex.from_product([mgrs, list(SEGMENTS)], names=["manager_id", "segment"]).to_frame(index=False)
+    segs = [x for x in SEGMENTS if x in set(actuals["segment"])]  # an export without segments has none
+    grid = pd.MultiIndex.from_product([mgrs, segs], names=["manager_id", "segment"]).to_frame(index=False)
     keys = pd.MultiIndex.from_frame(grid)
 
     def lookup(label: str, kpi: str, segments: pd.MultiIndex = keys) -> np.ndarray:

@@ -307,9 +307,10 @@ def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placehol
         lines.append("- " + t("review.summary.customers", lang, new=_num(new, "count", lang),
                               lost=_num(lost, "count", lang), start=_num(start, "count", lang),
                               retention=_num(ret, "ratio", lang), yoy_chg=_chg(ret, rety, "ratio", lang)))
-    if not math.isnan(s) and s > 0:
+    have = set(a.loc[(a["kpi"] == "sales") & (a["period"] == cur), "segment"])  # an export without segments has none
+    if not math.isnan(s) and s > 0 and have & set(SEGMENTS):
         items = []
-        for seg in SEGMENTS:
+        for seg in [x for x in SEGMENTS if x in have]:
             v = _kpi(a, manager_id, cur, "sales", seg)
             v = 0.0 if math.isnan(v) else v
             items.append(t("review.summary.mix_item", lang, segment=t(f"segment.{seg}", lang),
