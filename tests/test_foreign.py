@@ -53,6 +53,10 @@ def test_the_export_validates_and_runs_with_the_shipped_presets(export):
     assert not [c for c in card.columns if c.startswith(("profit", "margin", "csat"))]
     html = (period / TEAM / "01_target_setting.html").read_text(encoding="utf-8")
     assert "去年同期（2016Q4）没有数据，改用上一期（2017Q3）作基数" in html
+    dq = (period / TEAM / "00_data_quality.html").read_text(encoding="utf-8")
+    assert "数据中没有客户类型" in dq
+    review = (period / TEAM / "04_quarterly_review.html").read_text(encoding="utf-8")
+    assert "销售额按客户类型" not in review  # no line of zeros for segments the export does not have
 
 
 def test_shared_accounts_add_up_to_the_customers_at_the_start(export):

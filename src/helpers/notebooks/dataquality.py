@@ -197,12 +197,13 @@ def sales_trend(ctx: TeamContext) -> None:
     plotting.finish(fig)
 
 
-def segment_mix(ctx: TeamContext) -> None:
-    """Stacked bars: each manager's period sales by customer segment."""
+def segment_mix(ctx: TeamContext) -> Markdown | None:
+    """Stacked bars: each manager's period sales by customer segment (a sentence when the
+    data has no segments: an export without them)."""
     sel = ctx.actuals[(ctx.actuals["period"] == ctx.period.label) & (ctx.actuals["kpi"] == "sales")
                       & (ctx.actuals["segment"] != "all")]
     if sel.empty:
-        return
+        return Markdown(ctx.t("dq.no_segments"))
     wide = sel.pivot(index="manager_id", columns="segment", values="value").reindex(ctx.manager_ids).fillna(0)
     wide = wide[[s for s in ("key", "small", "walkin") if s in wide.columns]]
     names = ctx.roster.set_index("manager_id")["name"].reindex(wide.index)
@@ -216,6 +217,7 @@ def segment_mix(ctx: TeamContext) -> None:
     ax.set_xlabel(ctx.t("axis.sales_scaled"))
     ax.legend(frameon=False, ncol=3, loc="lower right")
     plotting.finish(fig)
+    return None
 
 
 def findings_table(ctx: TeamContext) -> Styler | Markdown:
