@@ -7,6 +7,8 @@ ends with :func:`helpers.data.tables.validate_tables`, so every rule of the data
 applies; problems name the *export's* file, row and column (not an intermediate
 frame) and say what to do.
 
+docs/MAPPING.md is the guide: every key below with a small example the tests run.
+
 Mapping file (every key is checked; unknown keys are errors)::
 
     description: free text
@@ -16,6 +18,7 @@ Mapping file (every key is checked; unknown keys are errors)::
       orders:                     # a canonical table name
         files: exports/orders-*.csv   # CSV, .xlsx/.xls (with `sheet`), .parquet; globs
         encoding: auto            # utf-8 | utf-8-sig | gb18030 | gbk | auto
+        delimiter: ","            # the CSV field separator
         # or  sql: {url: "sqlite:///crm.db", query: "select ..."}   (relative paths:
         #     to this file; also duckdb:///file.duckdb; ${VAR} reads the environment)
         # or  rows: [{...}, ...]  (a small table written here)
@@ -43,8 +46,9 @@ read → join → keep → drop empty rows → columns → constants → values 
 numbers → derive → distinct.  A canonical column the mapping does not mention is
 taken from an export column of the same name, if there is one.
 
-Derived tables (``from_table``): one row per distinct ``key`` of the other table,
-with ``aggregate`` columns: ``min``/``max``/``sum`` of a column, ``first``/``last``
+Derived tables (``from_table``): one row per distinct ``key`` of the other table (or
+lookup), with ``aggregate`` columns: ``min``/``max``/``sum`` of a column (numbers or
+dates; text is read as numbers or refused, never compared as text), ``first``/``last``
 value (in the order of ``by``, else the export's order), ``top`` (the value with the
 largest sum of ``by``, or the most rows; ties: the smallest value), ``count``, and
 ``idle`` — the lost date: a customer with no order in the ``months`` before the
