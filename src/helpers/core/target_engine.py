@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -116,10 +117,13 @@ def _anonymous(managers: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
-def company_data(ds: Dataset, freq: str = "Q", kpis: set[str] | None = None) -> CompanyData:
-    """Company inputs computed from a loaded dataset (interactive use and tests)."""
-    monthly = kpi_actuals(ds, "M")
-    periodic = monthly if freq == "M" else kpi_actuals(ds, freq)
+def company_data(ds: Dataset, freq: str = "Q", kpis: set[str] | None = None,
+                 periodic: pd.DataFrame | None = None) -> CompanyData:
+    """Company inputs computed from a loaded dataset (interactive use, tests, ``validate``);
+    ``periodic``: the KPI actuals at ``freq`` when the caller has them already."""
+    monthly = periodic if freq == "M" and periodic is not None else kpi_actuals(ds, "M")
+    if periodic is None:
+        periodic = monthly if freq == "M" else kpi_actuals(ds, freq)
     if kpis is not None:
         monthly = monthly[monthly["kpi"].isin(kpis)]
         periodic = periodic[periodic["kpi"].isin(kpis)]
@@ -1157,17 +1161,15 @@ class TargetEngine:
         whole = self.plan.indicators[iid].share_of
         if ind.kpi is None or ind.kpi not in self.data.available:
             return False
-        if ind.segment != "all" and not self._has_segment(ind.kpi, ind.segment):
+        if ind.segment != "all" and (ind.kpi, ind.segment) not in self._measured:
             return False  # no customer of that segment in the data: not available, never a target of 0
         return whole is None or self.measurable(whole.indicator)
 
-    def _has_segment(self, kpi: str, segment: str) -> bool:
-        seen = self.__dict__.setdefault("_segments_seen", None)
-        if seen is None:
-            m = self.data.monthly
-            seen = set(zip(m["kpi"], m["segment"]))
-            self.__dict__["_segments_seen"] = seen
-        return (kpi, segment) in seen
+    @functools.cached_property
+    def _measured(self) -> set[tuple[str, str]]:
+        """The (KPI, segment) pairs the data has figures for."""
+        m = self.data.monthly
+        return set(zip(m["kpi"], m["segment"]))
 
     def sliced(self, manager_ids: Iterable[str]) -> TargetEngine:
         """A copy restricted to these managers, for showing one team's history.

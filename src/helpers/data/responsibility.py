@@ -98,13 +98,12 @@ def share_overlaps(a: pd.DataFrame) -> pd.DataFrame:
     ``customer_id, date, total, holders`` (empty when the table is consistent).
     """
     share = (a["share"] if "share" in a.columns else pd.Series(1.0, index=a.index)).fillna(1.0)
-    s = pd.DataFrame({"customer_id": a["customer_id"].to_numpy(), "start": pd.to_datetime(a["start_date"]).to_numpy(),
+    # an open start is checked on a day before any data (every spell open at the start holds it)
+    s = pd.DataFrame({"customer_id": a["customer_id"].to_numpy(),
+                      "start": pd.to_datetime(a["start_date"]).fillna(pd.Timestamp("1900-01-01")).to_numpy(),
                       "end": pd.to_datetime(a["end_date"]).to_numpy(), "share": share.astype("float64").to_numpy()})
-    # an open start is the earliest day of the customer's spells
-    s["date"] = s["start"].fillna(pd.Timestamp("1900-01-01"))
-    s["start"] = s["date"]
-    days = s[["customer_id", "date"]].drop_duplicates()
-    j = days.merge(s[["customer_id", "start", "end", "share"]], on="customer_id")
+    days = s[["customer_id", "start"]].drop_duplicates().rename(columns={"start": "date"})
+    j = days.merge(s, on="customer_id")
     j = j[covers(j, j["date"])]
     g = j.groupby(["customer_id", "date"], sort=True)["share"].agg(total="sum", holders="size").reset_index()
     bad = (g["total"] > 1 + TOLERANCE) | ((g["holders"] >= 2) & (g["total"] < 1 - TOLERANCE))

@@ -262,15 +262,13 @@ def customer_measures(cust: pd.DataFrame, sp: pd.DataFrame, freq: str, lo: int, 
     keys = ["manager_id", "p", "segment"]
     parts: list[pd.Series] = []
     attrs = cust.set_index("customer_id")
-    j = sp.merge(attrs[[c_ for c_ in ("segment", "acquired_date", "lost_date", "referred_by") if c_ in attrs.columns]],
+    j = sp.merge(attrs[[c_ for c_ in ("acquired_date", "lost_date", "referred_by") if c_ in attrs.columns]],
                  left_on="customer_id", right_index=True, how="inner")
-    if "segment" not in j.columns:
-        j["segment"] = NO_SEGMENT
     acq_d, lost_d = j["acquired_date"], j["lost_date"]
     c = pd.DataFrame(
         {
             "manager_id": j["manager_id"].to_numpy(),
-            "segment": j["segment"].astype(object).fillna(NO_SEGMENT).to_numpy(),
+            "segment": segments_of(cust).reindex(j["customer_id"].to_numpy()).to_numpy(),
             "w": j["share"].to_numpy(dtype="float64"),
             "acq": _ord(acq_d.dt.to_period(freq)),
             "lost": _ord(lost_d.dt.to_period(freq)),

@@ -171,8 +171,6 @@ def key_losses(customers: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestam
 
     Returns ``customer_id, manager_id, lost_date, sales_12m``, largest first.
     """
-    if "segment" not in customers.columns:
-        return pd.DataFrame(columns=["customer_id", "manager_id", "lost_date", "sales_12m"])
     c = customers[(customers["segment"] == "key") & customers["lost_date"].notna()]
     c = c[(c["lost_date"] >= start) & (c["lost_date"] < end_exclusive)]
     cols = ["customer_id", "manager_id", "lost_date", "sales_12m"]

@@ -57,16 +57,18 @@ def strategy_warnings(
     return out
 
 
-def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period: ReviewPeriod) -> list[Problem]:
+def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period: ReviewPeriod,
+                    actuals: pd.DataFrame | None = None) -> list[Problem]:
     """Targets the plan would set that cannot be right: a part above its whole (key-account
     sales above sales, profit above sales: a margin over 100 %) or a volume target of 0
     for a higher-is-better indicator.  Sets every target as the run would (the same
-    engine, on the loaded data); a plan the run would refuse raises :class:`InputError`."""
+    engine, on the loaded data; ``actuals``: its KPI actuals at the period's frequency, if
+    computed already); a plan the run would refuse raises :class:`InputError`."""
     from helpers.context.targets import engine_for
     from helpers.core.target_checks import smart_flags
     from helpers.core.target_engine import company_data
 
-    engine = engine_for(params, params_file, lambda kpis: company_data(ds, period.freq, kpis))
+    engine = engine_for(params, params_file, lambda kpis: company_data(ds, period.freq, kpis, actuals))
     results = engine.all_targets(period.period)
     flags = smart_flags(engine, results, period.period)
     source = Path(engine.plan_file).name
@@ -103,7 +105,8 @@ def gate(plan: Any, params_file: str | Path, ds: Any) -> tuple[list[Problem], li
     avail = availability(ds)
     for r in avail.query("not available").itertuples(index=False):
         warnings.append(f"KPI '{r.kpi}' not available (missing {r.missing})")
-    over = rates_above_one(kpi_actuals(ds, plan.period.freq))
+    actuals = kpi_actuals(ds, plan.period.freq)
+    over = rates_above_one(actuals)
     for kpi, g in over.groupby("kpi", sort=True):
         top = g.sort_values("value", ascending=False).iloc[0]
         warnings.append(f"KPI '{kpi}' is above 100 % for {len(g)} manager-period(s) (highest {top['value']:.0%}: "
@@ -115,7 +118,7 @@ def gate(plan: Any, params_file: str | Path, ds: Any) -> tuple[list[Problem], li
                                                         teams=ds.team_regions())]
     if {"01_target_setting", "04_quarterly_review", "05_leadership_summary"} & set(plan.notebooks):
         try:  # the targets the run would set, set here: a plan the run would refuse fails now
-            warnings += [str(p) for p in target_warnings(plan.params, params_file, ds, plan.period)]
+            warnings += [str(p) for p in target_warnings(plan.params, params_file, ds, plan.period, actuals)]
         except InputError as exc:
             problems += list(exc.problems)
     return list(dict.fromkeys(problems)), list(dict.fromkeys(warnings))
