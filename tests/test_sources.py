@@ -492,16 +492,22 @@ def test_id_with_ampersand_from_one_export_in_two_tables_is_one_problem(tmp_path
                     f"— add it to {tmp_path / 'map.yaml'}: tables.managers.rows or correct the id"]
 
 
-def test_team_id_hint_for_a_folder_of_tables():
+def _folder_problem(manager: dict | None = None, order: dict | None = None) -> str:
+    """The one problem a folder of canonical tables (no mapping) gets for these rows."""
     from helpers.data.tables import validate_tables
 
-    raw = {"managers": pd.DataFrame([{**MANAGERS["rows"][0], "team_id": "R&D"}]),
+    raw = {"managers": pd.DataFrame([{**MANAGERS["rows"][0], **(manager or {})}]),
            "customers": pd.DataFrame(CUSTOMERS["rows"][:1]),
            "orders": pd.DataFrame([{"order_id": "O1", "date": "2026-07-01", "customer_id": "C1", "manager_id": "M1",
-                                    "amount": "1", "product_line": "P"}])}
+                                    "amount": "1", "product_line": "P", **(order or {})}])}
     with pytest.raises(InputError) as exc:
         validate_tables(raw, as_of=AS_OF)
     (msg,) = [str(p) for p in exc.value.problems]
+    return msg
+
+
+def test_team_id_hint_for_a_folder_of_tables():
+    msg = _folder_problem(manager={"team_id": "R&D"})
     assert msg == ("managers: row 1, column team_id: 'R&D' must use only letters, digits, '-' and '_' (it names report "
                    "folders) — use derive: {team_id: {from: <export column>, slug: true}} in a source mapping "
                    "(docs/MAPPING.md) ('R&D' → 'r-d'), or write it with letters, digits, '-' and '_' only")
@@ -572,14 +578,7 @@ def test_date_hint_reads_the_day_month_order_off_the_values(tmp_path):
 
 
 def test_date_hint_for_a_folder_of_tables():
-    from helpers.data.tables import validate_tables
-
-    raw = {"managers": pd.DataFrame(MANAGERS["rows"][:1]), "customers": pd.DataFrame(CUSTOMERS["rows"][:1]),
-           "orders": pd.DataFrame([{"order_id": "O1", "date": "12/25/2025", "customer_id": "C1", "manager_id": "M1",
-                                    "amount": "1", "product_line": "P"}])}
-    with pytest.raises(InputError) as exc:
-        validate_tables(raw, as_of=AS_OF)
-    (msg,) = [str(p) for p in exc.value.problems]
+    msg = _folder_problem(order={"date": "12/25/2025"})
     assert msg == ("orders: row 1, column date: '12/25/2025' is not a date in YYYY-MM-DD form — write it as YYYY-MM-DD; or "
                    "the dates are month first ('12/25/2025': 25 cannot be a month): set dates: {date: '%m/%d/%Y'} in a "
                    "source mapping (docs/MAPPING.md)")

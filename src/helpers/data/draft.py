@@ -44,7 +44,8 @@ import pandas as pd
 import yaml
 
 from helpers.data.schema import SEGMENTS, TABLES, TEAM_ID, Col
-from helpers.data.sources import EXCEL_SUFFIXES, Mapping, NumberFormat, parse_numbers, slugify
+from helpers.data.sources import EXCEL_SUFFIXES, Mapping, NumberFormat, parse_dates, parse_numbers, slugify
+from helpers.data.tables import DMY_DATE, MONTH_NAMES, YMD_DATE
 from helpers.errors import InputError, Problem
 from helpers.files import binary_kind
 
@@ -231,27 +232,14 @@ def _text(s: pd.Series) -> pd.Series:
     return out[out != ""]
 
 
-_TIME = r"(?:(?P<tsep>[ T])(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?"
-_DMY = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _TIME + "$")
-_YMD = re.compile(r"^(?P<y>\d{4})(?P<sep>[/.-])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})" + _TIME + "$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _CN_DATE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 _COMPACT = re.compile(r"^(?:19|20)\d{6}$")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 
 
 def _parse(values: pd.Series, formats: list[str]) -> pd.Series:
-    """Text → dates, trying each format in turn (like the loader does)."""
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    for fmt in formats or ["ISO8601"]:
-        left = out.isna()
-        if not left.any():
-            break
-        got = pd.to_datetime(values[left], format=fmt, errors="coerce")
-        out[left] = got.astype("datetime64[ns]")
-    ok = out.dt.year.between(1900, 2100)
-    return out.where(ok)
+    """Text → dates as the loader reads them (:func:`helpers.data.sources.parse_dates`)."""
+    return parse_dates(values, formats or ["ISO8601"])[0]
 
 
 def _time_format(m: pd.DataFrame) -> pd.Series:
@@ -261,7 +249,7 @@ def _time_format(m: pd.DataFrame) -> pd.Series:
 
 
 def _field_formats(m: pd.DataFrame, parts: tuple[str, str, str]) -> list[str]:
-    """Formats of the values matched by :data:`_DMY` or :data:`_YMD`, most common first;
+    """Formats of the values matched by :data:`~helpers.data.tables.DMY_DATE` or :data:`~helpers.data.tables.YMD_DATE`, most common first;
     ``parts`` gives each field's directive in order, "Y" for the year (%Y or %y by its digits)."""
     year = m["y"].str.len().map({4: "%Y", 2: "%y"})
     a, b, c = (year if x == "Y" else x for x in parts)
@@ -311,11 +299,11 @@ def _guess_text_date(v: pd.Series) -> DateGuess | None:
         return DateGuess(["%Y年%m月%d日"], none)
     if v.str.match(_COMPACT).mean() >= 0.95:
         return DateGuess(["%Y%m%d"], none)
-    ymd = v.str.extract(_YMD)
+    ymd = v.str.extract(YMD_DATE)
     if ymd["y"].notna().mean() >= 0.95:
         m = ymd.dropna(subset=["y"])
         return DateGuess(_field_formats(m, ("%Y", "%m", "%d")), none)
-    dmy = v.str.extract(_DMY)
+    dmy = v.str.extract(DMY_DATE)
     if dmy["a"].notna().mean() < 0.95:
         return None
     m = dmy.dropna(subset=["a"])
@@ -332,11 +320,11 @@ def _guess_text_date(v: pd.Series) -> DateGuess | None:
 
 def _readings(example: str) -> str:
     """'03/04/19' → '3 April or 4 March'."""
-    m = _DMY.match(example)
+    m = DMY_DATE.match(example)
     if not m:
         return ""
     a, b = int(m["a"]), int(m["b"])
-    return f"{a} {_MONTHS[b - 1]} or {b} {_MONTHS[a - 1]}"
+    return f"{a} {MONTH_NAMES[b - 1]} or {b} {MONTH_NAMES[a - 1]}"
 
 
 _NUMBER_FORMATS = ((".", ""), (".", ","), (",", ""), (",", "."), (",", " "), (".", " "), (".", "'"))

@@ -90,7 +90,7 @@ from helpers.data.tables import (
     MAX_ROWS_PER_PROBLEM,
     Dataset,
     date_format_hint,
-    slug_text,
+    slugify,
     validate_tables,
     yaml_scalar,
 )
@@ -475,11 +475,6 @@ def _cell_text(v: Any) -> str:
     if isinstance(v, float) and v == round(v) and abs(v) < 2**53:
         return str(int(v))
     return str(v).strip()
-
-
-def slugify(text: str) -> str:
-    """Lower-case ASCII letters, digits and '-': 'Home Office' → 'home-office'."""
-    return slug_text(text)
 
 
 @dataclass
@@ -964,7 +959,7 @@ def parse_numbers(s: pd.Series, fmt: NumberFormat) -> tuple[pd.Series, pd.Series
     return out.where(present & (t != "")), bad
 
 
-def _parse_dates(s: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+def parse_dates(s: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """(dates, not a date in the formats, has a time-zone offset, outside the years the workbook handles)."""
     none = pd.Series(False, index=s.index)
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -1153,7 +1148,7 @@ def _build(name: str, spec: Source, key: str, ctx: _Ctx, canonical: bool) -> pd.
         if not _need(w, col, f"{key}.dates.{col}", ctx, name):
             continue
         fmts = [fmts] if isinstance(fmts, str) else fmts
-        parsed, bad, tz, far = _parse_dates(w[col], fmts)
+        parsed, bad, tz, far = parse_dates(w[col], fmts)
         shown_col, text = _shown(ctx, name, col), _as_text(w[col])
         if bad.any():
             declared = fmts if col in spec.dates else []
@@ -1318,7 +1313,7 @@ def _slug_fix(name: str, col: str, value: str, ctx: _Ctx) -> str:
     export column it comes from."""
     spec = ctx.mapping.tables[name]
     key = f"tables.{name}"
-    made = slug_text(value)
+    made = slugify(value)
     example = f" ('{value}' → '{made}')" if made else ""
     if col in spec.derive:
         return f"add slug: true to {key}.derive.{col}{example}"

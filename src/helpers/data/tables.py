@@ -66,14 +66,14 @@ def yaml_scalar(value: object) -> str:
     return text if plain else "'" + text.replace("'", "''") + "'"
 
 
-def slug_text(text: str) -> str:
+def slugify(text: str) -> str:
     """Lower-case ASCII letters, digits and '-' ('R&D Team' → 'r-d-team'), as ``slug: true`` makes it."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
 def id_fix(column: str, value: object, source: str = "<export column>", place: str = MAPPING_PLACE) -> str:
     """What to do with an id that is not a slug: let the mapping make one."""
-    example = slug_text(str(value))
+    example = slugify(str(value))
     made = f" ('{printable(value, 60)}' → '{example}')" if example else ""
     return (f"use derive: {{{column}: {{from: {yaml_scalar(source)}, slug: true}}}} {place}{made}, "
             f"or write it with letters, digits, '-' and '_' only")
@@ -87,12 +87,13 @@ def bool_fix(column: str, values: Sequence[object], place: str = MAPPING_PLACE) 
             "or write true or false in the export")
 
 
-_DMY = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
-                  r"(?:(?P<tsep>[ T])\d{1,2}:\d{2}(?P<sec>:\d{2})?)?$")
-_YMD = re.compile(r"^(?P<y>\d{4})(?P<sep>[/.\-])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})"
-                  r"(?:(?P<tsep>[ T])\d{1,2}:\d{2}(?P<sec>:\d{2})?)?$")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_TIME = r"(?:(?P<tsep>[ T])(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?"
+DMY_DATE = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _TIME + "$")
+"""A date written day/month/year or month/day/year (fields ``a``, ``b``, ``y``; an optional time)."""
+YMD_DATE = re.compile(r"^(?P<y>\d{4})(?P<sep>[/.-])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})" + _TIME + "$")
+"""A date written year first."""
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
 
 
 def _formats(matches: list[re.Match], order: str) -> list[str]:
@@ -102,7 +103,7 @@ def _formats(matches: list[re.Match], order: str) -> list[str]:
         sep, year = m.group("sep"), "%Y" if len(m.group("y")) == 4 else "%y"
         day = {"dmy": f"%d{sep}%m{sep}{year}", "mdy": f"%m{sep}%d{sep}{year}", "ymd": f"%Y{sep}%m{sep}%d"}[order]
         if m.group("tsep"):
-            day += f"{m.group('tsep')}%H:%M" + (":%S" if m.group("sec") else "")
+            day += f"{m.group('tsep')}%H:%M" + (":%S" if m.group("s") else "")
         if day not in out:
             out.append(day)
     return out
@@ -129,9 +130,9 @@ def date_format_hint(values: pd.Series, bad: pd.Series, column: str, declared: S
     present = text.notna() & (text != "")
     every = [str(t) for t in pd.unique(text[present])]
     failing = [str(t) for t in pd.unique(text[present & bad.to_numpy()])]
-    dmy_all = [m for m in map(_DMY.match, every) if m]
-    dmy = [m for m in map(_DMY.match, failing) if m]
-    ymd = [m for m in map(_YMD.match, failing) if m]
+    dmy_all = [m for m in map(DMY_DATE.match, every) if m]
+    dmy = [m for m in map(DMY_DATE.match, failing) if m]
+    ymd = [m for m in map(YMD_DATE.match, failing) if m]
     base = list(declared) or (["ISO8601"] if (present & ~bad.to_numpy()).any() else [])
     tail = "correct the value (no such day, or a typo)"
 
@@ -165,8 +166,8 @@ def date_format_hint(values: pd.Series, bad: pd.Series, column: str, declared: S
         d_yaml, mo_yaml = _fmt_yaml(base + d), _fmt_yaml(base + mo)
         if not (1 <= a <= 12 and 1 <= b <= 12):
             return f"{head} — dates: {{{column}: {d_yaml}}} or {mo_yaml} {place}"
-        return (f"{head} — dates: {{{column}: {d_yaml}}} {place} if '{m.string}' is {a} {_MONTHS[b - 1]} {y}, "
-                f"{mo_yaml} if it is {b} {_MONTHS[a - 1]} {y}")
+        return (f"{head} — dates: {{{column}: {d_yaml}}} {place} if '{m.string}' is {a} {MONTH_NAMES[b - 1]} {y}, "
+                f"{mo_yaml} if it is {b} {MONTH_NAMES[a - 1]} {y}")
     if ymd:
         return f"the dates are year first ('{ymd[0].string}'): {declare(_formats(ymd, 'ymd'))}"
     codes = "strftime codes: %d day, %m month, %Y year, %y two-digit year, %b month name"
