@@ -95,7 +95,8 @@ def child_main(engine: str, folder: str, freq: str = "M", out: str = "") -> None
     else:
         ds = kd.load_small_tables(folder)
         per_period, per_month, extent = _pandas_order_measures(Path(folder), ds, freq)
-        b = kd._all_segments(kd.base_measures_parquet(ds, per_period, per_month, extent, freq))
+        b = kd._all_segments(kd.base_measures_parquet(ds, per_period, per_month, extent, freq),
+                             kd.present_segments(ds.customers))
         res = kd._long(ds, b, freq)
     seconds = time.perf_counter() - t0
     if out:

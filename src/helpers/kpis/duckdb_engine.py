@@ -268,25 +268,14 @@ _EVENT_SQL = {
 }
 
 
-def _visited(ds: Dataset, freq: str) -> pd.DataFrame:
-    """Distinct (manager_id, customer_id, p) of the visits, grouped by DuckDB."""
-    p_expr = ("4 * (year(date) - 1970) + quarter(date) - 1" if freq == "Q"
-              else "12 * (year(date) - 1970) + month(date) - 1")
-    con = duckdb.connect()
-    try:
-        con.register("t", ds["visits"][["manager_id", "customer_id", "date"]])
-        return con.execute(f"SELECT DISTINCT manager_id, customer_id, {p_expr} AS p FROM t").df().astype({"p": "int64"})
-    finally:
-        con.close()
-
-
-def _event_measures(ds: Dataset, freq: str, keys: list[str]) -> list[pd.Series]:
-    """Survey, complaint, visit and lead measures per (manager, period, segment),
-    grouped by DuckDB over the validated tables (millions of visits and leads at
-    scale).  The attribution rules are those of :func:`helpers.kpis.measures.base_measures`:
-    a survey counts for the customer's manager, a complaint and a visit for the
-    manager named on it, each in the customer's segment; a lead in its own segment.
-    NPS answers: promoters 9–10, detractors 0–6, empty answers not counted."""
+def _event_measures(ds: Dataset, freq: str, keys: list[str]) -> tuple[list[pd.Series], pd.DataFrame | None]:
+    """Complaint, visit and lead measures per (manager, period, segment), grouped by
+    DuckDB over the validated tables (millions of visits and leads at scale), and the
+    distinct (manager_id, customer_id, p) of the visits for visit coverage (None without
+    visits).  The attribution rules are those of :func:`helpers.kpis.measures.base_measures`:
+    a complaint and a visit count for the manager named on it, each in the customer's
+    segment; a lead in its own segment (surveys follow responsibility:
+    :func:`helpers.kpis.measures.survey_measures`)."""
     p_expr = ("4 * (year(t.date) - 1970) + quarter(t.date) - 1" if freq == "Q"
               else "12 * (year(t.date) - 1970) + month(t.date) - 1")
     con = duckdb.connect()
@@ -294,17 +283,21 @@ def _event_measures(ds: Dataset, freq: str, keys: list[str]) -> list[pd.Series]:
     seg = segments_of(ds.customers)
     con.register("c", pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object)}))
     out: list[pd.Series] = []
+    visited = None
     try:
         for name, (sql, measures) in _EVENT_SQL.items():
             if not ds.has(name):
                 continue
             con.register("t", ds[name])
             r = con.execute(sql.format(p=p_expr)).df().astype({"p": "int64"}).set_index(keys)
-            con.unregister("t")
             out += [r[m].astype("float64").rename(m) for m in measures]
+            if name == "visits":
+                visited = con.execute(f"SELECT DISTINCT t.manager_id, t.customer_id, {p_expr} AS p FROM t").df() \
+                    .astype({"p": "int64"})
+            con.unregister("t")
     finally:
         con.close()
-    return out
+    return out, visited
 
 
 def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.DataFrame,
@@ -328,11 +321,11 @@ def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.D
     parts: list[pd.Series] = [pp[c_] for c_ in ("sales", "profit", "orders", "buyers", "repeat_buyers")]
 
     sp = spells(ds)
-    visited = _visited(ds, freq) if ds.has("visits") else None
+    events, visited = _event_measures(ds, freq, keys)
     parts += customer_measures(cust, sp, freq, lo, hi, per_month, visited)
     if ds.has("surveys"):
         parts += survey_measures(ds, sp, segments_of(cust), freq)
-    parts += _event_measures(ds, freq, keys)
+    parts += events
 
     # Assemble on the employment grid (a left join, as in kpis.base_measures) with
     # integer keys: (manager code · 4 + segment code) · W + period offset; periods
@@ -382,8 +375,8 @@ def kpi_actuals_parquet(folder: str | Path, freq: str = "Q", as_of: pd.Timestamp
         per_period, per_month, extent = order_measures(con, glob, ds, freq, src=src, as_of=as_of, check=check)
     finally:
         con.close()
-    b = _all_segments(base_measures_parquet(ds, per_period, per_month, extent, freq))
-    return _long(ds, b[b["segment"].isin(["all", *present_segments(ds.customers)])], freq)
+    b = _all_segments(base_measures_parquet(ds, per_period, per_month, extent, freq), present_segments(ds.customers))
+    return _long(ds, b, freq)
 
 
 def _sort_order(m: np.ndarray, p: np.ndarray, k: np.ndarray, s: np.ndarray, n_m: int, n_k: int, n_s: int

@@ -525,10 +525,14 @@ def derive(b: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _all_segments(b: pd.DataFrame) -> pd.DataFrame:
-    """Add segment ``all`` = sum of the segments (every base measure is additive)."""
+def _all_segments(b: pd.DataFrame, segments: list[str] | None = None) -> pd.DataFrame:
+    """Add segment ``all`` = sum of the segments (every base measure is additive); keep of
+    the segments only ``segments`` (the ones the data has: :func:`present_segments`), when
+    given — customers without a segment count in ``all`` and nowhere else."""
     num = [c for c in b.columns if c not in ("manager_id", "p", "segment")]
     tot = b.groupby(["manager_id", "p"], sort=False)[num].sum().reset_index().assign(segment="all")
+    if segments is not None:
+        b = b[b["segment"].isin(segments)]
     return pd.concat([tot, b], ignore_index=True)
 
 
@@ -578,8 +582,7 @@ def kpi_actuals(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     rows``.  ``period`` is the label (``2026Q3`` / ``2026-09``).  Only periods in which
     the manager was employed appear; unavailable KPIs do not appear at all.
     """
-    b = _all_segments(base_measures(ds, freq))
-    b = b[b["segment"].isin(["all", *present_segments(ds.customers)])]
+    b = _all_segments(base_measures(ds, freq), present_segments(ds.customers))
     wide = derive(b)
     avail = set(availability(ds).query("available")["kpi"])
     seg_kpis = [k for k in KPIS if k in wide.columns and k in avail]
