@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.context.record import snapshot
 from helpers.context.review import team_review
 from helpers.context.schemes import load_schemes
 from helpers.context.targets import targets_only
@@ -195,6 +196,7 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     comp = company_actuals(ctx, params_file, workspace)
     allvals = indicator_values(comp, library, ctx.period.label).sort_index()
     allvals = allvals.dropna(how="all")
+    allvals = _with_credits(allvals, snapshot(ctx).credits())
     _, dropped = normalise(allvals, library)
     res = resolve_weights(schemes[sid], schemes, library, allvals, dropped)
     weights = res.weights
@@ -238,6 +240,22 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
                          soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
                          res_c["attainment"], res_c["score"], res_c["summary"], no_soft,
                          Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en), bases, rubric)
+
+
+def _with_credits(values: pd.DataFrame, credits: pd.DataFrame) -> pd.DataFrame:
+    """The indicator credits booked to the period (adjustments file: manager, indicator,
+    credit) added to the managers' actuals before anything is scored; a credit for an
+    indicator the manager has no value of starts from 0."""
+    if credits.empty:
+        return values
+    out = values.copy()
+    for r in credits.itertuples(index=False):
+        if r.indicator in out.columns:
+            if r.manager_id not in out.index:
+                out.loc[r.manager_id] = float("nan")
+            base = out.at[r.manager_id, r.indicator]
+            out.at[r.manager_id, r.indicator] = (0.0 if pd.isna(base) else float(base)) + float(r.credit)
+    return out.sort_index()
 
 
 def _rubric_soft(ctx: Any, params_file: Path, workspace: str, library: Library, rubric: Any,
@@ -533,6 +551,10 @@ def score_team(ctx: Any, params_file: str | Path | None = None, workspace: str |
                         attainment=cs.attainment)
     totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements, grades=summ["grade"])
     summ["payout"] = totals.reindex(summ.index).astype(float)
+    adj = snapshot(ctx).adjustments
+    by = adj.groupby("manager_id")["amount"].sum() if len(adj) else pd.Series(dtype=float)
+    summ["adjustments"] = by.reindex(summ.index).fillna(0.0).astype(float)
+    summ["pay_total"] = summ["payout"].fillna(0.0) + summ["adjustments"]
 
     q = Quarterly(ctx, cs, cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), tres["attainment"],
                   tres["score"], cs.soft.reindex(team), summ, pin, totals, sts, wi)

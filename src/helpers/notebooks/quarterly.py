@@ -46,7 +46,9 @@ from helpers.context.scores import (
     check_scoring,
     share_scores,
 )
+from helpers.atomic import write_text_atomic
 from helpers.context.health import edges
+from helpers.context.record import company_results, results_of
 from helpers.context.workbook import save_xlsx
 from helpers.present import health as PH
 from helpers.present import review as rv
@@ -101,10 +103,13 @@ def export_frames(q: Quarterly) -> dict[str, pd.DataFrame]:
 
 
 def save(q: Quarterly) -> None:
-    """Write ``scorecard.csv`` and ``scorecard.xlsx`` (sheets scorecard, payout_lines)."""
+    """Write ``scorecard.csv`` and ``scorecard.xlsx`` (sheets scorecard, payout_lines) and
+    ``results.json``, the team's results as the record keeps them (``close`` freezes it)."""
     frames = export_frames(q)
     q.ctx.save_csv(frames["scorecard"], "scorecard")
     save_xlsx(q.ctx.output_dir, frames, "scorecard")
+    if q.ctx.output_dir is not None:
+        write_text_atomic(Path(q.ctx.output_dir) / "results.json", results_of(q).to_json())
 
 
 # =========================================================================== what the notebook shows
@@ -428,3 +433,7 @@ def check_inputs(params: RunParams, params_file: str | Path, ds: Any) -> list[Pr
 
 SHARED = {"scores": share_scores}
 """Company-wide results this notebook reads, each with the function that prepares it once per run."""
+
+RECORD = company_results
+"""The period's results as the record keeps them, for every team: what a run of a closed
+period compares with the closed results (``(params_file, workspace, period, language) → Results``)."""

@@ -70,6 +70,31 @@ class LeadershipParams(Strict):
     spike_history: int = Field(4, ge=1, le=12, description="Previous periods averaged for the spike rule.")
 
 
+class RecordParams(Strict):
+    """The system of record (README, "Period life cycle"): the results store and the files HR keeps."""
+
+    store: str | None = Field(None, description="The results store: a DuckDB file (path relative to the params file) "
+                              "or a SQLAlchemy URL (postgresql+psycopg://user@host/db); default record.duckdb in the "
+                              "output folder.")
+    adjustments: str | None = Field(None, description="Adjustments file (CSV or YAML): manager_id, period, amount or "
+                                    "indicator + credit, reason_code, reason, approved_by, date.")
+    disputes: str | None = Field(None, description="Disputes file (CSV or YAML): dispute_id, manager_id, period, "
+                                 "line_ref, raised_on, text, status (open/accepted/rejected), amount, decided_by, decided_on.")
+    signoffs: str | None = Field(None, description="Sign-off file HR keeps (CSV or YAML): manager_id, period, status "
+                                 "(signed/refused), date, version.")
+    teammates_pay: bool = Field(False, description="The team's quarterly review lists every teammate's pay "
+                                "(false: each manager's pay is only in their own statement).")
+    dispute_days: int = Field(10, ge=1, le=90, description="Days after publication a manager has to raise a dispute.")
+    dispute_contact: str | dict[str, str] = Field(
+        {"zh": "人力资源部绩效专员", "en": "the HR performance officer"},
+        description="Whom a manager writes to about a statement line (one text, or one per language).")
+
+    def contact_in(self, language: str) -> str:
+        if isinstance(self.dispute_contact, str):
+            return self.dispute_contact
+        return self.dispute_contact.get(language) or next(iter(self.dispute_contact.values()), "")
+
+
 class RunParams(Strict):
     """One workbook run: data, period, teams, notebooks, language."""
 
@@ -94,6 +119,7 @@ class RunParams(Strict):
     output: OutputParams = OutputParams()
     execution: ExecutionParams = ExecutionParams()
     leadership: LeadershipParams = LeadershipParams()
+    record: RecordParams = RecordParams()
 
     def title_in(self, language: str) -> str:
         """The report title in ``language`` (the one text, or that language's, else the other's)."""

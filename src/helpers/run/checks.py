@@ -121,4 +121,7 @@ def gate(plan: Any, params_file: str | Path, ds: Any) -> tuple[list[Problem], li
             warnings += [str(p) for p in target_warnings(plan.params, params_file, ds, plan.period, actuals)]
         except InputError as exc:
             problems += list(exc.problems)
+    from helpers.run.lifecycle import record_problems
+
+    problems += record_problems(plan, ds)  # the results store and the files HR keeps
     return list(dict.fromkeys(problems)), list(dict.fromkeys(warnings))

@@ -5,6 +5,9 @@
                      [--executor local|dask] [--scheduler ADDRESS] [--wait SECONDS]
     kpi-workbook validate PARAMS.yaml
     kpi-workbook map FOLDER [--out MAPPING.yaml] [--params PARAMS.yaml] [--force]
+    kpi-workbook close PERIOD [--params PARAMS.yaml] [--out DIR] [--by NAME] [--force REASON]
+    kpi-workbook signoff PERIOD MANAGER [--status signed|refused] [--date YYYY-MM-DD] [--version V]
+    kpi-workbook history MANAGER [--params PARAMS.yaml] [--out DIR]
 
 ``map`` drafts a source mapping (params/sources/<folder>.yaml) and run parameters
 (params/<folder>.yaml) from a folder of exports, and prints the questions it could not
@@ -24,7 +27,7 @@ from typing import Optional
 
 import typer
 
-from helpers.errors import InputError
+from helpers.errors import InputError, Problem
 from helpers.files import printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -63,7 +66,13 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
         if plan.skipped_teams:
             typer.echo(f"note: left out team(s) with no manager to review in {plan.period.label}: "
                        f"{', '.join(plan.skipped_teams)}", err=True)
-        code, _, _ = execute(plan, ds, progress=progress, log=lambda s: typer.echo(printable(s)))
+        from helpers.run.lifecycle import prepare_record, restate_closed
+
+        store, snap = prepare_record(plan, ds)
+        say = lambda s: typer.echo(printable(s))  # noqa: E731
+        if snap.period_closed:  # never rewritten: computed again, compared, differences booked
+            return restate_closed(plan, ds, store, snap, say)
+        code, _, _ = execute(plan, ds, progress=progress, log=say, record=snap)
     except InputError as exc:
         _fail(exc)
     except Interrupted as exc:
@@ -143,6 +152,86 @@ def validate(params: Path = typer.Argument(..., help="Run parameters (YAML).")) 
     typer.echo("data ok; methodology files ok" if len(plan.notebooks) > 1 else "data ok")
 
 
+PARAMS_HELP = "Run parameters (YAML) of the record (default: the demo's, params/demo.yaml)."
+OUT_HELP = "Output folder of the reports (default: from the params); the store defaults to record.duckdb in it."
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+@app.command()
+def close(
+    period: str = typer.Argument(..., help="The period to close: 2026Q3 or 2026-09."),
+    params: Path = typer.Option(DEMO_PARAMS, "--params", help=PARAMS_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help=OUT_HELP),
+    by: Optional[str] = typer.Option(None, "--by", help="Who closes it (default: the login name)."),
+    force: Optional[str] = typer.Option(None, "--force", help="Close despite failed reports or open disputes; "
+                                        "the REASON is recorded with the period."),
+    wait: float = typer.Option(0.0, "--wait", min=0, help=WAIT_HELP),
+) -> None:
+    """Freeze a period's published results into the results store; it is never rewritten after."""
+    from helpers.run.lifecycle import close_period
+
+    if force is not None and not force.strip():
+        _fail(InputError(Problem("--force", "a forced close needs a reason", fix='write it: --force "REASON"')))
+    try:
+        code = close_period(params, period, out, by or _user(), force, wait, lambda s: typer.echo(printable(s)))
+    except InputError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+@app.command()
+def signoff(
+    period: str = typer.Argument(..., help="The period of the statement: 2026Q3 or 2026-09."),
+    manager: str = typer.Argument(..., help="The manager's id, e.g. M001."),
+    status: str = typer.Option("signed", "--status", help="signed or refused."),
+    when: Optional[str] = typer.Option(None, "--date", help="Date of the signature, YYYY-MM-DD (default: today)."),
+    version: Optional[str] = typer.Option(None, "--version", help="The statement version printed in the sign-off "
+                                          "block (checked against the current one)."),
+    params: Path = typer.Option(DEMO_PARAMS, "--params", help=PARAMS_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help=OUT_HELP),
+) -> None:
+    """Record that a manager signed (or refused) their statement of a period."""
+    from helpers.run.lifecycle import record_signoff
+
+    if when is not None:
+        import datetime as _dt
+
+        try:
+            _dt.date.fromisoformat(when)
+        except ValueError:
+            _fail(InputError(Problem("--date", f"'{when}' is not a date", fix="write YYYY-MM-DD")))
+    try:
+        code = record_signoff(params, period, manager, status, when, version, out, lambda s: typer.echo(printable(s)))
+    except InputError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+@app.command()
+def history(
+    manager: str = typer.Argument(..., help="The manager's id, e.g. M001."),
+    params: Path = typer.Option(DEMO_PARAMS, "--params", help=PARAMS_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help=OUT_HELP),
+) -> None:
+    """Print a manager's record across periods: results, adjustments, disputes, sign-offs."""
+    from helpers.run.lifecycle import history_lines
+
+    try:
+        lines = history_lines(params, manager, out)
+    except InputError as exc:
+        _fail(exc)
+    for line in lines:
+        typer.echo(printable(line))
+
+
 def _default_params(mapping: Path) -> Path:
     """Run params beside a mapping: params/sources/x.yaml → params/x.yaml; else x.params.yaml."""
     if mapping.parent.name == "sources":
@@ -161,8 +250,6 @@ def map_(
     from helpers.atomic import write_text_atomic
     from helpers.data.draft import draft_mapping, draft_params
     from helpers.data.sources import slugify
-    from helpers.errors import Problem
-
     name = folder.resolve().name
     out = out or PARAMS_DIR / "sources" / f"{slugify(name) or 'export'}.yaml"
     params = params or _default_params(out)

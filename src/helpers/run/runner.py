@@ -610,12 +610,14 @@ def _kill_descendants() -> None:
     psutil.wait_procs(children, timeout=5)
 
 
-def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, Path, list[TaskResult]]:
+def execute(plan: RunPlan, ds, progress: bool = True, log=print, record: Any = None) -> tuple[int, Path, list[TaskResult]]:
     """Run the plan; returns (exit code, period folder, results).
 
     Raises :class:`InputError` (nothing written) when the executor cannot start or the
     output folder is held by another run, and :class:`Interrupted` on Ctrl-C/SIGTERM
-    (every worker and kernel is killed, nothing of the run is published)."""
+    (every worker and kernel is killed, nothing of the run is published).  ``record``:
+    the snapshot of the results store the notebooks read
+    (:class:`helpers.context.record.Snapshot`)."""
     import signal
 
     from helpers.run.publish import JOURNAL_PREFIX, clean_leftovers, output_lock
@@ -626,7 +628,7 @@ def execute(plan: RunPlan, ds, progress: bool = True, log=print) -> tuple[int, P
             with output_lock(plan.out_root, plan.wait, plan.command, log):
                 clean_leftovers(plan.out_root, log)
                 try:
-                    return _execute(plan, ds, pool, progress, log)
+                    return _execute(plan, ds, pool, progress, log, record)
                 except KeyboardInterrupt:
                     _kill_descendants()  # before the pool's exit, which would wait for running notebooks
                     pool.shutdown(wait=False, cancel_futures=True)
@@ -643,7 +645,7 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[int, Path, list[TaskResult]]:
+def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log, record: Any = None) -> tuple[int, Path, list[TaskResult]]:
     from tqdm import tqdm
 
     from helpers.present.index_page import index_html
@@ -660,6 +662,10 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log) -> tuple[in
     try:
         t0 = time.perf_counter()
         prepare_workspace(plan.params, plan.params_file, workspace, ds)
+        if record is not None:
+            from helpers.context.record import put_snapshot
+
+            put_snapshot(workspace, plan.period, record)
         timings["prepare_workspace"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         precompute(plan, workspace, log)
