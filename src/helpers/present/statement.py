@@ -1,0 +1,379 @@
+"""The per-manager pay & score statement (个人考核与薪酬确认单): one self-contained HTML
+page per manager that prints on A4 (inline CSS, no script, no external resource).
+
+:func:`statement_html` takes a plain data dict (numbers as raw floats or None, texts
+already in the report's language) and writes it in words: the header, the scorecard,
+the soft ratings, the score steps (hard, soft, the split, grade, ranks), the pay lines,
+the adjustments, the total pay, the sign-off block and how to dispute a line.
+
+Money is shown to the fen, rounded half up; a total is computed from the unrounded
+amounts and then rounded, and when it differs from the sum of the rounded lines a
+"rounding difference" line makes the column add up as printed.  A missing value is
+"—" (with the reason when the data gives one); no ``nan``, ``None`` or ``∞`` reaches
+the page.  Every value is escaped by the template (autoescaping).
+
+The data dict::
+
+    title, period, status ("ok" | "no_data"), closed, closed_at, version, plan_version,
+    manager {id, name, team, region},
+    totals {hard, soft, total, split, grade, rank_team, team_n, rank_company, company_n},
+    indicators [{ref, name, unit, weight, target, actual, attainment, score, note}],
+    soft [{ref, name, rating}],
+    pay_lines [{ref, item, explanation, subtotal}], payout,
+    adjustments [{ref, kind, relates_to_period, relates_to_ref, reason_code, reason,
+                  approved_by, date, amount, indicator, indicator_name, credit}],
+    pay_total, signoff {status, date, version}, dispute {contact, days}
+
+``payout`` and ``pay_total`` are checked against the lines (a statement whose total is
+not the sum of its lines is refused: ``ValueError``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from helpers.present.display import fmt, percent
+from helpers.present.html import render
+from helpers.present.i18n import LANGUAGES, t
+
+__all__ = ["money", "statement_html", "to_fen"]
+
+FEN = Decimal("0.01")
+_TOLERANCE = 0.005  # half a fen: a given total further than this from its lines is an error
+_CSS_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return resources.files("helpers.present").joinpath("templates/statement/statement.css").read_text(encoding="utf-8")
+
+
+# --- values -------------------------------------------------------------------------
+
+
+def _number(x: Any) -> float | None:
+    """``x`` as a finite float, or None (None, NaN, ±∞, pandas NA, text)."""
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _text(x: Any) -> str:
+    """A text value; None, NaN and blank → ""."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return ""
+    s = str(x).strip()
+    return "" if s.lower() in {"nan", "none", "<na>", "nat"} else s
+
+
+def to_fen(x: float | Decimal) -> Decimal:
+    """``x`` rounded half up to the fen (0.01): 0.125 → 0.13, −0.125 → −0.13."""
+    d = x if isinstance(x, Decimal) else Decimal(repr(float(x)))
+    q = d.quantize(FEN, rounding=ROUND_HALF_UP)
+    return q + 0 if q != 0 else Decimal("0.00")  # no "-0.00"
+
+
+def money(x: float | Decimal, signed: bool = False) -> str:
+    """Money to the fen with thousands separators: ``27,922.78``; ``+500.00`` when ``signed``."""
+    q = to_fen(x)
+    return f"{q:+,.2f}" if signed and q != 0 else f"{q:,.2f}"
+
+
+def _ref(x: Any) -> list[str]:
+    """A reference split after its dots and dashes, so that a narrow column breaks it there
+    (the template joins the parts with ``<wbr>``; copied text stays the reference)."""
+    return re.findall(r"[^.\-]+[.\-]?|[.\-]", _text(x)) or ["—"]
+
+
+def _weight(w: float | None) -> str:
+    """A weight as a percent: whole when whole (30%), else one decimal (37.5%)."""
+    if w is None:
+        return "—"
+    return percent(w, 0) if abs(w * 100 - round(w * 100)) < 1e-9 else percent(w, 1)
+
+
+def _score(x: float | None) -> str:
+    return "—" if x is None else fmt(x, "score")
+
+
+def _value(x: Any, unit: str, language: str) -> str:
+    v = _number(x)
+    if v is None:
+        return "—"
+    if unit not in {"currency", "count", "ratio", "score", "points"}:
+        unit = "score" if not float(v).is_integer() else "count"
+    return fmt(v, unit, language)
+
+
+def _signed_value(x: float, unit: str, language: str) -> str:
+    s = _value(abs(x), unit, language)
+    return ("-" if x < 0 else "+") + s
+
+
+# --- sections -----------------------------------------------------------------------
+
+
+def _indicator_rows(indicators: Iterable[Mapping[str, Any]], language: str) -> tuple[list[dict], bool, list]:
+    """Rows of the scorecard; whether a weight was redistributed; (weight, points) of the scored rows."""
+    items = list(indicators)
+    scored_w = sum(_number(i.get("weight")) or 0.0 for i in items if _number(i.get("score")) is not None)
+    redistributed = any(_number(i.get("score")) is None and (_number(i.get("weight")) or 0) > 0 for i in items)
+    rows, terms = [], []
+    for i in items:
+        unit = _text(i.get("unit")) or "count"
+        w = _number(i.get("weight"))
+        s = _number(i.get("score"))
+        row = {"ref": _ref(i.get("ref")), "name": _text(i.get("name")) or "—",
+               "target": _value(i.get("target"), unit, language), "actual": _value(i.get("actual"), unit, language)}
+        if s is None:
+            note = _text(i.get("note"))
+            row["weight"] = _weight(w)
+            row["attainment"] = row["points"] = "—"
+            row["note"] = (t("st.unscored", language, note=note.rstrip("。."), weight=_weight(w)) if note
+                           else t("st.unscored_no_note", language, weight=_weight(w)))
+        else:
+            eff = (w or 0.0) / scored_w if scored_w > 0 else None
+            row["weight"] = (t("st.weight_effective", language, weight=_weight(w), effective=_weight(eff))
+                             if redistributed and eff is not None else _weight(w))
+            att = _number(i.get("attainment"))
+            row["attainment"] = (percent(att, 1) if att is not None else "—" if _number(i.get("target")) is not None
+                                 else t("st.attainment_missing", language))
+            row["points"] = _score(s)
+            if eff is not None:
+                terms.append((eff, s))
+        rows.append(row)
+    return rows, redistributed, terms
+
+
+def _steps(data: Mapping[str, Any], terms: list, soft_ratings: list[float], language: str) -> dict[str, Any]:
+    tot = data.get("totals") or {}
+    hard, soft, total = _number(tot.get("hard")), _number(tot.get("soft")), _number(tot.get("total"))
+    split = _number(tot.get("split"))
+    split = 1.0 if split is None else split
+    lines: list[str] = []
+    if hard is not None:
+        formula = ""
+        if terms and abs(sum(w * s for w, s in terms) - hard) < 0.05:  # the numbers shown do make the score
+            formula = t("st.step.hard_formula", language,
+                        terms=" + ".join(f"{_score(s)} × {_weight(w)}" for w, s in terms), hard=_score(hard))
+        lines.append(t("st.step.hard", language, hard=_score(hard), formula=formula))
+    if soft is not None and split < 1:
+        formula = ""
+        if soft_ratings and abs(sum(soft_ratings) / len(soft_ratings) - soft) < 0.05:
+            formula = t("st.step.soft_formula", language, terms=" + ".join(_score(r) for r in soft_ratings),
+                        n=len(soft_ratings), soft=_score(soft))
+        lines.append(t("st.step.soft", language, soft=_score(soft), formula=formula))
+    if total is not None and hard is not None and (soft is not None or split >= 1):
+        split_line = t("st.step.split", language, hard=_score(hard), hard_share=_weight(split),
+                       soft=_score(soft if soft is not None else 0.0), soft_share=_weight(1 - split),
+                       total=_score(total))
+    else:
+        split_line = t("st.step.no_total", language, hard_share=_weight(split), soft_share=_weight(1 - split))
+    sep = t("st.step.list_sep", language)
+    grade = _text(tot.get("grade"))
+    parts = [t("st.step.grade", language,
+               grade=grade or t("st.missing_why", language, why=t("st.why.no_grade", language)))]
+    for key, rank, n in (("st.step.rank_team", "rank_team", "team_n"), ("st.step.rank_company", "rank_company", "company_n")):
+        r, m = _number(tot.get(rank)), _number(tot.get(n))
+        if r is not None and m is not None:
+            parts.append(t(key, language, rank=f"{r:.0f}", n=f"{m:.0f}"))
+    return {"lines": lines, "split": split_line, "grade": sep.join(parts) + t("st.step.end", language),
+            "note": t("st.step.unrounded", language)}
+
+
+def _money_rows(amounts: list[float], total: float, language: str, signed: bool = False) -> tuple[str, dict | None]:
+    """The rounded total and, if the rounded lines do not add up to it, the rounding-difference row."""
+    shown_sum = sum((to_fen(a) for a in amounts), Decimal("0.00"))
+    rounded = to_fen(total)
+    if shown_sum == rounded:
+        return money(rounded, signed), None
+    return money(rounded, signed), {"label": t("st.rounding.line", language),
+                            "note": t("st.rounding.line_note", language, lines=money(shown_sum), total=money(rounded)),
+                            "amount": money(rounded - shown_sum, signed=True)}
+
+
+def _check_total(given: Any, computed: float, what: str) -> None:
+    g = _number(given)
+    if given is not None and (g is None or abs(g - computed) > _TOLERANCE):
+        raise ValueError(f"statement: {what} is {given!r} but its lines add up to {computed!r}")
+
+
+def _indicator_unit(data: Mapping[str, Any], indicator: str) -> tuple[str, str]:
+    """(name, unit) of an indicator by its reference (``I.sales`` or ``sales``)."""
+    for i in data.get("indicators") or []:
+        ref = _text(i.get("ref"))
+        if indicator in (ref, ref.removeprefix("I."), "I." + ref):
+            return _text(i.get("name")), _text(i.get("unit")) or "count"
+    return "", "count"
+
+
+def _adjustment(data: Mapping[str, Any], a: Mapping[str, Any], language: str) -> dict[str, Any]:
+    kind = _text(a.get("kind"))
+    period, ref, code = _text(a.get("relates_to_period")), _text(a.get("relates_to_ref")), _text(a.get("reason_code"))
+    reason = _text(a.get("reason"))
+    details: list[str] = []
+    indicator = _text(a.get("indicator"))
+    credit = _number(a.get("credit"))
+    if indicator and credit is not None:
+        name, unit = _indicator_unit(data, indicator)
+        name = _text(a.get("indicator_name")) or name or indicator
+        what = t("st.adj.credit", language, indicator=name, credit=_signed_value(credit, unit, language))
+        if reason:
+            details.append(t("st.adj.reason", language, reason=reason))
+    else:
+        if kind == "restatement":
+            what = (t("st.adj.restatement", language, period=period or "—", ref=ref) if ref
+                    else t("st.adj.restatement_no_ref", language, period=period or "—"))
+        elif kind == "file":
+            what = t("st.adj.file", language, code=code) if code else t("st.adj.file_no_code", language)
+        elif kind == "dispute":
+            what = t("st.adj.dispute", language, ref=ref) if ref else t("st.adj.dispute_no_ref", language)
+        else:
+            what = t("st.adj.other", language)
+        if reason:
+            details.append(t("st.adj.reason", language, reason=reason))
+    amount = _number(a.get("amount")) or 0.0
+    approved = [x for x in (_text(a.get("approved_by")), _text(a.get("date"))) if x] or [
+        t("st.missing_why", language, why=t("st.adj.not_recorded", language))]
+    return {"ref": _ref(a.get("ref")), "what": what, "details": details, "approved": approved,
+            "amount": money(amount, signed=True), "value": amount}
+
+
+def _signoff(data: Mapping[str, Any], language: str) -> dict[str, Any]:
+    version = _text(data.get("version")) or "—"
+    plan = _text(data.get("plan_version"))
+    so = data.get("signoff") or {}
+    status, date, signed = _text(so.get("status")), _text(so.get("date")) or "—", _text(so.get("version"))
+    lines = [t("st.sign.version", language, version=version, plan=plan) if plan
+             else t("st.sign.version_no_plan", language, version=version)]
+    warning = ""
+    if status in ("signed", "refused"):
+        lines.append(t(f"st.sign.{status}", language, date=date, version=signed or "—"))
+        if signed and signed != version:
+            warning = t("st.sign.earlier", language, signed=signed, version=version)
+    else:
+        lines.append(t("st.sign.none", language))
+    return {"lines": lines, "warning": warning, "text": t("st.sign.text", language, version=version),
+            "signers": [t("st.sign.manager", language), t("st.sign.supervisor", language)],
+            "date_label": t("st.sign.date", language)}
+
+
+def _dispute(data: Mapping[str, Any], language: str) -> str:
+    d = data.get("dispute") or {}
+    contact = _text(d.get("contact")) or t("st.dispute_contact_default", language)
+    days = _number(d.get("days"))
+    ref = next((_text(x.get("ref")) for key in ("pay_lines", "indicators", "adjustments")
+                for x in (data.get(key) or []) if _text(x.get("ref"))), "")
+    example = t("st.dispute_example", language, ref=ref) if ref else ""
+    if days is None:
+        return t("st.dispute_no_days", language, example=example, contact=contact)
+    return t("st.dispute", language, days=f"{days:.0f}", example=example, contact=contact)
+
+
+def _total_formula(payout: float, adj_sum: float, rounding: dict | None, total: str, language: str) -> str:
+    """"Total pay = variable pay 73,457.90 − adjustments 1,234.50 = 72,223.40" (with the rounding difference if any)."""
+    adj = to_fen(adj_sum)
+    terms = t("st.total.payout_term", language, amount=money(payout))
+    if adj != 0:
+        terms += (" − " if adj < 0 else " + ") + t("st.total.adjustments_term", language, amount=money(abs(adj)))
+    if rounding:
+        diff = rounding["amount"]
+        terms += (" − " if diff.startswith("-") else " + ") + t("st.total.rounding_term", language,
+                                                                 amount=diff.lstrip("+-"))
+    return t("st.total.formula", language, terms=terms, total=total)
+
+
+# --- the page -----------------------------------------------------------------------
+
+
+def statement_html(data: dict, language: str) -> str:
+    """The statement of one manager as a complete standalone HTML document (A4 print).
+
+    ``language`` is ``"zh"`` or ``"en"``; ``data`` as described in the module docstring.
+    Raises ``ValueError`` for another language, or when ``payout`` / ``pay_total``
+    is not the sum of its lines (within half a fen).
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"statement: language {language!r} is not one of {', '.join(LANGUAGES)}")
+    lang = language
+    m = data.get("manager") or {}
+    name, mid = _text(m.get("name")) or "—", _text(m.get("id")) or "—"
+    period = _text(data.get("period")) or "—"
+    title = _text(data.get("title"))
+    closed = bool(data.get("closed"))
+    closed_at = _text(data.get("closed_at"))
+    no_data = _text(data.get("status")) == "no_data"
+    version = _text(data.get("version")) or "—"
+
+    facts = [(t("st.fact.name", lang), name), (t("st.fact.id", lang), mid),
+             (t("st.fact.team", lang), _text(m.get("team")) or "—"),
+             (t("st.fact.region", lang), _text(m.get("region")) or "—"),
+             (t("st.fact.period", lang), period),
+             (t("st.fact.status", lang), t("st.status.closed" if closed else "st.status.draft", lang))]
+    state = (t("st.closed", lang, date=closed_at) if closed and closed_at else
+             t("st.closed_undated", lang) if closed else t("st.draft", lang))
+
+    values: dict[str, Any] = {
+        "lang": "zh-CN" if lang == "zh" else "en", "css": _css(), "title": title, "period": period,
+        "heading": t("st.heading", lang), "facts": facts, "closed": closed, "state": state,
+        "colon": t("word.colon", lang), "no_data": t("st.no_data", lang, name=name, period=period) if no_data else "",
+        "version": version,
+        "page_version": version if _CSS_SAFE.match(version) else "",
+        "h": {k: t(f"st.h.{k}", lang) for k in ("scorecard", "soft", "steps", "pay", "adjustments", "total",
+                                               "signoff", "dispute")},
+        "col": {k: t(f"st.col.{k}", lang) for k in ("ref", "indicator", "weight", "target", "actual", "attainment",
+                                                   "points", "rating", "item", "explanation", "amount",
+                                                   "adjustment", "approved")},
+    }
+
+    if not no_data:
+        rows, redistributed, terms = _indicator_rows(data.get("indicators") or [], lang)
+        soft_rows, ratings = [], []
+        for s in data.get("soft") or []:
+            r = _number(s.get("rating"))
+            soft_rows.append({"ref": _ref(s.get("ref")), "name": _text(s.get("name")) or "—", "rating": _score(r)})
+            if r is not None:
+                ratings.append(r)
+        values.update(indicators=rows, weight_note=t("st.weight_note", lang) if redistributed else "",
+                      no_indicators=t("st.no_indicators", lang), soft=soft_rows, no_soft=t("st.no_soft", lang),
+                      steps=_steps(data, terms, ratings, lang))
+
+    # money: lines rounded to the fen, totals from the unrounded amounts
+    pay_lines = [{"ref": _ref(p.get("ref")), "item": _text(p.get("item")) or "—",
+                  "explanation": _text(p.get("explanation")), "value": _number(p.get("subtotal")) or 0.0}
+                 for p in data.get("pay_lines") or []]
+    for p in pay_lines:
+        p["amount"] = money(p["value"])
+    payout = sum(p["value"] for p in pay_lines)
+    _check_total(data.get("payout"), payout, "payout")
+    adjustments = [_adjustment(data, a, lang) for a in data.get("adjustments") or []]
+    adj_sum = sum(a["value"] for a in adjustments)
+    pay_total = payout + adj_sum
+    _check_total(data.get("pay_total"), pay_total, "pay_total")
+    payout_shown, payout_rounding = _money_rows([p["value"] for p in pay_lines], payout, lang)
+    adj_shown, adj_rounding = _money_rows([a["value"] for a in adjustments], adj_sum, lang, signed=True)
+    total_shown, total_rounding = _money_rows([float(to_fen(payout)), float(to_fen(adj_sum))], pay_total, lang)
+    show_pay = not no_data or pay_lines or adjustments
+    values.update(
+        show_pay=show_pay, pay_lines=pay_lines, pay_none=t("st.pay.none", lang), pay_sum_label=t("st.pay.sum", lang),
+        payout=payout_shown, payout_rounding=payout_rounding,
+        adjustments=adjustments, adj_none=t("st.adj.none", lang), adj_sum_label=t("st.adj.sum", lang),
+        adj_total=adj_shown, adj_rounding=adj_rounding,
+        totals_rows=[(t("st.total.payout", lang), payout_shown), (t("st.total.adjustments", lang), adj_shown)],
+        total_rounding=total_rounding, total_label=t("st.total.pay", lang), total=total_shown,
+        total_formula=_total_formula(payout, adj_sum, total_rounding, total_shown, lang),
+        rounding_rule=t("st.rounding.rule", lang),
+        signoff=_signoff(data, lang), dispute=_dispute(data, lang),
+        footer=t("st.footer", lang, title=title or "—", period=period, name=name, id=mid, version=version),
+    )
+    return render("statement/statement.html.j2", **values)
