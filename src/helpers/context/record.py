@@ -27,7 +27,8 @@ from helpers.present.pay import worded
 from helpers.record.results import Results, line_refs
 from helpers.record import schema as S
 
-__all__ = ["Snapshot", "snapshot", "put_snapshot", "take_snapshot", "results_of", "adjustment_frame"]
+__all__ = ["Snapshot", "snapshot", "put_snapshot", "take_snapshot", "results_of", "adjustment_frame",
+           "closed_results", "company_results"]
 
 ADJ_COLUMNS = [c.name for c in S.adjustments.columns]
 
@@ -92,6 +93,11 @@ def snapshot(ctx: Any) -> Snapshot:
         return take_snapshot(Store(url), ctx.period.label)
     except Exception:  # noqa: BLE001 - a notebook in JupyterLab works without its record
         return Snapshot()
+
+
+def closed_results(ctx: Any, label: str) -> Results | None:
+    """The closed results of an earlier period ``label`` when the record has them, else None."""
+    return snapshot(ctx).history.get(label)
 
 
 def adjustment_frame(snap: Snapshot, manager_id: str) -> pd.DataFrame:

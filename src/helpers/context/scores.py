@@ -555,6 +555,7 @@ def score_team(ctx: Any, params_file: str | Path | None = None, workspace: str |
     by = adj.groupby("manager_id")["amount"].sum() if len(adj) else pd.Series(dtype=float)
     summ["adjustments"] = by.reindex(summ.index).fillna(0.0).astype(float)
     summ["pay_total"] = summ["payout"].fillna(0.0) + summ["adjustments"]
+    summ.loc[summ["payout"].isna() & (summ["adjustments"] == 0), "pay_total"] = float("nan")  # no data: no pay
 
     q = Quarterly(ctx, cs, cs.values.reindex(team)[ids], rows_w, cs.targets.reindex(team), tres["attainment"],
                   tres["score"], cs.soft.reindex(team), summ, pin, totals, sts, wi)

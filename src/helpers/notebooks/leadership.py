@@ -32,12 +32,13 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
 
 from helpers.data.responsibility import responsible_at, spells_from
 from helpers.context.schemes import check_schemes
 from helpers.context.health import company_health, share_health
+from helpers.context.record import closed_results, snapshot
 from helpers.context.scores import Quarterly, check_scoring, company_scores, score_team, share_scores
 from helpers.present import health as PH
 from helpers.context.workbook import save_xlsx
@@ -280,15 +281,30 @@ def _manager_rows(ctx: Any, q: Quarterly) -> pd.DataFrame:
     sales_t = tl[tl["indicator"] == "sales"].drop_duplicates("manager_id").set_index("manager_id")["target"]
     rows["sales_target"] = sales_t.reindex(rows.index).astype(float) if len(sales_t) else math.nan
     rows["sales_attainment"] = q.attainment["sales"].reindex(rows.index) if "sales" in q.attainment else math.nan
-    rows["sales_prev"] = _kpi(a, p.previous().label, "sales").reindex(rows.index)
-    rows["sales_year_ago"] = _kpi(a, p.year_ago().label, "sales").reindex(rows.index)
+    rows["sales_prev"] = _closed_or_kpi(ctx, a, p.previous().label, "sales").reindex(rows.index)
+    rows["sales_year_ago"] = _closed_or_kpi(ctx, a, p.year_ago().label, "sales").reindex(rows.index)
     no = rows["status"] == NO_DATA
     rows.loc[no, "payout"] = math.nan
     return rows
 
 
+def _closed_or_kpi(ctx: Any, actuals: pd.DataFrame, label: str, kpi: str) -> pd.Series:
+    """A KPI of an earlier period per manager: the closed actual of the indicator of that
+    KPI when ``label`` is closed in the record, else computed from today's data."""
+    closed = closed_results(ctx, label)
+    if closed is not None:
+        sc = closed.scores[(closed.scores["indicator"] == kpi) & (closed.scores["kind"] == "hard")]
+        if len(sc):
+            return sc.set_index("manager_id")["actual"].astype(float)
+    return _kpi(actuals, label, kpi)
+
+
 def _previous_totals(ctx: Any, params_file: Path, workspace: str) -> tuple[pd.Series | None, str]:
-    """Every manager's total score of the previous period, or None and why not."""
+    """Every manager's total score of the previous period — as closed when the record has
+    it (never recomputed from today's data), else computed — or None and why not."""
+    closed = closed_results(ctx, ctx.period.previous().label)
+    if closed is not None:
+        return closed.grades.set_index("manager_id")["total"].astype(float), ""
     prev = dataclasses.replace(ctx, period=ctx.period.previous())
     try:
         cs = company_scores(prev, params_file, workspace)
@@ -681,6 +697,34 @@ def pay_table(ls: Leadership) -> Markdown | Styler:
         ls.t("ls.col.payout"): d["payout"].to_numpy(dtype=float),
     })
     return table(df, {ls.t("ls.col.mean_total"): "score", ls.t("ls.col.payout"): "currency"}, ls.lang)
+
+
+def record_note(ls: Leadership) -> Markdown:
+    """Which comparison periods were read from the record (as closed) and which were computed."""
+    snap = snapshot(ls.ctx)
+    used = [x for x in (ls.ctx.period.previous().label, ls.ctx.period.year_ago().label) if x in snap.history]
+    key = "ls.record.closed" if used else "ls.record.none"
+    return Markdown(ls.t(key, periods=", ".join(used)))
+
+
+def signoff_text(ls: Leadership) -> Markdown | Styler:
+    """Sign-off status (签字确认) of the period: per team, how many managers signed their
+    statement, and who refused (from the record: the HR file or ``kpi-workbook signoff``)."""
+    snap = snapshot(ls.ctx)
+    rows = ls.managers[ls.managers["status"] != NO_DATA]
+    so = snap.signoffs.set_index("manager_id")["status"] if len(snap.signoffs) else pd.Series(dtype=str)
+    st = so.reindex(rows.index).fillna("pending")
+    n, signed, refused = len(rows), int((st == "signed").sum()), int((st == "refused").sum())
+    text = ls.t("ls.signoff.line", signed=signed, n=n, refused=refused, pending=n - signed - refused)
+    if signed == n:
+        return Markdown(text)
+    display(Markdown(text))
+    df = pd.DataFrame({"team": rows["team_id"], "status": st})
+    g = df.groupby("team", sort=True)["status"]
+    out = pd.DataFrame({ls.t("report.team"): [ls.team_name(x) for x in g.size().index],
+                        ls.t("ls.signoff.col.signed"): [f"{int((v == 'signed').sum())}/{len(v)}" for _, v in g],
+                        ls.t("ls.signoff.col.refused"): [int((v == "refused").sum()) for _, v in g]})
+    return table(out, None, ls.lang)
 
 
 def health_line(ls: Leadership) -> Markdown:

@@ -48,7 +48,9 @@ from helpers.context.scores import (
 )
 from helpers.atomic import write_text_atomic
 from helpers.context.health import edges
-from helpers.context.record import company_results, results_of
+from helpers.context.record import adjustment_frame, company_results, results_of, snapshot
+from helpers.present.adjustments import adjustment_words
+from helpers.present.statement import statement_html
 from helpers.context.workbook import save_xlsx
 from helpers.present import health as PH
 from helpers.present import review as rv
@@ -73,6 +75,10 @@ __all__ = ["Quarterly", "build", "export_frames", "save", "check_inputs", "SHARE
 # =========================================================================== exports
 
 
+STATEMENT_FILE = "statement_{manager}.html"
+"""Each manager's own statement beside the team's report (written by :func:`save`)."""
+
+
 def export_frames(q: Quarterly) -> dict[str, pd.DataFrame]:
     """``scorecard`` (one row per manager: totals, grade, ranks, payout, and per
     indicator actual, rows, target, attainment, score) and ``payout_lines``
@@ -85,6 +91,7 @@ def export_frames(q: Quarterly) -> dict[str, pd.DataFrame]:
         "soft": s["soft"].to_numpy(), "total": s["total"].to_numpy(), "grade": s["grade"].to_numpy(),
         "rank_team": s["rank"].to_numpy(), "rank_company": s["rank_company"].to_numpy(),
         "company_managers": q.company_n, "payout": s["payout"].to_numpy(),
+        "adjustments": s["adjustments"].to_numpy(), "pay_total": s["pay_total"].to_numpy(),
     })
     for i in q.weights.index:
         df[f"{i}_weight"] = float(q.weights[i])
@@ -109,7 +116,66 @@ def save(q: Quarterly) -> None:
     q.ctx.save_csv(frames["scorecard"], "scorecard")
     save_xlsx(q.ctx.output_dir, frames, "scorecard")
     if q.ctx.output_dir is not None:
-        write_text_atomic(Path(q.ctx.output_dir) / "results.json", results_of(q).to_json())
+        write_text_atomic(Path(q.ctx.output_dir) / "results.json", record_results(q).to_json())
+        for m in q.summary.index:  # each manager's own statement, for HR to hand over
+            write_text_atomic(Path(q.ctx.output_dir) / STATEMENT_FILE.format(manager=m),
+                              statement_html(statement_data(q, m), q.ctx.language))
+
+
+def statement_data(q: Quarterly, m: str) -> dict[str, Any]:
+    """What ``m``'s own statement shows (:func:`helpers.present.statement.statement_html`):
+    only this manager's scorecard, pay lines, adjustments, sign-off and how to dispute."""
+    r = q.summary.loc[m]
+    ctx = q.ctx
+    snap = snapshot(ctx)
+    res = record_results(q)
+    no_data = r["status"] == NO_DATA or m not in q.scores.index
+    indicators = []
+    if not no_data:
+        for i in q.weights.index:
+            unit = {"points": "score"}.get(q.library[i].unit, q.library[i].unit)
+            sc = _cell(q.scores, m, i)
+            att = _cell(q.attainment, m, i)
+            indicators.append({"ref": f"I.{i}", "name": q.name(i), "unit": unit, "weight": float(q.weights[i]),
+                               "target": _num(_cell(q.targets, m, i)), "actual": _num(_cell(q.values, m, i)),
+                               "attainment": _num(att), "score": _num(sc),
+                               "note": "" if not _na(sc) else _why_missing(q, m, i)})
+    soft = [{"ref": f"I.{i}", "name": q.name(i), "rating": _num(_cell(q.soft, m, i))} for i in q.soft_ids
+            if not no_data]
+    lines = res.pay_lines[res.pay_lines["manager_id"] == m]
+    adj = adjustment_frame(snap, m)
+    words = adjustment_lines(q, m)
+    adjustments = [{"ref": w["ref"], "kind": a["source"], "relates_to_period": a["relates_to_period"],
+                    "relates_to_ref": a["relates_to_ref"], "reason_code": a["reason_code"], "reason": a["reason"],
+                    "approved_by": a["approved_by"], "date": a["date"], "amount": _num(a["amount"]),
+                    "indicator": a["indicator"], "indicator_name": q.name(a["indicator"])
+                    if a["indicator"] in q.library.ids() else a["indicator"], "credit": _num(a["credit"])}
+                   for a, w in zip(adj.to_dict("records"), words.to_dict("records"))]
+    payout = float(lines["subtotal"].sum()) if len(lines) else 0.0
+    so = snap.signoff_of(m)
+    team_n = int(q.summary["rank"].notna().sum())
+    return {
+        "title": ctx.params.title_in(ctx.language), "period": ctx.period.label,
+        "manager": {"id": m, "name": str(r["name"]), "team": str(ctx.team_name), "region": str(ctx.region)},
+        "status": "no_data" if no_data else "ok", "closed": snap.period_closed, "closed_at": snap.closed_at,
+        "version": statement_version(q, m), "plan_version": res.plan_version,
+        "totals": {"hard": _num(r["hard"]), "soft": _num(r["soft"]), "total": _num(r["total"]),
+                   "split": float(q.plan.split), "grade": None if r["grade"] == NO_DATA else str(r["grade"]),
+                   "rank_team": _num(r["rank"]), "team_n": team_n, "rank_company": _num(r["rank_company"]),
+                   "company_n": q.company_n},
+        "indicators": indicators, "soft": soft,
+        "pay_lines": [{"ref": x["ref"], "item": x["item"], "explanation": x["explanation"],
+                       "subtotal": float(x["subtotal"])} for x in lines.to_dict("records")],
+        "payout": payout, "adjustments": adjustments,
+        "pay_total": payout + sum(a["amount"] or 0.0 for a in adjustments),
+        "signoff": {"status": so["status"], "date": so["date"], "version": so["version"]} if so else
+        {"status": None, "date": None, "version": None},
+        "dispute": {"contact": ctx.params.record.contact_in(ctx.language), "days": ctx.params.record.dispute_days},
+    }
+
+
+def _num(x: Any) -> float | None:
+    return None if _na(x) else float(x)
 
 
 # =========================================================================== what the notebook shows
@@ -125,7 +191,7 @@ def intro(q: Quarterly) -> Markdown:
                scheme=escape(render_words(q.cs.scheme_name, q.ctx.language) if q.cs.scheme_name else q.scheme), hard=f"{q.plan.split:.0%}", soft=f"{1 - q.plan.split:.0%}",
                grading=q.t(f"qr.grading.{q.plan.grades.method}"),
                mean=fmt(ok["total"].mean() if len(ok) else math.nan, "score", lang),
-               payout=fmt(s["payout"].sum() if s["payout"].notna().any() else math.nan, "currency", lang),
+               payout=fmt(s["pay_total"].sum() if s["pay_total"].notna().any() else math.nan, "currency", lang),
                company=q.company_n)
     if len(nd):
         text += "\n\n" + q.t("qr.no_data", names="、".join(escape(x) for x in nd["name"]) if lang == "zh"
@@ -202,12 +268,31 @@ def summary_table(q: Quarterly) -> Styler:
         q.t("qr.col.grade"): [q.t("qr.status.no_data") if g == NO_DATA else g for g in s["grade"]],
         q.t("qr.col.rank_team"): [_rank(r) for r in s["rank"]],
         q.t("qr.col.rank_company"): [f"{_rank(r)} / {q.company_n}" if not _na(r) else "—" for r in s["rank_company"]],
-        q.t("qr.col.payout"): s["payout"].to_numpy(),
+        q.t("qr.col.payout"): s["pay_total"].to_numpy(),
         q.t("qr.col.status"): [_status_text(q, x) for x in s["status"]],
     })
+    if not teammates_pay(q):  # each manager's pay is in their own statement only
+        df = df.drop(columns=[q.t("qr.col.payout")])
     units = {q.t("qr.col.hard"): "score", q.t("qr.col.soft"): "score", q.t("qr.col.total"): "score",
              q.t("qr.col.payout"): "currency"}
     return table(df, units, lang)
+
+
+def teammates_pay(q: Quarterly) -> bool:
+    """Whether the team report shows each teammate's pay (``record.teammates_pay``; default not)."""
+    return bool(q.ctx.params.record.teammates_pay)
+
+
+def record_results(q: Quarterly) -> Any:
+    """The team's results as the record keeps them (computed once per report)."""
+    if getattr(q, "_record", None) is None:
+        q._record = results_of(q)
+    return q._record
+
+
+def statement_version(q: Quarterly, m: str) -> str:
+    """The version of ``m``'s statement (what a signature refers to)."""
+    return record_results(q).version(m, snapshot(q.ctx).adjustments)
 
 
 def _cell(frame: pd.DataFrame, m: str, i: str) -> float:
@@ -307,6 +392,7 @@ def _trend_chart(q: Quarterly, m: str) -> None:
         mine = a[(a["manager_id"] == m) & (a["kpi"] == ind.kpi) & (a["segment"] == ind.segment)]
         mine = mine.set_index("period")["value"].reindex(periods)
         med = c[(c["kpi"] == ind.kpi) & (c["segment"] == ind.segment)].set_index("period")["median"].reindex(periods)
+        mine, med = _as_closed(q, m, i, mine, med)
         x = range(len(periods))
         ax.plot(x, med.to_numpy(dtype=float), color="grey", ls="--", lw=1, label=q.t("qr.chart.median"))
         ax.plot(x, mine.to_numpy(dtype=float), marker="o", lw=1.5, label=q.t("qr.chart.manager"))
@@ -318,6 +404,34 @@ def _trend_chart(q: Quarterly, m: str) -> None:
     handles, labels = axes[0][0].get_legend_handles_labels()  # above the panels, never over a line
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     plotting.finish(fig)
+
+
+def adjustment_lines(q: Quarterly, m: str) -> pd.DataFrame:
+    """``m``'s adjustments of the period as statement lines: ref, item, explanation, amount
+    (a prior-period adjustment names the closed line it corrects; a manual one its
+    reason code, approver and date; an indicator credit its indicator and quantity)."""
+    return adjustment_words(adjustment_frame(snapshot(q.ctx), m), q.ctx.language,
+                            lambda i: q.name(i) if i in q.library.ids() else i)
+
+
+def _as_closed(q: Quarterly, m: str, i: str, mine: pd.Series, median: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The trend's points of closed periods as closed (the record's actuals, the median
+    over the managers scored then), not recomputed from today's data."""
+    hist = snapshot(q.ctx).history
+    mine, median = mine.copy(), median.copy()
+    for p in mine.index:
+        if p in hist:
+            sc = hist[p].scores
+            row = sc[(sc["indicator"] == i) & (sc["kind"] == "hard")].set_index("manager_id")["actual"].astype(float)
+            mine[p] = row.get(m, math.nan)
+            median[p] = row.median() if len(row) else math.nan
+    return mine, median
+
+
+def trend_note(q: Quarterly) -> Markdown:
+    """Which periods of the trend charts are read from the record (as closed)."""
+    hist = [p for p in snapshot(q.ctx).history if p < q.ctx.period.label]
+    return Markdown(q.t("qr.trend_closed", periods=", ".join(hist[-6:])) if hist else "")
 
 
 def statement_table(q: Quarterly, m: str) -> Styler | Markdown:
@@ -332,8 +446,12 @@ def statement_table(q: Quarterly, m: str) -> Styler | Markdown:
     d = st.lines[(st.lines["subtotal"].abs() > 1e-9) | q_.isna() | (q_.abs() > 1e-9)]
     df = pd.DataFrame({q.t("qr.col.item"): d["item"], q.t("qr.col.explanation"): d["explanation"],
                        q.t("qr.col.subtotal"): d["subtotal"]})
+    adj = adjustment_lines(q, m)
+    if len(adj):
+        df = pd.concat([df, adj.rename(columns={"item": q.t("qr.col.item"), "explanation": q.t("qr.col.explanation"),
+                                                "amount": q.t("qr.col.subtotal")})[df.columns]], ignore_index=True)
     total = pd.DataFrame({q.t("qr.col.item"): [q.t("qr.col.payout")], q.t("qr.col.explanation"): [""],
-                          q.t("qr.col.subtotal"): [st.total]})
+                          q.t("qr.col.subtotal"): [float(q.summary.at[m, "pay_total"])]})
     return table(pd.concat([df, total], ignore_index=True), {q.t("qr.col.subtotal"): "currency"}, q.ctx.language)
 
 
@@ -354,17 +472,19 @@ def manager_sections(q: Quarterly) -> None:
     weaknesses, improvement plan, the draft of the period's summary (月度总结, the
     seed article's five parts) for the manager to complete, pay statement and what-if."""
     s = q.summary
+    display(trend_note(q))
     for m in s.index:
         r = s.loc[m]
         display(Markdown(f"### {escape(r['name'])}"))
         if r["status"] == NO_DATA:
             display(Markdown(q.t("qr.manager_no_data")))
             continue
-        display(Markdown(q.t("qr.manager_line", total=fmt(r["total"], "score", q.ctx.language),
+        display(Markdown(q.t("qr.manager_line" if teammates_pay(q) else "qr.manager_line_nopay",
+                             total=fmt(r["total"], "score", q.ctx.language),
                              grade=r["grade"] if r["grade"] != NO_DATA else q.t("qr.status.no_data"),
                              rank=_rank(r["rank"]), n=int(s["rank"].notna().sum()),
                              crank=_rank(r["rank_company"]), cn=q.company_n,
-                             payout=fmt(r["payout"], "currency", q.ctx.language))))
+                             payout=fmt(r["pay_total"], "currency", q.ctx.language))))
         _trend_chart(q, m)
         if q.review is not None:
             display(Markdown(f"**{q.t('qr.h.findings')}**"))
@@ -373,6 +493,9 @@ def manager_sections(q: Quarterly) -> None:
             display(rv.plan_table(q.review, m))
             display(Markdown(f"**{q.t('qr.h.summary')}**"))
             display(rv.summary_markdown(q.review, m))
+        if not teammates_pay(q):
+            display(Markdown(q.t("qr.pay_private", file=STATEMENT_FILE.format(manager=m))))
+            continue
         display(Markdown(f"**{q.t('qr.h.statement')}**"))
         display(statement_table(q, m))
         display(Markdown(f"**{q.t('qr.h.what_if')}**"))
@@ -389,13 +512,15 @@ def signoff_html(q: Quarterly) -> str:
         facts = [(q.t("qr.col.manager"), str(r["name"])), (q.t("qr.sign.team"), str(q.ctx.team_name)),
                  (q.t("qr.sign.period"), q.ctx.period.label),
                  (q.t("qr.col.total"), fmt(r["total"], "score", lang)), (q.t("qr.col.grade"), str(grade)),
-                 (q.t("qr.col.rank_team"), _rank(r["rank"])),
-                 (q.t("qr.col.payout"), fmt(r["payout"], "currency", lang))]
+                 (q.t("qr.col.rank_team"), _rank(r["rank"]))]
+        if teammates_pay(q):
+            facts.append((q.t("qr.col.payout"), fmt(r["pay_total"], "currency", lang)))
+        facts.append((q.t("qr.sign.version"), statement_version(q, m)))
         pages.append({"name": str(r["name"]), "facts": facts, "detail": _signoff_detail(q, m)})
     return render("signoff/signoff.html.j2", pages=pages, title=q.t("qr.sign.title"), text=q.t("qr.sign.text"),
                   detail_title=q.t("qr.sign.detail"), colon=q.t("word.colon"), date_label=q.t("qr.sign.date"),
                   signers=[q.t("qr.sign.manager"), q.t("qr.sign.supervisor")],
-                  detail_head=[q.t("qr.col.indicator"), q.t("qr.col.weight"), q.t("qr.sign.col.target"),
+                  detail_head=[q.t("qr.sign.col.ref"), q.t("qr.col.indicator"), q.t("qr.col.weight"), q.t("qr.sign.col.target"),
                                q.t("qr.sign.col.actual"), q.t("qr.sign.col.attainment"), q.t("qr.sign.col.points")])
 
 
@@ -409,7 +534,7 @@ def _signoff_detail(q: Quarterly, m: str) -> list[list[str]]:
     for i in q.weights.index:
         unit = {"points": "score"}.get(q.library[i].unit, q.library[i].unit)  # no "+" sign on a target
         sc = _cell(q.scores, m, i)
-        rows.append([str(v) for v in (q.name(i), f"{q.weights[i]:.0%}", fmt(_cell(q.targets, m, i), unit, lang),
+        rows.append([str(v) for v in (f"I.{i}", q.name(i), f"{q.weights[i]:.0%}", fmt(_cell(q.targets, m, i), unit, lang),
                                       fmt(_cell(q.values, m, i), unit, lang), percent(_cell(q.attainment, m, i)),
                                       f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i))])
     return rows

@@ -53,8 +53,13 @@ def _state(entry: dict[str, Any] | None) -> str:
     return "none" if entry is None else str(entry.get("status", "failed"))
 
 
-def index_html(manifest: dict[str, Any], language: str, title: str, notebook_order: Sequence[str] = ()) -> str:
-    """The index page for a manifest in format 2 (see :mod:`helpers.run.publish`)."""
+def index_html(manifest: dict[str, Any], language: str, title: str, notebook_order: Sequence[str] = (),
+               record: dict[str, Any] | None = None) -> str:
+    """The index page for a manifest in format 2 (see :mod:`helpers.run.publish`).
+
+    ``record`` (from the results store): ``closed`` / ``closed_at`` and, per team,
+    ``signoff`` = {n, signed, refused}: a column with each team's sign-off status and
+    the period's state among the facts."""
     lang = language
     reports = manifest.get("reports", [])
     by_key = {(e["team"], e["notebook"]): e for e in reports}
@@ -83,8 +88,10 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
             st = _state(e)
             cells.append({"state": st, "href": e.get("html") if e and st in ("ok", "stale") else "", "error": _error(e)})
         name, region = teams[team]["name"], teams[team]["region"]
+        so = (record or {}).get("signoff", {}).get(team)
         groups.setdefault(region, []).append({
             "team": team, "name": name, "region": region, "cells": cells,
+            "signoff": _signoff_text(so, lang) if so else "",
             "failed": any(c["state"] in ("stale", "failed") for c in cells),
             "search": " ".join([team, name, region]).lower(),
         })
@@ -104,7 +111,8 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
         script=text,
         script_hash=script_hash(text),
         facts=[(t("report.period", lang), manifest.get("period", "")),
-               (t("index.updated", lang), datetime.now().date().isoformat())],
+               (t("index.updated", lang), datetime.now().date().isoformat())] + _record_facts(record, lang),
+        signoff_col=t("index.signoff", lang) if record is not None and record.get("signoff") else "",
         summary=t("index.summary_all", lang, ok=counts["ok"], stale=counts["stale"], failed=counts["failed"]),
         notebooks=[{"title": notebook_title(nb, lang)} for nb in team_nbs],
         groups=[{"region": region or "—", "anchor": f"region-{i + 1}", "rows": rows,
@@ -128,6 +136,25 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
         filter_placeholder=t("index.filter_placeholder", lang),
         only_failed_label=t("index.only_failed", lang),
     )
+
+
+def _signoff_text(so: dict[str, int], lang: str) -> str:
+    text = t("sign.summary", lang, signed=so["signed"], n=so["n"])
+    return text + (t("sign.refused", lang, refused=so["refused"]) if so.get("refused") else "")
+
+
+def _record_facts(record: dict[str, Any] | None, lang: str) -> list[tuple[str, str]]:
+    if record is None:
+        return []
+    state = t("index.closed", lang, at=str(record.get("closed_at") or "")[:10]) if record.get("closed") \
+        else t("index.open", lang)
+    so = record.get("signoff") or {}
+    facts = [(t("index.state", lang), state)]
+    if so:
+        total = {"n": sum(x["n"] for x in so.values()), "signed": sum(x["signed"] for x in so.values()),
+                 "refused": sum(x["refused"] for x in so.values())}
+        facts.append((t("index.signoff", lang), _signoff_text(total, lang)))
+    return facts
 
 
 def _utc(stamp: object) -> str:

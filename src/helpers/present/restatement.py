@@ -33,7 +33,8 @@ def restatement_html(rs: Any, closed: dict[str, Any], title: str, language: str)
     total = [t("rs.total", lang), "", "", "", money(lines["closed"].sum()), money(lines["now"].sum()),
              money(lines["difference"].sum()), money(lines["booked_before"].sum()),
              money(sum(b["amount"] for b in rs.bookings))]
-    intro = [t("rs.closed", lang, period=rs.period, closed_at=closed.get("closed_at") or "?",
+    when = str(closed.get("closed_at") or "?").replace("T", " ")[:16] + (" UTC" if closed.get("closed_at") else "")
+    intro = [t("rs.closed", lang, period=rs.period, closed_at=when,
                by=closed.get("closed_by") or "?"),
              t("rs.recomputed", lang, period=rs.period),
              t("rs.inputs", lang, inputs=", ".join(rs.changed_inputs)) if rs.changed_inputs else t("rs.no_inputs", lang)]

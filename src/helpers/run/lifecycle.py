@@ -44,7 +44,7 @@ def _indicator_ids(params: RunParams, params_file: Path) -> set[str] | None:
     from helpers.kpis.indicators import load_library
 
     try:
-        return set(load_library(resolve(params_file, params.indicators)).ids)
+        return set(load_library(resolve(params_file, params.indicators)).ids())
     except (InputError, AttributeError):
         return None
 
@@ -233,6 +233,13 @@ def close_period(params_file: Path, label: str, out: Path | None, by: str, force
         if not bundles:
             raise InputError(Problem(str(folder), f"no published results of {per.label} to close",
                                      fix="run the period with notebook 04_quarterly_review first"))
+        if ds is not None:  # every team with managers to review in the period has its results published
+            from helpers.core.roster import reviewed_teams
+
+            have = {t for b in bundles for t in b.teams}
+            for team in sorted(set(reviewed_teams(ds, per)) - have):
+                blockers.append(f"team {team} has no published quarterly review of {per.label}: "
+                                f"run it (kpi-workbook run {params_file} --period {per.label} --team {team})")
         open_disputes = store.frame("disputes", period=per.label, status="open")
         for d in open_disputes.itertuples():
             blockers.append(f"dispute {d.dispute_id} of {d.manager_id} about {d.line_ref} is open")
@@ -261,6 +268,7 @@ def close_period(params_file: Path, label: str, out: Path | None, by: str, force
         if blockers:
             reason = f"{force} [forced past: {'; '.join(blockers)}]"
         row = store.close(results, list(inputs.values()), shas, by, reason)
+        refresh_index(params, store, folder)
     log(f"closed {per.label}: {row['managers']} managers, pay total {row['pay_total']:,.2f}, results version "
         f"{row['results_version']}, plan version {row['plan_version']} → {store.label}")
     if reason:
@@ -295,6 +303,11 @@ def record_signoff(params_file: Path, label: str, manager: str, status: str, whe
                                  fix="the manager signs the current statement; print it again and sign that one"))
     when = when or date.today().isoformat()
     store.signoff(per.label, manager, status, when, current)
+    if (out_root / per.label / "manifest.json").exists():
+        from helpers.run.publish import output_lock
+
+        with output_lock(out_root, 30.0, f"kpi-workbook signoff {per.label} {manager}", log):
+            refresh_index(params, store, out_root / per.label)
     log(f"recorded: {manager} {status} the statement of {per.label} (version {current}) on {when} → {store.label}")
     return 0
 
@@ -309,6 +322,11 @@ def current_version(store: Store, folder: Path, label: str, manager: str) -> str
         if manager in res.managers:
             return res.version(manager, store.adjustments(period=label))
     return None
+
+
+def _s(x: Any) -> str:
+    """A text cell of the store for a person: '' for none."""
+    return "" if x is None or (isinstance(x, float) and pd.isna(x)) else str(x)
 
 
 def history_lines(params_file: Path, manager: str, out: Path | None) -> list[str]:
@@ -359,13 +377,54 @@ def history_lines(params_file: Path, manager: str, out: Path | None) -> list[str
         lines += ["", "adjustments:"]
         for r in adj.itertuples():
             what = f"{r.amount:+,.2f}" if pd.notna(r.amount) else f"{r.indicator} credit {r.credit:+,g}"
-            rel = f" re {r.relates_to_period} {r.relates_to_ref}" if r.relates_to_ref else ""
-            by = f", approved by {r.approved_by}" if r.approved_by else ""
-            lines.append(f"  {r.period}  {r.adjustment_id}: {what} {r.reason_code}{rel} ({r.source}{by}) {r.reason or ''}".rstrip())
+            rel = f" re {r.relates_to_period} {r.relates_to_ref}" if _s(r.relates_to_ref) else ""
+            by = f", approved by {r.approved_by}" if _s(r.approved_by) else ""
+            when = f" on {r.date}" if _s(r.date) else ""
+            lines.append(f"  {r.period}  {r.adjustment_id}: {what} {r.reason_code}{rel} ({r.source}{by}{when}) "
+                         f"{_s(r.reason)}".rstrip())
     if len(disputes):
         lines += ["", "disputes:"]
         for r in disputes.itertuples():
             amt = f", {r.amount:+,.2f}" if pd.notna(r.amount) else ""
-            lines.append(f"  {r.period}  {r.dispute_id} about {r.line_ref}: {r.status}{amt}"
-                         f"{' (' + (r.text or '') + ')' if r.text else ''}")
+            decided = f", decided by {r.decided_by} on {r.decided_on}" if _s(r.decided_by) else ""
+            lines.append(f"  {r.period}  {r.dispute_id} about {r.line_ref}, raised {r.raised_on}: {r.status}{amt}"
+                         f"{decided}{' (' + _s(r.text) + ')' if _s(r.text) else ''}")
     return lines
+
+
+def index_record(manifest: dict[str, Any], folders: list[Path], signoffs: pd.DataFrame, closed: bool,
+                 closed_at: str | None) -> dict[str, Any]:
+    """What the index shows of the record: closed or open, and per team how many of its
+    managers signed (or refused) their statement.  ``folders``: where the teams'
+    ``results.json`` are (this run's staging folder first, then the published one)."""
+    teams: dict[str, dict[str, int]] = {}
+    for e in manifest.get("reports", []):
+        if RESULTS_FILE not in e.get("artifacts", []) or e["team"] in teams:
+            continue
+        path = next((f / e["team"] / RESULTS_FILE for f in folders if (f / e["team"] / RESULTS_FILE).exists()), None)
+        if path is None:
+            continue
+        ids = set(read_results(path).managers)
+        mine = signoffs[signoffs["manager_id"].isin(ids)] if len(signoffs) else signoffs
+        teams[e["team"]] = {"n": len(ids), "signed": int((mine["status"] == "signed").sum()) if len(mine) else 0,
+                            "refused": int((mine["status"] == "refused").sum()) if len(mine) else 0}
+    return {"closed": closed, "closed_at": closed_at, "signoff": teams}
+
+
+def refresh_index(params: RunParams, store: Store, folder: Path, language: str | None = None) -> None:
+    """Rebuild ``folder/index.html`` from its manifest with the record's current state
+    (after ``close`` or ``signoff``); nothing else in the folder changes."""
+    from helpers.atomic import write_text_atomic
+    from helpers.present.index_page import index_html
+    from helpers.run.publish import read_manifest
+
+    manifest = read_manifest(folder)
+    if not manifest.get("reports"):
+        return
+    label = folder.name
+    p = store.period(label) or {}
+    rec = index_record(manifest, [folder], store.frame("signoffs", period=label), p.get("status") == "closed",
+                       p.get("closed_at"))
+    lang = language or manifest.get("reports", [{}])[0].get("language") or params.language
+    order = list(params.notebooks)
+    write_text_atomic(folder / "index.html", index_html(manifest, lang, params.title_in(lang), order, rec))

@@ -690,7 +690,13 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log, record: Any
         labels = {tm: (plan.team_names.get(tm, tm), plan.team_regions.get(tm, "")) for tm in plan.team_names}
         manifest, moves, removes = merge(old, results, run_id, run_record(plan, run_id, results, timings),
                                          labels, plan.language)
-        html = index_html(manifest, plan.language, plan.params.title_in(plan.language), plan.notebooks)
+        rec = None
+        if record is not None:
+            from helpers.run.lifecycle import index_record
+
+            rec = index_record(manifest, [staging, out_root / label], record.signoffs, record.period_closed,
+                               record.closed_at)
+        html = index_html(manifest, plan.language, plan.params.title_in(plan.language), plan.notebooks, rec)
         final = publish(out_root, label, staging, run_id, manifest, moves, removes, html)
     except KeyboardInterrupt:
         _kill_descendants()  # before the staging folder goes: no worker may write into it afterwards
