@@ -200,13 +200,14 @@ def read_adjustments(path: str | Path, managers: set[str] | None = None,
         if a["reason_code"] and not CODE.match(a["reason_code"]):
             chk.bad(r, "reason_code", f"'{a['reason_code']}' is not a reason code",
                     "use capitals, digits and _ (e.g. DATA_CORRECTION, MISATTRIBUTED_ORDER)")
-        money, credit = a["amount"] is not None, a["indicator"] is not None or a["credit"] is not None
+        # which cells are filled, read or not: a number that does not read was reported above
+        money, credit = not _blank(r.get("amount")), a["indicator"] is not None or not _blank(r.get("credit"))
         if money == credit:
             chk.bad(r, "amount", "give either an amount, or an indicator and a credit" if not money
                     else "an adjustment is an amount or an indicator credit, not both",
                     "fill amount (money), or indicator + credit (a quantity added to that indicator's actual)")
-        elif credit and (a["indicator"] is None or a["credit"] is None):
-            chk.bad(r, "credit" if a["credit"] is None else "indicator", "an indicator credit needs both "
+        elif credit and (a["indicator"] is None or _blank(r.get("credit"))):
+            chk.bad(r, "credit" if _blank(r.get("credit")) else "indicator", "an indicator credit needs both "
                     "the indicator and the credit", "fill both columns")
         elif credit and indicators is not None and a["indicator"] not in indicators:
             chk.bad(r, "indicator", f"indicator '{a['indicator']}' is not scored",

@@ -63,6 +63,10 @@ def open_store(params: RunParams, params_file: str | Path, out_root: str | Path,
     return Store(store_url(params, params_file, out_root), source or f"{params_file}: key 'record.store'")
 
 
+_ADJ_FIELDS = ("manager_id", "period", "amount", "indicator", "credit", "reason_code", "reason", "approved_by", "date")
+"""What an adjustment of the adjustments file says (a closed period's must not change)."""
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
 
@@ -335,8 +339,20 @@ class Store:
                     if r["period"] in closed and r["adjustment_id"] not in have:
                         problems.append(Problem(str(r.get("_file", "adjustments")),
                                                 f"period {r['period']} is closed: an adjustment is not booked to it",
-                                                where=f"row {r.get('_row', '?')}",
+                                                where=str(r.get("_row", "?")),
                                                 fix=f"book it to an open period (e.g. {self._next(r['period'], closed)})"))
+                        continue
+                    was = have.get(r["adjustment_id"])
+                    changed = [k for k in _ADJ_FIELDS if was is not None and was["period"] in closed
+                               and r.get(k) != was[k]]
+                    if changed:
+                        problems.append(Problem(str(r.get("_file", "adjustments")),
+                                                f"adjustment {r['adjustment_id']} of closed period {was['period']} "
+                                                f"differs from the store ({', '.join(changed)})",
+                                                where=str(r.get("_row", "?")),
+                                                fix="keep the rows of closed periods as they are in the file; "
+                                                    "book a correction to an open period "
+                                                    f"(e.g. {self._next(was['period'], closed)})"))
                 gone_closed = [a for a, r in have.items() if r["period"] in closed
                                and a not in set(adjustments["adjustment_id"])]
                 for a in gone_closed:
