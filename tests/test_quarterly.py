@@ -217,13 +217,17 @@ def test_signoff_page_shows_what_is_signed(east1_missing):
     pages = Q.signoff_html(q).split("<div class='kpi-page kpi-signoff'")[1:]
     assert len(pages) == len(q.summary)
     for m, page in zip(q.summary.index, pages):
-        detail = re.findall(r"<tr><td>([^<]*)</td><td>(\d+)%</td>(?:<td>[^<]*</td>){3}<td>([^<]*)</td></tr>", page)
+        detail = re.findall(r"<tr><td>(I\.[a-z_]+)</td><td>([^<]*)</td><td>(\d+)%</td>(?:<td>[^<]*</td>){3}"
+                            r"<td>([^<]*)</td></tr>", page)
+        # the statement version the signature refers to: the same as in the manager's own statement
+        assert re.search(r"确认单版本</th><td[^>]*>([0-9a-f]{12})</td>", page).group(1) == Q.statement_version(q, m)
         if m == gone:  # no data: no indicator table, nothing to sign but the status
             assert detail == [] and "无数据" in page
             continue
-        assert [d[0] for d in detail] == [q.name(i) for i in q.weights.index]
-        points = [float(d[2]) for d in detail]  # every demo manager with data has every score
-        hard = sum(int(d[1]) / 100 * p for d, p in zip(detail, points))
+        assert [d[0] for d in detail] == [f"I.{i}" for i in q.weights.index]  # each line's stable reference
+        assert [d[1] for d in detail] == [q.name(i) for i in q.weights.index]
+        points = [float(d[3]) for d in detail]  # every demo manager with data has every score
+        hard = sum(int(d[2]) / 100 * p for d, p in zip(detail, points))
         assert hard == pytest.approx(q.summary.at[m, "hard"], abs=0.06)
 
 

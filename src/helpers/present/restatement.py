@@ -8,16 +8,14 @@ import pandas as pd
 
 from helpers.present.html import render
 from helpers.present.i18n import t
+from helpers.present.statement import money
 
-__all__ = ["restatement_html", "money"]
+__all__ = ["restatement_html"]
 
 
-def money(x: Any) -> str:
-    """Money to the fen with separators; a negative with a true minus sign; '—' for none."""
-    if x is None or pd.isna(x):
-        return "—"
-    v = round(float(x), 2)
-    return ("−" if v < 0 else "") + f"{abs(v):,.2f}"
+def _money(x: Any) -> str:
+    """Money to the fen (the statement's rule: half up); '—' for none."""
+    return "—" if x is None or pd.isna(x) else money(x)
 
 
 def restatement_html(rs: Any, closed: dict[str, Any], title: str, language: str) -> str:
@@ -27,12 +25,12 @@ def restatement_html(rs: Any, closed: dict[str, Any], title: str, language: str)
     booked_now = {(b["manager_id"], b["relates_to_ref"]): b["amount"] for b in rs.bookings}
     rows = []
     for r in lines.itertuples(index=False):
-        rows.append([f"{r.name} ({r.manager_id})", str(r.team_id), r.ref, str(r.item or ""), money(r.closed),
-                     money(r.now), money(r.difference), money(r.booked_before),
-                     money(booked_now.get((r.manager_id, r.ref), 0.0))])
-    total = [t("rs.total", lang), "", "", "", money(lines["closed"].sum()), money(lines["now"].sum()),
-             money(lines["difference"].sum()), money(lines["booked_before"].sum()),
-             money(sum(b["amount"] for b in rs.bookings))]
+        rows.append([f"{r.name} ({r.manager_id})", str(r.team_id), r.ref, str(r.item or ""), _money(r.closed),
+                     _money(r.now), _money(r.difference), _money(r.booked_before),
+                     _money(booked_now.get((r.manager_id, r.ref), 0.0))])
+    total = [t("rs.total", lang), "", "", "", _money(lines["closed"].sum()), _money(lines["now"].sum()),
+             _money(lines["difference"].sum()), _money(lines["booked_before"].sum()),
+             _money(sum(b["amount"] for b in rs.bookings))]
     when = str(closed.get("closed_at") or "?").replace("T", " ")[:16] + (" UTC" if closed.get("closed_at") else "")
     intro = [t("rs.closed", lang, period=rs.period, closed_at=when,
                by=closed.get("closed_by") or "?"),
@@ -41,7 +39,7 @@ def restatement_html(rs: Any, closed: dict[str, Any], title: str, language: str)
     if lines.empty:
         intro.append(t("rs.nothing", lang))
     elif rs.bookings:
-        intro.append(t("rs.booked", lang, total=money(sum(b["amount"] for b in rs.bookings)), into=rs.into))
+        intro.append(t("rs.booked", lang, total=_money(sum(b["amount"] for b in rs.bookings)), into=rs.into))
     else:
         intro.append(t("rs.all_booked", lang))
     scores = [[f"{r.name} ({r.manager_id})", str(r.team_id), "",

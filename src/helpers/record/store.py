@@ -232,11 +232,7 @@ class Store:
 
     def next_open(self, label: str) -> str:
         """The first period after ``label`` (same length: quarter or month) that is not closed."""
-        closed = set(self.closed_periods())
-        p = parse_period(label, source="period").shift(1)
-        while p.label in closed:
-            p = p.shift(1)
-        return p.label
+        return self._next(label, set(self.closed_periods()))
 
     def results(self, label: str) -> Results:
         """The closed results of ``label`` (as closed: nothing recomputed)."""

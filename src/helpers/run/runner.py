@@ -22,7 +22,6 @@ anything runs.  Ctrl-C or SIGTERM kills every worker and kernel and publishes no
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -400,11 +399,9 @@ def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Se
 
 
 def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from helpers.plan.version import file_sha256
+
+    return file_sha256(path)
 
 
 def _git_commit() -> str | None:
