@@ -602,6 +602,107 @@ CASES += [
 ]
 
 
+# --- the files HR keeps and the results store (issue 17) -------------------------------------
+
+ADJ_HEAD = "manager_id,period,amount,indicator,credit,reason_code,reason,approved_by,date\n"
+DISP_HEAD = "dispute_id,manager_id,period,line_ref,raised_on,text,status,amount,decided_by,decided_on\n"
+SIGN_HEAD = "manager_id,period,status,date,version\n"
+
+
+def _hr(kind: str, text: str | bytes, name: str = "") -> Callable[[Workspace], None]:
+    """Write an HR file (adjustments, disputes or signoffs) beside the params and name it in ``record``."""
+    def mutate(ws: Workspace) -> None:
+        fname = name or f"{kind}.csv"
+        path = ws.meth / fname
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        ws.params.setdefault("record", {})[kind] = fname
+    return mutate
+
+
+def _store_file(content: bytes | None = None, schema: int | None = None) -> Callable[[Workspace], None]:
+    """A results store at params/record.duckdb: garbage bytes, or a DuckDB file of schema ``schema``."""
+    def mutate(ws: Workspace) -> None:
+        path = ws.meth / "record.duckdb"
+        if content is not None:
+            path.write_bytes(content)
+        else:
+            import duckdb
+
+            with duckdb.connect(str(path)) as c:
+                c.execute("CREATE TABLE record_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+                c.execute("INSERT INTO record_meta VALUES ('schema_version', ?)", [str(schema)])
+        ws.params.setdefault("record", {})["store"] = "record.duckdb"
+    return mutate
+
+
+A = "params/adjustments.csv"
+D = "params/disputes.csv"
+S = "params/signoffs.csv"
+CASES += [
+    ("adj_amount_not_number", _hr("adjustments", ADJ_HEAD + "M1,2026Q3,12x,,,DATA_FIX,,王芳,2026-10-12\n"),
+     [f"{A}: row 2, column amount: '12x' is not a number — write a plain number"]),
+    ("adj_neither_amount_nor_credit", _hr("adjustments", ADJ_HEAD + "M1,2026Q3,,,,DATA_FIX,,王芳,2026-10-12\n"),
+     [f"{A}: row 2, column amount: give either an amount, or an indicator and a credit"]),
+    ("adj_amount_and_credit", _hr("adjustments", ADJ_HEAD + "M1,2026Q3,100,sales,5,DATA_FIX,,王芳,2026-10-12\n"),
+     [f"{A}: row 2, column amount: an adjustment is an amount or an indicator credit, not both"]),
+    ("adj_unknown_manager", _hr("adjustments", ADJ_HEAD + "M9,2026Q3,100,,,DATA_FIX,,王芳,2026-10-12\n"),
+     [f"{A}: row 2, column manager_id: manager 'M9' is not in the data — check the manager"]),
+    ("adj_bad_period", _hr("adjustments", ADJ_HEAD + "M1,2026Q5,100,,,DATA_FIX,,王芳,2026-10-12\n"),
+     [f"{A}: row 2, column period: '2026Q5' is not a period — write a quarter (2026Q3) or a month (2026-09)"]),
+    ("adj_bad_date", _hr("adjustments", ADJ_HEAD + "M1,2026Q3,100,,,DATA_FIX,,王芳,12/10/2026\n"),
+     [f"{A}: row 2, column date: '12/10/2026' is not a date — write YYYY-MM-DD"]),
+    ("adj_no_approver", _hr("adjustments", ADJ_HEAD + "M1,2026Q3,100,,,DATA_FIX,,,2026-10-12\n"),
+     [f"{A}: row 2, column approved_by: approved_by is empty — fill it in"]),
+    ("adj_lowercase_code", _hr("adjustments", ADJ_HEAD + "M1,2026Q3,100,,,data fix,,王芳,2026-10-12\n"),
+     [f"{A}: row 2, column reason_code: 'data fix' is not a reason code — use capitals, digits and _"]),
+    ("adj_unknown_indicator", _hr("adjustments", ADJ_HEAD + "M1,2026Q3,,turnover,5,DATA_FIX,,王芳,2026-10-12\n"),
+     [f"{A}: row 2, column indicator: indicator 'turnover' is not scored — use one of:"]),
+    ("adj_unknown_column", _hr("adjustments", ADJ_HEAD.replace("\n", ",note\n") + "M1,2026Q3,100,,,DATA_FIX,,王芳,2026-10-12,x\n"),
+     [f"{A}: column note: unknown column 'note' — use only:"]),
+    ("adj_missing_column", _hr("adjustments", "manager_id,period,amount,reason_code,date\nM1,2026Q3,100,DATA_FIX,2026-10-12\n"),
+     [f"{A}: column 'approved_by' is missing — add it"]),
+    ("adj_missing_file", _then(_params(record={"adjustments": "nope.csv"})),
+     ["params/nope.csv: the adjustments file does not exist — create it, or remove record.adjustments from the params"]),
+    ("adj_xlsx", _hr("adjustments", b"PK\x03\x04", name="adjustments.xlsx"),
+     ["params/adjustments.xlsx: the adjustments file must be .csv or .yaml — save it as CSV (UTF-8) or YAML"]),
+    ("adj_yaml_not_list", _hr("adjustments", "manager_id: M1\nperiod: 2026Q3\n", name="adjustments.yaml"),
+     ["params/adjustments.yaml: the adjustments file (YAML) must be a list of entries"]),
+    ("adj_yaml_bad_entry", _hr("adjustments", "- {manager_id: M1, period: 2026Q3, amount: 1e400x, reason_code: X_Y,"
+                                              " approved_by: a, date: 2026-10-12}\n", name="adjustments.yaml"),
+     ["params/adjustments.yaml: entry 1, column amount: '1e400x' is not a number"]),
+    ("adj_gb18030", _hr("adjustments", (ADJ_HEAD + "M1,2026Q3,100,,,DATA_FIX,差旅,王芳,2026-10-12\n").encode("gb18030")),
+     [f"{A}: is not UTF-8 — save it as CSV UTF-8"]),
+    ("adj_run_keeps_reports", _then(Workspace.previous_reports,
+                                    _hr("adjustments", ADJ_HEAD + "M1,2026Q3,abc,,,DATA_FIX,,王芳,2026-10-12\n")),
+     [f"{A}: row 2, column amount: 'abc' is not a number"]),
+    ("dispute_bad_status", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,I.sales,2026-10-20,x,pending,,,\n"),
+     [f"{D}: row 2, column status: 'pending' is not one of open, accepted, rejected"]),
+    ("dispute_bad_ref", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,commission line 2,2026-10-20,x,open,,,\n"),
+     [f"{D}: row 2, column line_ref: 'commission line 2' is not a line reference — copy the reference printed on the statement"]),
+    ("dispute_accepted_no_amount", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,I.sales,2026-10-20,x,accepted,,李强,2026-10-25\n"),
+     [f"{D}: row 2, column amount: an accepted dispute needs the amount it pays (or charges)"]),
+    ("dispute_decided_no_one", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,I.sales,2026-10-20,x,rejected,,,\n"),
+     [f"{D}: row 2, column decided_by: a dispute rejected needs decided_by", f"{D}: row 2, column decided_on:"]),
+    ("dispute_duplicate_id", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,I.sales,2026-10-20,x,open,,,\n"
+                                                         "D1,M2,2026Q3,T.total,2026-10-21,y,open,,,\n"),
+     [f"{D}: row 3, column dispute_id: dispute D1 is also on row 2"]),
+    ("signoff_bad_status", _hr("signoffs", SIGN_HEAD + "M1,2026Q3,ok,2026-10-28,\n"),
+     [f"{S}: row 2, column status: 'ok' is not one of signed, refused"]),
+    ("signoff_bad_version", _hr("signoffs", SIGN_HEAD + "M1,2026Q3,signed,2026-10-28,v1\n"),
+     [f"{S}: row 2, column version: 'v1' is not a statement version"]),
+    ("signoff_twice", _hr("signoffs", SIGN_HEAD + "M1,2026Q3,signed,2026-10-28,\nM1,2026Q3,refused,2026-10-29,\n"),
+     [f"{S}: row 3, column manager_id: M1 has a second sign-off for 2026Q3 (also row 2)"]),
+    ("store_damaged", _then(_store_file(content=b"not a database" * 100), Workspace.run_mode),
+     ["record.duckdb: the results store is not a DuckDB database or is damaged"]),
+    ("store_newer_schema", _then(_store_file(schema=99), Workspace.run_mode),
+     ["record.duckdb: the results store has schema version 99; this kpi-workbook reads up to version",
+      "upgrade kpi-workbook"]),
+    ("store_unreachable", _then(_params(record={"store": "postgresql+psycopg://kpi:secret@127.0.0.1:1/record"}),
+                                Workspace.run_mode),
+     ["postgresql+psycopg://kpi:***@127.0.0.1:1/record: the results store cannot be reached"]),
+]
+
+
 @dataclass
 class Outcome:
     proc: Any

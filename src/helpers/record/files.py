@@ -59,11 +59,11 @@ def _read(path: Path, kind: str) -> tuple[list[dict[str, Any]], list[str]]:
         if doc is None:
             doc = []
         if not isinstance(doc, list) or not all(isinstance(x, dict) for x in doc):
-            raise InputError(Problem(src, f"a {kind} YAML file is a list of entries (- manager_id: …)",
+            raise InputError(Problem(src, f"the {kind} file (YAML) must be a list of entries (- manager_id: …)",
                                      fix="write one '- key: value' block per entry"))
         return [{**{str(k): v for k, v in x.items()}, "_row": f"entry {i}"} for i, x in enumerate(doc, 1)], []
     if path.suffix.lower() != ".csv":
-        raise InputError(Problem(src, f"a {kind} file is .csv or .yaml", fix="save it as CSV (UTF-8) or YAML"))
+        raise InputError(Problem(src, f"the {kind} file must be .csv or .yaml", fix="save it as CSV (UTF-8) or YAML"))
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except UnicodeDecodeError:
