@@ -206,6 +206,19 @@ def test_next_period_statement_carries_the_adjustments(life):
     assert "statement_M001.html" in team and f"{card.at['M001', 'pay_total']:,.0f}" not in team
 
 
+def test_history_reads_the_closed_period_not_todays_data(life):
+    """After 2026Q2 was closed, an order of it changed; 2026Q3's review compares with
+    2026Q2 as closed (the sales in the record), not with the changed data, and says so."""
+    team = _visible((life["out"] / "2026Q3" / "east-1" / "04_quarterly_review.html").read_text(encoding="utf-8"))
+    (closed_sales,), = _sql(life["db"], "SELECT actual FROM scores WHERE period='2026Q2' AND manager_id='M001' "
+                                        "AND indicator='sales'")
+    o = pd.read_csv(life["data"] / "orders.csv", parse_dates=["date"])
+    today = o[(o["date"] >= "2026-04-01") & (o["date"] < "2026-07-01") & (o["manager_id"] == "M001")]["amount"].sum()
+    assert today == pytest.approx(closed_sales + 100000, abs=0.01)  # the data moved after the close
+    assert f"上期 {closed_sales:,.0f}" in team and f"上期 {today:,.0f}" not in team
+    assert "趋势图中已结账的期间（2026Q2）取结账时的数字" in team
+
+
 def test_indicator_credit_moves_the_actual(life):
     east1 = life["out"] / "2026Q3" / "east-1"
     card = pd.read_csv(east1 / "scorecard.csv").set_index("manager_id")

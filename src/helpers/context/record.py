@@ -100,6 +100,51 @@ def closed_results(ctx: Any, label: str) -> Results | None:
     return snapshot(ctx).history.get(label)
 
 
+def with_closed_history(ctx: Any) -> Any:
+    """``ctx`` with the KPI values of closed earlier periods replaced by the values as
+    closed (each weighted indicator's actual in the record, for the managers closed then)
+    and the company aggregates of those periods computed from them: every trend,
+    previous-period and year-ago comparison reads what was closed, not today's data."""
+    hist = {p: r for p, r in snapshot(ctx).history.items() if len(p) == len(ctx.period.label)}
+    if not hist or ctx.actuals.empty:
+        return ctx
+    import dataclasses
+
+    from helpers.kpis.indicators import load_library
+    from helpers.plan.params import resolve
+
+    library = load_library(resolve(ctx.params_file, ctx.params.indicators))
+    a = ctx.actuals.copy()
+    key = ["manager_id", "period", "kpi", "segment"]
+    closed_rows = []
+    for label, res in hist.items():
+        sc = res.scores[res.scores["kind"] == "hard"]
+        for i, g in sc.groupby("indicator"):
+            ind = library[i] if i in library else None
+            if ind is None or not ind.kpi:
+                continue
+            closed_rows.append(pd.DataFrame({"manager_id": g["manager_id"].astype(str), "period": label,
+                                             "kpi": ind.kpi, "segment": ind.segment,
+                                             "value": g["actual"].astype(float)}))
+    if not closed_rows:
+        return ctx
+    closed = pd.concat(closed_rows, ignore_index=True).dropna(subset=["value"])
+    company = ctx.company.copy()
+    agg = closed.groupby(["period", "segment", "kpi"])["value"]
+    stats = agg.agg(mean="mean", median="median", managers="count")
+    stats["q25"], stats["q75"] = agg.quantile(0.25), agg.quantile(0.75)
+    stats = stats.reset_index()
+    ck = ["period", "segment", "kpi"]
+    company = pd.concat([company.merge(stats[ck], on=ck, how="left", indicator=True)
+                         .query("_merge == 'left_only'").drop(columns="_merge"), stats], ignore_index=True)
+    mine = closed[closed["manager_id"].isin(set(a["manager_id"]))]
+    idx = a.set_index(key).index
+    upd = mine.set_index(key)["value"]
+    hit = idx.isin(upd.index)
+    a.loc[hit, "value"] = upd.reindex(idx[hit]).to_numpy()
+    return dataclasses.replace(ctx, actuals=a, company=company[ctx.company.columns])
+
+
 def adjustment_frame(snap: Snapshot, manager_id: str) -> pd.DataFrame:
     """One manager's adjustments of the period, in booking order."""
     return snap.adjustments_of(manager_id).sort_values("adjustment_id", ignore_index=True)

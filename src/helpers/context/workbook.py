@@ -335,7 +335,7 @@ def open_team(
     if team and team not in names:
         known = ", ".join(sorted(names))
         raise InputError(Problem("team", f"unknown team '{team}'", fix=f"use one of: {known}"))
-    return TeamContext(
+    ctx = TeamContext(
         params=params,
         team_id=team,
         team_name=names[team] if team else t("report.company", lang),
@@ -355,6 +355,9 @@ def open_team(
         team_names=dict(names),
         team_regions=dict(regions),
     )
+    from helpers.context.record import with_closed_history
+
+    return with_closed_history(ctx)  # earlier periods as closed, where the record has them
 
 
 def today() -> str:

@@ -281,22 +281,11 @@ def _manager_rows(ctx: Any, q: Quarterly) -> pd.DataFrame:
     sales_t = tl[tl["indicator"] == "sales"].drop_duplicates("manager_id").set_index("manager_id")["target"]
     rows["sales_target"] = sales_t.reindex(rows.index).astype(float) if len(sales_t) else math.nan
     rows["sales_attainment"] = q.attainment["sales"].reindex(rows.index) if "sales" in q.attainment else math.nan
-    rows["sales_prev"] = _closed_or_kpi(ctx, a, p.previous().label, "sales").reindex(rows.index)
-    rows["sales_year_ago"] = _closed_or_kpi(ctx, a, p.year_ago().label, "sales").reindex(rows.index)
+    rows["sales_prev"] = _kpi(a, p.previous().label, "sales").reindex(rows.index)  # as closed, when closed
+    rows["sales_year_ago"] = _kpi(a, p.year_ago().label, "sales").reindex(rows.index)
     no = rows["status"] == NO_DATA
     rows.loc[no, "payout"] = math.nan
     return rows
-
-
-def _closed_or_kpi(ctx: Any, actuals: pd.DataFrame, label: str, kpi: str) -> pd.Series:
-    """A KPI of an earlier period per manager: the closed actual of the indicator of that
-    KPI when ``label`` is closed in the record, else computed from today's data."""
-    closed = closed_results(ctx, label)
-    if closed is not None:
-        sc = closed.scores[(closed.scores["indicator"] == kpi) & (closed.scores["kind"] == "hard")]
-        if len(sc):
-            return sc.set_index("manager_id")["actual"].astype(float)
-    return _kpi(actuals, label, kpi)
 
 
 def _previous_totals(ctx: Any, params_file: Path, workspace: str) -> tuple[pd.Series | None, str]:
@@ -716,7 +705,7 @@ def signoff_text(ls: Leadership) -> Markdown | Styler:
     st = so.reindex(rows.index).fillna("pending")
     n, signed, refused = len(rows), int((st == "signed").sum()), int((st == "refused").sum())
     text = ls.t("ls.signoff.line", signed=signed, n=n, refused=refused, pending=n - signed - refused)
-    if signed == n:
+    if signed == n or signed + refused == 0:  # all signed, or nothing recorded yet: one line says it
         return Markdown(text)
     display(Markdown(text))
     df = pd.DataFrame({"team": rows["team_id"], "status": st})

@@ -392,7 +392,6 @@ def _trend_chart(q: Quarterly, m: str) -> None:
         mine = a[(a["manager_id"] == m) & (a["kpi"] == ind.kpi) & (a["segment"] == ind.segment)]
         mine = mine.set_index("period")["value"].reindex(periods)
         med = c[(c["kpi"] == ind.kpi) & (c["segment"] == ind.segment)].set_index("period")["median"].reindex(periods)
-        mine, med = _as_closed(q, m, i, mine, med)
         x = range(len(periods))
         ax.plot(x, med.to_numpy(dtype=float), color="grey", ls="--", lw=1, label=q.t("qr.chart.median"))
         ax.plot(x, mine.to_numpy(dtype=float), marker="o", lw=1.5, label=q.t("qr.chart.manager"))
@@ -412,20 +411,6 @@ def adjustment_lines(q: Quarterly, m: str) -> pd.DataFrame:
     reason code, approver and date; an indicator credit its indicator and quantity)."""
     return adjustment_words(adjustment_frame(snapshot(q.ctx), m), q.ctx.language,
                             lambda i: q.name(i) if i in q.library.ids() else i)
-
-
-def _as_closed(q: Quarterly, m: str, i: str, mine: pd.Series, median: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The trend's points of closed periods as closed (the record's actuals, the median
-    over the managers scored then), not recomputed from today's data."""
-    hist = snapshot(q.ctx).history
-    mine, median = mine.copy(), median.copy()
-    for p in mine.index:
-        if p in hist:
-            sc = hist[p].scores
-            row = sc[(sc["indicator"] == i) & (sc["kind"] == "hard")].set_index("manager_id")["actual"].astype(float)
-            mine[p] = row.get(m, math.nan)
-            median[p] = row.median() if len(row) else math.nan
-    return mine, median
 
 
 def trend_note(q: Quarterly) -> Markdown:

@@ -156,6 +156,19 @@ PARAMS_HELP = "Run parameters (YAML) of the record (default: the demo's, params/
 OUT_HELP = "Output folder of the reports (default: from the params); the store defaults to record.duckdb in it."
 
 
+def _say(line: str) -> None:
+    typer.echo(printable(line))
+
+
+def _exit_with(command) -> None:
+    """Run a record command: its exit code, or exit 2 with one line per problem."""
+    try:
+        code = command()
+    except InputError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
 def _user() -> str:
     import getpass
 
@@ -180,11 +193,7 @@ def close(
 
     if force is not None and not force.strip():
         _fail(InputError(Problem("--force", "a forced close needs a reason", fix='write it: --force "REASON"')))
-    try:
-        code = close_period(params, period, out, by or _user(), force, wait, lambda s: typer.echo(printable(s)))
-    except InputError as exc:
-        _fail(exc)
-    raise typer.Exit(code)
+    _exit_with(lambda: close_period(params, period, out, by or _user(), force, wait, _say))
 
 
 @app.command()
@@ -208,11 +217,7 @@ def signoff(
             _dt.date.fromisoformat(when)
         except ValueError:
             _fail(InputError(Problem("--date", f"'{when}' is not a date", fix="write YYYY-MM-DD")))
-    try:
-        code = record_signoff(params, period, manager, status, when, version, out, lambda s: typer.echo(printable(s)))
-    except InputError as exc:
-        _fail(exc)
-    raise typer.Exit(code)
+    _exit_with(lambda: record_signoff(params, period, manager, status, when, version, out, _say))
 
 
 @app.command()

@@ -187,22 +187,29 @@ def restate_closed(plan: Any, ds: Any, store: Store, snap: Any, log: Callable[[s
 # ------------------------------------------------------------------------ close
 
 
-def close_period(params_file: Path, label: str, out: Path | None, by: str, force: str | None, wait: float,
-                 log: Callable[[str], None]) -> int:
-    """``kpi-workbook close PERIOD``: freeze the published results into the store."""
-    from helpers.periods import parse_period
+def _opened(params_file: Path, out: Path | None) -> tuple[RunParams, Path, Store]:
+    """The params, the output folder (``--out`` or the params') and its store, checked."""
     from helpers.plan.params import load_params
-    from helpers.plan.version import plan_version
-    from helpers.run.publish import output_lock, read_manifest
 
     params = load_params(params_file)
-    per = parse_period(label)
     out_root = (Path(out).expanduser() if out else resolve(params_file, params.output.folder)).resolve()
-    folder = out_root / per.label
     store = open_store(params, params_file, out_root)
     problems = store.check()
     if problems:
         raise InputError(problems)
+    return params, out_root, store
+
+
+def close_period(params_file: Path, label: str, out: Path | None, by: str, force: str | None, wait: float,
+                 log: Callable[[str], None]) -> int:
+    """``kpi-workbook close PERIOD``: freeze the published results into the store."""
+    from helpers.periods import parse_period
+    from helpers.plan.version import plan_version
+    from helpers.run.publish import output_lock, read_manifest
+
+    params, out_root, store = _opened(params_file, out)
+    per = parse_period(label)
+    folder = out_root / per.label
     if not (folder / "manifest.json").exists():
         raise InputError(Problem(str(folder), f"no published reports of {per.label}",
                                  fix=f"run the period first: kpi-workbook run {params_file} --period {per.label}"))
@@ -283,15 +290,9 @@ def record_signoff(params_file: Path, label: str, manager: str, status: str, whe
                    version: str | None, out: Path | None, log: Callable[[str], None]) -> int:
     """``kpi-workbook signoff PERIOD MANAGER``: record a manager's signature (or refusal)."""
     from helpers.periods import parse_period
-    from helpers.plan.params import load_params
 
-    params = load_params(params_file)
+    params, out_root, store = _opened(params_file, out)
     per = parse_period(label)
-    out_root = (Path(out).expanduser() if out else resolve(params_file, params.output.folder)).resolve()
-    store = open_store(params, params_file, out_root)
-    problems = store.check()
-    if problems:
-        raise InputError(problems)
     if status not in ("signed", "refused"):
         raise InputError(Problem("--status", f"'{status}' is not a sign-off status", fix="use signed or refused"))
     current = current_version(store, out_root / per.label, per.label, manager)
@@ -331,14 +332,7 @@ def _s(x: Any) -> str:
 
 def history_lines(params_file: Path, manager: str, out: Path | None) -> list[str]:
     """``kpi-workbook history MANAGER``: a person's record across periods, as text lines."""
-    from helpers.plan.params import load_params
-
-    params = load_params(params_file)
-    out_root = (Path(out).expanduser() if out else resolve(params_file, params.output.folder)).resolve()
-    store = open_store(params, params_file, out_root)
-    problems = store.check()
-    if problems:
-        raise InputError(problems)
+    _, _, store = _opened(params_file, out)
     grades = store.frame("grades", manager_id=manager).sort_values("period")
     adj = store.adjustments(manager_id=manager)
     disputes = store.frame("disputes", manager_id=manager).sort_values(["period", "dispute_id"])
