@@ -71,13 +71,22 @@ def test_reports_are_private_and_static(demo_run):
     for team in TEAMS:
         mine = pd.read_csv(period_dir / team / "kpi_actuals.csv")["manager_id"].unique()
         others = managers[~managers["manager_id"].isin(mine)]["name"]
+        statements = 0
         for page in sorted((period_dir / team).glob("*.html")):
             html = page.read_text(encoding="utf-8")
             leaked = [n for n in others if n in html]
             assert not leaked, f"{team}/{page.name} names other teams' managers: {leaked}"
             assert "open_team(" not in html and "Traceback" not in html
             assert not re.search(r'(src|href)="https?://', html)
-            pages += 1
+            if page.name.startswith("statement_"):  # a manager's own statement names no teammate either
+                me = page.stem.removeprefix("statement_")
+                mates = managers[managers["manager_id"].isin(mine) & (managers["manager_id"] != me)]["name"]
+                assert not [n for n in mates if n in html], f"{team}/{page.name} names a teammate"
+                statements += 1
+            else:
+                pages += 1
+        roster = pd.read_csv(period_dir / team / "scorecard.csv")["manager_id"]
+        assert statements == len(roster)  # one statement per manager of the team's review
     assert pages == 6 * 5
 
 

@@ -56,10 +56,16 @@ def hostile_run(hostile_params, tmp_path_factory) -> Path:
 
 def test_user_strings_are_escaped_in_html_and_browser(hostile_params, hostile_run, browser):
     out = hostile_run
-    pages = sorted((out / "2026Q3" / "east-1").glob("*.html"))
+    every = sorted((out / "2026Q3" / "east-1").glob("*.html"))
+    pages = [p for p in every if not p.name.startswith("statement_")]
+    statements = [p for p in every if p.name.startswith("statement_")]
     notebooks = yaml.safe_load(hostile_params.read_text(encoding="utf-8"))["notebooks"]
     per_team = [nb for nb in notebooks if notebook_scope(ROOT / "notebooks" / f"{nb}.ipynb") == "team"]
     assert [p.stem for p in pages] == sorted(per_team)
+    # each manager's own statement: the hostile name is text in its owner's, never markup in any
+    texts = [p.read_text(encoding="utf-8") for p in statements]
+    assert statements and all("<img src=x" not in x for x in texts)
+    assert sum("&lt;img src=x onerror=alert(1)&gt;" in x for x in texts) == 1
     for page_path in pages:  # every notebook shows the manager's name; none may run it
         html = page_path.read_text(encoding="utf-8")
         assert "&lt;img src=x onerror=alert(1)&gt;" in html, page_path.name

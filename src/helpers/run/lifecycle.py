@@ -104,9 +104,12 @@ def record_problems(plan: Any, ds: Any) -> list[Problem]:
 
 def prepare_record(plan: Any, ds: Any) -> tuple[Store, Any]:
     """Bring the HR files into the store and read the snapshot the notebooks see."""
-    from helpers.context.record import take_snapshot
+    from helpers.context.record import Snapshot, take_snapshot
 
     store = _store(plan)
+    rec = plan.params.record
+    if store.is_duckdb and not Path(store.label).exists() and not (rec.adjustments or rec.disputes or rec.signoffs):
+        return store, Snapshot(store.label)  # nothing recorded yet: the store is made by the first close or sign-off
     adj, disp, sign = read_hr_files(plan.params, plan.params_file, ds, store)
     store.sync(adj, disp, sign)
     return store, take_snapshot(store, plan.period.label)
