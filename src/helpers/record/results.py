@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Results", "COLUMNS", "line_refs", "FORMAT", "read_results", "concat_results"]
+__all__ = ["Results", "COLUMNS", "line_refs", "FORMAT", "read_results", "concat_results", "records"]
 
 FORMAT = 1
 COLUMNS: dict[str, list[str]] = {
@@ -56,18 +56,23 @@ def line_refs(lines: pd.DataFrame, period: str) -> list[str]:
     return out
 
 
-def _clean(v: Any) -> Any:
+def _clean(v: Any, text_inf: bool = True) -> Any:
+    """A cell as plain Python: None for missing; ±inf as "inf"/"-inf" text for JSON
+    (``text_inf``), else as a float (a database stores it as a number)."""
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, float) and not math.isfinite(v):
-        return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+        if math.isnan(v):
+            return None
+        return ("inf" if v > 0 else "-inf") if text_inf else v
     if hasattr(v, "item"):  # numpy scalars
-        return _clean(v.item())
+        return _clean(v.item(), text_inf)
     return v
 
 
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict("records")]
+def records(df: pd.DataFrame, text_inf: bool = True) -> list[dict[str, Any]]:
+    """``df``'s rows as dicts of plain Python values (see :func:`_clean`)."""
+    return [{k: _clean(v, text_inf) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 def _frame(rows: list[dict[str, Any]], cols: list[str]) -> pd.DataFrame:
@@ -142,7 +147,7 @@ class Results:
     def to_json(self) -> str:
         doc = {"format": FORMAT, "period": self.period, "plan_version": self.plan_version,
                "language": self.language, "teams": self.teams}
-        doc |= {name: _records(getattr(self, name)) for name in COLUMNS}
+        doc |= {name: records(getattr(self, name)) for name in COLUMNS}
         return json.dumps(doc, ensure_ascii=False, indent=1)
 
     @classmethod

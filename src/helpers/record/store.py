@@ -35,7 +35,7 @@ from helpers.errors import InputError, Problem
 from helpers.periods import parse_period
 from helpers.plan.params import RunParams, resolve
 from helpers.record import schema as S
-from helpers.record.results import COLUMNS, Results, _clean
+from helpers.record.results import COLUMNS, Results, records
 
 __all__ = ["Store", "store_url", "open_store", "now_utc"]
 
@@ -68,7 +68,7 @@ _ADJ_FIELDS = ("manager_id", "period", "amount", "indicator", "credit", "reason_
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+    return records(df, text_inf=False)  # an infinite attainment is a number in the database
 
 
 class Store:
