@@ -192,7 +192,7 @@ def test_new_customer_bonus_only_when_the_target_is_met():
         dict(sales=0, sales_target=1, sales_attainment=0, new_customers=3, new_customers_attainment=np.nan, csat=np.nan),
     ])
     assert vec["new_customer_bonus"].tolist() == pytest.approx([0, 1500, 0])  # 3 × 500 only at 100 %
-    assert "75%" in worded(one[0], "en").lines.query("component == 'new_customer_bonus'")["explanation"].iloc[0]
+    assert "75.0%" in worded(one[0], "en").lines.query("component == 'new_customer_bonus'")["explanation"].iloc[0]
     off = _plan(new_customer_bonus={"per_customer": 500})  # the switch off: paid on every new customer
     v_off, _ = _both(off, [dict(sales=0, sales_target=1, sales_attainment=0, new_customers=3,
                                 new_customers_attainment=0.75, csat=np.nan)])
