@@ -28,9 +28,9 @@ def test_notebook_is_clean(path: Path):
     for c in code:
         assert "\ndef " not in "\n" + c.source and "lambda" not in c.source, "logic belongs in src/helpers"
         assert "for " not in c.source.replace("format", ""), "no data-wrangling loops in notebooks"
-    # prose in both languages: every zh-tagged markdown cell has an en twin next to it
-    tags = [tuple(c.metadata.get("tags", [])) for c in nb.cells if c.cell_type == "markdown"]
-    assert sum(t == ("zh",) for t in tags) == sum(t == ("en",) for t in tags)
+    # prose in both languages: each markdown cell holds its text in zh and in en (tests/test_notebook_language.py)
+    md = [c for c in nb.cells if c.cell_type == "markdown"]
+    assert all(set(c.metadata.get("kpi_workbook", {}).get("prose", {})) == {"zh", "en"} for c in md)
 
 
 @pytest.mark.slow

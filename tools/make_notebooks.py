@@ -1,8 +1,12 @@
 """Regenerate the workbook notebooks from their descriptions in tools/notebooks/.
 
 Each ``tools/notebooks/NN_name.py`` defines ``CELLS``: a list of
-``("md" | "code", text, [tags])``.  Markdown prose is tagged ``zh`` or ``en`` (the
-report keeps its language's cells); the parameters cell is tagged ``parameters``;
+``("md" | "code", text, [tags])``.  Markdown prose is written twice, a cell tagged ``zh``
+next to one tagged ``en``; the notebook gets ONE cell per text, showing the Chinese and
+holding both (see nbbuild; the report takes its language's text, and
+``kpi-workbook notebooks --language en --out DIR`` writes the notebooks in English); a
+text in one language only stays a cell tagged with it, kept only in that language's
+report.  The parameters cell is tagged ``parameters``;
 set-up cells are tagged ``remove`` (hidden from reports).  A module-level
 ``SCOPE = "period"`` makes a notebook run once per period across all teams; ``MODULE``
 names the helpers module that tells the run what to check and prepare for the notebook

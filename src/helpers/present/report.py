@@ -3,8 +3,9 @@
 One nbconvert template (``templates/kpi_report``, based on JupyterLab's) renders
 every report: no code, no prompts, no stderr or warnings, no CDN scripts, images
 inline, a title block, a table of contents built from the headings, and a print
-stylesheet for A4.  Markdown cells tagged ``zh`` or ``en`` are kept only in the
-report's language, so a notebook can carry its prose in both languages.  A
+stylesheet for A4.  A notebook carries its prose in both languages: a prose cell shows
+the report language's text (:mod:`helpers.present.prose`), and a markdown cell tagged
+``zh`` or ``en`` (a text in one language only) is kept only in its language's report.  A
 Content-Security-Policy meta tag forbids any network request from the page.
 """
 
@@ -19,15 +20,24 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
+from helpers.present.prose import notebook_language, show
+
 TEMPLATE_NAME = "kpi_report"
 LANG_TAGS = ("zh", "en")
 
 class CleanOutputs(Preprocessor):
-    """Drop stderr streams and error outputs; drop cells of the other language."""
+    """Drop stderr streams and error outputs; drop cells of the other language; put the
+    report language's text into each bilingual prose cell (:mod:`helpers.present.prose`)."""
 
     language: str = "zh"
+    _edited: str | None = None  # the language a notebook's prose sources are in
+
+    def preprocess(self, nb, resources):  # noqa: D102 - nbconvert API
+        self._edited = notebook_language(nb)
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):  # noqa: D102 - nbconvert API
+        show(cell, self.language, self._edited, tag=True)
         tags = set(cell.get("metadata", {}).get("tags", []))
         other = (tags & set(LANG_TAGS)) - {self.language}
         if other and self.language not in tags:

@@ -8,10 +8,13 @@
     kpi-workbook close PERIOD [--params PARAMS.yaml] [--out DIR] [--by NAME] [--force REASON]
     kpi-workbook signoff PERIOD MANAGER [--status signed|refused] [--date YYYY-MM-DD] [--version V]
     kpi-workbook history MANAGER [--params PARAMS.yaml] [--out DIR]
+    kpi-workbook notebooks --out DIR [--language en|zh] [--params PARAMS.yaml] [--force]
 
 ``map`` drafts a source mapping (params/sources/<folder>.yaml) and run parameters
 (params/<folder>.yaml) from a folder of exports, and prints the questions it could not
-decide; ``validate`` on the drafted params is the next step.
+decide; ``validate`` on the drafted params is the next step.  ``notebooks`` writes the
+workbook notebooks with their prose in one language, for reading and running them in
+JupyterLab (the reports take each language's text whatever the notebooks show).
 
 Exit codes: 0 done; 1 some notebook failed (the others are published, its earlier
 report stays); 2 bad input or the output folder is held by another run (one line per
@@ -235,6 +238,69 @@ def history(
         _fail(exc)
     for line in lines:
         typer.echo(printable(line))
+
+
+def write_notebooks(params: Path, out: Path, language: str, force: bool = False) -> list[Path]:
+    """Copy the params' notebook folder to ``out`` with the prose in ``language``, the
+    parameters cell's ``language = "<language>"`` and its ``params_file`` pointing at
+    ``params`` from ``out``; InputError (nothing written) on a bad language, params file
+    or notebook, or notebooks already in ``out`` without ``force``."""
+    import os
+
+    import nbformat
+
+    from helpers.atomic import write_text_atomic
+    from helpers.plan.params import load_params
+    from helpers.present.prose import LANGUAGES, in_language
+    from helpers.run.runner import notebook_dir
+
+    if language not in LANGUAGES:
+        raise InputError(Problem("--language", f"'{language}' is not a notebook language",
+                                 fix=f"write one of {', '.join(LANGUAGES)}"))
+    nb_dir = notebook_dir(load_params(params), params)
+    sources = sorted(nb_dir.glob("*.ipynb"))
+    if not sources:
+        raise InputError(Problem(str(nb_dir), "has no notebooks (*.ipynb)", where="key 'notebook_folder'",
+                                 fix=f"set notebook_folder in {params} to the folder of the workbook notebooks"))
+    out = out.resolve()
+    taken = [out / p.name for p in sources if (out / p.name).exists()]
+    if taken and not force:
+        raise InputError([Problem(str(p), "already exists", fix="pass --force to overwrite it, or choose another "
+                                  "folder with --out") for p in taken])
+    target = params.resolve()
+    try:  # relative when both are in one project (e.g. ../params/demo.yaml), else absolute
+        shared = Path(os.path.commonpath([target, out]))
+        where = Path(os.path.relpath(target, out)).as_posix() if shared.parent != shared else target.as_posix()
+    except ValueError:  # another drive (Windows)
+        where = target.as_posix()
+    texts = {}
+    for src in sources:
+        try:
+            nb = nbformat.read(src, as_version=4)
+            texts[src.name] = nbformat.writes(in_language(nb, language, params_file=where)) + "\n"
+        except (ValueError, OSError, nbformat.reader.NotJSONError) as exc:
+            raise InputError(Problem(str(src), f"cannot be written in another language: {exc}",
+                                     fix="regenerate it with python tools/make_notebooks.py")) from None
+    out.mkdir(parents=True, exist_ok=True)
+    return [write_text_atomic(out / name, text) for name, text in texts.items()]
+
+
+@app.command("notebooks")
+def notebooks_(
+    out: Path = typer.Option(..., "--out", help="Folder to write the notebooks to (created if missing)."),
+    language: str = typer.Option("en", "--language", help="Language of the notebooks' prose and reports: zh or en."),
+    params: Path = typer.Option(DEMO_PARAMS, "--params", help="Run parameters whose notebook folder is copied and "
+                                "which the notebooks read (default: the demo's, params/demo.yaml)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite notebooks already in the folder."),
+) -> None:
+    """Write the workbook notebooks with their prose in one language, to read and run in JupyterLab."""
+    try:
+        written = write_notebooks(params, out, language, force)
+    except InputError as exc:
+        _fail(exc)
+    typer.echo(printable(f"wrote {len(written)} notebook(s) with {language} prose to {out.resolve()} "
+                         f"(parameters: language = \"{language}\", params_file = {params})"))
+    typer.echo(printable(f"open them with: jupyter lab {out}"))
 
 
 def _default_params(mapping: Path) -> Path:
