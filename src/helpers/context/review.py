@@ -74,7 +74,8 @@ def plan_for(ctx: TeamContext, library: Library, targets: pd.DataFrame | None = 
              indicators: Sequence[str] | None = None, rule: FindingRule = FindingRule()) -> pd.DataFrame:
     """:func:`improvement_plan` for the team (owners = the roster's names)."""
     return words.improvement_plan(findings_for(ctx, library, targets, indicators, rule), ctx.period, owners=_owners(ctx),
-                            language=ctx.language)
+                                  actuals=ctx.actuals, company=ctx.company, tables=ctx.tables, library=library,
+                                  language=ctx.language)
 
 
 def summary_for(ctx: TeamContext, manager_id: str, library: Library, targets: pd.DataFrame | None = None,
@@ -108,13 +109,14 @@ class TeamReview:
         return t(key, self.language, **values)
 
     def summary(self, manager_id: str, top_lines: int = 3, placeholder_growth: float = 0.05,
-                heading_level: int | None = None) -> str:
-        """The monthly-summary draft of one manager (Markdown text)."""
+                heading_level: int | None = None, findings: bool = True) -> str:
+        """The monthly-summary draft of one manager (Markdown text; ``findings=False`` refers
+        to the feedback block instead of repeating the strengths, weaknesses and actions)."""
         if manager_id not in self.names:
             raise input_error("manager_id", f"manager {manager_id!r} is not in this team",
                               fix=f"use one of: {', '.join(self.names)}")
         return words._summary(self._parts, manager_id, self.names[manager_id], top_lines, placeholder_growth,
-                        heading_level)
+                              heading_level, findings)
 
 
 def team_review(
@@ -139,7 +141,8 @@ def team_review(
     kw: dict[str, Any] = dict(indicators=indicators, managers=ctx.manager_ids, language=ctx.language)
     assessment = words.assess(ctx.actuals, ctx.company, lib, ctx.period, targets=targets, fractions=fr, rule=rule, **kw)
     findings = select_findings(assessment, rule.max_items)
-    plan = words.improvement_plan(findings, ctx.period, owners=owners, language=ctx.language)
+    plan = words.improvement_plan(findings, ctx.period, owners=owners, actuals=ctx.actuals, company=ctx.company,
+                                  tables=ctx.tables, library=lib, language=ctx.language)
     orders = ctx.tables.get("orders")
     products = product_lines(orders, ctx.period, managers=ctx.manager_ids) if orders is not None else None
     hz = words.horizontal_comparison(ctx.actuals, ctx.company, lib, ctx.period, fractions=fr, **kw)

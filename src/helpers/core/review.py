@@ -67,7 +67,7 @@ from helpers.core.attainment import (
     REASON_ZERO_TARGET,
     attainment_detail,
 )
-from helpers.core.phrases import Bilingual, Items, OneOf, T, join_unique
+from helpers.core.phrases import Amount, Bilingual, Items, OneOf, T, join_unique
 from helpers.data.schema import SEGMENTS
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import VOLUME_UNITS, Library
@@ -76,7 +76,8 @@ from helpers.periods import ReviewPeriod, parse_period
 
 __all__ = ["DEFAULT_INDICATORS", "PRORATED_KPIS", "SEGMENT_KPIS", "ADDITIVE_UNITS", "FindingRule",
            "review_indicators", "vertical_comparison", "horizontal_comparison", "segment_breakdown",
-           "product_lines", "assess", "select_findings", "improvement_plan"]
+           "product_lines", "assess", "select_findings", "improvement_plan", "diagnose", "due_dates", "ACTIONS",
+           "HORIZONS"]
 
 
 #: Indicators reviewed by default (those of them the data can compute).  One of each
@@ -797,26 +798,579 @@ def select_findings(assessment: pd.DataFrame, max_items: int = 3) -> pd.DataFram
     return out[cols].reset_index(drop=True)
 
 
+HORIZONS: dict[str, str] = {
+    "quick": "end of the period + 14 days",
+    "soon": "end of the period + 28 days",
+    "mid": "middle of the next period: its first day + ⌊its days ÷ 2⌋ − 1",
+    "end": "last day of the next period",
+}
+"""When an action is due, by how long it takes (:func:`due_dates`): a call back or an open
+complaint two weeks after the period's end; winning back lapsed customers or a round of
+visits four weeks after it; building a pipeline or fixing a conversion process by the
+middle of the next period; product mix, margin and market share by its end."""
+
+
+ACTIONS: dict[str, str] = {
+    # action code: horizon; the words are review.do.<code> and review.cause.<code> (present layer)
+    "sales_key": "soon",
+    "sales_small": "soon",
+    "sales_walkin": "mid",
+    "sales_line": "mid",
+    "sales_lapsed": "soon",
+    "sales_weekly": "end",
+    "margin_segment": "mid",
+    "margin_line": "end",
+    "margin_general": "end",
+    "aov_segment": "mid",
+    "aov_fell": "mid",
+    "aov_gap": "end",
+    "new_leads": "mid",
+    "new_convert": "mid",
+    "new_weekly": "end",
+    "share_market_grew": "end",
+    "share_sales_fell": "end",
+    "share_gap": "end",
+    "conv_segment": "mid",
+    "conv_overload": "mid",
+    "conv_follow_up": "quick",
+    "retention_lost_key": "quick",
+    "retention_at_risk_key": "quick",
+    "retention_at_risk": "soon",
+    "retention_lost_segment": "soon",
+    "visits_key": "quick",
+    "visits_unvisited": "soon",
+    "visits_fell": "soon",
+    "csat_open": "quick",
+    "csat_key": "quick",
+    "csat_low": "quick",
+    "nps_detractors": "quick",
+    "nps_passives": "mid",
+    "complaints_repeat": "quick",
+    "complaints_segment": "mid",
+    "complaints_causes": "mid",
+    "resolution_open": "quick",
+    "resolution_escalated": "quick",
+    "repeat_one_time": "soon",
+    "repeat_segment": "soon",
+    "referral_promoters": "mid",
+    "generic": "end",
+}
+"""Every action the plan can propose, with its horizon (:data:`HORIZONS`).  Indicators of the same KPI share the actions (retention of key
+accounts → the retention actions; churn is retention read the other way)."""
+
+
+_MAX_IDS = 5  # customers named in an action; the count says how many there are in all
+_AT_RISK_DAYS = 90  # no order in the last 90 days of the period: at risk
+
+
+def due_dates(period: ReviewPeriod | str) -> dict[str, str]:
+    """The due date of each horizon (:data:`HORIZONS`) for actions of ``period``'s review, ISO dates.
+
+    2026Q3 → quick 2026-10-14, soon 2026-10-28, mid 2026-11-15, end 2026-12-31;
+    2026-09 → 2026-10-14, 2026-10-28, 2026-10-15, 2026-10-31 (a month: mid before soon)."""
+    per = _period(period)
+    nxt = per.shift(1)
+    end = per.end
+    return {"quick": (end + pd.Timedelta(days=14)).date().isoformat(),
+            "soon": (end + pd.Timedelta(days=28)).date().isoformat(),
+            "mid": (nxt.start + pd.Timedelta(days=nxt.days // 2 - 1)).date().isoformat(),
+            "end": nxt.end.date().isoformat()}
+
+
+def _weeks(period: ReviewPeriod, horizon: str) -> int:
+    """Whole weeks from the period's end to the horizon's due date (at least 1)."""
+    days = (pd.Timestamp(due_dates(period)[horizon]) - period.end).days
+    return max(1, round(days / 7))
+
+
+def _ceil(x: float) -> int:
+    return int(math.ceil(round(x, 6)))
+
+
+class _Evidence:
+    """What the diagnosis reads: the KPI actuals (value, numerator, denominator per
+    manager × period × segment × KPI), the company figures and the optional tables."""
+
+    def __init__(self, actuals: pd.DataFrame | None, company: pd.DataFrame | None, period: ReviewPeriod,
+                 tables: Mapping[str, pd.DataFrame] | None):
+        self.per = period
+        self.prev = period.previous()
+        a = actuals if actuals is not None else pd.DataFrame(columns=["manager_id", "period", "segment", "kpi", "value"])
+        a = a.copy()
+        for c in ("manager_id", "period", "segment", "kpi", "value", "numerator", "denominator"):
+            if c not in a.columns:
+                a[c] = np.nan
+        a["manager_id"] = a["manager_id"].astype(str)
+        self.a = a.set_index(["manager_id", "period", "segment", "kpi"])[["value", "numerator", "denominator"]]
+        self.a = self.a[~self.a.index.duplicated()]
+        c = company if company is not None else pd.DataFrame(columns=["period", "segment", "kpi", "median"])
+        self.c = c.set_index(["period", "segment", "kpi"])["median"] if len(c) else pd.Series(dtype=float)
+        self.c = self.c[~self.c.index.duplicated()]
+        self.t = {k: v for k, v in (tables or {}).items() if isinstance(v, pd.DataFrame) and len(v)}
+
+    def v(self, m: str, kpi: str, seg: str = "all", label: str | None = None, col: str = "value") -> float:
+        key = (m, label or self.per.label, seg, kpi)
+        if key not in self.a.index:
+            return math.nan
+        x = pd.to_numeric(self.a.at[key, col], errors="coerce")
+        return float(x) if pd.notna(x) else math.nan
+
+    def med(self, kpi: str, seg: str = "all") -> float:
+        key = (self.per.label, seg, kpi)
+        return float(self.c[key]) if key in self.c.index and pd.notna(self.c[key]) else math.nan
+
+    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        df = self.t.get(name)
+        return df if df is not None and all(c in df.columns for c in columns) else None
+
+    def dated(self, name: str, m: str | None, p: ReviewPeriod, columns: Sequence[str] = ()) -> pd.DataFrame | None:
+        df = self.table(name, ("date", *columns, *(["manager_id"] if m is not None and name != "surveys" else [])))
+        if df is None:
+            return None
+        d = pd.to_datetime(df["date"])
+        out = df[(d >= p.start) & (d < p.end_exclusive)]
+        return out[out["manager_id"].astype(str) == m] if m is not None and "manager_id" in out.columns else out
+
+    def held(self, m: str) -> pd.DataFrame | None:
+        """The customers ``m`` holds (customers.manager_id) at the end of the period."""
+        cu = self.table("customers", ("customer_id", "manager_id", "acquired_date"))
+        if cu is None:
+            return None
+        acq = pd.to_datetime(cu["acquired_date"])
+        lost = pd.to_datetime(cu["lost_date"]) if "lost_date" in cu.columns else pd.Series(pd.NaT, index=cu.index)
+        keep = (cu["manager_id"].astype(str) == m) & (acq <= self.per.end) & ~(lost <= self.per.end)
+        return cu[keep]
+
+
+def _seg_of(customers: pd.DataFrame | None) -> dict[str, str]:
+    if customers is None or "segment" not in customers.columns:
+        return {}
+    return dict(zip(customers["customer_id"].astype(str), customers["segment"].astype(str)))
+
+
+def _ids(ids: Sequence[str]) -> Items:
+    return Items(tuple(str(i) for i in list(ids)[:_MAX_IDS]))
+
+
+def _more(n: int) -> Any:
+    """"(and k more)" after a list of at most _MAX_IDS ids."""
+    return T("review.more", n=n - _MAX_IDS) if n > _MAX_IDS else ""
+
+
+def _segment_changes(ev: _Evidence, m: str, kpi: str = "sales") -> dict[str, tuple[float, float]]:
+    """segment → (this period, previous period) of ``kpi`` where both are known."""
+    out = {}
+    for s in SEGMENTS:
+        cur, prev = ev.v(m, kpi, s), ev.v(m, kpi, s, ev.prev.label)
+        if not (math.isnan(cur) or math.isnan(prev)):
+            out[s] = (cur, prev)
+    return out
+
+
+def _line_changes(ev: _Evidence, m: str) -> pd.DataFrame | None:
+    o_cur = ev.dated("orders", m, ev.per, ("amount", "product_line"))
+    o_prev = ev.dated("orders", m, ev.prev, ("amount", "product_line"))
+    if o_cur is None or o_prev is None:
+        return None
+    cur = o_cur.groupby(o_cur["product_line"].astype(str))["amount"].sum()
+    prev = o_prev.groupby(o_prev["product_line"].astype(str))["amount"].sum()
+    idx = cur.index.union(prev.index)
+    return pd.DataFrame({"cur": cur.reindex(idx).fillna(0.0), "prev": prev.reindex(idx).fillna(0.0)})
+
+
+def _customer_sales(ev: _Evidence, m: str, seg: str | None = None) -> pd.DataFrame | None:
+    """Per customer: sales this period and the previous one (orders credited to ``m``)."""
+    o_cur = ev.dated("orders", m, ev.per, ("amount", "customer_id"))
+    o_prev = ev.dated("orders", m, ev.prev, ("amount", "customer_id"))
+    if o_cur is None or o_prev is None:
+        return None
+    cur = o_cur.groupby(o_cur["customer_id"].astype(str))["amount"].sum()
+    prev = o_prev.groupby(o_prev["customer_id"].astype(str))["amount"].sum()
+    idx = cur.index.union(prev.index)
+    df = pd.DataFrame({"cur": cur.reindex(idx).fillna(0.0), "prev": prev.reindex(idx).fillna(0.0)})
+    if seg is not None and seg != "all":
+        segs = _seg_of(ev.table("customers", ("customer_id",)))
+        df = df[[segs.get(c) == seg for c in df.index]]
+    return df
+
+
+def _diag_sales(ev: _Evidence, m: str, seg: str, gap: float, nxt: Any) -> tuple[str, str, dict[str, Any]]:
+    """Sales (and orders, profit short for lack of sales): where the shortfall sits."""
+    cs = _customer_sales(ev, m, seg)
+    if seg == "all":
+        drops = {s: p - c for s, (c, p) in _segment_changes(ev, m).items() if p - c > 0}
+        lines = _line_changes(ev, m)
+        ld = (lines["prev"] - lines["cur"]) if lines is not None else pd.Series(dtype=float)
+        ld = ld[ld > 0].sort_values(ascending=False, kind="stable")
+        best_seg = max(drops, key=lambda s: drops[s], default=None)
+        if best_seg is not None and (ld.empty or drops[best_seg] >= float(ld.iloc[0])):
+            seg = best_seg
+        elif not ld.empty:
+            line = str(ld.index[0])
+            cur, prev = float(lines.at[line, "cur"]), float(lines.at[line, "prev"])
+            o_prev = ev.dated("orders", m, ev.prev, ("customer_id", "product_line"))
+            o_cur = ev.dated("orders", m, ev.per, ("customer_id", "product_line"))
+            was = set(o_prev.loc[o_prev["product_line"].astype(str) == line, "customer_id"].astype(str))
+            now = set(o_cur.loc[o_cur["product_line"].astype(str) == line, "customer_id"].astype(str))
+            gone = sorted(was - now)
+            facts = {"line": line, "drop": prev - cur, "drop_pct": (prev - cur) / prev, "customers": len(gone),
+                     "ids": gone[:_MAX_IDS]}
+            return "line_drop", "sales_line", facts
+        else:
+            seg = "all"
+    if seg != "all":
+        cur, prev = ev.v(m, "sales", seg), ev.v(m, "sales", seg, ev.prev.label)
+        if not (math.isnan(cur) or math.isnan(prev)) and prev > cur:
+            fell = cs[cs["cur"] < cs["prev"]].sort_values("prev", ascending=False, kind="stable") if cs is not None else None
+            ids = [str(i) for i in fell.index] if fell is not None else []
+            facts = {"segment": seg, "drop": prev - cur, "drop_pct": (prev - cur) / prev if prev > 0 else math.nan,
+                     "customers": len(ids) if fell is not None else math.nan, "ids": ids[:_MAX_IDS]}
+            return "segment_drop", f"sales_{seg}", facts
+    if cs is not None:
+        lapsed = cs[(cs["prev"] > 0) & (cs["cur"] == 0)].sort_values("prev", ascending=False, kind="stable")
+        if len(lapsed) and float(lapsed["prev"].sum()) >= 0.5 * gap:
+            return "lapsed", "sales_lapsed", {"customers": len(lapsed), "sales_prev": float(lapsed["prev"].sum()),
+                                              "ids": [str(i) for i in lapsed.index[:_MAX_IDS]]}
+    weeks = _weeks(ev.per, "end")
+    return "below_benchmark", "sales_weekly", {"gap": gap, "weeks": weeks, "per_week": gap / weeks}
+
+
+def _diag_margin(ev: _Evidence, m: str, gap_pp: float) -> tuple[str, str, dict[str, Any]]:
+    """Margin (and profit when the margin is below the company's): the segment or line losing most profit."""
+    best: tuple[float, str, str, dict[str, Any]] | None = None
+    for s in SEGMENTS:
+        mg, sales, cm = ev.v(m, "margin", s), ev.v(m, "sales", s), ev.med("margin", s)
+        if not any(math.isnan(x) for x in (mg, sales, cm)) and cm > mg and sales > 0:
+            lost = (cm - mg) * sales
+            if best is None or lost > best[0]:
+                best = (lost, "segment_margin", "margin_segment",
+                        {"segment": s, "margin": mg, "median": cm, "profit_short": lost})
+    o_all = ev.dated("orders", None, ev.per, ("amount", "profit", "product_line", "manager_id"))
+    if o_all is not None and len(o_all):
+        lines = o_all.groupby(o_all["product_line"].astype(str))[["amount", "profit"]].sum()
+        mine = o_all[o_all["manager_id"].astype(str) == m]
+        own = mine.groupby(mine["product_line"].astype(str))[["amount", "profit"]].sum()
+        for line, r in own.iterrows():
+            if r["amount"] <= 0 or lines.at[line, "amount"] <= 0:
+                continue
+            mg, cm = r["profit"] / r["amount"], lines.at[line, "profit"] / lines.at[line, "amount"]
+            lost = (cm - mg) * r["amount"]
+            if cm > mg and (best is None or lost > best[0]):
+                best = (lost, "line_margin", "margin_line", {"line": str(line), "margin": float(mg), "median": float(cm),
+                                                             "profit_short": float(lost)})
+    if best is not None:
+        return best[1], best[2], best[3]
+    sales = ev.v(m, "sales")
+    return "below_benchmark", "margin_general", {"gap_pp": gap_pp, "sales": sales,
+                                                 "profit_short": gap_pp / 100 * sales if sales == sales else math.nan}
+
+
+def _diag_aov(ev: _Evidence, m: str, gap: float) -> tuple[str, str, dict[str, Any]]:
+    best = None
+    for s in SEGMENTS:
+        v, cm, n = ev.v(m, "aov", s), ev.med("aov", s), ev.v(m, "orders", s)
+        if not any(math.isnan(x) for x in (v, cm, n)) and cm > v and n > 0:
+            short = (cm - v) * n
+            if best is None or short > best[0]:
+                best = (short, {"segment": s, "aov": v, "median": cm, "orders": n})
+    if best is not None:
+        return "segment_aov", "aov_segment", best[1]
+    v, p = ev.v(m, "aov"), ev.v(m, "aov", label=ev.prev.label)
+    n, pn = ev.v(m, "orders"), ev.v(m, "orders", label=ev.prev.label)
+    if not any(math.isnan(x) for x in (v, p, n, pn)) and v < p and n > pn:
+        return "aov_fell", "aov_fell", {"aov": v, "aov_prev": p, "orders": n, "orders_prev": pn}
+    return "below_benchmark", "aov_gap", {"per_order": gap, "orders": n}
+
+
+def _conversion(ev: _Evidence, m: str, seg: str, label: str | None = None) -> tuple[float, float]:
+    """(converted, leads) of ``m`` in ``seg``."""
+    return ev.v(m, "conversion_rate", seg, label, "numerator"), ev.v(m, "conversion_rate", seg, label, "denominator")
+
+
+def _diag_new(ev: _Evidence, m: str, seg: str, gap: float) -> tuple[str, str, dict[str, Any]]:
+    """New customers short by N: at the manager's conversion c, ⌈N ÷ c⌉ more leads; or convert better."""
+    n = _ceil(gap)
+    conv, leads = _conversion(ev, m, seg)
+    c, cm = (conv / leads if leads > 0 else math.nan), ev.med("conversion_rate", seg)
+    if not math.isnan(c) and not math.isnan(cm) and c < cm and leads > 0:
+        at_median = _ceil(leads * cm)
+        return "low_conversion", "new_convert", {"short": n, "leads": leads, "converted": conv, "conversion": c,
+                                                 "median": cm, "at_median": at_median,
+                                                 "more": at_median - int(conv)}
+    rate = c if not math.isnan(c) and c > 0 else cm
+    if not math.isnan(rate) and rate > 0:
+        need = _ceil(n / rate)
+        weeks = _weeks(ev.per, "mid")
+        return "few_leads", "new_leads", {"short": n, "conversion": rate, "own_rate": not math.isnan(c) and c > 0,
+                                          "leads_needed": need, "weeks": weeks, "per_week": _ceil(need / weeks)}
+    weeks = _weeks(ev.per, "end")
+    return "no_pipeline", "new_weekly", {"short": n, "weeks": weeks, "per_week": _ceil(n / weeks)}
+
+
+def _diag_conversion(ev: _Evidence, m: str, seg: str, gap_pp: float) -> tuple[str, str, dict[str, Any]]:
+    best = None
+    for s in (SEGMENTS if seg == "all" else (seg,)):
+        conv, leads = _conversion(ev, m, s)
+        cm = ev.med("conversion_rate", s)
+        if not any(math.isnan(x) for x in (conv, leads, cm)) and leads >= 5 and conv / leads < cm:
+            more = _ceil(cm * leads - conv)
+            if best is None or more > best[0]:
+                best = (more, {"segment": s, "leads": leads, "converted": conv, "conversion": conv / leads,
+                               "median": cm, "more": more})
+    conv, leads = _conversion(ev, m, seg)
+    pconv, pleads = _conversion(ev, m, seg, ev.prev.label)
+    if (not any(math.isnan(x) for x in (conv, leads, pconv, pleads)) and pleads > 0 and leads > 0
+            and leads >= 1.2 * pleads and conv / leads < pconv / pleads):
+        return "overload", "conv_overload", {"leads": leads, "leads_prev": pleads, "conversion": conv / leads,
+                                             "conversion_prev": pconv / pleads}
+    if best is not None and seg == "all":
+        return "segment_conversion", "conv_segment", best[1]
+    open_ = leads - conv if not (math.isnan(leads) or math.isnan(conv)) else math.nan
+    return "below_benchmark", "conv_follow_up", {"open": open_, "leads": leads,
+                                                 "more": _ceil(gap_pp / 100 * leads) if leads == leads else math.nan}
+
+
+def _last_orders(ev: _Evidence, m: str) -> pd.Series | None:
+    o = ev.table("orders", ("date", "customer_id"))
+    if o is None:
+        return None
+    d = pd.to_datetime(o["date"])
+    o = o[d < ev.per.end_exclusive]
+    return pd.to_datetime(o["date"]).groupby(o["customer_id"].astype(str)).max()
+
+
+def _diag_retention(ev: _Evidence, m: str, seg: str) -> tuple[str, str, dict[str, Any]]:
+    """Retention / churn: the key accounts lost, the customers at risk (no order in 90 days), or the segment losing most."""
+    cu = ev.table("customers", ("customer_id", "manager_id", "lost_date"))
+    segs = _seg_of(cu)
+    if cu is not None:
+        lost = pd.to_datetime(cu["lost_date"])
+        gone = cu[(cu["manager_id"].astype(str) == m) & (lost >= ev.per.start) & (lost < ev.per.end_exclusive)]
+        key = sorted(str(i) for i in gone["customer_id"] if segs.get(str(i)) == "key")
+        if key and seg in ("all", "key"):
+            return "lost_key", "retention_lost_key", {"customers": len(key), "ids": key[:_MAX_IDS],
+                                                      "lost_all": len(gone)}
+    held, last = ev.held(m), _last_orders(ev, m)
+    if held is not None and last is not None:
+        cutoff = ev.per.end_exclusive - pd.Timedelta(days=_AT_RISK_DAYS)
+        ids = held["customer_id"].astype(str)
+        lo = ids.map(last)
+        risk = held[(lo < cutoff).to_numpy()].assign(_last=lo[lo < cutoff].to_numpy())
+        if seg != "all":
+            risk = risk[[segs.get(str(i)) == seg for i in risk["customer_id"]]]
+        risk = risk.sort_values("_last", kind="stable")
+        keyrisk = [str(i) for i in risk["customer_id"] if segs.get(str(i)) == "key"]
+        if keyrisk:
+            return "at_risk_key", "retention_at_risk_key", {"customers": len(keyrisk), "ids": keyrisk[:_MAX_IDS],
+                                                            "days": _AT_RISK_DAYS}
+        if len(risk):
+            ids = [str(i) for i in risk["customer_id"]]
+            return "at_risk", "retention_at_risk", {"customers": len(ids), "ids": ids[:_MAX_IDS],
+                                                    "days": _AT_RISK_DAYS}
+    losses = {s: ev.v(m, "lost_customers", s) for s in SEGMENTS}
+    losses = {s: v for s, v in losses.items() if not math.isnan(v) and v > 0}
+    s = max(losses, key=lambda k: losses[k], default=seg if seg != "all" else "small")
+    return "lost_segment", "retention_lost_segment", {"segment": s, "customers": losses.get(s, 0.0),
+                                                      "lost_all": ev.v(m, "lost_customers")}
+
+
+def _diag_visits(ev: _Evidence, m: str, seg: str, kpi: str) -> tuple[str, str, dict[str, Any]]:
+    if kpi == "visits":
+        v, p = ev.v(m, "visits"), ev.v(m, "visits", label=ev.prev.label)
+        if not (math.isnan(v) or math.isnan(p)) and v < p:
+            return "visits_fell", "visits_fell", {"visits": v, "visits_prev": p}
+    held, vis = ev.held(m), ev.dated("visits", m, ev.per, ("customer_id",))
+    segs = _seg_of(ev.table("customers", ("customer_id",)))
+    if held is not None and vis is not None:
+        seen = set(vis["customer_id"].astype(str))
+        not_seen = [str(i) for i in held["customer_id"] if str(i) not in seen]
+        if seg != "all":
+            not_seen = [i for i in not_seen if segs.get(i) == seg]
+        key = [i for i in not_seen if segs.get(i) == "key"]
+        if key:
+            return "key_unvisited", "visits_key", {"customers": len(key), "ids": key[:_MAX_IDS],
+                                                   "unvisited": len(not_seen)}
+        n = len(not_seen)
+    else:
+        num, den = ev.v(m, "visit_coverage", seg, col="numerator"), ev.v(m, "visit_coverage", seg, col="denominator")
+        n = _ceil(den - num) if not (math.isnan(num) or math.isnan(den)) else math.nan
+    weeks = _weeks(ev.per, "soon")
+    return "unvisited", "visits_unvisited", {"unvisited": n, "weeks": weeks,
+                                             "per_week": _ceil(n / weeks) if n == n else math.nan}
+
+
+def _open_complaints(ev: _Evidence, m: str) -> tuple[list[str], float]:
+    """Unresolved complaints of the period (ids from the complaints table, else the count from the actuals)."""
+    c = ev.dated("complaints", m, ev.per, ("complaint_id", "resolved"))
+    if c is not None:
+        open_ = c[~c["resolved"].astype(bool)]
+        return sorted(open_["complaint_id"].astype(str)), float(len(open_))
+    num, den = ev.v(m, "resolution_rate", col="numerator"), ev.v(m, "resolution_rate", col="denominator")
+    return [], (den - num) if not (math.isnan(num) or math.isnan(den)) else math.nan
+
+
+def _diag_csat(ev: _Evidence, m: str, seg: str) -> tuple[str, str, dict[str, Any]]:
+    ids, n_open = _open_complaints(ev, m)
+    low = {s: ev.v(m, "csat", s, col="denominator") - ev.v(m, "csat", s, col="numerator") for s in (*SEGMENTS, "all")}
+    if n_open and n_open > 0:
+        return "open_complaints", "csat_open", {"open": n_open, "ids": ids[:_MAX_IDS], "low": low["all"]}
+    if seg in ("all", "key") and low.get("key", 0) > 0:
+        return "key_low", "csat_key", {"low": low["key"], "responses": ev.v(m, "csat", "key", col="denominator")}
+    return "low_scores", "csat_low", {"low": low.get(seg, math.nan), "responses": ev.v(m, "csat", seg, col="denominator")}
+
+
+def _diag_nps(ev: _Evidence, m: str) -> tuple[str, str, dict[str, Any]]:
+    held = ev.table("customers", ("customer_id", "manager_id"))
+    sv = ev.dated("surveys", None, ev.per, ("customer_id", "nps"))
+    if held is not None and sv is not None:
+        mine = set(held.loc[held["manager_id"].astype(str) == m, "customer_id"].astype(str))
+        s = sv[sv["customer_id"].astype(str).isin(mine)]
+        score = pd.to_numeric(s["nps"], errors="coerce")
+        det = sorted(set(s.loc[score <= 6, "customer_id"].astype(str)))
+        passives = int(((score >= 7) & (score <= 8)).sum())
+        if det:
+            return "detractors", "nps_detractors", {"customers": len(det), "ids": det[:_MAX_IDS]}
+        return "passives", "nps_passives", {"passives": passives, "responses": int(score.notna().sum())}
+    return _diag_csat(ev, m, "all")
+
+
+def _diag_complaints(ev: _Evidence, m: str) -> tuple[str, str, dict[str, Any]]:
+    c = ev.dated("complaints", m, ev.per, ("customer_id",))
+    if c is not None and len(c):
+        counts = c["customer_id"].astype(str).value_counts()
+        rep = sorted(counts[counts >= 2].index)
+        if rep:
+            return "repeat", "complaints_repeat", {"customers": len(rep), "ids": rep[:_MAX_IDS],
+                                                   "complaints": int(counts[counts >= 2].sum())}
+    n = {s: ev.v(m, "complaints", s) for s in SEGMENTS}
+    total = ev.v(m, "complaints")
+    n = {s: v for s, v in n.items() if not math.isnan(v) and v > 0}
+    s = max(n, key=lambda k: n[k], default=None)
+    if s is not None and total > 1 and n[s] / total >= 0.6:
+        return "segment_complaints", "complaints_segment", {"segment": s, "complaints": n[s], "total": total}
+    return "complaints", "complaints_causes", {"complaints": total, "buyers": ev.v(m, "buyers")}
+
+
+def _diag_resolution(ev: _Evidence, m: str) -> tuple[str, str, dict[str, Any]]:
+    ids, n_open = _open_complaints(ev, m)
+    esc = ev.v(m, "escalations")
+    if n_open and n_open > 0:
+        return "open_complaints", "resolution_open", {"open": n_open, "ids": ids[:_MAX_IDS]}
+    return "escalated", "resolution_escalated", {"escalated": esc}
+
+
+def _diag_repeat(ev: _Evidence, m: str, seg: str) -> tuple[str, str, dict[str, Any]]:
+    once = {s: ev.v(m, "repeat_purchase_rate", s, col="denominator") - ev.v(m, "repeat_purchase_rate", s, col="numerator")
+            for s in (*SEGMENTS, "all")}
+    total = once.get(seg, math.nan)
+    segs = {s: v for s, v in once.items() if s != "all" and not math.isnan(v) and v > 0}
+    s = max(segs, key=lambda k: segs[k], default=None)
+    if seg == "all" and s is not None and total > 1 and segs[s] / total >= 0.6:
+        return "segment_one_time", "repeat_segment", {"segment": s, "customers": segs[s], "total": total}
+    return "one_time", "repeat_one_time", {"customers": total}
+
+
+def _diag_share(ev: _Evidence, m: str, gap_pp: float) -> tuple[str, str, dict[str, Any]]:
+    s, sp = ev.v(m, "market_share", col="numerator"), ev.v(m, "market_share", label=ev.prev.label, col="numerator")
+    mk, mkp = ev.v(m, "market_share", col="denominator"), ev.v(m, "market_share", label=ev.prev.label, col="denominator")
+    more = gap_pp / 100 * mk if not math.isnan(mk) else math.nan
+    if not any(math.isnan(x) for x in (s, sp, mk, mkp)) and sp > 0 and mkp > 0:
+        gs, gm = s / sp - 1, mk / mkp - 1
+        if gs < 0:
+            return "sales_fell", "share_sales_fell", {"sales_change": gs, "market_change": gm, "more_sales": more}
+        if gm > gs:
+            return "market_grew", "share_market_grew", {"sales_change": gs, "market_change": gm, "more_sales": more}
+    return "below_benchmark", "share_gap", {"gap_pp": gap_pp, "more_sales": more}
+
+
+def diagnose(ev: _Evidence, m: str, indicator: str, kpi: str, seg: str, gap: float) -> tuple[str, str, dict[str, Any]]:
+    """(cause, action, facts) of one weakness: what the data shows, what to do, the numbers.
+
+    ``gap`` as in :func:`improvement_plan` (percentage points for ratios).  Unknown KPIs
+    and indicators without one get ``("below_benchmark", "generic", {})``."""
+    if kpi in ("sales", "orders"):
+        return _diag_sales(ev, m, seg, gap if kpi == "sales" else math.nan, None)
+    if kpi == "profit":
+        mg, cm = ev.v(m, "margin"), ev.med("margin")
+        if not (math.isnan(mg) or math.isnan(cm)) and mg < cm:
+            return _diag_margin(ev, m, (cm - mg) * 100)
+        return _diag_sales(ev, m, seg, gap, None)
+    if kpi == "margin":
+        return _diag_margin(ev, m, gap)
+    if kpi == "aov":
+        return _diag_aov(ev, m, gap)
+    if kpi == "new_customers":
+        return _diag_new(ev, m, seg, gap)
+    if kpi == "conversion_rate":
+        return _diag_conversion(ev, m, seg, gap)
+    if kpi in ("retention_rate", "churn_rate", "active_rate", "lost_customers"):
+        return _diag_retention(ev, m, seg)
+    if kpi in ("visits", "visit_coverage"):
+        return _diag_visits(ev, m, seg, kpi)
+    if kpi == "csat":
+        return _diag_csat(ev, m, seg)
+    if kpi == "nps":
+        return _diag_nps(ev, m)
+    if kpi in ("complaint_rate", "complaints", "escalations"):
+        return _diag_complaints(ev, m)
+    if kpi == "resolution_rate":
+        return _diag_resolution(ev, m)
+    if kpi == "repeat_purchase_rate":
+        return _diag_repeat(ev, m, seg)
+    if kpi in ("market_share", "market_share_change"):
+        return _diag_share(ev, m, gap if kpi == "market_share" else math.nan)
+    if kpi == "referral_rate":
+        return "below_benchmark", "referral_promoters", {"new": ev.v(m, "new_customers"),
+                                                         "referred": ev.v(m, "referral_rate", col="numerator")}
+    return "below_benchmark", "generic", {}
+
+
 def improvement_plan(
     findings: pd.DataFrame,
     period: ReviewPeriod | str,
     *,
     owners: Mapping[str, str] | pd.Series | None = None,
+    actuals: pd.DataFrame | None = None,
+    company: pd.DataFrame | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    library: Library | None = None,
 ) -> pd.DataFrame:
-    """The improvement plan (改进计划) prefilled from the weaknesses of ``findings``.
+    """The improvement plan (改进计划) from the weaknesses of ``findings``: one row per weakness,
+    with its gap, the cause the data shows, an action with the manager's own numbers and a due date.
 
-    One row per weakness (:func:`strengths_weaknesses` order)::
+    ::
 
         gap      = benchmark − value   (higher is better)   the improvement needed to
                  = value − benchmark   (lower is better)    reach the benchmark (> 0)
                    × 100 for ratio indicators (percentage points)
         gap_pct  = gap ÷ benchmark for money and counts (benchmark > 0)
-        due      = last day of the next period (2026Q3 → 2026-12-31; 2026-09 → 2026-10-31)
 
     ``benchmark`` is the target when one was given, else the company median (pro-rated
-    for part-period managers).  ``action`` comes from the catalog: the indicator's own
-    action if there is one (churn → "对近90天未下单的老客户逐一回访…"), else its family's.
-    ``owner`` is the manager (``owners``: manager_id → name; the id when not given).
+    for part-period managers).  ``cause`` (a code), ``action_code`` and ``facts`` (the
+    numbers: counts, customer ids, segment, product line …) come from :func:`diagnose`,
+    reading ``actuals`` (the long KPI table with numerator and denominator, every
+    period), ``company`` (medians per segment) and ``tables`` (orders, customers,
+    complaints, visits, surveys; any may be missing); ``library`` says which KPI and
+    segment an indicator measures.  Without them the cause is ``below_benchmark`` and
+    the action the indicator's (or its family's) general one.  Examples of the rules:
+
+    * new customers short by N, conversion c = converted ÷ leads this period: at or above
+      the company's median conversion, ⌈N ÷ c⌉ more leads (per week until the due date);
+      below it, the conversions the same leads would give at the median;
+    * sales: the segment or product line with the largest fall on the previous period,
+      else the customers who bought last period and not this one, else the gap per week;
+    * retention / churn: the key accounts lost in the period (ids), else the customers
+      held with no order in the last 90 days (key accounts first), else the segment
+      that lost most; visits: the customers held not visited (key accounts first);
+      CSAT / resolution: the complaints still open; complaints: customers who complained
+      twice or more, else the segment with ≥ 60 % of them.
+
+    ``horizon`` (:data:`HORIZONS`) and ``due`` (:func:`due_dates`) follow the action:
+    quick fixes two weeks after the period's end, structural ones by the middle or end
+    of the next period.  ``action`` is the phrase to word (``review.do.<action_code>``
+    with the facts; ``generic``: ``review.action.<indicator>`` or its family's);
+    ``cause_text`` the cause's phrase.  ``owner`` is the manager (``owners``: manager_id
+    → name; the id when not given).
     """
     per = _period(period)
     _require(findings, ("manager_id", "kind", "indicator", "name", "family", "unit", "higher_is_better", "value",
@@ -829,9 +1383,82 @@ def improvement_plan(
     w["gap_pct"] = np.where(w["unit"].isin(ADDITIVE_UNITS) & (w["benchmark"] > 0), gap / w["benchmark"].where(
         w["benchmark"] > 0), np.nan)
     w["gap_unit"] = w["unit"].map(_change_unit)
-    w["action"] = [OneOf((f"review.action.{i}", f"review.action.family.{f}")) for i, f in zip(w["indicator"], w["family"])]
+    ev = _Evidence(actuals, company, per, tables) if actuals is not None else None
+    dues = due_dates(per)
+    causes, codes, facts = [], [], []
+    for r in w.itertuples(index=False):
+        ind = library[r.indicator] if library is not None and r.indicator in library else None
+        if ev is None or ind is None or ind.kpi is None:
+            c, a, f = "below_benchmark", "generic", {}
+        else:
+            c, a, f = diagnose(ev, str(r.manager_id), r.indicator, ind.kpi, ind.segment, float(r.gap))
+        causes.append(c)
+        codes.append(a)
+        facts.append(f)
+    w["cause"] = causes
+    w["action_code"] = codes
+    w["facts"] = facts
+    w["horizon"] = [ACTIONS[a] for a in codes]
+    w["due"] = [dues[h] for h in w["horizon"]]
+    w["cause_text"] = [_cause_phrase(a, f, per) for a, f in zip(codes, facts)]
+    w["action"] = [OneOf((f"review.action.{i}", f"review.action.family.{fam}")) if a == "generic"
+                   else _action_phrase(a, f, per) for a, f, i, fam in zip(codes, facts, w["indicator"], w["family"])]
     w["owner"] = w["manager_id"].map(lambda m: names.get(str(m), str(m)))
-    w["due"] = per.shift(1).end.date().isoformat()
     cols = ["manager_id", "owner", "indicator", "name", "family", "unit", "value", "benchmark", "benchmark_kind",
-            "gap", "gap_pct", "gap_unit", "action", "due"]
+            "gap", "gap_pct", "gap_unit", "cause", "cause_text", "action_code", "action", "facts", "horizon", "due"]
     return w[cols].reset_index(drop=True)
+
+
+_AMOUNT_UNITS = {
+    "drop": "currency", "sales_prev": "currency", "gap": "currency", "per_week": None, "profit_short": "currency",
+    "aov": "currency", "median": None, "aov_prev": "currency", "per_order": "currency", "more_sales": "currency",
+    "margin": "ratio", "conversion": "ratio", "conversion_prev": "ratio", "drop_pct": "ratio",
+    "sales_change": "change", "market_change": "change", "sales": "currency",
+}
+
+
+def _values(code: str, facts: Mapping[str, Any], per: ReviewPeriod) -> dict[str, Any]:
+    """The facts as phrase values: amounts with their unit, segments and lists as phrases."""
+    out: dict[str, Any] = {}
+    for k, v in facts.items():
+        if k == "segment":
+            out[k] = T(f"segment.{v}")
+        elif k == "ids":
+            out[k] = _ids(v)
+        elif k == "own_rate":
+            continue
+        elif isinstance(v, str):
+            out[k] = v
+        elif isinstance(v, (int, float, np.floating, np.integer)) and math.isnan(float(v)):
+            out[k] = T("report.no_data")
+        elif k == "median":
+            unit = "currency" if code.startswith("aov") else "ratio"
+            out[k] = Amount(float(v), unit)
+        elif k == "per_week":
+            out[k] = Amount(float(v), "currency" if code == "sales_weekly" else "count")
+        elif k == "gap_pp":
+            out[k] = f"{float(v):.1f}"
+        elif _AMOUNT_UNITS.get(k):
+            out[k] = Amount(float(v), _AMOUNT_UNITS[k])
+        else:
+            out[k] = Amount(float(v), "count")
+    if "ids" in facts:  # "(and k more)" after the ids shown
+        n = facts.get("customers", facts.get("open", 0))
+        out["more_ids"] = _more(int(n)) if n == n else ""
+    out["next"] = T(f"review.summary.next.{per.freq}")
+    return out
+
+
+def _action_phrase(code: str, facts: Mapping[str, Any], per: ReviewPeriod) -> Any:
+    key = f"review.do.{code}"
+    if code == "new_leads" and not facts.get("own_rate", True):
+        key += "_median"
+    if code == "sales_line" and facts.get("customers", 0) == 0:
+        key += "_none"
+    return T(key, **_values(code, facts, per))
+
+
+def _cause_phrase(code: str, facts: Mapping[str, Any], per: ReviewPeriod) -> Any:
+    if code == "generic":
+        return T("review.cause.generic")
+    return T(f"review.cause.{code}", **_values(code, facts, per))

@@ -453,8 +453,9 @@ def what_if_table(q: Quarterly, m: str) -> Styler | Markdown:
 
 
 def manager_sections(q: Quarterly) -> None:
-    """A ``###`` section per manager: scorecard line, trend chart, strengths and
-    weaknesses, improvement plan, the draft of the period's summary (月度总结, the
+    """A ``###`` section per manager: scorecard line, trend chart, the feedback (strengths,
+    then one improvement plan whose rows are the weaknesses with cause, action and due
+    date: each finding once), the draft of the period's summary (月度总结, the
     seed article's five parts) for the manager to complete, pay statement and what-if."""
     s = q.summary
     display(trend_note(q))
@@ -471,13 +472,11 @@ def manager_sections(q: Quarterly) -> None:
                              crank=_rank(r["rank_company"]), cn=q.company_n,
                              payout=fmt(r["pay_total"], "currency", q.ctx.language))))
         _trend_chart(q, m)
-        if q.review is not None:
-            display(Markdown(f"**{q.t('qr.h.findings')}**"))
-            display(rv.findings_markdown(q.review, m))
-            display(Markdown(f"**{q.t('qr.h.plan')}**"))
-            display(rv.plan_table(q.review, m))
+        if q.review is not None:  # each strength and weakness once: strengths, then the plan of the weaknesses
+            display(Markdown(f"**{q.t('qr.h.feedback')}**"))
+            rv.feedback(q.review, m)
             display(Markdown(f"**{q.t('qr.h.summary')}**"))
-            display(rv.summary_markdown(q.review, m))
+            display(rv.summary_markdown(q.review, m, findings=False))
         if not teammates_pay(q):
             display(Markdown(q.t("qr.pay_private", file=STATEMENT_FILE.format(manager=m))))
             continue

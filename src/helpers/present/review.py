@@ -34,10 +34,11 @@ from helpers.present.words import worded
 
 __all__ = ["vertical_comparison", "horizontal_comparison", "segment_breakdown", "assess", "strengths_weaknesses",
            "improvement_plan", "monthly_summary", "change_text", "vertical_table", "horizontal_table",
-           "segment_table", "findings_markdown", "plan_table", "summary_markdown"]
+           "segment_table", "findings_markdown", "plan_table", "summary_markdown", "due_rule",
+           "strengths_markdown", "feedback_table", "feedback"]
 
 
-_WORDED = ("name", "note", "position_text", "segment_name", "reason", "action")
+_WORDED = ("name", "note", "position_text", "segment_name", "reason", "action", "cause_text")
 """The columns of the core's review frames that hold phrases and names."""
 
 
@@ -87,10 +88,22 @@ def assess(actuals: pd.DataFrame, company: pd.DataFrame, library: Library, perio
 
 
 def improvement_plan(findings: pd.DataFrame, period: ReviewPeriod | str, *,
-                     owners: Mapping[str, str] | pd.Series | None = None, language: str = "zh") -> pd.DataFrame:
-    """:func:`helpers.core.review.improvement_plan` with the actions in ``language``."""
+                     owners: Mapping[str, str] | pd.Series | None = None, actuals: pd.DataFrame | None = None,
+                     company: pd.DataFrame | None = None, tables: Mapping[str, pd.DataFrame] | None = None,
+                     library: Library | None = None, language: str = "zh") -> pd.DataFrame:
+    """:func:`helpers.core.review.improvement_plan` with the causes and actions in ``language``
+    (the facts of the diagnosis are read from ``actuals``, ``company`` and ``tables``)."""
     _language(language)
-    return _worded(core.improvement_plan(findings, period, owners=owners), language)
+    return _worded(core.improvement_plan(findings, period, owners=owners, actuals=actuals, company=company,
+                                         tables=tables, library=library), language)
+
+
+def due_rule(period: ReviewPeriod | str, language: str = "zh") -> str:
+    """The one sentence that states how the plan's due dates are set (:data:`helpers.core.review.HORIZONS`)."""
+    per = _period(period)
+    d = core.due_dates(per)
+    return t("review.due_rule", _language(language), end=per.end.date().isoformat(), quick=d["quick"],
+             soon=d["soon"], mid=d["mid"], last=d["end"], next=t(f"review.summary.next.{per.freq}", language))
 
 
 def _language(language: str) -> str:
@@ -229,7 +242,7 @@ class _Parts:
 
 
 def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placeholder_growth: float,
-             heading_level: int | None) -> str:
+             heading_level: int | None, findings: bool = True) -> str:
     p, lang, a = parts.period, parts.language, parts.actuals
     cur, prev, yoy = p.label, p.previous().label, p.year_ago().label
     unit_word = t(f"review.summary.unit.{p.freq}", lang)
@@ -243,7 +256,10 @@ def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placehol
                         f"*{t('review.summary.draft_note', lang)}*", ""]
     f = parts.findings[parts.findings["manager_id"] == manager_id]
     strengths = f[f["kind"] == "strength"]
-    if len(strengths):
+    if not findings:  # shown once, above the draft (the report's feedback block)
+        if len(strengths):
+            lines.append(t("review.summary.see_highlights", lang))
+    elif len(strengths):
         items = ("" if lang == "zh" else " ").join(escape(x) for x in strengths["text"])
         lines.append(t("review.summary.highlights", lang, items=items))
     else:
@@ -333,7 +349,9 @@ def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placehol
     actions = dict(zip(plan["indicator"], plan["action"]))
     if weak.empty:
         lines.append("- " + t("review.summary.no_problems", lang))
-    for r in weak.itertuples(index=False):
+    elif not findings:
+        lines.append("- " + t("review.summary.see_plan", lang, n=len(weak)))
+    for r in (weak.itertuples(index=False) if findings else ()):
         lines.append("- " + t("review.summary.problem", lang, problem=escape(r.text),
                               action=escape(actions[r.indicator])))
     lines += [f"*{t('review.summary.problems_prompt', lang)}*", ""]
@@ -374,7 +392,9 @@ def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placehol
                 for seg, v in split.items())
             lines.append("- " + t("review.summary.target_split", lang, name=nm, target=fmt(r.target, unit, lang),
                                   items=items))
-    for r in plan.itertuples(index=False):
+    if not findings and len(plan):
+        lines.append("- " + t("review.summary.actions_ref", lang, n=len(plan)))
+    for r in (plan.itertuples(index=False) if findings else ()):
         lines.append("- " + t("review.summary.action", lang, name=escape(r.name), action=escape(r.action), due=r.due))
     return "\n".join(lines).rstrip() + "\n"
 
@@ -390,7 +410,8 @@ def _parts(actuals: pd.DataFrame, company: pd.DataFrame, library: Library, perio
     kw = dict(indicators=indicators, managers=mgrs, fractions=fractions, language=language)
     hz = horizontal_comparison(actuals, company, library, per, **kw)
     findings = strengths_weaknesses(actuals, company, library, per, targets=targets, rule=rule, **kw)
-    plan = improvement_plan(findings, per, owners=owners, language=language)
+    plan = improvement_plan(findings, per, owners=owners, actuals=actuals, company=company,
+                            tables=None if orders is None else {"orders": orders}, library=library, language=language)
     products = None if orders is None else core.product_lines(orders, per, managers=mgrs)
     return _Parts(per, language, library, actuals, company, mgrs, hz, findings, plan, products,
                   _targets(targets, library), core._fractions(fractions, mgrs))
@@ -542,6 +563,49 @@ def plan_table(rv: Any, manager_id: str) -> Styler | Markdown:
     return table(df.reset_index(drop=True), None, lang)
 
 
-def summary_markdown(rv: Any, manager_id: str, heading_level: int | None = None) -> Markdown:
-    """One manager's monthly-summary draft, ready to display."""
-    return Markdown(rv.summary(manager_id, heading_level=heading_level))
+def summary_markdown(rv: Any, manager_id: str, heading_level: int | None = None, findings: bool = True) -> Markdown:
+    """One manager's monthly-summary draft, ready to display (``findings=False``: the
+    strengths, weaknesses and actions are referred to, not repeated — the report shows
+    them once in :func:`feedback`)."""
+    return Markdown(rv.summary(manager_id, heading_level=heading_level, findings=findings))
+
+
+def strengths_markdown(rv: Any, manager_id: str) -> Markdown:
+    """One manager's strengths as one paragraph of sentences with the numbers (escaped)."""
+    f = _rows(rv.findings, manager_id)
+    s = f[f["kind"] == "strength"]
+    if s.empty:
+        return Markdown(rv.t("review.no_strengths"))
+    return Markdown(rv.t("review.strengths_line", items=("" if rv.language == "zh" else " ").join(
+        escape(x) for x in s["text"])))
+
+
+def feedback_table(rv: Any, manager_id: str) -> Styler | Markdown:
+    """One manager's improvement plan, each weakness once: the weakness with its numbers
+    (value, benchmark, gap), the cause the data shows, the action with the manager's own
+    numbers, and the due date."""
+    lang = rv.language
+    d = _rows(rv.plan, manager_id)
+    if d.empty:
+        return Markdown(rv.t("review.summary.no_problems"))
+    text = _rows(rv.findings, manager_id).set_index("indicator")["text"]
+    df = pd.DataFrame({
+        rv.t("review.col.finding"): [text.get(i, n) for i, n in zip(d["indicator"], d["name"])],
+        rv.t("review.col.cause"): d["cause_text"],
+        rv.t("review.col.action"): d["action"],
+        rv.t("review.col.due"): d["due"],
+    })
+    sty = table(df.reset_index(drop=True), None, lang)
+    return sty.set_properties(subset=list(df.columns[:3]), **{"white-space": "normal", "min-width": "14em"})
+
+
+def feedback(rv: Any, manager_id: str) -> None:
+    """The review's feedback for one manager, every finding once: the strengths, then the
+    improvement plan whose rows are the weaknesses (:func:`feedback_table`), then the
+    rule of the due dates."""
+    from IPython.display import display
+
+    display(strengths_markdown(rv, manager_id))
+    display(feedback_table(rv, manager_id))
+    if len(_rows(rv.plan, manager_id)):
+        display(Markdown(f"*{escape(due_rule(rv.period, rv.language))}*"))
