@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import re
 import subprocess
 from pathlib import Path
 
@@ -17,8 +18,9 @@ import yaml
 from helpers.notebooks import leadership as L
 from helpers.notebooks import quarterly as Q
 from helpers.core.attainment import NO_DATA
+from helpers.present.i18n import t
 
-from conftest import KPI_BIN, cjk_text, demo_words
+from conftest import KPI_BIN, ROOT, cjk_text, demo_words
 
 NaN = math.nan
 
@@ -182,6 +184,67 @@ def test_demo_sales_and_losses_from_the_data(summary, demo_dir):
     assert b["budget"] == pytest.approx(3 * 500_000) and b["payout"] == pytest.approx(summary.teams["payout"].sum())
 
 
+@pytest.mark.slow
+def test_headline_messages_from_the_data(summary, demo_dir, demo_params):
+    """The key messages leadership reads first, recomputed from the demo CSVs and the plan:
+    company attainment and growth, the biggest key-account loss, pay against budget and
+    the decision it calls for."""
+    msgs = {m["code"]: m for m in L.key_messages(summary)}
+    assert list(msgs) == ["attainment", "risk", "budget", "fairness", "decisions"]  # fairness: the demo has flags
+    orders = pd.read_csv(demo_dir / "orders.csv", parse_dates=["date"])
+    roster = set(summary.managers.index)
+    by_q = orders[orders["manager_id"].isin(roster)].groupby(orders["date"].dt.to_period("Q"))["amount"].sum()
+    a = msgs["attainment"]
+    targets = summary.managers["sales_target"].astype(float)
+    assert a["sales"] == pytest.approx(by_q[pd.Period("2026Q3")], rel=1e-9)
+    assert a["attainment"] == pytest.approx(by_q[pd.Period("2026Q3")] / targets.sum(), rel=1e-9)
+    per = orders[orders["manager_id"].isin(roster)].pivot_table(
+        index="manager_id", columns=orders["date"].dt.to_period("Q"), values="amount", aggfunc="sum")
+    for key, then in (("growth_prev", "2026Q2"), ("growth_year", "2025Q3")):  # like for like: managers in both
+        both = per[[pd.Period("2026Q3"), pd.Period(then)]].dropna()
+        assert a[key] == pytest.approx(both.iloc[:, 0].sum() / both.iloc[:, 1].sum() - 1, rel=1e-9)
+    m = summary.managers
+    q3 = orders[(orders["date"].dt.to_period("Q") == pd.Period("2026Q3")) & orders["manager_id"].isin(roster)]
+    team_sales = q3.groupby(m["team_id"].reindex(q3["manager_id"]).to_numpy())["amount"].sum()
+    team_att = team_sales / targets.groupby(m["team_id"]).sum()
+    assert (a["teams_reached"], a["teams"]) == (int((team_att >= 1).sum()), 6)
+    assert a["level"] == ("warn" if a["growth_prev"] < 0 else "ok")
+
+    # the biggest risk: key accounts lost in the quarter, what they bought in the year before
+    cust = pd.read_csv(demo_dir / "customers.csv", parse_dates=["lost_date"])
+    lost = cust[(cust["segment"] == "key") & (cust["lost_date"].dt.to_period("Q") == pd.Period("2026Q3"))]
+    stake = {}
+    for _, c in lost.iterrows():
+        o = orders[(orders["customer_id"] == c["customer_id"]) & (orders["date"] < c["lost_date"])
+                   & (orders["date"] >= c["lost_date"] - pd.Timedelta(days=365))]
+        stake[c["customer_id"]] = o["amount"].sum()
+    r = msgs["risk"]
+    assert r["kind"] == "losses" and r["lost"] == len(lost) >= 1
+    assert r["at_stake"] == pytest.approx(sum(stake.values()))
+    assert r["customer"] == max(stake, key=stake.get) and r["sales_12m"] == pytest.approx(max(stake.values()))
+
+    # pay against budget: the plan's budget per month x 3 months, the payouts of the scorecards
+    plan = yaml.safe_load((ROOT / "params" / "incentives.yaml").read_text(encoding="utf-8"))  # the plan demo.yaml names
+    budget = 3 * float(plan["budget"]["variable_pay_per_month"])
+    payout = float(summary.managers["payout"].sum())
+    b = msgs["budget"]
+    assert b["budget"] == pytest.approx(budget) and b["payout"] == pytest.approx(payout)
+    assert b["kind"] == ("over" if payout > budget else "within")
+    over = [d for d in msgs["decisions"]["items"] if d["what"] == "overrun"]
+    assert (over[0]["gap"] == pytest.approx(payout - budget)) if payout > budget else not over
+    f = summary.fairness
+    flagged = f[f["flag"] != ""]
+    fm = msgs["fairness"]
+    assert fm["teams_flagged"] == flagged.loc[flagged["level"] == "team", "group"].nunique()
+    far = flagged.loc[(flagged["median"] - 1).abs().idxmax()]
+    assert (fm["group"], fm["indicator"]) == (far["group"], far["indicator"])
+
+    # worded: one line per message, first in the report, each figure as the tables show it
+    text = L.headline(summary).data
+    assert text.count("\n- ") == len(msgs) - 1
+    assert f"{a['attainment']:.1%}" in text and f"{payout:,.0f}" in text and r["customer"] in text
+
+
 # ------------------------------------------------------------------ the rendered report
 
 
@@ -209,6 +272,11 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
         folder = tmp_path / key / period / "_company"
         html = (folder / "05_leadership_summary.html").read_text(encoding="utf-8")
         assert heading in html and "Traceback" not in html
+        # the key messages come first: the first section of the page, before any table or chart
+        first_h2 = re.search(r"<h2[^>]*>(.*?)</h2>", html.split("<main>", 1)[1], re.S).group(1)
+        assert ("本期要点" if key == "q" else "Key messages") in first_h2
+        body = html.split("<main>", 1)[1]
+        assert body.index("●") < body.index("<table") and body.index("●") < body.index("<img")
         assert 'href="_company/05_leadership_summary.html"' in (tmp_path / key / period / "index.html").read_text(
             encoding="utf-8")
         csv = pd.read_csv(folder / "leadership_summary.csv")
@@ -216,7 +284,7 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
         xlsx = pd.read_excel(folder / "leadership_summary.xlsx", sheet_name=None, engine="openpyxl")
         assert xlsx["teams"]["payout"].sum() == pytest.approx(csv["payout"].sum())
         if key == "q":  # individual pay hidden: no manager's payout in the page or the files
-            assert "managers" not in xlsx and "leadership.individual_pay: false" in html
+            assert "managers" not in xlsx and t("ls.pay.hidden", "zh") in html
             pay = [f"{v:,.0f}" for v in summary.managers["payout"].dropna()]
             assert len(pay) == 48
             # amounts of four digits or more cannot turn up by chance ("16" can be any figure)

@@ -373,6 +373,152 @@ def build(ctx: Any, params_file: str | Path | None = None, workspace: str | Path
 # =========================================================================== what the notebook shows
 
 
+def key_messages(ls: Leadership) -> list[dict[str, Any]]:
+    """The period's headline as data: three to five messages, each ``{"code", "level",
+    ...values}`` (numbers and ids, no words), in this order:
+
+    * ``attainment`` — the company's sales attainment, its growth on the previous period
+      and a year ago (the direction), and how many teams reached their target;
+    * ``risk`` — the biggest risk: the key accounts lost (count, sales at stake, the
+      largest one), else the teams with a complaint spike, else the team furthest below
+      its sales target (``none`` when every team reached it);
+    * ``budget`` — variable pay against the budget (``no_budget`` when the plan has none);
+    * ``fairness`` — only when the backtest flags a region or team: how many, and the one
+      furthest from target;
+    * ``decisions`` — what leadership has to decide: the overrun to approve, the targets
+      to adjust before they are published, the plan checks not passed, open disputes.
+
+    ``level`` is ``ok``, ``warn`` or ``alert`` (how the line is marked)."""
+    c = ls.company.iloc[0]
+    out: list[dict[str, Any]] = []
+    teams = ls.teams[ls.teams["sales_attainment"].notna()]
+    out.append({"code": "attainment", "level": "ok" if c["sales_attainment"] >= 1 and not c["growth_prev"] < 0 else "warn",
+                "attainment": float(c["sales_attainment"]), "growth_prev": float(c["growth_prev"]),
+                "growth_year": float(c["growth_year"]), "sales": float(c["sales"]),
+                "teams_reached": int((teams["sales_attainment"] >= 1).sum()), "teams": int(len(teams)),
+                "mean_total": float(c["mean_total"])})
+
+    lo, sp = ls.losses, ls.spikes
+    spiking = [str(x) for x in sp.loc[sp["spike"], "team"]] if len(sp) else []
+    if len(lo):
+        top = lo.sort_values(["sales_12m", "customer_id"], ascending=[False, True]).iloc[0]
+        out.append({"code": "risk", "kind": "losses", "level": "alert", "lost": int(len(lo)),
+                    "at_stake": float(lo["sales_12m"].sum()), "customer": str(top["customer_id"]),
+                    "manager_id": str(top["manager_id"]) if pd.notna(top["manager_id"]) else "",
+                    "team": str(top["team_id"]) if pd.notna(top.get("team_id")) else "",
+                    "sales_12m": float(top["sales_12m"]), "spikes": spiking})
+    elif spiking:
+        out.append({"code": "risk", "kind": "spikes", "level": "alert", "spikes": spiking})
+    elif len(teams):
+        worst = teams.sort_values(["sales_attainment", "team_id"]).iloc[0]
+        below = bool(worst["sales_attainment"] < 1)
+        out.append({"code": "risk", "kind": "lowest_team" if below else "none", "level": "warn" if below else "ok",
+                    "team": str(worst["team_id"]), "attainment": float(worst["sales_attainment"])})
+
+    b = ls.budget
+    if math.isnan(b["budget"]):
+        out.append({"code": "budget", "kind": "no_budget", "level": "ok", "payout": float(b["payout"])})
+    else:
+        out.append({"code": "budget", "kind": "over" if b["gap"] < 0 else "within",
+                    "level": "alert" if b["gap"] < 0 else "ok", "payout": float(b["payout"]),
+                    "budget": float(b["budget"]), "used": float(b["used"]), "gap": float(b["gap"])})
+
+    f = ls.fairness
+    flagged = f[f["flag"] != ""] if len(f) else f
+    if len(flagged):
+        far = flagged.assign(dist=(flagged["median"].astype(float) - 1).abs()) \
+            .sort_values(["dist", "level", "group"], ascending=[False, True, True]).iloc[0]
+        groups = flagged[["level", "group"]].drop_duplicates()
+        out.append({"code": "fairness", "level": "warn", "regions": int((groups["level"] == "region").sum()),
+                    "regions_of": int(f.loc[f["level"] == "region", "group"].nunique()),
+                    "teams_flagged": int((groups["level"] == "team").sum()),
+                    "teams_of": int(f.loc[f["level"] == "team", "group"].nunique()),
+                    "level_of": str(far["level"]), "group": str(far["group"]), "indicator": str(far["indicator"]),
+                    "median": float(far["median"]), "over": str(far["flag"]).endswith("over target"),
+                    "periods_flagged": int(far["periods_over"] if str(far["flag"]).endswith("over target")
+                                           else far["periods_under"]), "periods": int(far["periods"])})
+
+    decisions: list[dict[str, Any]] = []
+    if not math.isnan(b["budget"]) and b["gap"] < 0:
+        decisions.append({"what": "overrun", "gap": float(-b["gap"])})
+    if len(flagged):
+        decisions.append({"what": "targets", "groups": int(flagged[["level", "group"]].drop_duplicates().shape[0])})
+    failed = [ch.code for ch in ls.health.health.checks if not ch.passed] if ls.health is not None else []
+    if failed:
+        decisions.append({"what": "plan", "checks": failed})
+    disputes = snapshot(ls.ctx).disputes
+    open_d = int((disputes["status"] == "open").sum()) if len(disputes) else 0
+    if open_d:
+        decisions.append({"what": "disputes", "n": open_d})
+    out.append({"code": "decisions", "level": "alert" if decisions else "ok", "items": decisions})
+    return out
+
+
+def _message_text(ls: Leadership, m: dict[str, Any]) -> str:
+    lang, t = ls.lang, ls.t
+    cur = lambda x: fmt(x, "currency", lang)  # noqa: E731 - local shorthand
+    rat = lambda x: fmt(x, "ratio", lang)  # noqa: E731
+    code = m["code"]
+    if code == "attainment":
+        key = "ls.head.attainment.up" if m["growth_prev"] >= 0 else "ls.head.attainment.down"
+        return t(key, att=rat(m["attainment"]), sales=cur(m["sales"]), prev=_signed(m["growth_prev"], lang),
+                 year=_signed(m["growth_year"], lang), reached=m["teams_reached"], teams=m["teams"],
+                 mean=fmt(m["mean_total"], "score", lang))
+    if code == "risk":
+        kind = m["kind"]
+        if kind == "losses":
+            name = ls.managers["name"].get(m["manager_id"], "") if m["manager_id"] else ""
+            text = t("ls.head.risk.losses", lost=m["lost"], stake=cur(m["at_stake"]), customer=escape(m["customer"]),
+                     team=escape(ls.team_name(m["team"])) if m["team"] else "—", name=escape(str(name)) or "—",
+                     top=cur(m["sales_12m"]))
+            if m["spikes"]:
+                text += " " + t("ls.head.risk.also_spikes", teams=_names(ls, m["spikes"]))
+            return text
+        if kind == "spikes":
+            return t("ls.head.risk.spikes", teams=_names(ls, m["spikes"]))
+        return t(f"ls.head.risk.{kind}", team=escape(ls.team_name(m["team"])), att=rat(m["attainment"]))
+    if code == "budget":
+        if m["kind"] == "no_budget":
+            return t("ls.head.budget.none", payout=cur(m["payout"]))
+        return t(f"ls.head.budget.{m['kind']}", payout=cur(m["payout"]), budget=cur(m["budget"]),
+                 used=rat(m["used"]), gap=cur(abs(m["gap"])), over=rat(m["used"] - 1))
+    if code == "fairness":
+        group = ls.team_name(m["group"]) if m["level_of"] == "team" else m["group"]
+        return t("ls.head.fairness.over" if m["over"] else "ls.head.fairness.under", regions=m["regions"],
+                 regions_of=m["regions_of"], teams=m["teams_flagged"], teams_of=m["teams_of"],
+                 level=t(f"ls.level.{m['level_of']}"), group=escape(group),
+                 kpi=escape(ls.q.library.name(m["indicator"], lang)), median=rat(m["median"]),
+                 k=m["periods_flagged"], periods=m["periods"])
+    items = m["items"]
+    if not items:
+        return t("ls.head.decisions.none")
+    sep = "；" if lang == "zh" else "; "
+    parts = []
+    for i, d in enumerate(items, 1):
+        if d["what"] == "overrun":
+            parts.append(t("ls.head.decide.overrun", i=i, gap=cur(d["gap"])))
+        elif d["what"] == "targets":
+            parts.append(t("ls.head.decide.targets", i=i, n=d["groups"]))
+        elif d["what"] == "plan":
+            names = [t(f"hc.check.{c}") for c in d["checks"]]
+            parts.append(t("ls.head.decide.plan", i=i, checks=("、" if lang == "zh" else ", ").join(names)))
+        else:
+            parts.append(t("ls.head.decide.disputes", i=i, n=d["n"]))
+    return t("ls.head.decisions", items=sep.join(parts))
+
+
+def _names(ls: Leadership, teams: Sequence[str]) -> str:
+    return ("、" if ls.lang == "zh" else ", ").join(escape(ls.team_name(x)) for x in teams)
+
+
+def headline(ls: Leadership) -> Markdown:
+    """The first thing leadership reads: the period's key messages (:func:`key_messages`),
+    one line each, the alerts marked."""
+    colour = {"alert": "#c62828", "warn": "#ef6c00", "ok": "#2e7d32"}  # a dot before each line; the words say it too
+    lines = [f"- <span style=\"color:{colour[m['level']]}\">●</span> {_message_text(ls, m)}" for m in key_messages(ls)]
+    return Markdown("\n".join(lines))
+
+
 def _grades(ls: Leadership) -> list[str]:
     return [c.removeprefix("grade_") for c in ls.company.columns if c.startswith("grade_")]
 
@@ -603,7 +749,8 @@ def payout_chart(ls: Leadership) -> None:
 
 
 def fairness_table(ls: Leadership) -> Markdown | Styler:
-    """Regions and teams whose backtested targets are systematically too easy or too hard."""
+    """Regions and teams whose backtested targets are systematically too easy or too hard:
+    one table of regions and one of teams (one row type per table), furthest from target first."""
     f = ls.fairness
     if f.empty:
         return Markdown(ls.t("ls.fair.none_why", why=escape(ls.fairness_note)))
@@ -611,19 +758,29 @@ def fairness_table(ls: Leadership) -> Markdown | Styler:
     if flagged.empty:
         return Markdown(ls.t("ls.fair.all_ok", n=f.loc[f["level"] == "team", "group"].nunique()))
     lib = ls.q.library
-    gap = (flagged["median"].astype(float) - 1).abs()
-    flagged = flagged.loc[gap.sort_values(ascending=False, kind="stable").index]  # furthest from target first
     labels = {"systematically over target": ls.t("ls.fair.over"), "systematically under target": ls.t("ls.fair.under")}
-    df = pd.DataFrame({
-        ls.t("col.kpi"): [lib.name(i, ls.lang) for i in flagged["indicator"]],
-        ls.t("ls.col.level"): [ls.t(f"ls.level.{x}") for x in flagged["level"]],
-        ls.t("ls.col.group"): [ls.team_name(g) if lv == "team" else g for g, lv in zip(flagged["group"], flagged["level"])],
-        ls.t("ls.col.median_att"): flagged["median"].to_numpy(dtype=float),
-        ls.t("ls.col.periods"): [f"{o} / {u} / {n}" for o, u, n in zip(flagged["periods_over"], flagged["periods_under"],
-                                                                     flagged["periods"])],
-        ls.t("ls.col.flag"): [labels.get(x, x) for x in flagged["flag"]],
-    })
-    return _capped(ls, df, {ls.t("ls.col.median_att"): "ratio"}, "fairness")
+    shown: Markdown | Styler = Markdown("")
+    for level in ("region", "team"):
+        part = flagged[flagged["level"] == level]
+        display(Markdown(f"**{ls.t('ls.fair.regions' if level == 'region' else 'ls.fair.teams')}**"))
+        if part.empty:
+            shown = Markdown(ls.t("ls.fair.ok_level", level=ls.t(f"ls.level.{level}")))
+        else:
+            gap = (part["median"].astype(float) - 1).abs()
+            part = part.loc[gap.sort_values(ascending=False, kind="stable").index]  # furthest from target first
+            name = ls.t("report.region" if level == "region" else "report.team")
+            df = pd.DataFrame({
+                name: [ls.team_name(g) if level == "team" else g for g in part["group"]],
+                ls.t("col.kpi"): [lib.name(i, ls.lang) for i in part["indicator"]],
+                ls.t("ls.col.median_att"): part["median"].to_numpy(dtype=float),
+                ls.t("ls.col.periods"): [f"{o} / {u} / {n}" for o, u, n in zip(part["periods_over"],
+                                                                             part["periods_under"], part["periods"])],
+                ls.t("ls.col.verdict"): [labels.get(x, x) for x in part["flag"]],
+            })
+            shown = _capped(ls, df, {ls.t("ls.col.median_att"): "ratio"}, "fairness")
+        if level == "region":
+            display(shown)
+    return shown
 
 
 def losses_table(ls: Leadership) -> Markdown | Styler:
@@ -655,8 +812,9 @@ def spikes_table(ls: Leadership) -> Markdown | Styler:
         ls.t("ls.col.current"): sp["current"].to_numpy(dtype=float),
         ls.t("ls.col.baseline", n=lp.spike_history): sp["baseline"].to_numpy(dtype=float),
         ls.t("ls.col.ratio"): [("—" if math.isnan(r) else f"{r:.1f}×") for r in sp["ratio"]],
-        ls.t("ls.col.flag"): [ls.t("ls.risk.spike") if x else "" for x in sp["spike"]],
     })
+    if sp["spike"].any():  # the column only when some team has a spike (never an empty column)
+        df[ls.t("ls.col.flag")] = [ls.t("ls.risk.spike") if x else "" for x in sp["spike"]]
     return _capped(ls, df, {ls.t("ls.col.current"): "count", ls.t("ls.col.baseline", n=lp.spike_history): "score"},
                    "complaints")
 
@@ -745,10 +903,25 @@ def export_frames(ls: Leadership) -> dict[str, pd.DataFrame]:
 
 
 def save(ls: Leadership) -> None:
-    """Write ``leadership_summary.csv`` (the roll-up) and ``leadership_summary.xlsx`` (every table)."""
+    """Write ``leadership_summary.csv`` (the roll-up, for programs) and
+    ``leadership_summary.xlsx`` (every table, for people: headers and words in the
+    report's language, :func:`helpers.present.excel.leadership_sheets`)."""
+    from helpers.present.excel import leadership_sheets
+
     frames = export_frames(ls)
     ls.ctx.save_csv(frames["teams"], "leadership_summary")
-    save_xlsx(ls.ctx.output_dir, frames, "leadership_summary")
+    if ls.ctx.output_dir is None:
+        return
+    band = None
+    if len(ls.fairness):  # the band the fairness reasons name (the target plan's backtest settings)
+        try:
+            fs = company_targets(ls.ctx)[0].plan.backtest.fairness
+            band = (float(fs.low), float(fs.high))
+        except InputError:
+            band = None
+    names = {i: ls.q.library.name(i, ls.lang) for i in ls.q.library.ids()}
+    save_xlsx(ls.ctx.output_dir, leadership_sheets(frames, ls.lang, names, ls.ctx.team_names, ls.ctx.period.label,
+                                                   fairness_band=band), "leadership_summary")
 
 
 # ======================================================================================

@@ -116,7 +116,8 @@ def index_html(manifest: dict[str, Any], language: str, title: str, notebook_ord
         summary=t("index.summary_all", lang, ok=counts["ok"], stale=counts["stale"], failed=counts["failed"]),
         notebooks=[{"title": notebook_title(nb, lang)} for nb in team_nbs],
         groups=[{"region": region or "—", "anchor": f"region-{i + 1}", "rows": rows,
-                 "count_label": t("index.teams_in_region", lang, n=len(rows))}
+                 "count_label": t("index.teams_in_region.one" if len(rows) == 1 else "index.teams_in_region", lang,
+                                n=len(rows))}
                 for i, (region, rows) in enumerate(groups.items())],
         ok_label=t("index.ok", lang),
         failed_label=t("index.failed", lang),

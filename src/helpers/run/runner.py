@@ -467,8 +467,8 @@ def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> 
     parts = staging / ".parts" / f"{team}__{nb}"
     if team == COMPANY:
         title = f"{notebook_title(nb, lang)}"
-        facts = [[t("report.period", lang), plan.period.label],
-                 [t("report.team", lang), str(len(plan.teams))]]
+        facts = [[t("report.period", lang), plan.period.label],  # the summary covers every team, not only those run
+                 [t("report.scope", lang), t("report.scope.company", lang, n=len(plan.team_names))]]
     else:
         title = f"{notebook_title(nb, lang)} · {plan.team_names.get(team, team)}"
         facts = [[t("report.team", lang), f"{plan.team_names.get(team, team)} ({team})"],
