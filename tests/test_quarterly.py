@@ -208,27 +208,34 @@ def test_manager_without_data_is_no_data_not_zero(east1_missing):
 
 
 def test_signoff_page_shows_what_is_signed(east1_missing):
-    """Each sign-off page lists the manager's indicators; the weights times the points
-    shown there add up to the hard-results score on the same page (within the rounding
-    of the printed figures: weights to 1 %, points to 0.1)."""
+    """Each sign-off page carries what is signed: every indicator by its stable reference with
+    its points, and from them the hard score, the soft score, the split of the plan
+    (params/scoring.yaml, read here) and the total, recomputed from the page alone to the
+    printed precision; the statement version the signature refers to.  The team report keeps
+    each manager's pay private (record.teammates_pay: false): the page names the manager's own
+    statement instead of listing pay lines."""
     import re
 
+    from test_statement import _cells, _recompute_scores, visible
+
     q, gone, _ = east1_missing
+    split = yaml.safe_load((ROOT / "params" / "scoring.yaml").read_text(encoding="utf-8"))["split"]
     pages = Q.signoff_html(q).split("<div class='kpi-page kpi-signoff'")[1:]
     assert len(pages) == len(q.summary)
     for m, page in zip(q.summary.index, pages):
-        detail = re.findall(r"<tr><td>(I\.[a-z_]+)</td><td>([^<]*)</td><td>(\d+)%</td>(?:<td>[^<]*</td>){3}"
-                            r"<td>([^<]*)</td></tr>", page)
         # the statement version the signature refers to: the same as in the manager's own statement
         assert re.search(r"确认单版本</th><td[^>]*>([0-9a-f]{12})</td>", page).group(1) == Q.statement_version(q, m)
         if m == gone:  # no data: no indicator table, nothing to sign but the status
-            assert detail == [] and "无数据" in page
+            assert "st-scorecard" not in page and "无数据" in page
             continue
-        assert [d[0] for d in detail] == [f"I.{i}" for i in q.weights.index]  # each line's stable reference
-        assert [d[1] for d in detail] == [q.name(i) for i in q.weights.index]
-        points = [float(d[3]) for d in detail]  # every demo manager with data has every score
-        hard = sum(int(d[2]) / 100 * p for d, p in zip(detail, points))
-        assert hard == pytest.approx(q.summary.at[m, "hard"], abs=0.06)
+        card = _cells(page, "st-scorecard")[1:]
+        assert [r[0] for r in card] == [f"I.{i}" for i in q.weights.index]  # each line's stable reference
+        assert [r[1] for r in card] == [q.name(i) for i in q.weights.index]
+        hard, soft, total = _recompute_scores(page, split)
+        assert total == round(q.summary.at[m, "total"], 1)
+        text = visible(page)
+        assert f"statement_{m}.html" in text and "st-pay" not in page
+        assert f"{q.summary.at[m, 'pay_total']:,.2f}" not in text
 
 
 def test_scorecard_xlsx_equals_csv(east1_missing):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -296,3 +297,149 @@ def test_prints_on_one_or_two_a4_pages(tmp_path):
     assert 1 <= _pages(body) <= 2, _pages(body)
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", body)
     assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes), boxes
+
+
+# ------------------------------------------------------------------ the sign-off page of the team review
+
+
+ONE_DECIMAL_AT_MOST = re.compile(r"\d+\.\d{2,}\s?%")
+
+
+def _cells(html: str, table_class: str) -> list[list[str]]:
+    """The rows of the first table of class ``table_class`` in ``html``, each a list of cell texts."""
+    m = re.search(rf'<table class="{table_class}[^"]*"[^>]*>(.*?)</table>', html, re.S)
+    assert m, table_class
+    rows = []
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", tr, re.S)
+        rows.append([visible(c.replace("<wbr>", "")).strip() for c in cells])
+    return rows
+
+
+def _fen(text: str) -> Decimal:
+    return Decimal(text.replace(",", "").replace("+", ""))
+
+
+def _percent(text: str) -> float:
+    """The weight a row counts with: '30%' or '30%，计入 37.5%' / '30%, counts 37.5%' → the last one."""
+    return float(re.findall(r"(\d+(?:\.\d+)?)%", text)[-1]) / 100
+
+
+def _recompute_scores(page: str, split: float) -> tuple[float, float, float]:
+    """From a page alone: the hard score (Σ weight × points of the scored indicators), the soft
+    score (the mean of the ratings) and the total (split × hard + (1 − split) × soft), each checked
+    against the figures printed in the split line, to the printed precision; returns the printed three."""
+    card = [r for r in _cells(page, "st-scorecard")[1:] if len(r) == 7 and r[6] != "—"]
+    ratings = [float(r[2]) for r in _cells(page, "st-soft")[1:]]
+    text = visible(page.replace("<wbr>", ""))
+    m = re.search(r"(?:总分 = 业绩|Total = hard) (\d+\.\d) × (\d+)% \+ (?:市场|soft) (\d+\.\d) × (\d+)% = (\d+\.\d)", text)
+    assert m, text[:400]
+    hard, soft, total = float(m.group(1)), float(m.group(3)), float(m.group(5))
+    assert (int(m.group(2)), int(m.group(4))) == (round(split * 100), round((1 - split) * 100))
+    # printed points and ratings to 0.1 (each ±0.05, weights summing to 1), the printed score ±0.05
+    assert sum(_percent(r[2]) * float(r[6]) for r in card) == pytest.approx(hard, abs=0.1)
+    assert sum(ratings) / len(ratings) == pytest.approx(soft, abs=0.1)
+    assert split * hard + (1 - split) * soft == pytest.approx(total, abs=0.1)
+    return hard, soft, total
+
+
+def _recompute_pay(page: str) -> Decimal:
+    """From a page alone: Σ printed pay lines (with the rounding line, if any) = the printed variable
+    pay; variable pay + adjustments = the printed total pay.  Returns the printed total."""
+    pay = _cells(page, "st-pay")[1:]
+    lines = [_fen(r[3]) for r in pay if len(r) == 4 and r[0]]
+    rounding = [_fen(r[3]) for r in pay if len(r) == 4 and not r[0]]  # the rounding-difference row
+    total_row = [r for r in pay if len(r) == 3]
+    assert len(total_row) == 1 and len(rounding) <= 1
+    payout = _fen(total_row[0][2])
+    assert sum(lines) + sum(rounding) == payout
+    totals = _cells(page, "st-total")
+    assert _fen(totals[0][1]) == payout
+    assert _fen(totals[-1][1]) == payout + _fen(totals[1][1]) + (_fen(totals[2][1]) if len(totals) == 4 else 0)
+    return _fen(totals[-1][1])
+
+
+def _half_up(x: float) -> Decimal:
+    return Decimal(repr(float(x))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@pytest.fixture(scope="module")
+def gated(demo_params, tmp_path_factory):
+    """east-1 of the demo for 2026Q3 in English, under a plan with a commission gate of 60 % of the
+    month's sales target, settled month by month, the team report showing teammates' pay."""
+    import shutil
+
+    import yaml
+
+    from helpers.context.workbook import open_team
+    from helpers.notebooks import quarterly as Q
+    from conftest import ROOT
+
+    folder = tmp_path_factory.mktemp("gated")
+    raw = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    plan = yaml.safe_load((ROOT / "params" / "incentives.yaml").read_text(encoding="utf-8"))
+    plan["gates"]["min_sales_attainment_for_commission"] = 0.6
+    plan["settlement"] = "month"
+    (folder / "incentives.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    for name in ("scoring.yaml", "rubric.yaml"):  # the scoring plan and its rubric beside the incentive plan
+        shutil.copy(ROOT / "params" / name, folder / name)
+    raw.update(incentives=str(folder / "incentives.yaml"), scoring=str(folder / "scoring.yaml"), language="en")
+    raw.setdefault("record", {})["teammates_pay"] = True
+    params = folder / "run.yaml"
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    ctx = open_team(params, "east-1", language="en", output_dir=folder / "out")
+    q = Q.build(ctx, params, "", with_review=False)
+    return q, Q.signoff_html(q), 0.6
+
+
+def _signoff_pages(html: str, q) -> dict:
+    pages = html.split("<div class='kpi-page kpi-signoff'")[1:]
+    assert len(pages) == len(q.summary)
+    return dict(zip(q.summary.index, pages))
+
+
+def test_signoff_page_recomputes_to_the_total_pay(gated):
+    """For a manager with a month below the commission gate and one paid every month of the
+    quarter: the scores, the split and the total pay recomputed from the sign-off page alone
+    equal the printed figures; every gated month shows its commission line at 0 with the
+    reason; no ∞/nan and no percentage with more than one decimal."""
+    import pandas as pd
+    import yaml
+
+    from conftest import ROOT
+
+    q, html, gate = gated
+    split = yaml.safe_load((ROOT / "params" / "scoring.yaml").read_text(encoding="utf-8"))["split"]
+    # the gated months, counted from the KPI actuals and the monthly sales targets
+    a = q.ctx.monthly
+    sales = a[(a["kpi"] == "sales") & (a["segment"] == "all")].set_index(["manager_id", "period"])["value"]
+    t = q.cs.monthly_targets.assign(month=lambda f: f["month"].astype(str)).set_index(["manager_id", "month"])["target"]
+    att = (sales.reindex(t.index).to_numpy() / t.to_numpy())
+    months = pd.Series(att, index=t.index)
+    months = months[months.index.get_level_values(0).isin(q.summary.index)
+                    & months.index.get_level_values(1).isin([p.strftime("%Y-%m") for p in q.ctx.period.months])]
+    gated_months = months[months < gate]
+    assert len(gated_months) >= 1
+    pages = _signoff_pages(html, q)
+    shown = sum(len(re.findall(r"commission gate of 60% not reached", visible(p))) for p in pages.values())
+    assert shown == len(gated_months)
+    for (m, month), x in gated_months.items():
+        row = next(r for r in _cells(pages[m], "st-pay") if r[0] == f"P.commission.{month}.1")
+        assert row[2] == f"commission gate of 60% not reached: sales attainment {x * 100:.1f}% — no commission"
+        assert row[3] == "0.00"
+    with_gate = gated_months.index.get_level_values(0)[0]
+    full = next(m for m in q.summary.index if m not in set(gated_months.index.get_level_values(0))
+                and (months.loc[m] >= gate).all() and len(months.loc[m]) == 3)
+    for m in (with_gate, full):
+        page = pages[m]
+        hard, soft, total = _recompute_scores(page, split)
+        r = q.summary.loc[m]
+        assert (hard, soft, total) == (round(r["hard"], 1), round(r["soft"], 1), round(r["total"], 1))
+        assert _recompute_pay(page) == _half_up(r["pay_total"])
+        text = visible(page)
+        assert "rounded half up to the fen" in text  # the rounding rule, once on the page
+        no_junk(text)
+        assert not ONE_DECIMAL_AT_MOST.findall(text)
+    # a manager with a gated month gets no commission that month, a paid month's tiers show up
+    assert not [r for r in _cells(pages[with_gate], "st-pay") if r[0].startswith("P.commission.")
+                and r[0].split(".")[2] in set(gated_months.loc[with_gate].index) and r[3] != "0.00"]

@@ -35,7 +35,7 @@ from IPython.display import HTML, Markdown, display
 from pandas.io.formats.style import Styler
 
 from helpers.core.attainment import NO_DATA
-from helpers.present.display import escape, fmt, percent, table
+from helpers.present.display import escape, fmt, table
 from helpers.present.html import render
 from helpers.present.pay import worded
 from helpers.present.words import render as render_words
@@ -50,7 +50,8 @@ from helpers.atomic import write_text_atomic
 from helpers.context.health import edges
 from helpers.context.record import adjustment_frame, company_results, results_of, snapshot
 from helpers.present.adjustments import adjustment_words
-from helpers.present.statement import statement_html
+from helpers.present.i18n import t
+from helpers.present.statement import attainment_text, money, sections_css, sections_html, statement_html
 from helpers.context.workbook import save_xlsx
 from helpers.present import health as PH
 from helpers.present import review as rv
@@ -317,7 +318,8 @@ def scorecard_table(q: Quarterly) -> Styler:
         vals = []
         for i in q.weights.index:
             sc, at = _cell(q.scores, m, i), _cell(q.attainment, m, i)
-            vals.append(f"{sc:.0f} ({percent(at)})" if not _na(sc) else _why_missing(q, m, i))
+            vals.append(f"{sc:.0f} ({attainment_text(at, _cell(q.targets, m, i), _cell(q.values, m, i), lang, 0)})"
+                        if not _na(sc) else _why_missing(q, m, i))
         for key in ("hard", "soft", "total"):
             vals.append(fmt(s.at[m, key], "score", lang))
         vals.append(q.t("qr.status.no_data") if s.at[m, "grade"] == NO_DATA else s.at[m, "grade"])
@@ -480,48 +482,44 @@ def manager_sections(q: Quarterly) -> None:
         if not teammates_pay(q):
             display(Markdown(q.t("qr.pay_private", file=STATEMENT_FILE.format(manager=m))))
             continue
-        display(Markdown(f"**{q.t('qr.h.statement')}**"))
-        display(statement_table(q, m))
+        # the pay lines, adjustments and total as on the manager's statement (same template, same rounding)
+        display(HTML(f"<style>{sections_css()}</style>"
+                     + sections_html(statement_data(q, m), q.ctx.language, scores=False, table_class="kpi-table")))
         display(Markdown(f"**{q.t('qr.h.what_if')}**"))
         display(what_if_table(q, m))
 
 
 def signoff_html(q: Quarterly) -> str:
     """Sign-off pages (签字确认), one ``.kpi-page`` block per manager (page break before
-    each), from the template ``present/templates/signoff/signoff.html.j2``."""
+    each), from the template ``present/templates/signoff/signoff.html.j2``: the facts
+    and the statement version the signature refers to, then the manager's statement
+    sections (:func:`helpers.present.statement.sections_html`, the same as in
+    ``statement_<id>.html``): every indicator's points, the hard and soft scores, the
+    split, total and grade, and — when the team report shows teammates' pay
+    (``record.teammates_pay``) — each pay line with its reason, the adjustments and the
+    total pay with the rounding rule; otherwise a sentence naming the manager's own
+    statement, which carries the pay."""
     lang = q.ctx.language
+    show_pay = teammates_pay(q)
     pages = []
     for m, r in q.summary.iterrows():
         grade = q.t("qr.status.no_data") if r["grade"] == NO_DATA else r["grade"]
+        version = statement_version(q, m)
         facts = [(q.t("qr.col.manager"), str(r["name"])), (q.t("qr.sign.team"), str(q.ctx.team_name)),
                  (q.t("qr.sign.period"), q.ctx.period.label),
                  (q.t("qr.col.total"), fmt(r["total"], "score", lang)), (q.t("qr.col.grade"), str(grade)),
                  (q.t("qr.col.rank_team"), _rank(r["rank"]))]
-        if teammates_pay(q):
-            facts.append((q.t("qr.col.payout"), fmt(r["pay_total"], "currency", lang)))
-        facts.append((q.t("qr.sign.version"), statement_version(q, m)))
-        pages.append({"name": str(r["name"]), "facts": facts, "detail": _signoff_detail(q, m)})
+        if show_pay:
+            facts.append((q.t("qr.col.payout"), money(r["pay_total"]) if not _na(r["pay_total"]) else "—"))
+        facts.append((q.t("qr.sign.version"), version))
+        elsewhere = "" if show_pay else t("st.pay_elsewhere", lang, file=STATEMENT_FILE.format(manager=m),
+                                          version=version)
+        pages.append({"name": str(r["name"]), "facts": facts,
+                      "sections": sections_html(statement_data(q, m), lang, pay=show_pay, pay_elsewhere=elsewhere,
+                                                table_class="kpi-table")})
     return render("signoff/signoff.html.j2", pages=pages, title=q.t("qr.sign.title"), text=q.t("qr.sign.text"),
-                  detail_title=q.t("qr.sign.detail"), colon=q.t("word.colon"), date_label=q.t("qr.sign.date"),
-                  signers=[q.t("qr.sign.manager"), q.t("qr.sign.supervisor")],
-                  detail_head=[q.t("qr.sign.col.ref"), q.t("qr.col.indicator"), q.t("qr.col.weight"), q.t("qr.sign.col.target"),
-                               q.t("qr.sign.col.actual"), q.t("qr.sign.col.attainment"), q.t("qr.sign.col.points")])
-
-
-def _signoff_detail(q: Quarterly, m: str) -> list[list[str]]:
-    """The manager's indicators on the sign-off page (what is signed is on the page):
-    indicator, weight, target, actual, attainment and points, as in the scorecard."""
-    if m not in q.scores.index or q.summary.at[m, "status"] == NO_DATA:
-        return []
-    lang = q.ctx.language
-    rows = []
-    for i in q.weights.index:
-        unit = {"points": "score"}.get(q.library[i].unit, q.library[i].unit)  # no "+" sign on a target
-        sc = _cell(q.scores, m, i)
-        rows.append([str(v) for v in (f"I.{i}", q.name(i), f"{q.weights[i]:.0%}", fmt(_cell(q.targets, m, i), unit, lang),
-                                      fmt(_cell(q.values, m, i), unit, lang), percent(_cell(q.attainment, m, i)),
-                                      f"{sc:.1f}" if not _na(sc) else _why_missing(q, m, i))])
-    return rows
+                  colon=q.t("word.colon"), date_label=q.t("qr.sign.date"), css=sections_css(),
+                  signers=[q.t("qr.sign.manager"), q.t("qr.sign.supervisor")])
 
 
 def signoff_pages(q: Quarterly) -> HTML:

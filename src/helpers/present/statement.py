@@ -42,7 +42,7 @@ from helpers.present.display import fmt, percent
 from helpers.present.html import render
 from helpers.present.i18n import LANGUAGES, t
 
-__all__ = ["money", "statement_html", "to_fen"]
+__all__ = ["attainment_text", "money", "sections", "sections_css", "sections_html", "statement_html", "to_fen"]
 
 FEN = Decimal("0.01")
 _TOLERANCE = 0.005  # half a fen: a given total further than this from its lines is an error
@@ -146,13 +146,34 @@ def _indicator_rows(indicators: Iterable[Mapping[str, Any]], language: str) -> t
             row["weight"] = (t("st.weight_effective", language, weight=_weight(w), effective=_weight(eff))
                              if redistributed and eff is not None else _weight(w))
             att = _number(i.get("attainment"))
-            row["attainment"] = (percent(att, 1) if att is not None else "—" if _number(i.get("target")) is not None
-                                 else t("st.attainment_missing", language))
+            row["attainment"] = percent(att, 1) if att is not None else _no_attainment(i, language)
             row["points"] = _score(s)
             if eff is not None:
                 terms.append((eff, s))
         rows.append(row)
     return rows, redistributed, terms
+
+
+def _no_attainment(i: Mapping[str, Any], language: str) -> str:
+    """"—" with the reason a scored indicator has no attainment: no target, a target of 0,
+    or an actual of 0 where lower is better (an infinite ratio is never shown as ∞)."""
+    target, actual = _number(i.get("target")), _number(i.get("actual"))
+    if target is None:
+        return t("st.attainment_missing", language)
+    if target == 0:
+        return t("st.attainment_target_zero", language)
+    if actual == 0:
+        return t("st.attainment_actual_zero", language)
+    return "—"
+
+
+def attainment_text(attainment: Any, target: Any, actual: Any, language: str, digits: int = 1) -> str:
+    """An attainment as a person reads it: a percent to ``digits`` decimals, or "—" with
+    the reason (no target, target 0, actual 0) — never ``∞``, ``nan`` or ``None``."""
+    att = _number(attainment)
+    if att is not None:
+        return percent(att, digits)
+    return _no_attainment({"target": target, "actual": actual}, language)
 
 
 def _steps(data: Mapping[str, Any], terms: list, soft_ratings: list[float], language: str) -> dict[str, Any]:
@@ -293,55 +314,48 @@ def _total_formula(payout: float, adj_sum: float, rounding: dict | None, total: 
     return t("st.total.formula", language, terms=terms, total=total)
 
 
-# --- the page -----------------------------------------------------------------------
+# --- the sections (the statement page and the team review) -------------------------
 
 
-def statement_html(data: dict, language: str) -> str:
-    """The statement of one manager as a complete standalone HTML document (A4 print).
+_HEADING_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+\.\s*)")
 
-    ``language`` is ``"zh"`` or ``"en"``; ``data`` as described in the module docstring.
-    Raises ``ValueError`` for another language, or when ``payout`` / ``pay_total``
-    is not the sum of its lines (within half a fen).
+
+def sections(data: Mapping[str, Any], language: str, *, scores: bool = True, pay: bool = True,
+             pay_elsewhere: str = "", level: int = 2, table_class: str = "") -> dict[str, Any]:
+    """The values of the statement's sections from the indicators' points to the total pay
+    (template ``statement/sections.html.j2``, variable ``s``): the scorecard, the soft
+    ratings, the score steps (hard, soft, the split, grade), the pay lines with their
+    reasons, the adjustments, the total pay and the rounding rule.
+
+    The statement page, the team review's sign-off page and its pay section all render
+    these, so they cannot disagree.  ``scores`` / ``pay``: which part to show;
+    ``pay_elsewhere``: a sentence shown instead of the pay part (the team review when
+    each manager's pay is private); ``level``: the headings' level (numbered as on the
+    statement only when both parts are shown); ``table_class``: extra class of the
+    tables (the page's own table style).  Raises ``ValueError`` when ``payout`` or
+    ``pay_total`` is not the sum of its lines (within half a fen).
     """
-    if language not in LANGUAGES:
-        raise ValueError(f"statement: language {language!r} is not one of {', '.join(LANGUAGES)}")
     lang = language
     m = data.get("manager") or {}
-    name, mid = _text(m.get("name")) or "—", _text(m.get("id")) or "—"
+    name = _text(m.get("name")) or "—"
     period = _text(data.get("period")) or "—"
-    title = _text(data.get("title"))
-    closed = bool(data.get("closed"))
-    closed_at = _text(data.get("closed_at"))
     no_data = _text(data.get("status")) == "no_data"
-    version = _text(data.get("version")) or "—"
-
-    facts = [(t("st.fact.name", lang), name), (t("st.fact.id", lang), mid),
-             (t("st.fact.team", lang), _text(m.get("team")) or "—"),
-             (t("st.fact.region", lang), _text(m.get("region")) or "—"),
-             (t("st.fact.period", lang), period),
-             (t("st.fact.status", lang), t("st.status.closed" if closed else "st.status.draft", lang))]
-    state = (t("st.closed", lang, date=closed_at) if closed and closed_at else
-             t("st.closed_undated", lang) if closed else t("st.draft", lang))
-
+    numbered = scores and pay and not pay_elsewhere
     values: dict[str, Any] = {
-        "lang": "zh-CN" if lang == "zh" else "en", "css": _css(), "title": title, "period": period,
-        "heading": t("st.heading", lang), "facts": facts, "closed": closed, "state": state,
-        "colon": t("word.colon", lang), "no_data": t("st.no_data", lang, name=name, period=period) if no_data else "",
-        "version": version,
-        "page_version": version if _CSS_SAFE.match(version) else "",
-        "h": {k: t(f"st.h.{k}", lang) for k in ("scorecard", "soft", "steps", "pay", "adjustments", "total",
-                                               "signoff", "dispute")},
+        "level": level, "tc": f" {table_class}" if table_class else "", "scores": scores,
+        "no_data": t("st.no_data", lang, name=name, period=period) if no_data else "",
+        "h": {k: (lambda x: x if numbered else _HEADING_NUMBER.sub("", x))(t(f"st.h.{k}", lang))
+              for k in ("scorecard", "soft", "steps", "pay", "adjustments", "total")},
         "col": {k: t(f"st.col.{k}", lang) for k in ("ref", "indicator", "weight", "target", "actual", "attainment",
                                                    "points", "rating", "item", "explanation", "amount",
                                                    "adjustment", "approved")},
     }
-
     if not no_data:
         rows, redistributed, terms = _indicator_rows(data.get("indicators") or [], lang)
         soft_rows, ratings = [], []
-        for s in data.get("soft") or []:
-            r = _number(s.get("rating"))
-            soft_rows.append({"ref": _ref(s.get("ref")), "name": _text(s.get("name")) or "—", "rating": _score(r)})
+        for x in data.get("soft") or []:
+            r = _number(x.get("rating"))
+            soft_rows.append({"ref": _ref(x.get("ref")), "name": _text(x.get("name")) or "—", "rating": _score(r)})
             if r is not None:
                 ratings.append(r)
         values.update(indicators=rows, weight_note=t("st.weight_note", lang) if redistributed else "",
@@ -363,9 +377,9 @@ def statement_html(data: dict, language: str) -> str:
     payout_shown, payout_rounding = _money_rows([p["value"] for p in pay_lines], payout, lang)
     adj_shown, adj_rounding = _money_rows([a["value"] for a in adjustments], adj_sum, lang, signed=True)
     total_shown, total_rounding = _money_rows([float(to_fen(payout)), float(to_fen(adj_sum))], pay_total, lang)
-    show_pay = not no_data or pay_lines or adjustments
     values.update(
-        show_pay=show_pay, pay_lines=pay_lines, pay_none=t("st.pay.none", lang), pay_sum_label=t("st.pay.sum", lang),
+        show_pay=pay and bool(not no_data or pay_lines or adjustments), pay_elsewhere=pay_elsewhere,
+        pay_lines=pay_lines, pay_none=t("st.pay.none", lang), pay_sum_label=t("st.pay.sum", lang),
         payout=payout_shown, payout_rounding=payout_rounding,
         adjustments=adjustments, adj_none=t("st.adj.none", lang), adj_sum_label=t("st.adj.sum", lang),
         adj_total=adj_shown, adj_rounding=adj_rounding,
@@ -373,7 +387,59 @@ def statement_html(data: dict, language: str) -> str:
         total_rounding=total_rounding, total_label=t("st.total.pay", lang), total=total_shown,
         total_formula=_total_formula(payout, adj_sum, total_rounding, total_shown, lang),
         rounding_rule=t("st.rounding.rule", lang),
+    )
+    return values
+
+
+def sections_html(data: Mapping[str, Any], language: str, **options: Any) -> str:
+    """The sections of :func:`sections` as an HTML fragment for another page (the team
+    review): headings at level 4 unless told, inside ``<div class="kpi-statement">``;
+    the fragment's style is :func:`sections_css`."""
+    options.setdefault("level", 4)
+    return ("<div class='kpi-statement'>" + render("statement/sections.html.j2", s=sections(data, language, **options))
+            + "</div>")
+
+
+@lru_cache(maxsize=1)
+def sections_css() -> str:
+    """The style of :func:`sections_html` in another page (rules scoped to ``.kpi-statement``)."""
+    return resources.files("helpers.present").joinpath("templates/statement/sections.css").read_text(encoding="utf-8")
+
+
+# --- the page -----------------------------------------------------------------------
+
+
+def statement_html(data: dict, language: str) -> str:
+    """The statement of one manager as a complete standalone HTML document (A4 print).
+
+    ``language`` is ``"zh"`` or ``"en"``; ``data`` as described in the module docstring.
+    Raises ``ValueError`` for another language, or when ``payout`` / ``pay_total``
+    is not the sum of its lines (within half a fen).
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"statement: language {language!r} is not one of {', '.join(LANGUAGES)}")
+    lang = language
+    m = data.get("manager") or {}
+    name, mid = _text(m.get("name")) or "—", _text(m.get("id")) or "—"
+    period = _text(data.get("period")) or "—"
+    title = _text(data.get("title"))
+    closed = bool(data.get("closed"))
+    closed_at = _text(data.get("closed_at"))
+    version = _text(data.get("version")) or "—"
+
+    facts = [(t("st.fact.name", lang), name), (t("st.fact.id", lang), mid),
+             (t("st.fact.team", lang), _text(m.get("team")) or "—"),
+             (t("st.fact.region", lang), _text(m.get("region")) or "—"),
+             (t("st.fact.period", lang), period),
+             (t("st.fact.status", lang), t("st.status.closed" if closed else "st.status.draft", lang))]
+    state = (t("st.closed", lang, date=closed_at) if closed and closed_at else
+             t("st.closed_undated", lang) if closed else t("st.draft", lang))
+    return render(
+        "statement/statement.html.j2", s=sections(data, lang),
+        lang="zh-CN" if lang == "zh" else "en", css=_css(), title=title, period=period,
+        heading=t("st.heading", lang), facts=facts, closed=closed, state=state, colon=t("word.colon", lang),
+        version=version, page_version=version if _CSS_SAFE.match(version) else "",
+        h={k: t(f"st.h.{k}", lang) for k in ("signoff", "dispute")},
         signoff=_signoff(data, lang), dispute=_dispute(data, lang),
         footer=t("st.footer", lang, title=title or "—", period=period, name=name, id=mid, version=version),
     )
-    return render("statement/statement.html.j2", **values)
