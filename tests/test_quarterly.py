@@ -244,17 +244,20 @@ def test_scorecard_xlsx_equals_csv(east1_missing):
     q, gone, out = east1_missing
     csv = pd.read_csv(out / "scorecard.csv")
     wb = openpyxl.load_workbook(out / "scorecard.xlsx", read_only=True)
-    assert wb.sheetnames == ["scorecard", "payout_lines"]
+    assert wb.sheetnames == ["工资表", "考核明细", "薪酬明细", "说明"]  # the demo books no adjustment
     xl = pd.read_excel(out / "scorecard.xlsx", sheet_name=None, engine="openpyxl")
-    sc, lines = xl["scorecard"], xl["payout_lines"]
-    assert list(sc["manager_id"]) == list(csv["manager_id"]) == list(q.summary.index)
-    for col in ("total", "hard", "soft", "payout", "sales_actual", "sales_rows"):
-        np.testing.assert_allclose(sc[col].to_numpy(dtype=float), csv[col].to_numpy(dtype=float), rtol=1e-9)
-    assert np.nansum(sc["payout"]) == pytest.approx(np.nansum(csv["payout"]))
-    # the payout lines add up to each manager's payout
-    by = lines.groupby("manager_id")["subtotal"].sum()
+    sc, lines = xl["考核明细"], xl["薪酬明细"]
+    assert list(sc["工号"]) == list(csv["manager_id"]) == list(q.summary.index)
+    sales = q.name("sales")
+    for col, head in (("total", "总分"), ("hard", "业绩考核得分"), ("soft", "市场考核得分"),
+                      ("sales_actual", f"{sales}·实际值"), ("sales_rows", f"{sales}·数据行数")):
+        np.testing.assert_allclose(sc[head].to_numpy(dtype=float), csv[col].to_numpy(dtype=float), rtol=1e-9)
+    # the amounts to pay are the CSV's to the fen
+    np.testing.assert_allclose(sc["绩效工资"].to_numpy(dtype=float), csv["payout"].to_numpy(dtype=float), atol=0.005)
+    # the pay lines (with any rounding difference) add up to each manager's payout
+    by = lines.groupby("工号")["金额"].sum()
     np.testing.assert_allclose(by.reindex(csv["manager_id"].dropna()).fillna(np.nan).dropna().to_numpy(),
-                               csv.set_index("manager_id")["payout"].dropna().to_numpy(), rtol=1e-9)
+                               csv.set_index("manager_id")["payout"].dropna().to_numpy(), atol=0.005)
     assert csv.loc[csv["manager_id"] == gone, "status"].item() == NO_DATA
     # the audit trail: data rows behind each figure; targets and scores per indicator
     assert (csv.loc[csv["manager_id"] != gone, "sales_rows"] > 0).all()

@@ -113,7 +113,7 @@ def test_no_formula_reaches_the_spreadsheets(hostile_run):
     assert names and all(c.data_type == "s" for c in names)
     assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "@"))]
     for path in [*team.glob("*.csv"), *(hostile_run / "2026Q3" / "_company").glob("*.csv")]:
-        with open(path, encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
             bad = [cell for row in csv.reader(fh) for cell in row if cell.startswith(("=", "+", "@"))]
         assert not bad, (path.name, bad[:3])
 

@@ -370,8 +370,9 @@ def clean_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def save_xlsx(output_dir: Path | None, sheets: dict[str, pd.DataFrame], name: str) -> Path | None:
-    """Write an .xlsx artifact atomically (the sheets given, text cells neutralised).
+def save_xlsx(output_dir: Path | None, sheets: dict[str, pd.DataFrame | exports.Sheet], name: str) -> Path | None:
+    """Write an .xlsx artifact atomically (the sheets given, text cells neutralised; a
+    :class:`helpers.exports.Sheet` carries its number formats and header comments).
 
     Mirrors :meth:`helpers.context.workbook.TeamContext.save_csv`; no-op without an output dir.
     """

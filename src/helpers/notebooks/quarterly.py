@@ -50,6 +50,7 @@ from helpers.atomic import write_text_atomic
 from helpers.context.health import edges
 from helpers.context.record import adjustment_frame, company_results, results_of, snapshot
 from helpers.present.adjustments import adjustment_words
+from helpers.present.excel import scorecard_sheets
 from helpers.present.i18n import t
 from helpers.present.statement import attainment_text, money, sections_css, sections_html, statement_html
 from helpers.context.workbook import save_xlsx
@@ -111,16 +112,24 @@ def export_frames(q: Quarterly) -> dict[str, pd.DataFrame]:
 
 
 def save(q: Quarterly) -> None:
-    """Write ``scorecard.csv`` and ``scorecard.xlsx`` (sheets scorecard, payout_lines) and
-    ``results.json``, the team's results as the record keeps them (``close`` freezes it)."""
+    """Write ``scorecard.csv`` (for programs), ``scorecard.xlsx`` (for people: payroll,
+    scorecard, pay lines, adjustments, notes in the report's language, amounts to the fen
+    as on the statements: :func:`helpers.present.excel.scorecard_sheets`), each manager's
+    statement and ``results.json``, the team's results as the record keeps them
+    (``close`` freezes it)."""
     frames = export_frames(q)
     q.ctx.save_csv(frames["scorecard"], "scorecard")
-    save_xlsx(q.ctx.output_dir, frames, "scorecard")
-    if q.ctx.output_dir is not None:
-        write_text_atomic(Path(q.ctx.output_dir) / "results.json", record_results(q).to_json())
-        for m in q.summary.index:  # each manager's own statement, for HR to hand over
-            write_text_atomic(Path(q.ctx.output_dir) / STATEMENT_FILE.format(manager=m),
-                              statement_html(statement_data(q, m), q.ctx.language))
+    if q.ctx.output_dir is None:
+        return
+    data = {m: statement_data(q, m) for m in q.summary.index}
+    adj = pd.DataFrame([{**a, "manager_id": m} for m, d in data.items() for a in d["adjustments"]])
+    indicators = {i: (q.name(i), q.library[i].unit) for i in q.weights.index}
+    sheets = scorecard_sheets(frames["scorecard"], record_results(q).pay_lines, adj, indicators,
+                              {i: q.name(i) for i in q.soft_ids}, str(q.ctx.team_name), q.ctx.language)
+    save_xlsx(q.ctx.output_dir, sheets, "scorecard")
+    write_text_atomic(Path(q.ctx.output_dir) / "results.json", record_results(q).to_json())
+    for m, d in data.items():  # each manager's own statement, for HR to hand over
+        write_text_atomic(Path(q.ctx.output_dir) / STATEMENT_FILE.format(manager=m), statement_html(d, q.ctx.language))
 
 
 def statement_data(q: Quarterly, m: str) -> dict[str, Any]:
