@@ -153,6 +153,14 @@ def demo_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     return proc, out / "2026Q3"
 
 
+@pytest.fixture(scope="session")
+def demo_run_en(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`kpi-workbook demo --out TMP --language en`, run once: the English reports."""
+    out = tmp_path_factory.mktemp("reports_en")
+    proc = run_cli("demo", "--out", str(out), "--no-progress", "--language", "en")
+    return proc, out / "2026Q3"
+
+
 def chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(name)
