@@ -455,5 +455,5 @@ def test_a_scheme_the_data_cannot_serve_is_left_out_and_said(demo_params, tmp_pa
     assert "zz_costs" not in s.resolved
     assert "at least 2 usable indicators" in s.unusable["zz_costs"]
     text = S.scheme_list(s).data
-    assert "**成本**（`zz_costs.yaml`）：本期无法使用，本期数据中可用（有差异）的指标少于 2 个" in text
+    assert "**成本**：本期无法使用，本期数据中可用（有差异）的指标少于 2 个" in text
     assert "current" in s.resolved and len(s.ranks.columns) == len(s.resolved)

@@ -152,7 +152,7 @@ def strategy_text(d: Decomposition) -> Markdown:
     lang, s, tree = d.language, d.strategy, d.tree
     split = pillar_split(tree)
     lines = [
-        d.t("kd.strategy_head", name=escape(render(s.label, lang)), file=escape(s.source)),
+        d.t("kd.strategy_head", name=escape(render(s.label, lang))),
         "",
         escape(render(s.summary, lang)),
         "",
@@ -520,7 +520,7 @@ def shift_text(d: Decomposition) -> Markdown:
         return sep.join(f"{escape(d.name(r.indicator))} ({r.change * 100:+.1f})" for r in df.itertuples()) or "—"
 
     lines = [
-        d.t("kd.alt_head", name=escape(render(d.alternative.label, lang)), file=escape(d.alternative.source)),
+        d.t("kd.alt_head", name=escape(render(d.alternative.label, lang))),
         "",
         escape(render(d.alternative.summary, lang)),
         "",

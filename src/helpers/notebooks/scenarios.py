@@ -207,9 +207,8 @@ def _sentences(parts: list[str], language: str) -> str:
 
 def intro_text(sc: Scenarios) -> Markdown:
     """What is compared, on which population, and which scheme is in use."""
-    source = "scoring" if sc.cs is not None and sc.cs.plan.weight_scheme else "params"
     text = sc.t("ws.intro", n=len(sc.schemes), chosen=escape(sc.label(sc.chosen)), population=sc.population,
-                team=len(sc.ranks), period=sc.ctx.period.label, source=sc.t(f"ws.source.{source}"))
+                team=len(sc.ranks), period=sc.ctx.period.label)
     if sc.excluded:
         text += "\n\n" + sc.t("ws.excluded", names=_join([escape(sc.names.get(m, m)) for m in sc.excluded], sc.language))
     return Markdown(text)
@@ -238,14 +237,14 @@ def scheme_list(sc: Scenarios) -> Markdown:
     for sid in sc.order:
         r = sc.resolved[sid]
         desc = r.scheme.spec.description
-        head = sc.t("ws.scheme_item", name=escape(sc.label(sid)), file=f"{sid}.yaml",
+        head = sc.t("ws.scheme_item", name=escape(sc.label(sid)),
                     method=sc.t(f"ws.method.{r.scheme.method}"), n=len(r.weights))
         text = escape(getattr(desc, sc.language)) if desc else ""
         notes = _sentences([escape(n) for n in scheme_notes(sc, sid)], sc.language)
         lines.append(f"- {head}{text}" + (f" *{notes}*" if notes else ""))
     for sid, why in sc.unusable.items():
         reason = sc.t("ws.unusable.too_few") if "at least 2 usable indicators" in why else escape(why)
-        lines.append("- " + sc.t("ws.unusable", name=escape(sc.schemes[sid].label(sc.language)), file=f"{sid}.yaml",
+        lines.append("- " + sc.t("ws.unusable", name=escape(sc.schemes[sid].label(sc.language)),
                                  why=reason))
     return Markdown("\n".join(lines))
 
@@ -341,7 +340,7 @@ def weights_note(sc: Scenarios) -> Markdown:
     if not dropped:
         return Markdown(sc.t("ws.dropped_none"))
     lines = [sc.t("ws.dropped_some")]
-    lines += [f"- {escape(sc.ind(k))} (`{k}`): {sc.t('ws.reason.' + v)}" for k, v in dropped.items()]
+    lines += [sc.t("ws.dropped_line", name=escape(sc.ind(k)), reason=sc.t("ws.reason." + v)) for k, v in dropped.items()]
     return Markdown("\n".join(lines))
 
 

@@ -95,7 +95,7 @@ def _own(lab: TargetLab, iid: str) -> pd.DataFrame:
 def summary_text(lab: TargetLab) -> str:
     """Markdown: what this report does, for whom and for which period."""
     return lab.t("tl.summary", n=len(lab.mine), period=str(lab.ctx.period), k=len(lab.results),
-                 plan=_esc(lab.plan_file.name), b=lab.plan.backtest.periods)
+                 b=lab.plan.backtest.periods)
 
 
 def plan_text(lab: TargetLab) -> str:
@@ -104,7 +104,8 @@ def plan_text(lab: TargetLab) -> str:
     for iid, r in lab.results.items():
         name = _esc(lab.library.name(iid, lab.ctx.language))
         ip = lab.plan.indicators[iid]
-        head = f"- **{name}** (`{iid}`, {lab.t(f'tl.method.{ip.method}')}): "
+        method = lab.t(f"tl.method.{ip.method}")
+        head = f"- **{name}**（{method}）：" if lab.ctx.language == "zh" else f"- **{name}** ({method}): "
         if ip.method == "blend" or len(ip.components()) > 1:
             # the blend formula, then one sub-bullet per component, then the phasing
             lines.append(head + _esc(lab.word(r.text[0])))
