@@ -272,6 +272,14 @@ def test_one_name_for_one_thing(demo_run, demo_run_en, language):
     assert len(pages) == 2 * 6 + 1
     missing = []
     for path, text in pages.items():
-        wanted = ["scheme"] if path.name.startswith("05") else list(names)
+        # 04 names the scheme and every indicator it weights; 03 names the scheme (its
+        # weights are a chart); 05 need not name it, but any quoted scheme label is the plan's
+        wanted = {"03": ["scheme"], "04": list(names), "05": []}[path.name[:2]]
         missing += [f"{path.relative_to(folder)}: {names[k]!r} ({k})" for k in wanted if names[k] not in text]
+        for m in re.finditer(r"[「“\"]([^」”\"]{1,40})[」”\"]", text):
+            if m.group(1).strip() in SCHEME_IDS:
+                missing.append(f"{path.relative_to(folder)}: scheme id {m.group(0)} instead of {names['scheme']!r}")
     assert not missing, "\n".join(missing)
+
+
+SCHEME_IDS = {p.stem for p in (ROOT / "params" / "weights").glob("*.yaml")}
