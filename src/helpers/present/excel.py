@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.kpis.measures import KPIS, kpi_name
 from helpers.exports import COUNT, DATE, MONEY, NUMBER, PERCENT, SCORE, Sheet
 from helpers.present.i18n import catalog, t
 from helpers.present.statement import to_fen
@@ -56,6 +57,8 @@ def _has(key: str) -> bool:
 
 
 def _header(col: str, language: str) -> str:
+    if col in KPIS:  # a KPI's name has one home (helpers.kpis.measures)
+        return kpi_name(col, language)
     if _has(f"xl.col.{col}"):
         return t(f"xl.col.{col}", language)
     if col.startswith("grade_"):
