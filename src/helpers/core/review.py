@@ -67,7 +67,7 @@ from helpers.core.attainment import (
     REASON_ZERO_TARGET,
     attainment_detail,
 )
-from helpers.core.phrases import Amount, Bilingual, Items, OneOf, T, join_unique
+from helpers.core.phrases import Amount, Bilingual, Capitalized, Items, OneOf, T, join_unique
 from helpers.data.schema import SEGMENTS
 from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import VOLUME_UNITS, Library
@@ -1460,5 +1460,5 @@ def _action_phrase(code: str, facts: Mapping[str, Any], per: ReviewPeriod) -> An
 
 def _cause_phrase(code: str, facts: Mapping[str, Any], per: ReviewPeriod) -> Any:
     if code == "generic":
-        return T("review.cause.generic")
-    return T(f"review.cause.{code}", **_values(code, facts, per))
+        return Capitalized(T("review.cause.generic"))
+    return Capitalized(T(f"review.cause.{code}", **_values(code, facts, per)))  # a cell opens with it
