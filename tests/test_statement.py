@@ -443,3 +443,32 @@ def test_signoff_page_recomputes_to_the_total_pay(gated):
     # a manager with a gated month gets no commission that month, a paid month's tiers show up
     assert not [r for r in _cells(pages[with_gate], "st-pay") if r[0].startswith("P.commission.")
                 and r[0].split(".")[2] in set(gated_months.loc[with_gate].index) and r[3] != "0.00"]
+
+
+def _readable(html: str) -> str:
+    return visible(re.sub(r"<(style|script)\b.*?</\1>", " ", html.replace("<wbr>", ""), flags=re.S | re.I))
+
+
+def demo_pages_problems(folder) -> list[str]:
+    """What a person should never read on the demo's review pages (04) and statements: ∞, nan,
+    None, inf, or a percentage with more than one decimal (a market share in the review's
+    summary draft, a share of a few per cent, is not pay or a score and keeps two decimals)."""
+    problems = []
+    pages = sorted(folder.glob("*/04_quarterly_review.html")) + sorted(folder.glob("*/statement_*.html"))
+    assert len(pages) > 6
+    for page in pages:
+        text = _readable(page.read_text(encoding="utf-8"))
+        for bad in ("nan", "NaN", "None", "∞", "inf"):
+            if re.search(rf"(?<![A-Za-z]){re.escape(bad)}(?![A-Za-z])", text):
+                problems.append(f"{page}: {bad}")
+        for m in ONE_DECIMAL_AT_MOST.finditer(text):
+            if not re.search(r"(市场占有率|market share)\s*$", text[max(0, m.start() - 20):m.start()], re.I):
+                problems.append(f"{page}: {text[max(0, m.start() - 40):m.end()]}")
+    return problems
+
+
+@pytest.mark.slow
+def test_demo_pages_show_no_infinity_and_one_decimal_percentages(demo_run):
+    proc, folder = demo_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert demo_pages_problems(folder) == []
