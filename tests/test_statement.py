@@ -472,3 +472,20 @@ def test_demo_pages_show_no_infinity_and_one_decimal_percentages(demo_run):
     proc, folder = demo_run
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert demo_pages_problems(folder) == []
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_infinite_attainment_is_a_dash_with_the_reason(language):
+    """A lower-is-better indicator with an actual of 0 (target ÷ actual is infinite) and one
+    with a target of 0: attainment "—" and a note saying why, never ∞ / inf."""
+    d = data()
+    d["indicators"][0].update(target=0.05, actual=0.0, attainment=float("inf"), unit="ratio")
+    d["indicators"][1].update(target=0.0, actual=3.0, attainment=float("inf"))
+    text = visible(statement_html(d, language))
+    no_junk(text)
+    rows = _cells(statement_html(d, language), "st-scorecard")
+    assert [r[5] for r in rows if len(r) == 7][1:3] == ["—", "—"]
+    notes = [r[1] for r in rows if len(r) == 2][:2]  # the third: I.nps, not scored
+    assert notes == ({"zh": ["达成率无法计算：实际为 0（越低越好的指标，达成率 = 目标 ÷ 实际）。", "达成率无法计算：目标为 0。"],
+                      "en": ["No attainment: the actual is 0 (lower is better, attainment = target ÷ actual).",
+                             "No attainment: the target is 0."]}[language])

@@ -147,6 +147,9 @@ def _indicator_rows(indicators: Iterable[Mapping[str, Any]], language: str) -> t
                              if redistributed and eff is not None else _weight(w))
             att = _number(i.get("attainment"))
             row["attainment"] = percent(att, 1) if att is not None else _no_attainment(i, language)
+            target, actual = _number(i.get("target")), _number(i.get("actual"))
+            if att is None and target is not None and 0 in (target, actual):  # why there is none, below the row
+                row["note"] = t("st.attainment_note." + ("target_zero" if target == 0 else "actual_zero"), language)
             row["points"] = _score(s)
             if eff is not None:
                 terms.append((eff, s))
@@ -154,16 +157,15 @@ def _indicator_rows(indicators: Iterable[Mapping[str, Any]], language: str) -> t
     return rows, redistributed, terms
 
 
-def _no_attainment(i: Mapping[str, Any], language: str) -> str:
-    """"—" with the reason a scored indicator has no attainment: no target, a target of 0,
-    or an actual of 0 where lower is better (an infinite ratio is never shown as ∞)."""
+def _no_attainment(i: Mapping[str, Any], language: str, short: bool = False) -> str:
+    """"—" when a scored indicator has no attainment (an infinite ratio is never shown as
+    ∞): "— (no target)"; a target of 0 or an actual of 0 where lower is better get a note
+    row saying so (:func:`_indicator_rows`), or with ``short`` the reason in the cell."""
     target, actual = _number(i.get("target")), _number(i.get("actual"))
     if target is None:
         return t("st.attainment_missing", language)
-    if target == 0:
-        return t("st.attainment_target_zero", language)
-    if actual == 0:
-        return t("st.attainment_actual_zero", language)
+    if short and (target == 0 or actual == 0):
+        return t("st.attainment_short." + ("target_zero" if target == 0 else "actual_zero"), language)
     return "—"
 
 
@@ -173,7 +175,7 @@ def attainment_text(attainment: Any, target: Any, actual: Any, language: str, di
     att = _number(attainment)
     if att is not None:
         return percent(att, digits)
-    return _no_attainment({"target": target, "actual": actual}, language)
+    return _no_attainment({"target": target, "actual": actual}, language, short=True)
 
 
 def _steps(data: Mapping[str, Any], terms: list, soft_ratings: list[float], language: str) -> dict[str, Any]:
