@@ -99,3 +99,24 @@ def test_compact_png_keeps_the_picture_and_shrinks_it():
     b = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"), dtype=int)
     assert a.shape == b.shape and np.abs(a - b).mean() < 2.0
     assert compact_png(b"not a png") == b"not a png"
+
+
+def test_one_small_stylesheet_of_our_own():
+    """The page carries report.css only (not JupyterLab's 270 KB nor pygments' code styles),
+    no widget state, and says its language; the print rules number the pages."""
+    import re
+
+    from helpers.present.index_page import report_css
+
+    nb = executed_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"w": {"v": "WIDGET_STATE"}}}}
+    html = render_html(nb, META)
+    head = html[: html.index("</head>")]
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", head, flags=re.S)
+    assert [s.strip() for s in styles] == [report_css().strip()]
+    assert len(head.encode("utf-8")) < 16 * 1024
+    assert ".jp-Notebook-cell" not in html and ".highlight" not in html
+    assert "WIDGET_STATE" not in html
+    assert html.lstrip().startswith("<!DOCTYPE html>") and '<html lang="zh">' in html
+    assert 'content: counter(page) " / " counter(pages)' in styles[0]
+    assert '<html lang="en">' in render_html(nb, {**META, "lang": "en"})
