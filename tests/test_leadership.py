@@ -276,15 +276,19 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
         first_h2 = re.search(r"<h2[^>]*>(.*?)</h2>", html.split("<main>", 1)[1], re.S).group(1)
         assert ("本期要点" if key == "q" else "Key messages") in first_h2
         body = html.split("<main>", 1)[1]
-        assert body.index("●") < body.index("<table") and body.index("●") < body.index("<img")
+        first = body.index("全公司销售达成率" if key == "q" else "The company reached")  # the first key message
+        assert first < body.index("<table") and first < body.index("<img")
         assert 'href="_company/05_leadership_summary.html"' in (tmp_path / key / period / "index.html").read_text(
             encoding="utf-8")
         csv = pd.read_csv(folder / "leadership_summary.csv")
         assert (csv["period"] == period).all() and list(csv["level"]).count("team") == 6
         xlsx = pd.read_excel(folder / "leadership_summary.xlsx", sheet_name=None, engine="openpyxl")
-        assert xlsx["teams"]["payout"].sum() == pytest.approx(csv["payout"].sum())
+        lang = "zh" if key == "q" else "en"
+        sheet = {k: t(f"xl.sheet.{k}", lang) for k in ("teams", "managers")}
+        pay_col = t("xl.col.payout", lang)
+        assert xlsx[sheet["teams"]][pay_col].sum() == pytest.approx(csv["payout"].sum())
         if key == "q":  # individual pay hidden: no manager's payout in the page or the files
-            assert "managers" not in xlsx and t("ls.pay.hidden", "zh") in html
+            assert sheet["managers"] not in xlsx and t("ls.pay.hidden", "zh") in html
             pay = [f"{v:,.0f}" for v in summary.managers["payout"].dropna()]
             assert len(pay) == 48
             # amounts of four digits or more cannot turn up by chance ("16" can be any figure)
@@ -292,8 +296,9 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
             assert len(big) >= 40 and not [p for p in big if p in html]
             assert f"{csv.loc[csv['level'] == 'company', 'payout'].iloc[0]:,.0f}" in html  # the total is shown
         else:
-            assert "managers" in xlsx and len(xlsx["managers"]) == csv.loc[csv["level"] == "company", "managers"].iloc[0]
-            shown_pay = [f"{v:,.0f}" for v in xlsx["managers"]["payout"].dropna()]
+            assert sheet["managers"] in xlsx
+            assert len(xlsx[sheet["managers"]]) == csv.loc[csv["level"] == "company", "managers"].iloc[0]
+            shown_pay = [f"{v:,.0f}" for v in xlsx[sheet["managers"]][pay_col].dropna()]
             assert shown_pay and all(p in html for p in shown_pay)
             assert cjk_text(html) <= demo_words(demo_dir), cjk_text(html) - demo_words(demo_dir)  # English only
 
@@ -375,7 +380,7 @@ def test_many_teams_are_summarised_by_region(summary, monkeypatch):
     att = summary.teams.set_index("team_id")["sales_attainment"].sort_values(ascending=False)
     names = [summary.team_name(t) for t in [*att.index[:2], *att.index[-2:]]]
     assert list(sty.data.iloc[:, 2]) == names  # band, region, team, ...
-    assert "共 6 个团队" in sty.caption and "leadership_summary.xlsx" in sty.caption
+    assert "共 6 个团队" in sty.caption and "“团队汇总”工作表" in sty.caption
     shown = []
     monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append([ax.get_title() for ax in plt.gcf().axes]))
     L.team_chart(summary)
@@ -394,7 +399,7 @@ def test_long_risk_tables_list_the_most_severe_rows(summary, monkeypatch):
     assert spikes.caption is None and len(spikes.data) == len(summary.spikes) == 6
     monkeypatch.setattr(L, "MAX_ROWS_LISTED", 2)
     capped = L.spikes_table(summary)
-    assert len(capped.data) == 2 and "共 6 行" in capped.caption and "complaints" in capped.caption
+    assert len(capped.data) == 2 and "共 6 行" in capped.caption and "“投诉”工作表" in capped.caption
     top = summary.spikes.head(2)  # spikes first, then by ratio: the severest rows
     assert list(capped.data.iloc[:, 0]) == [summary.team_name(t) for t in top["team"]]
     if len(summary.losses) > 2:

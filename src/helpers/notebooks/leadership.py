@@ -221,7 +221,8 @@ def _capped(ls: Leadership, df: pd.DataFrame, units: dict[str, str], sheet: str)
     if len(df) <= MAX_ROWS_LISTED:
         return table(df, units, ls.lang)
     sty = table(df.head(MAX_ROWS_LISTED), units, ls.lang)
-    return sty.set_caption(html.escape(ls.t("ls.rows.caption", n=MAX_ROWS_LISTED, total=len(df), sheet=sheet)))
+    return sty.set_caption(html.escape(ls.t("ls.rows.caption", n=MAX_ROWS_LISTED, total=len(df),
+                                            sheet=ls.t(f"xl.sheet.{sheet}"))))  # the sheet's name as the workbook has it
 
 
 @dataclass
@@ -442,7 +443,9 @@ def key_messages(ls: Leadership) -> list[dict[str, Any]]:
     if not math.isnan(b["budget"]) and b["gap"] < 0:
         decisions.append({"what": "overrun", "gap": float(-b["gap"])})
     if len(flagged):
-        decisions.append({"what": "targets", "groups": int(flagged[["level", "group"]].drop_duplicates().shape[0])})
+        groups = flagged[["level", "group"]].drop_duplicates()
+        decisions.append({"what": "targets", "regions": int((groups["level"] == "region").sum()),
+                          "teams": int((groups["level"] == "team").sum())})
     failed = [ch.code for ch in ls.health.health.checks if not ch.passed] if ls.health is not None else []
     if failed:
         decisions.append({"what": "plan", "checks": failed})
@@ -498,7 +501,7 @@ def _message_text(ls: Leadership, m: dict[str, Any]) -> str:
         if d["what"] == "overrun":
             parts.append(t("ls.head.decide.overrun", i=i, gap=cur(d["gap"])))
         elif d["what"] == "targets":
-            parts.append(t("ls.head.decide.targets", i=i, n=d["groups"]))
+            parts.append(t("ls.head.decide.targets", i=i, regions=d["regions"], teams=d["teams"]))
         elif d["what"] == "plan":
             names = [t(f"hc.check.{c}") for c in d["checks"]]
             parts.append(t("ls.head.decide.plan", i=i, checks=("、" if lang == "zh" else ", ").join(names)))
@@ -513,9 +516,8 @@ def _names(ls: Leadership, teams: Sequence[str]) -> str:
 
 def headline(ls: Leadership) -> Markdown:
     """The first thing leadership reads: the period's key messages (:func:`key_messages`),
-    one line each, the alerts marked."""
-    colour = {"alert": "#c62828", "warn": "#ef6c00", "ok": "#2e7d32"}  # a dot before each line; the words say it too
-    lines = [f"- <span style=\"color:{colour[m['level']]}\">●</span> {_message_text(ls, m)}" for m in key_messages(ls)]
+    one line each, led by a bold phrase that says how it stands."""
+    lines = [f"- {_message_text(ls, m)}" for m in key_messages(ls)]  # the bold lead of each line says how it stands
     return Markdown("\n".join(lines))
 
 
