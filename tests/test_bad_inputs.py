@@ -678,7 +678,7 @@ CASES += [
     ("dispute_bad_status", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,I.sales,2026-10-20,x,pending,,,\n"),
      [f"{D}: row 2, column status: 'pending' is not one of open, accepted, rejected"]),
     ("dispute_bad_ref", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,commission line 2,2026-10-20,x,open,,,\n"),
-     [f"{D}: row 2, column line_ref: 'commission line 2' is not a line reference — copy the reference printed on the statement"]),
+     [f"{D}: row 2, column line_ref: 'commission line 2' is not a line reference — copy the code printed on the statement"]),
     ("dispute_accepted_no_amount", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,I.sales,2026-10-20,x,accepted,,李强,2026-10-25\n"),
      [f"{D}: row 2, column amount: an accepted dispute needs the amount it pays (or charges)"]),
     ("dispute_decided_no_one", _hr("disputes", DISP_HEAD + "D1,M1,2026Q3,I.sales,2026-10-20,x,rejected,,,\n"),

@@ -22,6 +22,7 @@ import yaml
 
 from conftest import ROOT, run_cli
 from helpers.plan.params import RunParams
+from helpers.record.results import ref_code
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +114,9 @@ def life(tmp_path_factory, demo_dir):
         "M007,2026Q3,,sales,50000,MISATTRIBUTED_ORDER,订单误记在他人名下,王芳,2026-10-12\n", encoding="utf-8")
     (base / "disputes.csv").write_text(
         "dispute_id,manager_id,period,line_ref,raised_on,text,status,amount,decided_by,decided_on\n"
-        "D001,M001,2026Q2,P.satisfaction_bonus.2026Q2.1,2026-07-10,问卷漏记,accepted,500,李强,2026-07-20\n"
+        # D001 quotes the code printed on the closed 2026Q2 statement (as typed: lower case), D002 the reference
+        f"D001,M001,2026Q2,{ref_code('P.satisfaction_bonus.2026Q2.1').lower()},2026-07-10,问卷漏记,accepted,500,李强,"
+        "2026-07-20\n"
         "D002,M007,2026Q3,I.csat,2026-10-20,满意度样本有误,open,,,\n", encoding="utf-8")
     steps["run_q3"] = run_cli("run", str(params), "--period", "2026Q3", "--out", str(out), "--no-progress")
     steps["close_q3_refused"] = cli("close", "2026Q3")
@@ -196,7 +199,8 @@ def test_next_period_statement_carries_the_adjustments(life):
     assert card.at["M001", "adjustments"] == pytest.approx(restated + 500 - 300)
     assert card.at["M001", "pay_total"] == pytest.approx(card.at["M001", "payout"] + restated + 200)
     html = _visible((east1 / "statement_M001.html").read_text(encoding="utf-8"))
-    for ref in ("A.R-2026Q2-M001-P.commission.2026Q2.3-1", "A.D-D001", "TRAVEL_ADVANCE", "王芳", "李强"):
+    for ref in (ref_code("A.R-2026Q2-M001-P.commission.2026Q2.3-1"), ref_code("A.D-D001"), "TRAVEL_ADVANCE", "王芳",
+                "李强"):
         assert ref in html
     assert f"{card.at['M001', 'pay_total']:,.2f}" in html
     # only M001's figures: no teammate's name in M001's statement
@@ -264,5 +268,5 @@ def test_closed_q3_restated_into_q4_and_history(life):
     assert re.search(r"2026Q4\s+open", text)
     assert "signed 2026-10-28" in text
     for s in ("R-2026Q2-M001-P.commission.2026Q2.3-1", "D-D001", "TRAVEL_ADVANCE", "R-2026Q3-M001-P.commission.2026Q3.3-1",
-              "D001 about P.satisfaction_bonus.2026Q2.1"):
+              f"D001 about {ref_code('P.satisfaction_bonus.2026Q2.1')}"):
         assert s in text

@@ -24,6 +24,7 @@ from helpers.core.attainment import NO_DATA
 from helpers.errors import InputError
 from helpers.kpis.indicators import load_library
 from helpers.plan.params import load_params
+from helpers.record.results import ref_code
 
 from conftest import KPI_BIN, ROOT, SEED_PLAN, cjk_text, demo_words
 
@@ -229,7 +230,7 @@ def test_signoff_page_shows_what_is_signed(east1_missing):
             assert "st-scorecard" not in page and "无数据" in page
             continue
         card = [r for r in _cells(page, "st-scorecard")[1:] if len(r) == 7]  # not the note rows
-        assert [r[0] for r in card] == [f"I.{i}" for i in q.weights.index]  # each line's stable reference
+        assert [r[0] for r in card] == [ref_code(f"I.{i}") for i in q.weights.index]  # each line's printed code
         assert [r[1] for r in card] == [q.name(i) for i in q.weights.index]
         hard, soft, total = _recompute_scores(page, split)
         assert total == round(q.summary.at[m, "total"], 1)

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import chromium
+from helpers.record.results import ref_code
 from helpers.present.statement import statement_html
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -120,12 +121,12 @@ def test_every_line_and_reference_is_on_the_page(language):
     for ref in ["I.sales", "I.visits", "I.nps", "I.qual_market", "I.qual_team",
                 "P.commission.2026Q3.1", "P.commission.2026Q3.2", "P.bonus.new_customers",
                 "A.R-2026Q2-M001-P.commission.2026Q2.3-1", "A.F-2026Q3-M001-1", "A.C-2026Q3-M001-1"]:
-        assert ref in text, ref
+        assert ref_code(ref) in text and ref not in text, ref  # printed as its code, no programme names
     for amount in ["37,230.37", "27,922.78", "8,304.75", "73,457.90", "-1,234.50", "+500.00", "-734.50",
                    "72,723.40"]:
         assert amount in text, amount
     # the adjustments: what each one is
-    assert "2026Q2" in text and "P.commission.2026Q2.3" in text and "SPECIAL_PROJECT" in text
+    assert "2026Q2" in text and ref_code("P.commission.2026Q2.3") in text and "SPECIAL_PROJECT" in text
     assert "销售额 +50,000" in text and "0.00" in text
     assert "王芳" in text and "2026-10-12" in text
     # the scorecard: attainment and points to one decimal, the redistributed weight
@@ -143,7 +144,7 @@ def test_zh_score_steps_and_money_in_words():
     assert "(85.0 + 81.0) ÷ 2 = 83.0" in text
     assert "等级 B，团队排名 2 / 8，公司排名 15 / 48。" in text
     assert "未计分：样本不足（3 < 20），不计分。其权重 20% 按比例分给其余指标。" in text
-    assert "对 2026Q2 第 P.commission.2026Q2.3 行的事后调整" in text
+    assert f"对 2026Q2 第 {ref_code('P.commission.2026Q2.3')} 行的事后调整" in text
     assert "人工调整（原因代码 SPECIAL_PROJECT）" in text
     assert "指标计入：销售额 +50,000 计入本期实际" in text
     assert "应发合计 = 绩效工资 73,457.90 − 调整 734.50 = 72,723.40 元" in text
@@ -151,7 +152,7 @@ def test_zh_score_steps_and_money_in_words():
     assert "本确认单版本 3f9a0c12ab45（考核方案版本 a1b2c3d4e5f6）；签字即确认该版本的数字。" in text
     assert "当前状态：尚未签字。" in text
     assert "客户经理签字" in text and "主管签字" in text
-    assert ("对任何一行有异议，请在发布后 10 天内写明该行的编号（如 P.commission.2026Q3.1）和理由，"
+    assert (f"对任何一行有异议，请在发布后 10 天内写明该行的编号（如 {ref_code('P.commission.2026Q3.1')}）和理由，"
             "发给 人力资源部绩效专员。") in text
     assert "舍入差" not in text.replace("差额列为“舍入差”", "")  # the lines add up: no rounding line
 
@@ -161,13 +162,13 @@ def test_en_score_steps_and_money_in_words():
     assert "Personal pay and score statement" in text
     assert "Total = hard 105.0 × 70% + soft 83.0 × 30% = 98.4" in text
     assert "Grade B, rank 2 of 8 in the team, rank 15 of 48 in the company." in text
-    assert "Prior-period adjustment of 2026Q2, line P.commission.2026Q2.3" in text
+    assert f"Prior-period adjustment of 2026Q2, line {ref_code('P.commission.2026Q2.3')}" in text
     assert "Manual adjustment (reason code SPECIAL_PROJECT)" in text
     assert "Indicator credit: 销售额 +50,000 added to this period's actual" in text
     assert "Total pay = variable pay 73,457.90 − adjustments 734.50 = CNY 72,723.40" in text
     assert "Statement version 3f9a0c12ab45 (plan version a1b2c3d4e5f6); a signature confirms" in text
     assert ("If you disagree with any line, within 10 days of publication write down the line's reference "
-            "(e.g. P.commission.2026Q3.1) and your reason, and send it to 人力资源部绩效专员.") in text
+            f"(e.g. {ref_code('P.commission.2026Q3.1')}) and your reason, and send it to 人力资源部绩效专员.") in text
     signoff = text.split("Sign-off", 1)[1].split("If you disagree", 1)[0]
     assert "Manager's signature" in signoff and not re.search(r"[\u4e00-\u9fff]", signoff)
 
@@ -424,7 +425,7 @@ def test_signoff_page_recomputes_to_the_total_pay(gated):
     shown = sum(len(re.findall(r"commission gate of 60% not reached", visible(p))) for p in pages.values())
     assert shown == len(gated_months)
     for (m, month), x in gated_months.items():
-        row = next(r for r in _cells(pages[m], "st-pay") if r[0] == f"P.commission.{month}.1")
+        row = next(r for r in _cells(pages[m], "st-pay") if r[0] == ref_code(f"P.commission.{month}.1"))
         assert row[2] == f"commission gate of 60% not reached: sales attainment {x * 100:.1f}% — no commission"
         assert row[3] == "0.00"
     with_gate = gated_months.index.get_level_values(0)[0]
@@ -441,8 +442,9 @@ def test_signoff_page_recomputes_to_the_total_pay(gated):
         no_junk(text)
         assert not ONE_DECIMAL_AT_MOST.findall(text)
     # a manager with a gated month gets no commission that month, a paid month's tiers show up
-    assert not [r for r in _cells(pages[with_gate], "st-pay") if r[0].startswith("P.commission.")
-                and r[0].split(".")[2] in set(gated_months.loc[with_gate].index) and r[3] != "0.00"]
+    gated_codes = {ref_code(f"P.commission.{month}.{n}") for month in gated_months.loc[with_gate].index
+                   for n in range(1, 10)}
+    assert not [r for r in _cells(pages[with_gate], "st-pay") if r[0] in gated_codes and r[3] != "0.00"]
 
 
 def _readable(html: str) -> str:
@@ -489,3 +491,16 @@ def test_infinite_attainment_is_a_dash_with_the_reason(language):
     assert notes == ({"zh": ["达成率无法计算：实际为 0（越低越好的指标，达成率 = 目标 ÷ 实际）。", "达成率无法计算：目标为 0。"],
                       "en": ["No attainment: the actual is 0 (lower is better, attainment = target ÷ actual).",
                              "No attainment: the target is 0."]}[language])
+
+
+def test_printed_codes_are_short_stable_and_name_no_field():
+    """A statement prints each stable reference as kind letter + 6 hex digits of its SHA-1
+    (computed here with hashlib), so no programme name reaches the page; a code stays a code."""
+    import hashlib
+
+    for ref in ("P.commission.2026-07.1", "I.sales", "T.total", "A.R-2026Q2-M001-P.commission.2026Q2.3-1"):
+        code = ref_code(ref)
+        assert code == f"{ref[0]}-{hashlib.sha1(ref.encode()).hexdigest()[:6].upper()}"
+        assert ref_code(code) == code and re.fullmatch(r"[IPTA]-[0-9A-F]{6}", code)
+    assert ref_code("P.commission.2026-07.1") == "P-3DBDF6"  # the README's example
+    assert ref_code("提成") == "提成" and ref_code("") == ""

@@ -8,10 +8,10 @@ CELLS = [
     ("md", "# 季度考核：评分、等级与绩效工资", ["zh", "remove"]),
     ("md", "# Quarterly review: scores, grades and pay", ["en", "remove"]),
     ("md", """
-本报告按评分方案（`params/scoring.yaml`）给团队每位客户经理打分：各指标达成率（越低越好的指标用目标 ÷ 实际）经计分曲线换算为分数，按所选权重方案加权得到业绩考核分，再与市场考核（定性评分）按比例合成总分，评定等级和排名，并按激励方案（`params/incentives.yaml`）逐项计算绩效工资。最后是每人一页的签字确认页，可直接打印。
+本报告按评分方案给团队每位客户经理打分：各指标达成率（越低越好的指标用目标 ÷ 实际）经计分曲线换算为分数，按所选权重方案加权得到业绩考核分，再与市场考核（定性评分）按比例合成总分，评定等级和排名，并按激励方案逐项计算绩效工资。最后是每人一页的签字确认页，可直接打印。
 """, ["zh"]),
     ("md", """
-This report scores every manager of the team with the scoring plan (`params/scoring.yaml`): each indicator's attainment (target ÷ actual when lower is better) is turned into points by a scoring curve, weighted with the chosen weight scheme into the hard-results score, combined with the soft market appraisal (qualitative ratings) into the total, graded and ranked; the variable pay is computed line by line with the incentive plan (`params/incentives.yaml`). A sign-off page per manager closes the report, ready to print.
+This report scores every manager of the team with the scoring plan: each indicator's attainment (target ÷ actual when lower is better) is turned into points by a scoring curve, weighted with the chosen weight scheme into the hard-results score, combined with the soft market appraisal (qualitative ratings) into the total, graded and ranked; the variable pay is computed line by line with the incentive plan. A sign-off page per manager closes the report, ready to print.
 """, ["en"]),
     ("code", PARAMS, ["parameters"]),
     ("code", '''

@@ -41,6 +41,7 @@ from typing import Any
 from helpers.present.display import fmt, percent
 from helpers.present.html import render
 from helpers.present.i18n import LANGUAGES, t
+from helpers.record.results import ref_code
 
 __all__ = ["attainment_text", "money", "sections", "sections_css", "sections_html", "statement_html", "to_fen"]
 
@@ -90,9 +91,11 @@ def money(x: float | Decimal, signed: bool = False) -> str:
 
 
 def _ref(x: Any) -> list[str]:
-    """A reference split after its dots and dashes, so that a narrow column breaks it there
-    (the template joins the parts with ``<wbr>``; copied text stays the reference)."""
-    return re.findall(r"[^.\-]+[.\-]?|[.\-]", _text(x)) or ["—"]
+    """The printed code of a reference (:func:`helpers.record.results.ref_code`: a short
+    language-free number, no programme names), as a list of parts for the template
+    (which joins them with ``<wbr>``; copied text stays the code)."""
+    text = _text(x)
+    return [ref_code(text)] if text else ["—"]
 
 
 def _weight(w: float | None) -> str:
@@ -243,6 +246,7 @@ def _indicator_unit(data: Mapping[str, Any], indicator: str) -> tuple[str, str]:
 def _adjustment(data: Mapping[str, Any], a: Mapping[str, Any], language: str) -> dict[str, Any]:
     kind = _text(a.get("kind"))
     period, ref, code = _text(a.get("relates_to_period")), _text(a.get("relates_to_ref")), _text(a.get("reason_code"))
+    ref = ref_code(ref) if ref else ""  # the line as that period's statement printed it
     reason = _text(a.get("reason"))
     details: list[str] = []
     indicator = _text(a.get("indicator"))
@@ -297,7 +301,7 @@ def _dispute(data: Mapping[str, Any], language: str) -> str:
     days = _number(d.get("days"))
     ref = next((_text(x.get("ref")) for key in ("pay_lines", "indicators", "adjustments")
                 for x in (data.get(key) or []) if _text(x.get("ref"))), "")
-    example = t("st.dispute_example", language, ref=ref) if ref else ""
+    example = t("st.dispute_example", language, ref=ref_code(ref)) if ref else ""
     if days is None:
         return t("st.dispute_no_days", language, example=example, contact=contact)
     return t("st.dispute", language, days=f"{days:.0f}", example=example, contact=contact)

@@ -29,6 +29,7 @@ import pandas as pd
 from helpers.errors import InputError, Problem
 from helpers.periods import parse_period
 from helpers.plan.params import read_yaml
+from helpers.record.results import REF_CODE
 
 __all__ = ["read_adjustments", "read_disputes", "read_signoffs", "SPECS", "REF"]
 
@@ -235,9 +236,11 @@ def read_disputes(path: str | Path, managers: set[str] | None = None,
              "text": chk.text(r, "text", required=False), "status": chk.choice(r, "status", ("open", "accepted", "rejected")),
              "amount": chk.number(r, "amount"), "decided_by": chk.text(r, "decided_by", required=False),
              "decided_on": chk.day(r, "decided_on", required=False)}
-        if d["line_ref"] and not REF.match(d["line_ref"]):
+        if d["line_ref"] and REF_CODE.match(d["line_ref"].upper()):
+            d["line_ref"] = d["line_ref"].upper()  # the code printed on the statement (p-7d1c0b reads the same)
+        if d["line_ref"] and not (REF.match(d["line_ref"]) or REF_CODE.match(d["line_ref"])):
             chk.bad(r, "line_ref", f"'{d['line_ref']}' is not a line reference",
-                    "copy the reference printed on the statement, e.g. P.commission.2026Q3.2 or I.sales")
+                    "copy the code printed on the statement in the line's 编号/Ref. column, e.g. P-3DBDF6")
         elif d["line_ref"] and d["period"] and d["manager_id"] and line_exists is not None:
             ok = line_exists(d["period"], d["manager_id"], d["line_ref"])
             if ok is False:

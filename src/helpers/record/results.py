@@ -15,6 +15,11 @@ from 1 in the plan's order, e.g. the tiers of commission), ``A.<id>`` an adjustm
 The same plan gives the same references on every run, so a closed line and the line
 a later run computes are matched by their reference.
 
+**Printed codes**: a statement prints each reference as its code, :func:`ref_code`
+(``P.commission.2026-07.1`` → ``P-3DBDF6``: the kind's letter and the first six hex
+digits of the reference's SHA-1), a short language-free number with no programme
+names in it; the files HR keeps accept either the reference or its code.
+
 **Statement version**: the first 12 hex digits of the SHA-256 of a manager's figures
 (period, plan version, scores, targets, pay lines rounded to the fen, adjustments):
 the same figures give the same version in either language and on every machine; the
@@ -26,13 +31,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["Results", "COLUMNS", "line_refs", "FORMAT", "read_results", "concat_results", "records"]
+__all__ = ["Results", "COLUMNS", "line_refs", "ref_code", "REF_CODE", "FORMAT", "read_results", "concat_results", "records"]
 
 FORMAT = 1
 COLUMNS: dict[str, list[str]] = {
@@ -42,6 +48,22 @@ COLUMNS: dict[str, list[str]] = {
     "scores": ["manager_id", "indicator", "kind", "weight", "actual", "attainment", "score"],
     "pay_lines": ["manager_id", "ref", "month", "component", "item", "quantity", "rate", "subtotal", "explanation"],
 }
+
+
+REF_CODE = re.compile(r"^[IPTA]-[0-9A-F]{6}$")
+"""A printed code (:func:`ref_code`)."""
+
+
+def ref_code(ref: str) -> str:
+    """The code a statement prints for the stable reference ``ref``: its kind letter
+    (I, T, P, A) and the first six hex digits of its SHA-1, e.g. ``P-3DBDF6``.  The same
+    reference always gives the same code; a code names one line of one statement (six
+    hex digits: a clash between two lines of one statement is about one in 300,000).
+    A text that is not a reference, or already a code, is returned as it is."""
+    ref = str(ref)
+    if REF_CODE.match(ref) or len(ref) < 3 or ref[0] not in "IPTA" or ref[1] != ".":
+        return ref
+    return f"{ref[0]}-{hashlib.sha1(ref.encode('utf-8')).hexdigest()[:6].upper()}"
 
 
 def line_refs(lines: pd.DataFrame, period: str) -> list[str]:

@@ -27,7 +27,7 @@ import pandas as pd
 from helpers.errors import InputError, Problem
 from helpers.plan.params import RunParams, resolve
 from helpers.record.files import read_adjustments, read_disputes, read_signoffs
-from helpers.record.results import Results, concat_results, read_results
+from helpers.record.results import REF_CODE, Results, concat_results, read_results, ref_code
 from helpers.record.store import Store, open_store
 
 __all__ = ["record_problems", "prepare_record", "restate_closed", "close_period", "history_lines",
@@ -55,6 +55,13 @@ def _line_exists(store: Store) -> Callable[[str, str, str], bool | None]:
     def exists(period: str, manager: str, ref: str) -> bool | None:
         if period not in closed:
             return None  # the period's lines are known once it is published; checked again at close
+        if REF_CODE.match(ref):  # the printed code: one of the manager's references of that period has it
+            refs = [f"T.{x}" for x in ("hard", "soft", "total")] if not store.frame(
+                "grades", period=period, manager_id=manager).empty else []
+            refs += ["I." + str(i) for i in store.frame("scores", period=period, manager_id=manager)["indicator"]]
+            refs += [str(r) for r in store.frame("pay_lines", period=period, manager_id=manager)["ref"]]
+            refs += ["A." + str(a) for a in store.frame("adjustments", manager_id=manager)["adjustment_id"]]
+            return any(ref_code(r) == ref for r in refs)
         if ref.startswith("T."):
             return not store.frame("grades", period=period, manager_id=manager).empty
         if ref.startswith("I."):
