@@ -180,7 +180,7 @@ def test_restatement_lists_exactly_the_changed_managers_difference(life):
     assert rows == [("R-2026Q2-M001-P.commission.2026Q2.3-1", "M001", "2026Q3", pytest.approx(expected), "RESTATEMENT",
                      "2026Q2", "P.commission.2026Q2.3")]
     html = (csvs[-2].with_suffix(".html")).read_text(encoding="utf-8")
-    assert "P.commission.2026Q2.3" in html and f"{expected:,.2f}" in html and "data/orders" in html
+    assert ref_code("P.commission.2026Q2.3") in html and f"{expected:,.2f}" in html and "data/orders" in html
 
 
 def test_a_second_run_books_nothing_twice(life):

@@ -9,6 +9,7 @@ import pandas as pd
 from helpers.present.html import render
 from helpers.present.i18n import t
 from helpers.present.statement import money
+from helpers.record.results import ref_code
 
 __all__ = ["restatement_html"]
 
@@ -25,7 +26,8 @@ def restatement_html(rs: Any, closed: dict[str, Any], title: str, language: str)
     booked_now = {(b["manager_id"], b["relates_to_ref"]): b["amount"] for b in rs.bookings}
     rows = []
     for r in lines.itertuples(index=False):
-        rows.append([f"{r.name} ({r.manager_id})", str(r.team_id), r.ref, str(r.item or ""), _money(r.closed),
+        rows.append([f"{r.name} ({r.manager_id})", str(r.team_id), ref_code(r.ref),  # as the statement printed it
+                     str(r.item or ""), _money(r.closed),
                      _money(r.now), _money(r.difference), _money(r.booked_before),
                      _money(booked_now.get((r.manager_id, r.ref), 0.0))])
     total = [t("rs.total", lang), "", "", "", _money(lines["closed"].sum()), _money(lines["now"].sum()),
