@@ -9,7 +9,7 @@ import pandas as pd
 from helpers.present.html import render
 from helpers.present.i18n import t
 from helpers.present.statement import money
-from helpers.record.results import ref_code
+from helpers.core.refs import ref_code
 
 __all__ = ["restatement_html"]
 

@@ -41,7 +41,7 @@ from typing import Any
 from helpers.present.display import fmt, percent
 from helpers.present.html import render
 from helpers.present.i18n import LANGUAGES, t
-from helpers.record.results import ref_code
+from helpers.core.refs import ref_code
 
 __all__ = ["attainment_text", "money", "sections", "sections_css", "sections_html", "statement_html", "to_fen"]
 

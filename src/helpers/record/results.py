@@ -31,12 +31,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from helpers.core.refs import REF_CODE, ref_code  # noqa: F401 - the record's references, printed as codes
 
 __all__ = ["Results", "COLUMNS", "line_refs", "ref_code", "REF_CODE", "FORMAT", "read_results", "concat_results", "records"]
 
@@ -48,22 +49,6 @@ COLUMNS: dict[str, list[str]] = {
     "scores": ["manager_id", "indicator", "kind", "weight", "actual", "attainment", "score"],
     "pay_lines": ["manager_id", "ref", "month", "component", "item", "quantity", "rate", "subtotal", "explanation"],
 }
-
-
-REF_CODE = re.compile(r"^[IPTA]-[0-9A-F]{6}$")
-"""A printed code (:func:`ref_code`)."""
-
-
-def ref_code(ref: str) -> str:
-    """The code a statement prints for the stable reference ``ref``: its kind letter
-    (I, T, P, A) and the first six hex digits of its SHA-1, e.g. ``P-3DBDF6``.  The same
-    reference always gives the same code; a code names one line of one statement (six
-    hex digits: a clash between two lines of one statement is about one in 300,000).
-    A text that is not a reference, or already a code, is returned as it is."""
-    ref = str(ref)
-    if REF_CODE.match(ref) or len(ref) < 3 or ref[0] not in "IPTA" or ref[1] != ".":
-        return ref
-    return f"{ref[0]}-{hashlib.sha1(ref.encode('utf-8')).hexdigest()[:6].upper()}"
 
 
 def line_refs(lines: pd.DataFrame, period: str) -> list[str]:
