@@ -119,13 +119,14 @@ def table(
     """
     units = dict(units or {})
     formatters = {c: (lambda v, u=units.get(c, "text"): fmt(v, u, language)) for c in df.columns}
-    sty = df.style.format(formatters, escape="html")
+    sty = Styler(df, cell_ids=False).format(formatters, escape="html")  # ids only on cells a rule styles
     sty = sty.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     if not index:
         sty = sty.hide(axis="index")
     text_cols = [c for c in df.columns if units.get(c, "text") == "text"]
-    if text_cols:  # text reads left-aligned; numbers stay right-aligned, and each header sits like its column
-        sty = sty.set_properties(subset=text_cols, **{"text-align": "left"})
+    if text_cols:  # text reads left-aligned (one CSS rule per column, not one per cell); numbers stay right-aligned
+        sty = sty.set_table_styles({c: [{"selector": "td", "props": "text-align: left"}] for c in text_cols},
+                                   overwrite=False)
     left = set(text_cols)
     sty = sty.map_index(lambda c: "text-align: left" if c in left else "text-align: right", axis=1)
     sty = sty.set_table_attributes('class="kpi-table"')

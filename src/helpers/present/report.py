@@ -23,6 +23,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
+from helpers.present.i18n import t
 from helpers.present.prose import notebook_language, show
 
 TEMPLATE_NAME = "kpi_report"
@@ -161,6 +162,7 @@ def render_html(nb: nbformat.NotebookNode, meta: dict[str, Any], exporter: HTMLE
     nb.metadata["kpi_report"] = meta
     nb.metadata.pop("widgets", None)  # widget state for a widget manager the report does not load (tens of KB)
     nb.metadata["title"] = " · ".join(x for x in (meta.get("title"), meta.get("org")) if x) or "report"  # <title>
-    body, _ = exporter.from_notebook_node(nb, resources={"kpi_css": _css(), "language_code": lang})
+    body, _ = exporter.from_notebook_node(nb, resources={"kpi_css": _css(), "language_code": lang,
+                                                                 "chart_alt": t("report.chart_alt", lang)})
     return add_toc(body, meta.get("toc_title", "Contents"))
 
