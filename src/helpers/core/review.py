@@ -967,27 +967,28 @@ def _segment_changes(ev: _Evidence, m: str, kpi: str = "sales") -> dict[str, tup
     return out
 
 
-def _line_changes(ev: _Evidence, m: str) -> pd.DataFrame | None:
-    o_cur = ev.dated("orders", m, ev.per, ("amount", "product_line"))
-    o_prev = ev.dated("orders", m, ev.prev, ("amount", "product_line"))
+def _sales_by(ev: _Evidence, m: str, key: str) -> pd.DataFrame | None:
+    """Sales credited to ``m`` by ``key`` (product line, customer): ``cur`` this period and
+    ``prev`` the previous one, 0 where there was none; None without the orders."""
+    o_cur = ev.dated("orders", m, ev.per, ("amount", key))
+    o_prev = ev.dated("orders", m, ev.prev, ("amount", key))
     if o_cur is None or o_prev is None:
         return None
-    cur = o_cur.groupby(o_cur["product_line"].astype(str))["amount"].sum()
-    prev = o_prev.groupby(o_prev["product_line"].astype(str))["amount"].sum()
+    cur = o_cur.groupby(o_cur[key].astype(str))["amount"].sum()
+    prev = o_prev.groupby(o_prev[key].astype(str))["amount"].sum()
     idx = cur.index.union(prev.index)
     return pd.DataFrame({"cur": cur.reindex(idx).fillna(0.0), "prev": prev.reindex(idx).fillna(0.0)})
 
 
+def _line_changes(ev: _Evidence, m: str) -> pd.DataFrame | None:
+    return _sales_by(ev, m, "product_line")
+
+
 def _customer_sales(ev: _Evidence, m: str, seg: str | None = None) -> pd.DataFrame | None:
     """Per customer: sales this period and the previous one (orders credited to ``m``)."""
-    o_cur = ev.dated("orders", m, ev.per, ("amount", "customer_id"))
-    o_prev = ev.dated("orders", m, ev.prev, ("amount", "customer_id"))
-    if o_cur is None or o_prev is None:
+    df = _sales_by(ev, m, "customer_id")
+    if df is None:
         return None
-    cur = o_cur.groupby(o_cur["customer_id"].astype(str))["amount"].sum()
-    prev = o_prev.groupby(o_prev["customer_id"].astype(str))["amount"].sum()
-    idx = cur.index.union(prev.index)
-    df = pd.DataFrame({"cur": cur.reindex(idx).fillna(0.0), "prev": prev.reindex(idx).fillna(0.0)})
     if seg is not None and seg != "all":
         segs = _seg_of(ev.table("customers", ("customer_id",)))
         df = df[[segs.get(c) == seg for c in df.index]]

@@ -17,7 +17,6 @@ exports (English column names, raw floats) turned into sheets in the report's la
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +28,7 @@ import pandas as pd
 from helpers.kpis.measures import KPIS, kpi_name
 from helpers.exports import COUNT, DATE, MONEY, NUMBER, PERCENT, SCORE, Sheet
 from helpers.present.i18n import catalog, t
-from helpers.present.statement import to_fen
+from helpers.present.statement import finite_or_none, to_fen
 
 __all__ = ["PayTotals", "pay_totals", "scorecard_sheets", "leadership_sheets", "UNIT_FORMATS"]
 
@@ -74,12 +73,7 @@ def _word(prefix: str, value: Any, language: str) -> Any:
     return t(key, language) if _has(key) else value
 
 
-def _finite(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+_finite = finite_or_none
 
 
 def _date(x: Any) -> Any:

@@ -43,7 +43,7 @@ from helpers.present.html import render
 from helpers.present.i18n import LANGUAGES, t
 from helpers.core.refs import ref_code
 
-__all__ = ["attainment_text", "money", "sections", "sections_css", "sections_html", "statement_html", "to_fen"]
+__all__ = ["attainment_text", "finite_or_none", "money", "sections", "sections_css", "sections_html", "statement_html", "to_fen"]
 
 FEN = Decimal("0.01")
 _TOLERANCE = 0.005  # half a fen: a given total further than this from its lines is an error
@@ -58,8 +58,9 @@ def _css() -> str:
 # --- values -------------------------------------------------------------------------
 
 
-def _number(x: Any) -> float | None:
-    """``x`` as a finite float, or None (None, NaN, ±∞, pandas NA, text)."""
+def finite_or_none(x: Any) -> float | None:
+    """``x`` as a finite float, or None (None, NaN, ±∞, pandas NA, text, booleans): what a
+    person may read as a number (statements, the payroll workbook)."""
     if x is None or isinstance(x, bool):
         return None
     try:
@@ -67,6 +68,9 @@ def _number(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+_number = finite_or_none
 
 
 def _text(x: Any) -> str:
