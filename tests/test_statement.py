@@ -13,6 +13,7 @@ import pytest
 
 from conftest import chromium
 from helpers.record.results import ref_code
+from helpers.present.display import half_up
 from helpers.present.statement import statement_html
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -435,7 +436,7 @@ def test_signoff_page_recomputes_to_the_total_pay(gated):
         page = pages[m]
         hard, soft, total = _recompute_scores(page, split)
         r = q.summary.loc[m]
-        assert (hard, soft, total) == (round(r["hard"], 1), round(r["soft"], 1), round(r["total"], 1))
+        assert (hard, soft, total) == tuple(float(half_up(r[k], 1)) for k in ("hard", "soft", "total"))
         assert _recompute_pay(page) == _half_up(r["pay_total"])
         text = visible(page)
         assert "rounded half up to the fen" in text  # the rounding rule, once on the page
@@ -504,3 +505,21 @@ def test_printed_codes_are_short_stable_and_name_no_field():
         assert ref_code(code) == code and re.fullmatch(r"[IPTA]-[0-9A-F]{6}", code)
     assert ref_code("P.commission.2026-07.1") == "P-3DBDF6"  # the README's example
     assert ref_code("提成") == "提成" and ref_code("") == ""
+
+
+def test_scorecard_shows_money_to_the_fen_and_the_curves_that_make_the_points():
+    """The commission's base can be recomputed from the scorecard (sales to the fen, not to
+    the yuan), and the points from the printed curve: one sentence names each curve with
+    the indicators it scores."""
+    d = data()
+    d["indicators"][0]["curve"] = "80%/100%/120% → 60/100/120"
+    d["indicators"][1]["curve"] = "80%/100%/120% → 60/100/120"
+    d["indicators"][2]["curve"] = "50%/80%/100%/120% → 0/60/100/120"
+    zh = visible(statement_html(d, "zh"))
+    assert "2,326,898.00" in zh and "2,856,087.02" in zh  # target and actual sales to the fen
+    assert "销售额、拜访客户数 80%/100%/120% → 60/100/120；客户满意度 50%/80%/100%/120% → 0/60/100/120" in zh
+    en = visible(statement_html(d, "en"))
+    assert "销售额, 拜访客户数 80%/100%/120% → 60/100/120; 客户满意度 50%/80%/100%/120% → 0/60/100/120" in en
+    # read with the printed curve: sales at 122.7 % is above the 120 % cap → 120 points, as printed
+    assert "122.7%" in zh and "120.0" in zh
+    assert "计分曲线" not in zh.replace("按计分曲线", "")  # one sentence, no separate heading

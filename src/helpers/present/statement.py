@@ -122,6 +122,13 @@ def _value(x: Any, unit: str, language: str) -> str:
     return fmt(v, unit, language)
 
 
+def _exact(x: Any, unit: str, language: str) -> str:
+    """A scorecard target or actual: money to the fen (the base a commission line computes
+    on, so the page can be recomputed with a calculator), other units as :func:`_value`."""
+    v = _number(x)
+    return money(v) if unit == "currency" and v is not None else _value(x, unit, language)
+
+
 def _signed_value(x: float, unit: str, language: str) -> str:
     s = _value(abs(x), unit, language)
     return ("-" if x < 0 else "+") + s
@@ -141,7 +148,7 @@ def _indicator_rows(indicators: Iterable[Mapping[str, Any]], language: str) -> t
         w = _number(i.get("weight"))
         s = _number(i.get("score"))
         row = {"ref": _ref(i.get("ref")), "name": _text(i.get("name")) or "—",
-               "target": _value(i.get("target"), unit, language), "actual": _value(i.get("actual"), unit, language)}
+               "target": _exact(i.get("target"), unit, language), "actual": _exact(i.get("actual"), unit, language)}
         if s is None:
             note = _text(i.get("note"))
             row["weight"] = _weight(w)
@@ -183,6 +190,22 @@ def attainment_text(attainment: Any, target: Any, actual: Any, language: str, di
     if att is not None:
         return percent(att, digits)
     return _no_attainment({"target": target, "actual": actual}, language, short=True)
+
+
+def _curves(indicators: Iterable[Mapping[str, Any]], language: str) -> str:
+    """How the points follow from attainment, in one sentence: each scoring curve in figures
+    (``80%/100%/120% → 60/100/120``) with the indicators it scores; "" without curves."""
+    by_curve: dict[str, list[str]] = {}
+    for i in indicators:
+        curve = _text(i.get("curve"))
+        if curve:
+            by_curve.setdefault(curve, []).append(_text(i.get("name")) or "—")
+    if not by_curve:
+        return ""
+    sep = "、" if language == "zh" else ", "
+    items = ("；" if language == "zh" else "; ").join(
+        t("st.curve.item", language, names=sep.join(names), curve=curve) for curve, names in by_curve.items())
+    return t("st.curve.note", language, items=items)
 
 
 def _steps(data: Mapping[str, Any], terms: list, soft_ratings: list[float], language: str) -> dict[str, Any]:
@@ -369,6 +392,7 @@ def sections(data: Mapping[str, Any], language: str, *, scores: bool = True, pay
             if r is not None:
                 ratings.append(r)
         values.update(indicators=rows, weight_note=t("st.weight_note", lang) if redistributed else "",
+                      curve_note=_curves(data.get("indicators") or [], lang),
                       no_indicators=t("st.no_indicators", lang), soft=soft_rows, no_soft=t("st.no_soft", lang),
                       steps=_steps(data, terms, ratings, lang))
 
