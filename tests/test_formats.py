@@ -36,3 +36,17 @@ def test_amount(x, unit, language, text):
 def test_money_scale_and_axis_labels_agree():
     assert money_scale("zh") == 10_000 and money_scale("en") == 1_000
     assert compact_number(2.5e8, "currency", "zh") == "2.5亿" and compact_number(1_200_000, "currency", "en") == "1.2M"
+
+
+def test_scores_and_shares_round_half_up_as_a_calculator_does():
+    """Python formats 76.25 as 76.2 (half to even on the binary value); a manager checking
+    (80 + 70 + 77.5 + 75 + 80 + 75) ÷ 6 = 76.25 by hand writes 76.3.  Reports round the
+    figure as it reads: half up."""
+    from helpers.present.display import fmt, half_up, percent
+
+    assert f"{76.25:.1f}" == "76.2"  # what the reports printed before
+    assert fmt((80 + 70 + 77.5 + 75 + 80 + 75) / 6, "score") == "76.3"
+    assert fmt(83.75, "score") == "83.8" and fmt(83.74999, "score") == "83.7"
+    assert fmt(0.32, "points") == "+0.3" and fmt(-0.04, "points") == "+0.0"  # no "-0.0"
+    assert fmt(1.1125, "ratio") == "111.3%" and percent(0.125, 0) == "13%" and percent(0.995, 1) == "99.5%"
+    assert str(half_up(1.005, 2)) == "1.01"  # the float 1.005 is 1.00499999999999989…; its text is 1.005

@@ -230,6 +230,9 @@ def test_headline_messages_from_the_data(summary, demo_dir, demo_params):
     b = msgs["budget"]
     assert b["budget"] == pytest.approx(budget) and b["payout"] == pytest.approx(payout)
     assert b["kind"] == ("over" if payout > budget else "within")
+    # why: the plan's cost with everyone exactly on target (the health check's costing) against the budget
+    explained = b["kind"] == "over" and b["at_target"] <= 1 < a["attainment"]
+    assert (f"{b['at_target']:.1%}" in L.headline(summary).data) == explained
     over = [d for d in msgs["decisions"]["items"] if d["what"] == "overrun"]
     assert (over[0]["gap"] == pytest.approx(payout - budget)) if payout > budget else not over
     f = summary.fairness

@@ -25,6 +25,7 @@ from helpers.errors import InputError
 from helpers.kpis.indicators import load_library
 from helpers.plan.params import load_params
 from helpers.record.results import ref_code
+from helpers.present.display import half_up
 
 from conftest import KPI_BIN, ROOT, SEED_PLAN, cjk_text, demo_words
 
@@ -233,9 +234,10 @@ def test_signoff_page_shows_what_is_signed(east1_missing):
         assert [r[0] for r in card] == [ref_code(f"I.{i}") for i in q.weights.index]  # each line's printed code
         assert [r[1] for r in card] == [q.name(i) for i in q.weights.index]
         hard, soft, total = _recompute_scores(page, split)
-        assert total == round(q.summary.at[m, "total"], 1)
+        assert total == float(half_up(q.summary.at[m, "total"], 1))
         text = visible(page)
-        assert f"statement_{m}.html" in text and "st-pay" not in page
+        # the pay is on the manager's own statement, named with the version the signature refers to
+        assert "个人考核与薪酬确认单（版本 " + Q.statement_version(q, m) in text and "st-pay" not in page
         assert f"{q.summary.at[m, 'pay_total']:,.2f}" not in text
 
 

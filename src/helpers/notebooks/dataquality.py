@@ -53,6 +53,8 @@ def roster_table(ctx: TeamContext) -> Styler:
             ctx.t("col.note"): r["note"],
         }
     )
+    if not r["note"].fillna("").astype(str).str.strip().any():  # nobody joined, left or moved: no empty column
+        df = df.drop(columns=[ctx.t("col.note")])
     return table(df, {ctx.t("col.fraction"): "ratio"}, ctx.language)
 
 

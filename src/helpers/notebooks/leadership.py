@@ -46,7 +46,7 @@ from helpers.core.scorecard import curve_of
 from helpers.context.targets import check_plan, company_targets, share_targets
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
-from helpers.present.display import escape, fmt, money_scale, table
+from helpers.present.display import escape, fmt, half_up, money_scale, table
 from helpers.kpis.measures import kpi_name
 from helpers.errors import InputError
 
@@ -420,9 +420,14 @@ def key_messages(ls: Leadership) -> list[dict[str, Any]]:
     if math.isnan(b["budget"]):
         out.append({"code": "budget", "kind": "no_budget", "level": "ok", "payout": float(b["payout"])})
     else:
+        at_target = math.nan  # what the plan costs when everyone is exactly on target (the health check's cost)
+        cost = ls.health.health.cost if ls.health is not None else None
+        if cost is not None and 1.0 in cost.index and "ratio" in cost.columns:
+            at_target = float(cost.loc[1.0, "ratio"])
         out.append({"code": "budget", "kind": "over" if b["gap"] < 0 else "within",
                     "level": "alert" if b["gap"] < 0 else "ok", "payout": float(b["payout"]),
-                    "budget": float(b["budget"]), "used": float(b["used"]), "gap": float(b["gap"])})
+                    "budget": float(b["budget"]), "used": float(b["used"]), "gap": float(b["gap"]),
+                    "at_target": at_target, "attainment": float(c["sales_attainment"])})
 
     f = ls.fairness
     flagged = f[f["flag"] != ""] if len(f) else f
@@ -475,7 +480,7 @@ def _message_text(ls: Leadership, m: dict[str, Any]) -> str:
                      team=escape(ls.team_name(m["team"])) if m["team"] else "—", name=escape(str(name)) or "—",
                      top=cur(m["sales_12m"]))
             if m["spikes"]:
-                text += " " + t("ls.head.risk.also_spikes", teams=_names(ls, m["spikes"]))
+                text += ("" if lang == "zh" else " ") + t("ls.head.risk.also_spikes", teams=_names(ls, m["spikes"]))
             return text
         if kind == "spikes":
             return t("ls.head.risk.spikes", teams=_names(ls, m["spikes"]))
@@ -483,8 +488,13 @@ def _message_text(ls: Leadership, m: dict[str, Any]) -> str:
     if code == "budget":
         if m["kind"] == "no_budget":
             return t("ls.head.budget.none", payout=cur(m["payout"]))
-        return t(f"ls.head.budget.{m['kind']}", payout=cur(m["payout"]), budget=cur(m["budget"]),
+        text = t(f"ls.head.budget.{m['kind']}", payout=cur(m["payout"]), budget=cur(m["budget"]),
                  used=rat(m["used"]), gap=cur(abs(m["gap"])), over=rat(m["used"] - 1))
+        if m["kind"] == "over" and m.get("at_target", math.nan) <= 1 and m["attainment"] > 1:
+            # on target the plan fits the budget: the overrun is what over-attainment earned
+            text += ("" if lang == "zh" else " ") + t("ls.head.budget.why_over", at_target=rat(m["at_target"]),
+                                                       att=rat(m["attainment"]))
+        return text
     if code == "fairness":
         group = ls.team_name(m["group"]) if m["level_of"] == "team" else m["group"]
         return t("ls.head.fairness.over" if m["over"] else "ls.head.fairness.under", regions=m["regions"],
@@ -706,7 +716,8 @@ def movers_tables(ls: Leadership) -> Markdown | Styler:
             ls.t("col.name"): ls.managers["name"].reindex(df["manager_id"]).to_numpy(),
             ls.t("ls.col.previous"): df["previous"].to_numpy(dtype=float),
             ls.t("ls.col.current"): df["current"].to_numpy(dtype=float),
-            ls.t("ls.col.change"): df["change"].to_numpy(dtype=float),
+            # the change between the two totals as shown (to one decimal), so the row adds up on the page
+            ls.t("ls.col.change"): [float(half_up(c, 1) - half_up(p, 1)) for c, p in zip(df["current"], df["previous"])],
         }))
     out = pd.concat(parts, ignore_index=True)
     if out.empty:

@@ -147,6 +147,7 @@ def statement_data(q: Quarterly, m: str) -> dict[str, Any]:
             sc = _cell(q.scores, m, i)
             att = _cell(q.attainment, m, i)
             indicators.append({"ref": f"I.{i}", "name": q.name(i), "unit": unit, "weight": float(q.weights[i]),
+                               "curve": curve_text(q, i),
                                "target": _num(_cell(q.targets, m, i)), "actual": _num(_cell(q.values, m, i)),
                                "attainment": _num(att), "score": _num(sc),
                                "note": "" if not _na(sc) else _why_missing(q, m, i)})
@@ -223,19 +224,26 @@ def intro(q: Quarterly) -> Markdown:
     return Markdown(text)
 
 
+def curve_text(q: Quarterly, i: str) -> str:
+    """Indicator ``i``'s scoring curve in figures: ``80%/100%/120% → 60/100/120`` (attainment
+    points → scores, straight lines between; a ramp's start first when the curve has one),
+    or a step curve's bands ``≥80%: 60; ≥100%: 100``.  The weights table and each manager's
+    statement show the same text."""
+    c = q.plan.curves.get(i, q.plan.default_curve)
+    if isinstance(c, CurveSpec):
+        ramp = f"{c.floor_at:.0%}/" if c.floor_at is not None else ""
+        low = f"{c.floor_score:g}/" if c.floor_at is not None else ""
+        return (f"{ramp}{c.threshold:.0%}/{c.target:.0%}/{c.cap:.0%} → {low}{c.threshold_score:g}/"
+                f"{c.target_score:g}/{c.cap_score:g}")
+    return "; ".join(f"≥{a:.0%}: {b:g}" for a, b in c.bands)
+
+
 def weights_table(q: Quarterly) -> Styler:
     """Weights, targets' source and curve per weighted indicator."""
     lang = q.ctx.language
     rows = []
     for i, w in q.weights.items():
-        c = q.plan.curves.get(i, q.plan.default_curve)
-        if isinstance(c, CurveSpec):
-            ramp = f"{c.floor_at:.0%}/" if c.floor_at is not None else ""
-            low = f"{c.floor_score:g}/" if c.floor_at is not None else ""
-            curve = (f"{ramp}{c.threshold:.0%}/{c.target:.0%}/{c.cap:.0%} → {low}{c.threshold_score:g}/"
-                     f"{c.target_score:g}/{c.cap_score:g}")
-        else:
-            curve = "; ".join(f"≥{a:.0%}: {b:g}" for a, b in c.bands)
+        curve = curve_text(q, i)
         srcv = q.target_source["source"].get(i, "")
         mb = q.plan.min_base.get(i)
         rows.append({q.t("qr.col.indicator"): q.name(i), q.t("qr.col.weight"): w,
@@ -327,7 +335,7 @@ def scorecard_table(q: Quarterly) -> Styler:
         vals = []
         for i in q.weights.index:
             sc, at = _cell(q.scores, m, i), _cell(q.attainment, m, i)
-            vals.append(f"{sc:.0f} ({attainment_text(at, _cell(q.targets, m, i), _cell(q.values, m, i), lang, 0)})"
+            vals.append(f"{fmt(sc, 'score', lang)} ({attainment_text(at, _cell(q.targets, m, i), _cell(q.values, m, i), lang)})"
                         if not _na(sc) else _why_missing(q, m, i))
         for key in ("hard", "soft", "total"):
             vals.append(fmt(s.at[m, key], "score", lang))
@@ -526,7 +534,8 @@ def signoff_html(q: Quarterly) -> str:
         pages.append({"name": str(r["name"]), "facts": facts,
                       "sections": sections_html(statement_data(q, m), lang, pay=show_pay, pay_elsewhere=elsewhere,
                                                 table_class="kpi-table")})
-    return render("signoff/signoff.html.j2", pages=pages, title=q.t("qr.sign.title"), text=q.t("qr.sign.text"),
+    text = q.t("qr.sign.text" if show_pay else "qr.sign.text_scores")  # never confirm pay the page does not show
+    return render("signoff/signoff.html.j2", pages=pages, title=q.t("qr.sign.title"), text=text,
                   colon=q.t("word.colon"), date_label=q.t("qr.sign.date"), css=sections_css(),
                   signers=[q.t("qr.sign.manager"), q.t("qr.sign.supervisor")])
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
 import pandas as pd
@@ -30,16 +31,37 @@ UNIT_FORMATS: dict[str, str] = {
 }
 
 
+_HALF_UP = {
+    "score": lambda v: _fixed(v, 1),
+    "points": lambda v: _fixed(v, 1, sign=True),
+    "ratio": lambda v: f"{_fixed(v * 100, 1)}%",
+}
+
+
 def money_scale(language: str) -> float:
     """The unit money is shown in where space is short (charts): 万 (10,000) in Chinese, thousands in English."""
     return 1e4 if language == "zh" else 1e3
 
 
+def half_up(x: float, digits: int) -> Decimal:
+    """``x`` rounded half up to ``digits`` decimals as a person with a calculator rounds
+    the figure they see: 76.25 → 76.3 (Python's own formatting gives 76.2, half to even).
+    The shortest text of the float is rounded, so 83.74999999 stays below the half."""
+    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def _fixed(x: float, digits: int, sign: bool = False, sep: bool = False) -> str:
+    q = half_up(x, digits)
+    if q == 0:
+        q = abs(q)  # no "-0.0"
+    return f"{q:{'+' if sign else ''}{',' if sep else ''}.{digits}f}"
+
+
 def percent(x: float | None, digits: int = 0, missing: str = "") -> str:
-    """``0.153`` → ``15%``; ``missing`` for None or NaN; ``∞`` for an infinite ratio."""
+    """``0.153`` → ``15%`` (half up); ``missing`` for None or NaN; ``∞`` for an infinite ratio."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return missing
-    return "∞" if math.isinf(x) else f"{x:.{digits}%}"
+    return "∞" if math.isinf(x) else f"{_fixed(x * 100, digits)}%"
 
 
 def signed_percent(x: float) -> str:
@@ -102,6 +124,8 @@ def fmt(value: object, unit: str = "text", language: str = "zh") -> str:
         return t("report.not_available", language)
     if isinstance(value, bool):
         return t("word.yes" if value else "word.no", language)
+    if isinstance(value, (int, float)) and math.isfinite(value) and unit in _HALF_UP:
+        return _HALF_UP[unit](float(value))  # scores and shares: half up, as a calculator rounds
     return UNIT_FORMATS.get(unit, "{}").format(value)
 
 

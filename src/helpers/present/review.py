@@ -596,7 +596,9 @@ def feedback_table(rv: Any, manager_id: str) -> Styler | Markdown:
         rv.t("review.col.due"): d["due"],
     })
     sty = table(df.reset_index(drop=True), None, lang)
-    return sty.set_properties(subset=list(df.columns[:3]), **{"white-space": "normal", "min-width": "14em"})
+    sty = sty.set_properties(subset=list(df.columns[:3]), **{"white-space": "normal", "min-width": "14em"})
+    # a date never breaks at its hyphens ("2026-/11-15") in a narrow printed column
+    return sty.set_table_styles({df.columns[3]: [{"selector": "td", "props": "white-space: nowrap"}]}, overwrite=False)
 
 
 def feedback(rv: Any, manager_id: str) -> None:
