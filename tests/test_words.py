@@ -95,6 +95,7 @@ SNAKE_RE = re.compile(r"(?<![\w.])(" + "|".join(sorted(map(re.escape, SNAKE_IDS)
 ACRONYM_RE = re.compile(r"(?<![\w.])(" + "|".join(sorted(ACRONYM_IDS)) + r")(?![\w])")  # case-sensitive
 IDENT_RE = re.compile(r"(?<![\w.-])[a-z][a-z0-9]*_[a-z0-9_]*[a-z0-9](?![\w-])")
 VERSION_RE = re.compile(r"(?<![\w])(?=[0-9a-f]*\d)[0-9a-f]{8,40}(?![\w])")
+LINE_CODE_RE = re.compile(r"(?<![\w-])[IPTA]-[0-9A-F]{6}(?![\w])")  # a line's printed code (helpers.core.refs)
 LATIN_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
 CJK_RE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 
@@ -134,6 +135,8 @@ def scan_text(text: str, language: str, file: str = "", data_words: frozenset[st
         data_latin = {w for d in data_words for w in LATIN_RE.findall(d)}
         # a version code (12 hex digits, e.g. 确认单版本 d5aad42582ae) is what a manager quotes when signing
         text = VERSION_RE.sub(lambda m: " " * len(m.group(0)), text)
+        # so is a line's printed code (编号 P-3DBDF6): a number to quote, no programme name in it
+        text = LINE_CODE_RE.sub(lambda m: " " * len(m.group(0)), text)
         for m in LATIN_RE.finditer(text):
             word = m.group(0)
             if word == "max":
@@ -191,7 +194,7 @@ def test_scanner_finds_planted_developer_text():
 
 
 def test_scanner_leaves_readers_words_alone():
-    zh = "销售额 KPI 达成率 CSAT 与 NPS；按 AHP 和 CRITIC 赋权，SMART 检查，导出 Excel、PDF。经理 M001 王伟，例如 1.5 倍。版本 d5aad42582ae"
+    zh = "销售额 KPI 达成率 CSAT 与 NPS；按 AHP 和 CRITIC 赋权，SMART 检查，导出 Excel、PDF。经理 M001 王伟，例如 1.5 倍。版本 d5aad42582ae，编号 I-4ABC58 与 P-3DBDF6"
     assert scan_text(zh, "zh", data_words=frozenset({"王伟"})) == []
     en = "Sales, profit and visits of 王伟 (east-1), e.g. 1.5 times the target; CSAT and NPS; teamwork · attitude."
     assert scan_text(en, "en", data_words=frozenset({"王伟"})) == []
