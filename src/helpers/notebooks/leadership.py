@@ -563,7 +563,7 @@ def _rollup_table(ls: Leadership, df: pd.DataFrame, first: list[tuple[str, str]]
     cols: dict[str, Any] = {label: df[c].to_numpy() for label, c in first}
     spec = [("ls.col.managers", "managers", "count"), ("ls.col.mean_total", "mean_total", "score"),
             ("kpi:sales", "sales", "currency"), ("ls.col.attainment", "sales_attainment", "ratio"),
-            ("ls.col.growth_prev", "growth_prev", "ratio"), ("ls.col.growth_year", "growth_year", "ratio"),
+            ("ls.col.growth_prev", "growth_prev", "change"), ("ls.col.growth_year", "growth_year", "change"),
             ("kpi:new_customers", "new_customers", "count"), ("kpi:complaints", "complaints", "count"),
             ("ls.col.payout", "payout", "currency")]
     units = {}

@@ -27,6 +27,7 @@ UNIT_FORMATS: dict[str, str] = {
     "ratio": "{:.1%}",
     "score": "{:.1f}",
     "points": "{:+.1f}",
+    "change": "{:+.1%}",  # a growth rate: +18.4%, -5.5%
     "text": "{}",
 }
 
@@ -35,6 +36,7 @@ _HALF_UP = {
     "score": lambda v: _fixed(v, 1),
     "points": lambda v: _fixed(v, 1, sign=True),
     "ratio": lambda v: f"{_fixed(v * 100, 1)}%",
+    "change": lambda v: f"{_fixed(v * 100, 1, sign=True)}%",
 }
 
 
@@ -107,7 +109,7 @@ def compact_number(value: float, unit: str, language: str = "zh") -> str:
     return f"{v:,.0f}" if a >= 100 or float(v).is_integer() else f"{v:,.1f}"
 
 
-SHOWN_DECIMALS: dict[str, int] = {"currency": 0, "count": 0, "ratio": 3, "score": 1, "points": 1}
+SHOWN_DECIMALS: dict[str, int] = {"currency": 0, "count": 0, "ratio": 3, "score": 1, "points": 1, "change": 3}
 """Decimals of a value as :func:`fmt` shows it (a ratio as 12.3 % keeps 3)."""
 
 
@@ -115,7 +117,7 @@ def shown(value: float, unit: str) -> float:
     """``value`` as a reader sees it in a table (rounded as :func:`fmt` rounds), so that a
     gap quoted in a sentence is the difference of the numbers shown beside it."""
     d = SHOWN_DECIMALS.get(unit)
-    return value if d is None or math.isnan(value) else round(float(value), d)
+    return value if d is None or not math.isfinite(value) else float(half_up(value, d))  # as fmt rounds: half up
 
 
 def fmt(value: object, unit: str = "text", language: str = "zh") -> str:
