@@ -134,7 +134,16 @@ def save(q: Quarterly) -> None:
 
 def statement_data(q: Quarterly, m: str) -> dict[str, Any]:
     """What ``m``'s own statement shows (:func:`helpers.present.statement.statement_html`):
-    only this manager's scorecard, pay lines, adjustments, sign-off and how to dispute."""
+    only this manager's scorecard, pay lines, adjustments, sign-off and how to dispute.
+    Built once per report and manager: the statement file, the pay section and the
+    sign-off page read the same dict."""
+    cache = q.__dict__.setdefault("_statement_data", {})
+    if m not in cache:
+        cache[m] = _statement_data(q, m)
+    return cache[m]
+
+
+def _statement_data(q: Quarterly, m: str) -> dict[str, Any]:
     r = q.summary.loc[m]
     ctx = q.ctx
     snap = snapshot(ctx)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import html
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from helpers.core.money import half_up  # reports round as the statements do
 from helpers.present.i18n import t
 
 UNIT_FORMATS: dict[str, str] = {
@@ -43,13 +43,6 @@ _HALF_UP = {
 def money_scale(language: str) -> float:
     """The unit money is shown in where space is short (charts): 万 (10,000) in Chinese, thousands in English."""
     return 1e4 if language == "zh" else 1e3
-
-
-def half_up(x: float, digits: int) -> Decimal:
-    """``x`` rounded half up to ``digits`` decimals as a person with a calculator rounds
-    the figure they see: 76.25 → 76.3 (Python's own formatting gives 76.2, half to even).
-    The shortest text of the float is rounded, so 83.74999999 stays below the half."""
-    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
 def _fixed(x: float, digits: int, sign: bool = False, sep: bool = False) -> str:

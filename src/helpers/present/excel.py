@@ -17,8 +17,7 @@ exports (English column names, raw floats) turned into sheets in the report's la
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -28,14 +27,13 @@ import pandas as pd
 from helpers.kpis.measures import KPIS, kpi_name
 from helpers.exports import COUNT, DATE, MONEY, NUMBER, PERCENT, SCORE, Sheet
 from helpers.present.i18n import catalog, t
-from helpers.present.statement import finite_or_none, to_fen
+from helpers.core.money import PayTotals, pay_totals, to_fen
+from helpers.present.statement import finite_or_none
 
 __all__ = ["PayTotals", "pay_totals", "scorecard_sheets", "leadership_sheets", "UNIT_FORMATS"]
 
 UNIT_FORMATS = {"currency": MONEY, "count": COUNT, "ratio": PERCENT, "score": SCORE, "points": SCORE}
 """The number format of an indicator's actual and target, by its unit."""
-
-ZERO = Decimal("0.00")
 
 # machine column → number format (the header is xl.col.<column>)
 FORMATS: dict[str, str] = {
@@ -110,36 +108,6 @@ def _notes(language: str, period: str, generated: str, extra: Iterable[tuple[str
     rows += list(extra)
     df = pd.DataFrame(rows, columns=[t("xl.col.item_note", language), t("xl.col.note", language)])
     return Sheet(df)
-
-
-# --- pay: the statement's rounding rule ------------------------------------------
-
-
-@dataclass(frozen=True)
-class PayTotals:
-    """One manager's pay as the statement shows it, to the fen: each line rounded, the
-    rounding difference lines that make them add up, and the rounded totals."""
-
-    lines: tuple[Decimal, ...]          # each pay line, rounded
-    adjustments: tuple[Decimal, ...]    # each adjustment, rounded
-    payout: Decimal                     # Σ unrounded lines, rounded
-    adjustment: Decimal                 # Σ unrounded adjustments, rounded
-    total: Decimal                      # (Σ lines + Σ adjustments), unrounded, then rounded
-    payout_rounding: Decimal            # payout − Σ rounded lines
-    adjustment_rounding: Decimal        # adjustment − Σ rounded adjustments
-    total_rounding: Decimal             # total − payout − adjustment
-
-
-def pay_totals(lines: Sequence[float], adjustments: Sequence[float] = ()) -> PayTotals:
-    """The amounts of a statement (:func:`helpers.present.statement.statement_html`):
-    totals from the unrounded amounts (summed in order, as the statement does), then
-    rounded half up to the fen; the differences to the rounded lines."""
-    raw_pay = sum(float(x) for x in lines)
-    raw_adj = sum(float(x) for x in adjustments)
-    rl = tuple(to_fen(x) for x in lines)
-    ra = tuple(to_fen(x) for x in adjustments)
-    payout, adj, total = to_fen(raw_pay), to_fen(raw_adj), to_fen(raw_pay + raw_adj)
-    return PayTotals(rl, ra, payout, adj, total, payout - sum(rl, ZERO), adj - sum(ra, ZERO), total - payout - adj)
 
 
 # --- the team's workbook -------------------------------------------------------------

@@ -33,11 +33,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from helpers.core.money import pay_totals, to_fen
 from helpers.present.display import fmt, percent
 from helpers.present.html import render
 from helpers.present.i18n import LANGUAGES, t
@@ -45,7 +46,6 @@ from helpers.core.refs import ref_code
 
 __all__ = ["attainment_text", "finite_or_none", "money", "sections", "sections_css", "sections_html", "statement_html", "to_fen"]
 
-FEN = Decimal("0.01")
 _TOLERANCE = 0.005  # half a fen: a given total further than this from its lines is an error
 _CSS_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -79,13 +79,6 @@ def _text(x: Any) -> str:
         return ""
     s = str(x).strip()
     return "" if s.lower() in {"nan", "none", "<na>", "nat"} else s
-
-
-def to_fen(x: float | Decimal) -> Decimal:
-    """``x`` rounded half up to the fen (0.01): 0.125 → 0.13, −0.125 → −0.13."""
-    d = x if isinstance(x, Decimal) else Decimal(repr(float(x)))
-    q = d.quantize(FEN, rounding=ROUND_HALF_UP)
-    return q + 0 if q != 0 else Decimal("0.00")  # no "-0.00"
 
 
 def money(x: float | Decimal, signed: bool = False) -> str:
@@ -244,15 +237,15 @@ def _steps(data: Mapping[str, Any], terms: list, soft_ratings: list[float], lang
             "note": t("st.step.unrounded", language)}
 
 
-def _money_rows(amounts: list[float], total: float, language: str, signed: bool = False) -> tuple[str, dict | None]:
-    """The rounded total and, if the rounded lines do not add up to it, the rounding-difference row."""
-    shown_sum = sum((to_fen(a) for a in amounts), Decimal("0.00"))
-    rounded = to_fen(total)
-    if shown_sum == rounded:
+def _money_rows(rounded: Decimal, rounding: Decimal, language: str, signed: bool = False) -> tuple[str, dict | None]:
+    """The rounded total and, when the rounded lines miss it by ``rounding``
+    (:class:`helpers.core.money.PayTotals`), the rounding-difference row."""
+    if rounding == 0:
         return money(rounded, signed), None
     return money(rounded, signed), {"label": t("st.rounding.line", language),
-                            "note": t("st.rounding.line_note", language, lines=money(shown_sum), total=money(rounded)),
-                            "amount": money(rounded - shown_sum, signed=True)}
+                            "note": t("st.rounding.line_note", language, lines=money(rounded - rounding),
+                                      total=money(rounded)),
+                            "amount": money(rounding, signed=True)}
 
 
 def _check_total(given: Any, computed: float, what: str) -> None:
@@ -408,9 +401,10 @@ def sections(data: Mapping[str, Any], language: str, *, scores: bool = True, pay
     adj_sum = sum(a["value"] for a in adjustments)
     pay_total = payout + adj_sum
     _check_total(data.get("pay_total"), pay_total, "pay_total")
-    payout_shown, payout_rounding = _money_rows([p["value"] for p in pay_lines], payout, lang)
-    adj_shown, adj_rounding = _money_rows([a["value"] for a in adjustments], adj_sum, lang, signed=True)
-    total_shown, total_rounding = _money_rows([float(to_fen(payout)), float(to_fen(adj_sum))], pay_total, lang)
+    pt = pay_totals([p["value"] for p in pay_lines], [a["value"] for a in adjustments])  # the rounding rule
+    payout_shown, payout_rounding = _money_rows(pt.payout, pt.payout_rounding, lang)
+    adj_shown, adj_rounding = _money_rows(pt.adjustment, pt.adjustment_rounding, lang, signed=True)
+    total_shown, total_rounding = _money_rows(pt.total, pt.total_rounding, lang)
     values.update(
         show_pay=pay and bool(not no_data or pay_lines or adjustments), pay_elsewhere=pay_elsewhere,
         pay_lines=pay_lines, pay_none=t("st.pay.none", lang), pay_sum_label=t("st.pay.sum", lang),
