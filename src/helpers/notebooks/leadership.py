@@ -47,6 +47,7 @@ from helpers.context.targets import check_plan, company_targets, share_targets
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.present.display import escape, fmt, half_up, money_scale, table
+from helpers.present.i18n import join
 from helpers.kpis.measures import kpi_name
 from helpers.errors import InputError
 
@@ -514,14 +515,14 @@ def _message_text(ls: Leadership, m: dict[str, Any]) -> str:
             parts.append(t("ls.head.decide.targets", i=i, regions=d["regions"], teams=d["teams"]))
         elif d["what"] == "plan":
             names = [t(f"hc.check.{c}") for c in d["checks"]]
-            parts.append(t("ls.head.decide.plan", i=i, checks=("、" if lang == "zh" else ", ").join(names)))
+            parts.append(t("ls.head.decide.plan", i=i, checks=join(names, lang)))
         else:
             parts.append(t("ls.head.decide.disputes", i=i, n=d["n"]))
     return t("ls.head.decisions", items=sep.join(parts))
 
 
 def _names(ls: Leadership, teams: Sequence[str]) -> str:
-    return ("、" if ls.lang == "zh" else ", ").join(escape(ls.team_name(x)) for x in teams)
+    return join((escape(ls.team_name(x)) for x in teams), ls.lang)
 
 
 def headline(ls: Leadership) -> Markdown:

@@ -22,6 +22,7 @@ from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
 
 from helpers.present import plotting
+from helpers.present.i18n import join
 from helpers.present.display import escape, table
 from helpers.errors import InputError, Problem
 from helpers.kpis.indicators import Library
@@ -191,8 +192,7 @@ def prepare(ctx: TeamContext, params_file: str | Path | None = None, workspace: 
 # =========================================================================== texts and tables
 
 
-def _join(items: list[str], language: str) -> str:
-    return ("、" if language == "zh" else ", ").join(items)
+_join = join  # a list in running text (helpers.present.i18n.join)
 
 
 def _sentences(parts: list[str], language: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -38,3 +38,8 @@ def t(key: str, language: str = "zh", **values: Any) -> str:
     """The text for ``key`` in ``language``, with ``{placeholders}`` filled."""
     entry = catalog()[key]
     return entry[language].format(**values) if values else entry[language]
+
+
+def join(items: Iterable[str], language: str = "zh") -> str:
+    """A list in running text: 甲、乙、丙 in Chinese, "a, b, c" in English."""
+    return ("、" if language == "zh" else ", ").join(items)

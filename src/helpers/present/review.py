@@ -28,7 +28,7 @@ from helpers.kpis.indicators import Library
 from helpers.kpis.measures import KPIS
 from helpers.periods import ReviewPeriod
 from helpers.present.display import SHOWN_DECIMALS, escape, fmt, shown, table
-from helpers.present.i18n import LANGUAGES, t
+from helpers.present.i18n import LANGUAGES, join, t
 from helpers.kpis.measures import kpi_name
 from helpers.present.words import worded
 
@@ -331,7 +331,7 @@ def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placehol
             v = 0.0 if math.isnan(v) else v
             items.append(t("review.summary.mix_item", lang, segment=t(f"segment.{seg}", lang),
                            sales=fmt(v, "currency", lang), share=fmt(v / s, "ratio", lang)))
-        lines.append("- " + t("review.summary.mix", lang, items=("、" if lang == "zh" else ", ").join(items)))
+        lines.append("- " + t("review.summary.mix", lang, items=join(items, lang)))
     ms, msp, msy = (_kpi(a, manager_id, lab, "market_share") for lab in (cur, prev, yoy))
     if not math.isnan(ms):
         lines.append("- " + t("review.summary.market", lang, share=f"{ms:.2%}", prev_chg=_chg(ms, msp, "ratio", lang),

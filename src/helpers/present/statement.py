@@ -41,7 +41,7 @@ from typing import Any
 from helpers.core.money import pay_totals, to_fen
 from helpers.present.display import fmt, percent
 from helpers.present.html import render
-from helpers.present.i18n import LANGUAGES, t
+from helpers.present.i18n import LANGUAGES, join, t
 from helpers.core.refs import ref_code
 
 __all__ = ["attainment_text", "finite_or_none", "money", "sections", "sections_css", "sections_html", "statement_html", "to_fen"]
@@ -195,9 +195,8 @@ def _curves(indicators: Iterable[Mapping[str, Any]], language: str) -> str:
             by_curve.setdefault(curve, []).append(_text(i.get("name")) or "—")
     if not by_curve:
         return ""
-    sep = "、" if language == "zh" else ", "
     items = ("；" if language == "zh" else "; ").join(
-        t("st.curve.item", language, names=sep.join(names), curve=curve) for curve, names in by_curve.items())
+        t("st.curve.item", language, names=join(names, language), curve=curve) for curve, names in by_curve.items())
     return t("st.curve.note", language, items=items)
 
 
