@@ -1,0 +1,271 @@
+"""Kernels forked from a pre-imported template, so a report does not pay for start-up.
+
+A fresh Jupyter kernel spends about two core-seconds starting Python and importing
+pandas, seaborn and the workbook before the notebook's first line runs.  Each run
+worker keeps one :class:`KernelTemplate` (:mod:`helpers.run.zygote`): a process that
+has done those imports once and forks a new kernel for every notebook.  papermill
+and nbclient drive the forked kernel as any other (:class:`ForkKernelManager`, given
+to papermill as ``kernel_manager_class``): the same ipykernel, the same messages,
+its own process — nothing passes from one notebook (or team) to the next.
+
+Only a standard IPython kernel spec (``python -m ipykernel_launcher``) of this
+Python is forked; any other kernel, or a template that fails, starts the usual way.
+``execution.fork_kernels: false`` in the params turns forking off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from queue import Empty
+from typing import Any, Sequence
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+BASE_MODULES = ("numpy", "pandas", "pyarrow.parquet", "matplotlib.pyplot", "seaborn", "IPython.display")
+"""What every report imports, whatever its notebook declares."""
+
+
+class ForkedProcess:
+    """The forked kernel, seen like a ``subprocess.Popen`` by the provisioner.
+
+    Its parent is the template (which lets the system reap it), so the exit status is
+    not known here: a kernel that has gone counts as exited with 0."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+            except PermissionError:  # the pid was reused by another user's process
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class KernelTemplate:
+    """One template process (:mod:`helpers.run.zygote`) and the pipe to it."""
+
+    def __init__(self, python: str, modules: Sequence[str], start_timeout: float = 120):
+        self.python = python
+        self.modules = list(modules)
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [python, "-m", "helpers.run.zygote", *self.modules],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
+            cwd=str(Path.home()) if Path.home().is_dir() else None,
+            env={**os.environ, "KPI_WORKBOOK_TEMPLATE_PARENT": str(os.getpid())},
+        )
+        self._buf = b""
+        self.failed: list[str] = []
+        line = self._read(start_timeout)
+        if not line or not json.loads(line).get("ready"):
+            self.close()
+            raise RuntimeError("the kernel template did not start")
+        self.failed = json.loads(line).get("failed", [])
+
+    def _read(self, timeout: float) -> str:
+        """One line from the template, or "" when none came within ``timeout`` seconds."""
+        end = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return ""
+            chunk = os.read(fd, 4096)
+            if not chunk:  # the template exited
+                return ""
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode("utf-8")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        """A new kernel process running ``ipykernel_launcher ARGV`` in ``cwd``; its pid."""
+        with self._lock:
+            try:
+                self.proc.stdin.write((json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n").encode("utf-8"))
+                self.proc.stdin.flush()
+            except OSError:
+                line = ""
+            else:
+                line = self._read(30)
+            if not line:  # in an unknown state: it is not used again
+                self.close()
+                raise RuntimeError("the kernel template did not answer")
+        return int(json.loads(line)["pid"])
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+_TEMPLATE: KernelTemplate | None = None
+_TEMPLATE_LOCK = threading.Lock()
+
+
+def template(modules: Sequence[str]) -> KernelTemplate | None:
+    """This process's kernel template (started on first use, again if it died); None
+    when it cannot start (kernels then start the usual way)."""
+    global _TEMPLATE
+    with _TEMPLATE_LOCK:
+        if _TEMPLATE is not None and _TEMPLATE.alive():
+            return _TEMPLATE
+        try:
+            _TEMPLATE = KernelTemplate(sys.executable, [*BASE_MODULES, *modules])
+        except (OSError, RuntimeError, ValueError):
+            _TEMPLATE = None
+        return _TEMPLATE
+
+
+def close_template() -> None:
+    global _TEMPLATE
+    with _TEMPLATE_LOCK:
+        if _TEMPLATE is not None:
+            _TEMPLATE.close()
+            _TEMPLATE = None
+
+
+def _forkable(cmd: Sequence[str]) -> list[str] | None:
+    """The launcher's arguments when ``cmd`` starts this Python's IPython kernel, else None."""
+    if len(cmd) < 3 or list(cmd[1:3]) != ["-m", "ipykernel_launcher"]:
+        return None
+    exe = shutil.which(cmd[0]) or cmd[0]
+    try:
+        same = os.path.samefile(exe, sys.executable)
+    except OSError:
+        same = False
+    return list(cmd[3:]) if same else None
+
+
+class ForkProvisioner(LocalProvisioner):
+    """A local provisioner whose kernel is forked from the process's template."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+        args = _forkable(cmd)
+        tpl = _TEMPLATE if args is not None else None
+        if tpl is None or not tpl.alive():
+            return await super().launch_kernel(cmd, **kwargs)
+        env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        try:
+            pid = tpl.fork(args, cwd, env)
+        except RuntimeError:  # the template broke: this kernel starts the usual way
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = ForkedProcess(pid)
+        self.pid = pid
+        self.pgid = pid  # the template made the kernel the leader of its own group
+        self.cwd = cwd
+        return self.connection_info
+
+    async def wait(self) -> int | None:
+        """As the local provisioner's, polling every 10 ms instead of 100 ms."""
+        if isinstance(self.process, ForkedProcess):
+            while self.process.poll() is None:
+                await asyncio.sleep(0.01)
+            self.process = None
+            return 0
+        return await super().wait()
+
+
+class QuickClient(AsyncKernelClient):
+    """jupyter_client's client, ready as soon as the kernel is.
+
+    The stock ``wait_for_ready`` ends by reading IOPub until it has been quiet for
+    0.2 s — a fifth of a second of idle core per notebook.  This one reads IOPub until
+    the kernel's ``idle`` status for its own ``kernel_info`` request: every message of
+    the handshake has arrived then, and IOPub is known to be connected (a request whose
+    status messages were missed, because IOPub was not yet subscribed, is sent again)."""
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self._async_get_shell_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply" and await self._idle_after(msg["parent_header"]["msg_id"]):
+                    self._handle_kernel_info_reply(msg)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    wait_for_ready = _async_wait_for_ready  # the name the base class binds to its own version
+
+    async def _idle_after(self, msg_id: str, timeout: float = 0.05) -> bool:
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                m = await self._async_get_iopub_msg(timeout=left)
+            except Empty:
+                return False
+            if (m["msg_type"] == "status" and m["content"].get("execution_state") == "idle"
+                    and m["parent_header"].get("msg_id") == msg_id):
+                return True
+        return False
+
+
+class ForkKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager with :class:`ForkProvisioner` (forks when it can),
+    :class:`QuickClient`, and a 10 ms poll (not 100 ms) for the kernel's exit."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.client_class = "helpers.run.kernels.QuickClient"  # the trait's observer sets the factory
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
+
+    async def _async_pre_start_kernel(self, **kw: Any):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
