@@ -169,11 +169,23 @@ def _wait_for_kernels(pid: int, n: int, seconds: float = 90) -> list[psutil.Proc
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         procs = _descendants(pid)
-        kernels = [p for p in procs if "ipykernel_launcher" in " ".join(_cmdline(p))]
+        kernels = [p for p in procs if _is_kernel(p)]
         if len(kernels) >= n:
             return procs
         time.sleep(0.2)
     raise AssertionError(f"no {n} kernels started: {[_cmdline(p) for p in _descendants(pid)]}")
+
+
+def _is_kernel(p: psutil.Process) -> bool:
+    """A kernel started from nothing (``python -m ipykernel_launcher``) or one forked from a
+    kernel template (``helpers.run.zygote``; it keeps its template's command line)."""
+    if "ipykernel_launcher" in " ".join(_cmdline(p)):
+        return True
+    try:
+        parent = p.parent()
+    except psutil.Error:
+        return False
+    return parent is not None and "helpers.run.zygote" in _cmdline(p) and "helpers.run.zygote" in _cmdline(parent)
 
 
 def _cmdline(p: psutil.Process) -> list[str]:

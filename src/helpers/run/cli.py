@@ -52,12 +52,14 @@ def _fail(exc: InputError) -> None:
 def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | None, out: Path | None,
          language: str | None, progress: bool, executor: str | None = None, scheduler: str | None = None,
          wait: float = 0.0) -> int:
-    from helpers.run.runner import Interrupted, execute, plan_run
+    from helpers.run.runner import Interrupted, execute, plan_run, start_pool
 
     command = " ".join(["kpi-workbook", *sys.argv[1:]])[:300]
+    started = None
     try:
         plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language,
                             executor=executor, scheduler=scheduler, wait=wait, command=command)
+        started = start_pool(plan)  # its workers get ready while the gate runs (killed if the run stops here)
         from helpers.run.checks import gate
 
         problems, warnings = gate(plan, params, ds)  # the same gate as `validate`: refused here, not in a notebook
@@ -74,9 +76,13 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
         store, snap = prepare_record(plan, ds)
         say = lambda s: typer.echo(printable(s))  # noqa: E731
         if snap.period_closed:  # never rewritten: computed again, compared, differences booked
+            if started is not None:
+                started.discard()  # no notebook runs
             return restate_closed(plan, ds, store, snap, say)
-        code, _, _ = execute(plan, ds, progress=progress, log=say, record=snap)
+        code, _, _ = execute(plan, ds, progress=progress, log=say, record=snap, started=started)
     except InputError as exc:
+        if started is not None:
+            started.discard()
         _fail(exc)
     except Interrupted as exc:
         where = plan.out_root / plan.period.label
@@ -87,6 +93,9 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
             typer.echo(f"interrupted: every notebook run was stopped and nothing of this run was published; "
                        f"the reports already in {where} are as they were.", err=True)
         return 130
+    finally:
+        if started is not None:
+            started.discard()  # not taken by execute (a restatement, an error): killed, not waited for
     return code
 
 

@@ -63,6 +63,7 @@ class Task:
     timeout: int
     cwd: str
     meta: dict[str, Any]
+    preload: list[str] = field(default_factory=list)  # modules of the kernel template; empty: fresh kernels
 
 
 @dataclass
@@ -73,6 +74,8 @@ class TaskResult:
     seconds: float
     error: str = ""
     artifacts: list[str] = field(default_factory=list)
+    started: float = 0.0  # wall clock (epoch seconds) when the worker began it; with ``worker`` (its pid),
+    worker: int = 0  # the manifest shows how the run used its workers (benchmarks/bench_reports.py)
 
 
 @dataclass
@@ -109,6 +112,15 @@ def _exporter(lang: str):
     if lang not in _EXPORTERS:
         _EXPORTERS[lang] = make_exporter(lang)
     return _EXPORTERS[lang]
+
+
+def warm_up(preload: list[str]) -> None:
+    """Start this worker's kernel template ahead of its first notebook (submitted once
+    per worker while the run prepares its shared workspace)."""
+    if preload:
+        from helpers.run import kernels
+
+        kernels.template(preload)
 
 
 def _last_error_line(nb_path: str, exc: BaseException) -> str:
@@ -172,7 +184,14 @@ def run_task(task: Task) -> TaskResult:
     from helpers.present.report import render_html
 
     start = time.perf_counter()
+    began, me = round(time.time(), 3), os.getpid()
     Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
+    engine: dict[str, Any] = {}
+    if task.preload:
+        from helpers.run import kernels
+
+        if kernels.template(task.preload) is not None:
+            engine["kernel_manager_class"] = kernels.ForkKernelManager
     try:
         for attempt in range(1, KERNEL_ATTEMPTS + 1):
             try:
@@ -188,6 +207,7 @@ def run_task(task: Task) -> TaskResult:
                     log_output=False,
                     request_save_on_cell_execute=False,
                     shutdown_kernel="immediate",
+                    **engine,
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - sorted just below
@@ -201,7 +221,8 @@ def run_task(task: Task) -> TaskResult:
         arts = sorted(p.name for p in Path(task.parts_dir).iterdir() if p.is_file() and not p.name.startswith("."))
         for name in arts:
             os.replace(Path(task.parts_dir) / name, Path(task.html_path).parent / name)
-        return TaskResult(task.team, task.notebook, True, time.perf_counter() - start, artifacts=arts)
+        return TaskResult(task.team, task.notebook, True, time.perf_counter() - start, artifacts=arts,
+                          started=began, worker=me)
     except Exception as exc:  # a failing notebook must not stop the others
         Path(task.failed_path).parent.mkdir(parents=True, exist_ok=True)
         if Path(task.work_ipynb).exists():
@@ -209,7 +230,7 @@ def run_task(task: Task) -> TaskResult:
         else:
             Path(task.failed_path).write_text(traceback.format_exc(), encoding="utf-8")
         return TaskResult(task.team, task.notebook, False, time.perf_counter() - start,
-                          error=_last_error_line(task.work_ipynb, exc))
+                          error=_last_error_line(task.work_ipynb, exc), started=began, worker=me)
     finally:
         shutil.rmtree(task.parts_dir, ignore_errors=True)
 
@@ -359,30 +380,46 @@ def _modules(plan_or_dir: Path, notebooks: Sequence[str]) -> list[Any]:
     return list({id(m): m for m in mods if m is not None}.values())
 
 
+def shared_needs(plan: RunPlan) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """(every shared result the listed notebooks read → the function that prepares it,
+    in the order the notebooks declare them; notebook → the kinds it reads)."""
+    providers: dict[str, Any] = {}
+    needs: dict[str, set[str]] = {}
+    for nb in plan.notebooks:
+        mod = notebook_module(plan.notebook_dir / f"{nb}.ipynb")
+        shared = dict(getattr(mod, "SHARED", {}) or {}) if mod is not None else {}
+        needs[nb] = set(shared)
+        for kind, prepare in shared.items():
+            providers.setdefault(kind, prepare)
+    return providers, needs
+
+
+def prepare_shared(plan: RunPlan, workspace: Path, kind: str, prepare: Any, ctx: Any, log=lambda _: None) -> str | None:
+    """Prepare one shared result in the workspace cache; None (said in one line) when it
+    fails: each notebook then computes the result itself and fails on its own, with its
+    error in its executed copy, while the other notebooks go on (fault isolation)."""
+    try:
+        return prepare(ctx, plan.params_file, workspace, plan.teams)
+    except Exception as exc:  # noqa: BLE001 - the notebooks recompute it and report it
+        log(f"note: the shared '{kind}' results could not be prepared once for all teams "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
+            "each notebook computes them itself")
+        return None
+
+
 def precompute(plan: RunPlan, workspace: Path, log=lambda _: None) -> list[str]:
     """Prepare the company-wide results the listed notebooks share (each declared in its
     module's ``SHARED``), once per run, in the workspace cache; returns what was stored.
-
-    A preparation that fails stores nothing and is said in one line: each notebook then
-    computes the result itself and fails on its own, with its error in its executed
-    copy, while the other notebooks go on (fault isolation)."""
+    (A run interleaves this with the notebooks: :func:`_execute` starts each notebook as
+    soon as the results it reads are ready.)"""
     from helpers.context.workbook import open_team
 
-    providers: dict[str, Any] = {}
-    for mod in _modules(plan.notebook_dir, plan.notebooks):
-        providers.update(getattr(mod, "SHARED", {}))
-    done: list[str] = []
+    providers, _ = shared_needs(plan)
     if not providers:
-        return done
+        return []
     ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
-    for kind, prepare in providers.items():
-        try:
-            done.append(prepare(ctx, plan.params_file, workspace, plan.teams))
-        except Exception as exc:  # noqa: BLE001 - the notebooks recompute it and report it
-            log(f"note: the shared '{kind}' results could not be prepared once for all teams "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
-                "each notebook computes them itself")
-    return done
+    done = [prepare_shared(plan, workspace, kind, prepare, ctx, log) for kind, prepare in providers.items()]
+    return [d for d in done if d is not None]
 
 
 def methodology_problems(params: RunParams, params_file: Path, ds, notebooks: Sequence[str]) -> list[Problem]:
@@ -426,7 +463,8 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def run_record(plan: RunPlan, run_id: str, results: list[TaskResult], timings: dict[str, float]) -> dict[str, Any]:
+def run_record(plan: RunPlan, run_id: str, results: list[TaskResult], timings: dict[str, float],
+               started: float = 0.0) -> dict[str, Any]:
     """What the manifest keeps of one run: params, SHA-256 of every input, package
     versions, git commit, timings and each task's result."""
     return {
@@ -444,7 +482,9 @@ def run_record(plan: RunPlan, run_id: str, results: list[TaskResult], timings: d
         "git_commit": _git_commit(),
         "jobs": plan.jobs,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-        "results": [asdict(r) | {"seconds": round(r.seconds, 3)} for r in results],
+        "started": round(started, 3),  # wall clock of the run's start (task ``started`` times are relative to it)
+        "results": [asdict(r) | {"seconds": round(r.seconds, 3), "started": round(max(0.0, r.started - started), 3)}
+                    for r in results],
     }
 
 
@@ -501,7 +541,19 @@ def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> 
         timeout=plan.params.execution.timeout_seconds,
         cwd=str(plan.notebook_dir),
         meta=meta,
+        preload=preload_modules(plan),
     )
+
+
+def preload_modules(plan: RunPlan) -> list[str]:
+    """What the kernel template imports: the workbook's context and chart modules and the
+    modules the listed notebooks declare (``kpi_workbook.module``); empty when kernels are
+    not forked
+    (``execution.fork_kernels: false``, or a system without ``fork``)."""
+    if not plan.params.execution.fork_kernels or not hasattr(os, "fork"):
+        return []
+    mods = [_notebook_meta(plan.notebook_dir / f"{nb}.ipynb").get("module") for nb in plan.notebooks]
+    return ["helpers.context.workbook", "helpers.present.plotting", *sorted({str(m) for m in mods if m})]
 
 
 def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
@@ -516,8 +568,52 @@ def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
     return tasks
 
 
+def _local_pool(plan: RunPlan, jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _warm(plan: RunPlan, pool: Executor, jobs: int) -> None:
+    """Let every worker start its kernel template now (one warm-up task per worker)."""
+    preload = preload_modules(plan)
+    if preload:
+        for _ in range(jobs):
+            pool.submit(warm_up, preload)
+
+
+def _n_tasks(plan: RunPlan) -> int:
+    return len(plan.teams) * len(plan.notebooks)
+
+
+class StartedPool:
+    """A local pool started as soon as the plan is known (:func:`start_pool`): its
+    workers start their kernel templates while the run still checks its inputs (the
+    gate, the results store), so the first notebook does not wait for them.  Nothing
+    runs in it before :func:`execute` takes it; :meth:`discard` kills it when the run
+    stops before (bad input, a closed period that is restated instead)."""
+
+    def __init__(self, plan: RunPlan):
+        jobs = max(1, min(plan.jobs, _n_tasks(plan)))
+        self.executor = _local_pool(plan, jobs)
+        self.taken = False
+        _warm(plan, self.executor, jobs)
+
+    def discard(self) -> None:
+        if self.taken:
+            return
+        self.taken = True
+        _kill_descendants()  # the workers and their templates: nothing of theirs is needed
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def start_pool(plan: RunPlan) -> StartedPool | None:
+    """The run's local pool, started now (None for the dask executor, whose workers are
+    the cluster's)."""
+    return StartedPool(plan) if plan.executor != "dask" else None
+
+
 @contextmanager
-def task_pool(plan: RunPlan, n_tasks: int) -> Iterator[Executor]:
+def task_pool(plan: RunPlan, n_tasks: int, started: StartedPool | None = None) -> Iterator[Executor]:
     """Where the notebook jobs run, as a ``concurrent.futures`` executor.
 
     ``local``: a pool of ``jobs`` spawned processes on this machine.  ``dask``: the
@@ -529,8 +625,13 @@ def task_pool(plan: RunPlan, n_tasks: int) -> Iterator[Executor]:
     """
     jobs = max(1, min(plan.jobs, n_tasks))
     if plan.executor != "dask":
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+        if started is not None and not started.taken:
+            started.taken = True
+            with started.executor as pool:
+                yield pool
+            return
+        with _local_pool(plan, jobs) as pool:
+            _warm(plan, pool, jobs)
             yield pool
         return
     try:
@@ -607,21 +708,23 @@ def _kill_descendants() -> None:
     psutil.wait_procs(children, timeout=5)
 
 
-def execute(plan: RunPlan, ds, progress: bool = True, log=print, record: Any = None) -> tuple[int, Path, list[TaskResult]]:
+def execute(plan: RunPlan, ds, progress: bool = True, log=print, record: Any = None,
+            started: StartedPool | None = None) -> tuple[int, Path, list[TaskResult]]:
     """Run the plan; returns (exit code, period folder, results).
 
     Raises :class:`InputError` (nothing written) when the executor cannot start or the
     output folder is held by another run, and :class:`Interrupted` on Ctrl-C/SIGTERM
     (every worker and kernel is killed, nothing of the run is published).  ``record``:
     the snapshot of the results store the notebooks read
-    (:class:`helpers.context.record.Snapshot`)."""
+    (:class:`helpers.context.record.Snapshot`); ``started``: the pool
+    :func:`start_pool` started early, if any."""
     import signal
 
     from helpers.run.publish import JOURNAL_PREFIX, clean_leftovers, output_lock
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupted) if _main_thread() else None
     try:
-        with task_pool(plan, len(plan.teams) * len(plan.notebooks)) as pool:
+        with task_pool(plan, _n_tasks(plan), started) as pool:
             with output_lock(plan.out_root, plan.wait, plan.command, log):
                 clean_leftovers(plan.out_root, log)
                 try:
@@ -634,6 +737,40 @@ def execute(plan: RunPlan, ds, progress: bool = True, log=print, record: Any = N
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _submit_as_ready(plan: RunPlan, workspace: Path, tasks: list[Task], pool: Executor,
+                     timings: dict[str, float], log) -> dict[Future, Task]:
+    """Submit every task, each as soon as the shared results its notebook reads are in the
+    workspace: the notebooks that read none start at once, and the others start while
+    the rest is still being prepared here (the cores do not wait for the slowest
+    preparation).  Within what is ready, tasks keep the order of :func:`build_tasks`."""
+    from helpers.context.workbook import open_team
+
+    providers, needs = shared_needs(plan)
+    ready: set[str] = set()
+    futures: dict[Future, Task] = {}
+    pending = list(tasks)
+
+    def submit() -> None:
+        for tk in [tk for tk in pending if needs.get(tk.notebook, set()) <= ready]:
+            futures[pool.submit(run_task, tk)] = tk
+            pending.remove(tk)
+
+    submit()
+    spent = 0.0
+    if providers:
+        t0 = time.perf_counter()
+        ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
+        spent += time.perf_counter() - t0
+        for kind, prepare in providers.items():
+            t0 = time.perf_counter()
+            prepare_shared(plan, workspace, kind, prepare, ctx, log)  # a failure: the notebooks compute it
+            spent += time.perf_counter() - t0
+            ready.add(kind)
+            submit()
+    timings["precompute"] = spent
+    return futures
 
 
 def _main_thread() -> bool:
@@ -664,16 +801,14 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log, record: Any
 
             put_snapshot(workspace, plan.period, record)
         timings["prepare_workspace"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        precompute(plan, workspace, log)
-        timings["precompute"] = time.perf_counter() - t0
         tasks = build_tasks(plan, staging, workspace)
         for tk in tasks:
             Path(tk.html_path).parent.mkdir(parents=True, exist_ok=True)
             Path(tk.work_ipynb).parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         bar = tqdm(total=len(tasks), desc=f"kpi-workbook {label}", unit="nb", disable=not progress, file=sys.stderr)
-        futures = {pool.submit(run_task, tk): tk for tk in tasks}
+        t_submit = time.time()
+        futures = _submit_as_ready(plan, workspace, tasks, pool, timings, log)
         try:
             for fut in as_completed(futures):
                 results.append(_result(fut, futures[fut]))
@@ -685,7 +820,12 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log, record: Any
         results.sort(key=lambda r: order[(r.team, r.notebook)])
         old = read_manifest(out_root / label)
         labels = {tm: (plan.team_names.get(tm, tm), plan.team_regions.get(tm, "")) for tm in plan.team_names}
-        manifest, moves, removes = merge(old, results, run_id, run_record(plan, run_id, results, timings),
+        import psutil
+
+        process_start = psutil.Process().create_time()  # the timeline of the run starts with its command
+        timings["before_notebooks"] = t_submit - process_start
+        manifest, moves, removes = merge(old, results, run_id, run_record(plan, run_id, results, timings,
+                                                                           process_start),
                                          labels, plan.language)
         rec = None
         if record is not None:
