@@ -38,9 +38,53 @@ PERSON_TABLES = ("managers", "team_history", "customers", "assignments", "orders
                  "leads")
 
 
+_LOADED: dict[tuple, tuple[tuple, Dataset]] = {}
+
+
+def _stamp(paths) -> tuple:
+    """Name, size and modification time of each file (None when it is gone)."""
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((str(p), None, None))
+    return tuple(out)
+
+
 def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
     """The validated dataset named by ``params``: a folder of canonical tables (demo
-    generated on first use) or a source mapping (:func:`helpers.data.sources.load_mapped`)."""
+    generated on first use) or a source mapping (:func:`helpers.data.sources.load_mapped`).
+
+    Read once per process while its files are unchanged (a notebook opened without a
+    run's workspace reads the company's data from several places; each read the same
+    files and validated them again).  The dataset is shared: its tables are not changed."""
+    key = (str(params.data.source and resolve(params_file, params.data.source)),
+           str(params.data.folder and resolve(params_file, params.data.folder)), params.data.as_of, params.data.demo)
+    folder_files = ()
+    if params.data.source is None and params.data.folder is not None:
+        folder = resolve(params_file, params.data.folder)
+        folder_files = tuple(sorted(folder.iterdir())) if folder.is_dir() else ()
+    hit = _LOADED.get(key)
+    if hit is not None and hit[0] == _stamp(folder_files) + _stamp(_read_files(hit[1])):
+        return hit[1]
+    ds = _load_run_data(params, params_file)
+    if params.data.source is not None or params.data.folder is not None:
+        folder_files = tuple(sorted(resolve(params_file, params.data.folder).iterdir())) \
+            if params.data.source is None else ()
+        _LOADED.pop(key, None)
+        _LOADED[key] = (_stamp(folder_files) + _stamp(_read_files(ds)), ds)
+        while len(_LOADED) > 2:  # the latest two data sources only: a process that reads many stays small
+            _LOADED.pop(next(iter(_LOADED)))
+    return ds
+
+
+def _read_files(ds: Dataset) -> list[Path]:
+    return [*ds.files.values(), *getattr(ds, "inputs", [])]
+
+
+def _load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
     as_of = pd.Timestamp(params.data.as_of) if params.data.as_of else None
     if params.data.source is not None:
         from helpers.data.sources import load_mapped

@@ -318,11 +318,9 @@ class TargetEngine:
                                        if self.data.team_history is not None else {}),
                                     "customers": pd.DataFrame(), "orders": pd.DataFrame()})
             rp = ReviewPeriod(p)
-            parts = [team_roster(light, tm, rp) for tm in sorted(self.data.team_names)]
-            parts = [x for x in parts if len(x)]
-            if parts:
-                r = pd.concat(parts, ignore_index=True)
-            else:
+            r = team_roster(light, None, rp)  # every team's at once (the same rows as one call per team)
+            r = r[r["team_id"].isin(set(self.data.team_names))].reset_index(drop=True)
+            if not len(r):
                 r = pd.DataFrame(columns=["manager_id", "team_id", "active_from", "active_to", "fraction"])
             r["region"] = [self.data.team_regions.get(tm, "") for tm in r["team_id"]]
             cols = ["manager_id", "team_id", "region", "active_from", "active_to", "fraction"]

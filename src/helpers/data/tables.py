@@ -192,6 +192,18 @@ class Dataset:
         """True when table ``name`` was supplied (it may still have zero rows)."""
         return name in self.tables
 
+    def derived(self, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A frame derived from the tables (e.g. the KPI actuals of a frequency), computed
+        once per dataset: a run's checks, its gate and its workspace read the same result
+        instead of computing it three times.  The tables of a loaded dataset are not
+        changed; a table replaced by another frame (or added) starts a new entry.  Each
+        caller gets its own shallow copy (copy on write: changing it leaves the stored one)."""
+        memo = self.__dict__.setdefault("_derived", {})
+        k = (key, tuple((name, id(df), len(df)) for name, df in self.tables.items()))
+        if k not in memo:
+            memo[k] = compute()
+        return memo[k].copy(deep=False)
+
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
 

@@ -148,6 +148,10 @@ def availability(ds: Dataset) -> pd.DataFrame:
     columns absent), ``segments`` (the customer segments the data has, for which the KPI
     is reported by segment; a segment no customer has is not available).
     """
+    return ds.derived(("availability",), lambda: _availability(ds))
+
+
+def _availability(ds: Dataset) -> pd.DataFrame:
     rows = []
     present = present_segments(ds.customers)
     for k in KPIS.values():
@@ -580,8 +584,13 @@ def kpi_actuals(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
 
     Long format: ``manager_id, period, segment, kpi, value, numerator, denominator,
     rows``.  ``period`` is the label (``2026Q3`` / ``2026-09``).  Only periods in which
-    the manager was employed appear; unavailable KPIs do not appear at all.
+    the manager was employed appear; unavailable KPIs do not appear at all.  Computed
+    once per dataset and frequency (:meth:`~helpers.data.tables.Dataset.derived`).
     """
+    return ds.derived(("kpi_actuals", freq), lambda: _kpi_actuals(ds, freq))
+
+
+def _kpi_actuals(ds: Dataset, freq: str) -> pd.DataFrame:
     b = _all_segments(base_measures(ds, freq), present_segments(ds.customers))
     wide = derive(b)
     avail = set(availability(ds).query("available")["kpi"])
@@ -609,7 +618,10 @@ def kpi_actuals(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
                                         "value": qd["mean"], "numerator": qd["sum"], "denominator": qd["size"],
                                         "rows": qd["size"].fillna(0), "kpi": f"qual_{d}"}))
     out = pd.concat(frames, ignore_index=True)
-    out["period"] = pd.PeriodIndex.from_ordinals(out["p"].astype("int64"), freq=freq).map(_label)
+    ords = out["p"].astype("int64")
+    uniq = np.unique(ords.to_numpy())
+    names = dict(zip(uniq, pd.PeriodIndex.from_ordinals(uniq, freq=freq).map(_label)))
+    out["period"] = ords.map(names)
     out["rows"] = out["rows"].fillna(0).astype("int64")
     out = out[["manager_id", "period", "segment", "kpi", "value", "numerator", "denominator", "rows"]]
     order = {k: i for i, k in enumerate(KPIS)}
