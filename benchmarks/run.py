@@ -19,6 +19,7 @@ from datetime import datetime
 from benchmarks.common import Result, machine, table
 
 PARTS = {"aggregation": "benchmarks.bench_aggregation", "helpers": "benchmarks.bench_helpers",
+         "reports": "benchmarks.bench_reports",
          "precompute": "benchmarks.bench_precompute", "batch": "benchmarks.bench_batch"}
 ALIASES = {"report": "batch", "scale": "aggregation", "robustness": "helpers", "scoring": "helpers",
            "cache": "precompute"}

@@ -89,12 +89,45 @@ def tiny_dir(tmp_path: Path) -> Path:
     return write_tables(tmp_path / "tiny", tiny_tables())
 
 
+def once(tmp_path_factory, name: str, make) -> Path:
+    """A folder made once per test session and shared by every pytest-xdist worker: the
+    first worker to ask makes it (``make(folder)``, under a file lock), the others wait
+    for it and read it.  Without xdist it is an ordinary session folder."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's folder, above the workers'
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
+def _cli_once(tmp_path_factory, name: str, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """``kpi-workbook ARGS --out FOLDER`` run once per session (see :func:`once`); the
+    completed process as it ran, and the folder."""
+    import json
+
+    def make(folder: Path) -> None:
+        proc = run_cli(*args, "--out", str(folder / "out"), "--no-progress")
+        (folder / "proc.json").write_text(json.dumps({"args": proc.args, "returncode": proc.returncode,
+                                                      "stdout": proc.stdout, "stderr": proc.stderr}), encoding="utf-8")
+
+    folder = once(tmp_path_factory, name, make)
+    rec = json.loads((folder / "proc.json").read_text(encoding="utf-8"))
+    return subprocess.CompletedProcess(rec["args"], rec["returncode"], rec["stdout"], rec["stderr"]), folder / "out"
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
-    """The built-in demo data, generated once per test session."""
+    """The built-in demo data, generated once per test session (shared by xdist workers)."""
     from helpers.data.demo import write_demo
 
-    return write_demo(tmp_path_factory.mktemp("demo") / "demo")
+    return once(tmp_path_factory, "demo-data", lambda folder: write_demo(folder / "demo")) / "demo"
 
 
 @pytest.fixture(scope="session")
@@ -147,17 +180,16 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`kpi-workbook demo --out TMP`, run once for the e2e and browser tests."""
-    out = tmp_path_factory.mktemp("reports")
-    proc = run_cli("demo", "--out", str(out), "--no-progress")
+    """`kpi-workbook demo --out TMP`, run once per session for the e2e and browser tests
+    (shared by xdist workers; tests read its reports and never change them)."""
+    proc, out = _cli_once(tmp_path_factory, "demo-run", "demo")
     return proc, out / "2026Q3"
 
 
 @pytest.fixture(scope="session")
 def demo_run_en(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """`kpi-workbook demo --out TMP --language en`, run once: the English reports."""
-    out = tmp_path_factory.mktemp("reports_en")
-    proc = run_cli("demo", "--out", str(out), "--no-progress", "--language", "en")
+    proc, out = _cli_once(tmp_path_factory, "demo-run-en", "demo", "--language", "en")
     return proc, out / "2026Q3"
 
 

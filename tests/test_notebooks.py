@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -33,13 +34,25 @@ def test_notebook_is_clean(path: Path):
     assert all(set(c.metadata.get("kpi_workbook", {}).get("prose", {})) == {"zh", "en"} for c in md)
 
 
+@pytest.fixture(scope="module")
+def forked():
+    """The run's kernels (forked from a template that imported the workbook); nbval runs
+    the same notebooks on kernels started from nothing (``pytest`` collects notebooks/)."""
+    from helpers.run import kernels
+
+    modules = sorted({json.loads(p.read_text(encoding="utf-8"))["metadata"]["kpi_workbook"]["module"] for p in NOTEBOOKS})
+    assert kernels.template(["helpers.context.workbook", "helpers.present.plotting", *modules]) is not None
+    yield {"kernel_manager_class": kernels.ForkKernelManager}
+    kernels.close_template()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_on_defaults(path: Path, tmp_path: Path):
+def test_notebook_runs_on_defaults(path: Path, tmp_path: Path, forked):
     """Papermill with no parameters: the defaults must run on the demo data."""
     out = tmp_path / path.name
     pm.execute_notebook(str(path), str(out), kernel_name="python3", cwd=str(path.parent),
-                        progress_bar=False, execution_timeout=600)
+                        progress_bar=False, execution_timeout=600, **forked)
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
