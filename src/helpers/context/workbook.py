@@ -62,21 +62,20 @@ def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
     files and validated them again).  The dataset is shared: its tables are not changed."""
     key = (str(params.data.source and resolve(params_file, params.data.source)),
            str(params.data.folder and resolve(params_file, params.data.folder)), params.data.as_of, params.data.demo)
-    folder_files = ()
-    if params.data.source is None and params.data.folder is not None:
-        folder = resolve(params_file, params.data.folder)
-        folder_files = tuple(sorted(folder.iterdir())) if folder.is_dir() else ()
-    hit = _LOADED.get(key)
-    if hit is not None and hit[0] == _stamp(folder_files) + _stamp(_read_files(hit[1])):
+
+    def stamp(ds: Dataset) -> tuple:  # the folder's file list (a table added or removed) and every file read
+        folder = resolve(params_file, params.data.folder) if params.data.source is None else None
+        listing = tuple(sorted(folder.iterdir())) if folder is not None and folder.is_dir() else ()
+        return _stamp(listing) + _stamp(_read_files(ds))
+
+    hit = _LOADED.pop(key, None)
+    if hit is not None and hit[0] == stamp(hit[1]):
+        _LOADED[key] = hit  # most recently used last
         return hit[1]
     ds = _load_run_data(params, params_file)
-    if params.data.source is not None or params.data.folder is not None:
-        folder_files = tuple(sorted(resolve(params_file, params.data.folder).iterdir())) \
-            if params.data.source is None else ()
-        _LOADED.pop(key, None)
-        _LOADED[key] = (_stamp(folder_files) + _stamp(_read_files(ds)), ds)
-        while len(_LOADED) > 2:  # the latest two data sources only: a process that reads many stays small
-            _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[key] = (stamp(ds), ds)
+    while len(_LOADED) > 2:  # the latest two data sources only: a process that reads many stays small
+        _LOADED.pop(next(iter(_LOADED)))
     return ds
 
 

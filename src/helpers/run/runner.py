@@ -502,7 +502,7 @@ def notebook_scope(path: Path) -> str:
     return str(_notebook_meta(path).get("scope", "team"))
 
 
-def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> Task:
+def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str, preload: list[str]) -> Task:
     lang = plan.language
     parts = staging / ".parts" / f"{team}__{nb}"
     if team == COMPANY:
@@ -541,15 +541,14 @@ def _task(plan: RunPlan, staging: Path, workspace: Path, team: str, nb: str) -> 
         timeout=plan.params.execution.timeout_seconds,
         cwd=str(plan.notebook_dir),
         meta=meta,
-        preload=preload_modules(plan),
+        preload=preload,
     )
 
 
 def preload_modules(plan: RunPlan) -> list[str]:
     """What the kernel template imports: the workbook's context and chart modules and the
     modules the listed notebooks declare (``kpi_workbook.module``); empty when kernels are
-    not forked
-    (``execution.fork_kernels: false``, or a system without ``fork``)."""
+    not forked (``execution.fork_kernels: false``, or a system without ``fork``)."""
     if not plan.params.execution.fork_kernels or not hasattr(os, "fork"):
         return []
     mods = [_notebook_meta(plan.notebook_dir / f"{nb}.ipynb").get("module") for nb in plan.notebooks]
@@ -562,8 +561,9 @@ def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
     The period-scoped ones (the company-wide summary) are the longest single jobs, so
     they go first: started last, one of them would keep a core busy after the rest."""
     scopes = {nb: notebook_scope(plan.notebook_dir / f"{nb}.ipynb") for nb in plan.notebooks}
-    tasks = [_task(plan, staging, workspace, COMPANY, nb) for nb in plan.notebooks if scopes[nb] == "period"]
-    tasks += [_task(plan, staging, workspace, team, nb)
+    preload = preload_modules(plan)  # the same template for every task: read the notebooks once
+    tasks = [_task(plan, staging, workspace, COMPANY, nb, preload) for nb in plan.notebooks if scopes[nb] == "period"]
+    tasks += [_task(plan, staging, workspace, team, nb, preload)
               for team in plan.teams for nb in plan.notebooks if scopes[nb] != "period"]
     return tasks
 
