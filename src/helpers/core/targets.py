@@ -645,6 +645,9 @@ def implied_growth(target: float, base: float) -> float:
     return t / b - 1.0
 
 
+_NORMAL_MAD = 0.6744897501960817  # the standard normal's 75th percentile: MAD / this estimates σ
+
+
 def _robust_z(x: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """Modified z-score ``(x − median) / (1.4826 × MAD)`` (Iglewicz & Hoaglin 1993).
 
@@ -653,10 +656,8 @@ def _robust_z(x: np.ndarray, floor: float = 0.0) -> np.ndarray:
     ``floor``: the scale is at least this (so that differences smaller than the
     floor — rounding noise, targets set by one rule for all — are never outliers).
     """
-    from scipy.stats import median_abs_deviation
-
     med = np.median(x)
-    scale = median_abs_deviation(x, scale="normal")
+    scale = np.median(np.abs(x - med)) / _NORMAL_MAD  # scipy.stats.median_abs_deviation(x, scale="normal")
     if scale == 0:
         scale = 1.253314 * np.mean(np.abs(x - med))
     scale = max(scale, floor)

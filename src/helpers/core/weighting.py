@@ -44,8 +44,6 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import xlogy
 
 from helpers.errors import InputError, Problem, input_error
 
@@ -616,6 +614,8 @@ def entropy_weights(
     totals = arr.sum(axis=0)
     safe = np.where(degenerate, 1.0, totals)
     p = arr / safe
+    from scipy.special import xlogy
+
     e = -xlogy(p, p).sum(axis=0) / math.log(m)
     e = np.clip(np.where(degenerate, 1.0, e), 0.0, 1.0)
     d = 1.0 - e
@@ -866,6 +866,8 @@ def rank_correlations(rank_table: pd.DataFrame) -> pd.DataFrame:
     One row per pair (scheme_a, scheme_b) with tau, tau_p, rho, rho_p.  A scheme
     under which all managers tie has no defined correlation: error.
     """
+    from scipy import stats  # imported here: a run's checks need this module, not scipy
+
     r = _rank_frame(rank_table)
     names = [str(c) for c in r.columns]
     for c in r.columns:

@@ -8,14 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from helpers.present import plotting
 from helpers.present.display import fmt, money_scale, table
 from helpers.kpis.measures import KPIS, kpi_name, rates_above_one
 from helpers.data.schema import TABLES
@@ -76,6 +73,11 @@ def coverage(ctx: TeamContext, months: int = 24) -> pd.DataFrame:
 
 def coverage_chart(ctx: TeamContext) -> None:
     """Heatmap: tables × months, cell = rows (gaps stand out as pale cells)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from helpers.present import plotting
+
     cov = coverage(ctx).T
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(cov) + 1.6))
     sns.heatmap(np.log10(cov + 1), ax=ax, cmap="Blues", cbar=False, linewidths=0.5, linecolor="white")
@@ -154,6 +156,10 @@ def kpi_export(ctx: TeamContext) -> pd.DataFrame:
 
 def kpi_bars(ctx: TeamContext, kpis: tuple[str, ...] = CHART_KPIS) -> None:
     """Small multiples: one bar chart per KPI, managers side by side, company median dashed."""
+    import matplotlib.pyplot as plt
+
+    from helpers.present import plotting
+
     wide = kpi_frame(ctx, kpis)
     kpis = tuple(k for k in kpis if k in wide.columns)
     if not kpis:
@@ -181,6 +187,10 @@ def kpi_bars(ctx: TeamContext, kpis: tuple[str, ...] = CHART_KPIS) -> None:
 
 def sales_trend(ctx: TeamContext) -> None:
     """Monthly sales per manager over the history (line chart)."""
+    import matplotlib.pyplot as plt
+
+    from helpers.present import plotting
+
     m = ctx.monthly[(ctx.monthly["kpi"] == "sales") & (ctx.monthly["segment"] == "all")]
     m = m[m["period"] <= str(ctx.period.months[-1])]
     if m.empty:
@@ -202,6 +212,10 @@ def sales_trend(ctx: TeamContext) -> None:
 def segment_mix(ctx: TeamContext) -> Markdown | None:
     """Stacked bars: each manager's period sales by customer segment (a sentence when the
     data has no segments: an export without them)."""
+    import matplotlib.pyplot as plt
+
+    from helpers.present import plotting
+
     sel = ctx.actuals[(ctx.actuals["period"] == ctx.period.label) & (ctx.actuals["kpi"] == "sales")
                       & (ctx.actuals["segment"] != "all")]
     if sel.empty:

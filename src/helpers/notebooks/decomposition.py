@@ -17,15 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
-from matplotlib.patches import FancyArrowPatch
 from pandas.io.formats.style import Styler
 
 from helpers.present.words import render, worded
-from helpers.present import plotting
 from helpers.present.checks import availability_reasons, smart_reasons
 from helpers.present.display import escape, fmt, percent, table
 from helpers.present.i18n import t
@@ -243,6 +240,10 @@ def tree_chart(d: Decomposition, tree: KpiTree | None = None, title: str | None 
     the global weight (product down the path).  Indicators that cannot be computed
     from the data are grey with a red dashed border.
     """
+    import matplotlib.pyplot as plt
+
+    from helpers.present import plotting
+
     lang = d.language
     tree = tree if tree is not None else d.tree
     lay = tree_layout(tree)
@@ -535,6 +536,11 @@ def shift_text(d: Decomposition) -> Markdown:
 
 def weight_change_chart(d: Decomposition) -> None:
     """Dumbbell chart: global weight of each indicator now (●) and under the alternative (◆)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    from helpers.present import plotting
+
     if d.alt_tree is None:
         return
     ch = weight_changes(d.tree, d.alt_tree)
@@ -574,6 +580,11 @@ def ranked_managers(d: Decomposition) -> int:
 
 def rank_chart(d: Decomposition) -> None:
     """This team's managers: company rank now (●) and under the alternative (◆)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    from helpers.present import plotting
+
     if d.alt_tree is None:
         return
     team = _ranks(d).dropna(subset=["rank_current", "rank_alternative"])

@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from pandas.io.formats.style import Styler
 
-from helpers.present import plotting
 from helpers.present.i18n import join
 from helpers.present.display import escape, table
 from helpers.errors import InputError, Problem
@@ -317,7 +315,10 @@ def weights_frame(sc: Scenarios) -> pd.DataFrame:
 
 def weights_chart(sc: Scenarios) -> None:
     """Heatmap: indicators × schemes, the weight of each (in %)."""
+    import matplotlib.pyplot as plt
     import seaborn as sns
+
+    from helpers.present import plotting
 
     w = weights_frame(sc)
     fig, ax = plt.subplots(figsize=(1.25 * w.shape[1] + 3.2, 0.42 * w.shape[0] + 1.6))
@@ -407,6 +408,10 @@ def correlation_table(sc: Scenarios) -> Styler | Markdown:
 
 def robustness_chart(sc: Scenarios) -> None:
     """Per manager: rank interval under perturbed weights, and P(top)/P(bottom)."""
+    import matplotlib.pyplot as plt
+
+    from helpers.present import plotting
+
     if sc.robust is None or sc.robust.empty:
         return
     rb = sc.robust.sort_values(["base_rank", "rank_p50"], kind="stable")
