@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.context.workbook import cache_get, cache_key, cache_put, load_run_data
+from helpers.context.workbook import _stamp, cache_get, cache_key, cache_put, load_run_data, workspace_dataset
 from helpers.core.target_checks import plan_problems, run_backtest, smart_flags
 from helpers.core.target_engine import CompanyData, PeriodTargets, TargetEngine, company_data, company_inputs
 from helpers.data.plan_csv import read_commitments_csv, read_targets_csv
@@ -27,7 +27,8 @@ from helpers.kpis.indicators import load_library
 from helpers.plan.params import RunParams, resolve
 from helpers.plan.targets import load_target_plan
 
-__all__ = ["check_plan", "load_company", "make_engine", "engine_for", "company_targets", "targets_only", "share_targets"]
+__all__ = ["check_plan", "load_company", "make_engine", "engine_for", "dataset_targets", "company_targets", "targets_only",
+           "share_targets"]
 
 
 def _data_folder_ids(params: RunParams, params_file: str | Path) -> tuple[set[str] | None, dict[str, str] | None]:
@@ -176,6 +177,31 @@ def engine_for(params: RunParams, params_file: str | Path, company: Any) -> Targ
     return TargetEngine(data, plan, library, str(plan_file), user, com)
 
 
+def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period: Any
+                    ) -> tuple[TargetEngine, dict[str, PeriodTargets], pd.DataFrame]:
+    """Every manager's targets for ``period`` over a loaded dataset, with their SMART
+    flags: ``(engine, results, flags)``, set once per dataset while the plan's files are
+    unchanged.  A run's gate sets them to check the plan (``validate`` too); the run
+    then shares the same ones with its notebooks (:func:`company_targets` on the
+    workspace written from this dataset) instead of setting every target again."""
+    plan_file = resolve(params_file, params.targets)
+    library_file = resolve(params_file, params.indicators)
+    plan = load_target_plan(plan_file)
+    files = [plan_file, library_file, *(resolve(plan_file, f) for f in (plan.sources.targets_csv,
+                                                                         plan.sources.commitments_csv) if f)]
+    key = (str(plan_file), str(library_file), period.label, period.freq)
+    memo = ds.__dict__.setdefault("_targets", {})
+    stamp = _stamp(files)
+    hit = memo.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    engine = engine_for(params, params_file, lambda kpis: company_data(ds, period.freq, kpis))
+    results = engine.all_targets(period.period)
+    out = (engine, results, smart_flags(engine, results, period.period))
+    memo[key] = (stamp, out)
+    return out
+
+
 def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None
                     ) -> tuple[TargetEngine, dict[str, PeriodTargets], pd.DataFrame, pd.DataFrame,
                                list[tuple[str, str, str]]]:
@@ -192,10 +218,14 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
             return (engine, *hit[1:])
     elif hit is not None:  # company context: plan, results, flags, backtest (no manager rows)
         return hit
-    engine = make_engine(ctx, params_file, workspace)
     p = ctx.period.period
-    results = engine.all_targets(p)
-    smart = smart_flags(engine, results, p)
+    ds = workspace_dataset(workspace)  # the run's own process: its gate set them on this dataset
+    if ds is not None:
+        engine, results, smart = dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)
+    else:
+        engine = make_engine(ctx, params_file, workspace)
+        results = engine.all_targets(p)
+        smart = smart_flags(engine, results, p)
     bt, skipped = run_backtest(engine, p)
     return engine, results, smart, bt, skipped
 

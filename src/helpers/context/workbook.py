@@ -15,6 +15,7 @@ import json
 import os
 import pickle
 import shutil
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -183,7 +184,21 @@ def prepare_workspace(params: RunParams, params_file: str | Path, folder: str | 
         "team_regions": ds.team_regions(),
     }
     (folder / "context.json").write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+    _WRITTEN_FROM[str(folder.resolve())] = weakref.ref(ds)
     return folder
+
+
+_WRITTEN_FROM: dict[str, weakref.ref] = {}
+
+
+def workspace_dataset(folder: str | Path) -> Dataset | None:
+    """The dataset this process wrote the workspace ``folder`` from
+    (:func:`prepare_workspace`), while it is alive; None in any other process (a
+    notebook's kernel reads the workspace's files).  The run's own process uses it to
+    reuse what its gate computed on that dataset instead of computing it again from
+    the files it has just written."""
+    ref = _WRITTEN_FROM.get(str(Path(folder).resolve())) if folder else None
+    return ref() if ref is not None else None
 
 
 @dataclass

@@ -57,20 +57,15 @@ def strategy_warnings(
     return out
 
 
-def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period: ReviewPeriod,
-                    actuals: pd.DataFrame | None = None) -> list[Problem]:
+def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period: ReviewPeriod) -> list[Problem]:
     """Targets the plan would set that cannot be right: a part above its whole (key-account
     sales above sales, profit above sales: a margin over 100 %) or a volume target of 0
     for a higher-is-better indicator.  Sets every target as the run would (the same
-    engine, on the loaded data; ``actuals``: its KPI actuals at the period's frequency, if
-    computed already); a plan the run would refuse raises :class:`InputError`."""
-    from helpers.context.targets import engine_for
-    from helpers.core.target_checks import smart_flags
-    from helpers.core.target_engine import company_data
+    engine, on the loaded data, set once per dataset: the run's notebooks get these); a
+    plan the run would refuse raises :class:`InputError`."""
+    from helpers.context.targets import dataset_targets
 
-    engine = engine_for(params, params_file, lambda kpis: company_data(ds, period.freq, kpis, actuals))
-    results = engine.all_targets(period.period)
-    flags = smart_flags(engine, results, period.period)
+    engine, _, flags = dataset_targets(params, params_file, ds, period)  # the run shares them with its notebooks
     source = Path(engine.plan_file).name
     out: list[Problem] = []
     for r in flags[flags["above_whole"]].itertuples(index=False):
@@ -118,7 +113,7 @@ def gate(plan: Any, params_file: str | Path, ds: Any) -> tuple[list[Problem], li
                                                         teams=ds.team_regions())]
     if {"01_target_setting", "04_quarterly_review", "05_leadership_summary"} & set(plan.notebooks):
         try:  # the targets the run would set, set here: a plan the run would refuse fails now
-            warnings += [str(p) for p in target_warnings(plan.params, params_file, ds, plan.period, actuals)]
+            warnings += [str(p) for p in target_warnings(plan.params, params_file, ds, plan.period)]
         except InputError as exc:
             problems += list(exc.problems)
     from helpers.run.lifecycle import record_problems
