@@ -674,3 +674,35 @@ def test_short_history_fallback_names_the_base_it_used(short_engine):
     r = short_engine.targets("sales", Q3)
     text = " ".join(render(x, "zh") for x in r.text)
     assert "公司上一期（2026Q2）实际值" in text and "去年同期（2026Q2）" not in text
+
+
+# ------------------------------------------------------------------ targets set once per run (issue 19)
+
+
+@pytest.mark.parametrize("period", ["2026Q3", "2026-08"])
+def test_targets_the_gate_sets_are_the_ones_the_notebooks_would_set(demo_params, tmp_path, period):
+    """The run sets every target once, in its gate, on the loaded dataset, and shares those
+    with its notebooks; a notebook without the run's process sets them from the workspace's
+    files.  Both must give the same targets, notes and SMART flags, frame by frame, and
+    the run's process must reuse the gate's (the same engine object, not a recomputation)."""
+    from helpers.context.targets import company_targets, dataset_targets, make_engine
+    from helpers.context.workbook import open_team, prepare_workspace, workspace_dataset
+    from helpers.core.target_checks import smart_flags
+    from helpers.run.runner import plan_run
+
+    plan, ds = plan_run(demo_params, period=period, out=tmp_path / "out")
+    engine, results, flags = dataset_targets(plan.params, plan.params_file, ds, plan.period)
+    assert dataset_targets(plan.params, plan.params_file, ds, plan.period)[0] is engine  # once per dataset
+    ws = prepare_workspace(plan.params, plan.params_file, tmp_path / "ws", ds)
+    assert workspace_dataset(ws) is ds and workspace_dataset(tmp_path) is None
+    ctx = open_team(plan.params_file, "", plan.period.label, ws, plan.language, "")
+    fresh = make_engine(ctx, plan.params_file, ws)  # what a kernel does: read the workspace's files
+    again = fresh.all_targets(plan.period.period)
+    assert results.keys() == again.keys() and len(results) >= 5
+    for iid in results:
+        for part in ("managers", "entities", "months"):
+            pd.testing.assert_frame_equal(getattr(results[iid], part), getattr(again[iid], part))
+        assert results[iid].text == again[iid].text
+    pd.testing.assert_frame_equal(flags, smart_flags(fresh, again, plan.period.period))
+    shared = company_targets(ctx, plan.params_file, ws)
+    assert shared[0] is engine and shared[1] is results and shared[2] is flags
