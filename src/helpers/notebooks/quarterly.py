@@ -405,6 +405,11 @@ def distribution_chart(q: Quarterly) -> None:
     plotting.finish(fig)
 
 
+TREND_MARGINS = (0.5, 0.15, 0.5, 0.62, 0.5)
+"""The trend chart's margins in inches (left, right, bottom, top, between panels): y tick
+labels of at most six characters at 7 pt, x labels at 45°, a title and the legend above."""
+
+
 def _trend_chart(q: Quarterly, m: str) -> None:
     import matplotlib.pyplot as plt
 
@@ -429,8 +434,8 @@ def _trend_chart(q: Quarterly, m: str) -> None:
         ax.yaxis.set_major_formatter(plotting.value_formatter(ind.unit, q.ctx.language))
         ax.tick_params(axis="y", labelsize=7)
     handles, labels = axes[0][0].get_legend_handles_labels()  # above the panels, never over a line
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
-    plotting.finish(fig)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
+    plotting.finish(fig, margins=TREND_MARGINS)
 
 
 def adjustment_lines(q: Quarterly, m: str) -> pd.DataFrame:

@@ -92,9 +92,30 @@ def period_tick(label: str) -> str:
     return s[2:] if len(s) >= 6 and s[:4].isdigit() else s
 
 
-def finish(fig: plt.Figure | None = None) -> None:
-    """Tidy layout and show the figure (then close it, so it is not shown twice)."""
+def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, float, float] | None = None) -> None:
+    """Tidy layout and show the figure (then close it, so it is not shown twice).
+
+    ``margins``: ``(left, right, bottom, top, gap)`` in inches, for a row of panels whose
+    text has a known size (short tick labels, one-line titles): the panels are placed
+    by them and the figure is drawn once.  Without, ``tight_layout`` and the inline
+    backend's tight bounding box measure every label three times (a six-panel chart:
+    0.4 s instead of 0.2 s)."""
     fig = fig or plt.gcf()
-    fig.tight_layout()
-    plt.show()
+    if margins is None:
+        fig.tight_layout()
+        plt.show()
+        plt.close(fig)
+        return
+    import io
+
+    from IPython.display import Image, display
+
+    left, right, bottom, top, gap = margins
+    w, h = fig.get_size_inches()
+    n = max(1, len([ax for ax in fig.axes if ax.get_visible()]))
+    panel = max(0.1, (w - left - right - gap * (n - 1)) / n)
+    fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h, wspace=gap / panel)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
+    display(Image(data=buf.getvalue(), format="png"))
