@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 KPI_BIN = Path(sys.executable).parent / "kpi-workbook"
+_CLI_LOCK = threading.Lock()
 
 
 def write_tables(folder: Path, tables: dict[str, list[dict]]) -> Path:
@@ -173,9 +175,59 @@ def demo_words(demo_dir: Path) -> set[str]:
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the installed console script; return the completed process (text)."""
+    """Run the command line as the console script does, each call in a process of its own;
+    return the completed process (text).
+
+    The process is forked from a server that has imported the command line once per test
+    worker (:func:`_cli_server`, :mod:`cli_child`), so a test pays the run, not Python's start and 1.5 s
+    of imports (the bad-input corpus alone is 125 runs).  Everything else is the
+    console script's: ``sys.argv``, the environment and the folder at the call, stdout and
+    stderr as text, the exit code of ``sys.exit`` (or of a signal).  The tests that
+    need the script itself (signals, locks, killed runs) start it with ``KPI_BIN``."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    return subprocess.run([str(KPI_BIN), *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout, env=env)
+    cwd = cwd or ROOT
+    ctx = _cli_server()
+    if ctx is None:
+        return subprocess.run([str(KPI_BIN), *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env)
+    import tempfile
+
+    import cli_child
+
+    with tempfile.TemporaryDirectory(prefix="kpi-cli-") as d:
+        out, err = Path(d) / "stdout", Path(d) / "stderr"
+        proc = ctx.Process(target=cli_child.main, args=([str(KPI_BIN), *args], str(cwd), env, str(out), str(err)))
+        proc.start()
+        proc.join(timeout)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+            raise subprocess.TimeoutExpired([str(KPI_BIN), *args], timeout)
+        return subprocess.CompletedProcess([str(KPI_BIN), *args], proc.exitcode,
+                                           out.read_text(encoding="utf-8", errors="replace"),
+                                           err.read_text(encoding="utf-8", errors="replace"))
+
+
+CLI_PRELOAD = ["cli_child", "helpers.run.cli", "helpers.run.runner", "helpers.run.checks", "helpers.run.lifecycle",
+               "helpers.context.targets", "helpers.kpis.measures", "helpers.notebooks.dataquality",
+               "helpers.notebooks.targetlab", "helpers.notebooks.decomposition", "helpers.notebooks.scenarios",
+               "helpers.notebooks.quarterly", "helpers.notebooks.leadership"]
+_CLI_SERVER: list = []
+
+
+def _cli_server():
+    """The multiprocessing ``forkserver`` context whose server imported :data:`CLI_PRELOAD`
+    (started on first use, once per test process); None where there is no fork
+    (``KPI_WORKBOOK_TEST_CLI=subprocess`` forces the console script too)."""
+    import multiprocessing
+
+    if os.environ.get("KPI_WORKBOOK_TEST_CLI") == "subprocess" or "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    with _CLI_LOCK:
+        if not _CLI_SERVER:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(CLI_PRELOAD)
+            _CLI_SERVER.append(ctx)
+    return _CLI_SERVER[0]
 
 
 @pytest.fixture(scope="session")

@@ -145,7 +145,7 @@ def test_kill_9_leaves_previous_reports_intact(dq_params, tmp_path, delay):
     and the next run cleans up whatever the killed one left."""
     out = tmp_path / "out"
     args = [str(KPI_BIN), "run", str(dq_params), "--team", "east-2", "--out", str(out), "--no-progress"]
-    first = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    first = run_cli(*args[1:])  # the reports a killed run must leave as they were
     assert first.returncode == 0, first.stderr[-2000:]
     before = digest_tree(out / "2026Q3")
     victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -159,7 +159,7 @@ def test_kill_9_leaves_previous_reports_intact(dq_params, tmp_path, delay):
         assert after == before
     assert sorted(after) == sorted(before)  # finished or not, the same complete set of files
     assert not [k for k in after if k.endswith(".tmp") or "/." in "/" + k]
-    again = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    again = run_cli(*args[1:])
     assert again.returncode == 0, again.stderr[-2000:]
     assert (period / "east-2" / "00_data_quality.html").exists()
     assert sorted(p.name for p in out.iterdir()) == [".kpi-workbook.lock", "2026Q3"]  # the rerun cleaned up

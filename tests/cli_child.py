@@ -1,0 +1,35 @@
+"""The console script's ``main`` in a process forked by the tests' CLI server
+(:func:`conftest.run_cli`): only the standard library here, so the server and each
+forked process import nothing the command line would not."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import warnings
+
+
+def main(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -> None:
+    """Run the command line with ``argv``, the environment and folder of the call, and
+    stdout/stderr written to ``out``/``err``; ``sys.exit`` gives the process's exit code
+    (multiprocessing makes it the exit code, as the console script's interpreter does)."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    for fd, path in ((1, out), (2, err)):
+        f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(f, fd)
+        os.close(f)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", line_buffering=True)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace",
+                                  line_buffering=True)
+    sys.argv = list(argv)
+    warnings.simplefilter("ignore")
+    from helpers.run.cli import main as cli
+
+    try:
+        cli()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
