@@ -78,7 +78,7 @@ def run(quick: bool = False, log=print) -> list[Result]:
         wall = _run([str(BIN / "kpi-workbook"), "run", str(params), "--out", str(tmp / "out"), "--no-progress"])
         out = tmp / "out" / plan.period.label
         htmls = [p for p in out.rglob("*.html") if p.name != "index.html"]
-        n_runs = len(htmls)
+        n_runs = sum(not p.name.startswith("statement_") for p in htmls)  # a manager's statement is not a notebook run
         log(f"batch: {len(plan.teams)} teams × {len(plan.notebooks)} notebooks = {n_runs} reports in {wall:.1f} s "
             f"({plan.jobs} jobs, {cores} cores)")
 
