@@ -1,0 +1,189 @@
+"""Declared measures (:mod:`helpers.plan.measures`), checked against the data model and
+computed per manager and period with pandas.
+
+One rule for every declared measure, said to a manager in one sentence: *the rows of
+the table that pass the filter, each counted for the manager it is credited to (the
+manager on the row, or the customer's responsible managers on the row's date with their
+share) and weighted by its category's coefficient, aggregated over the period.*  A
+manager employed in a period without a single such row has 0 for a sum, a count or a
+distinct count, and *no value* for a mean, a minimum, a maximum or a ratio whose base is
+0: no data is never a score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers.data.responsibility import responsible_at, spells
+from helpers.data.schema import TABLES
+from helpers.data.tables import Dataset
+from helpers.errors import Problem
+from helpers.kpis.measures import _employment_grid, _label, _ord
+from helpers.plan.measures import AGGREGATES, MeasureDef, Range, Simple, parts
+
+__all__ = ["measure_problems", "declared_values"]
+
+NUMERIC = ("number", "count")
+ADDITIVE = ("sum", "count", "distinct")
+"""Aggregates that are 0 when nothing happened; the others have no value then."""
+
+
+def measure_problems(m: MeasureDef, source: str, key: str) -> list[Problem]:
+    """What the data model cannot compute in ``m`` (``key``: where the measure sits in
+    ``source``, e.g. ``indicators.key_lines_sales.measure``), each with what to do."""
+    out: list[Problem] = []
+    for sub, s in parts(m):
+        where = key + (f".{sub}" if sub else "")
+        out += _simple_problems(s, source, where)
+    return out
+
+
+def _simple_problems(s: Simple, source: str, key: str) -> list[Problem]:
+    table = TABLES.get(s.table)
+    if table is None:
+        return [Problem(source, f"'{s.table}' is not a table of the data model", where=f"key '{key}.table'",
+                        fix="use one of: " + ", ".join(sorted(TABLES)))]
+    cols = {c.name: c for c in table.columns}
+    known = ", ".join(cols)
+    out: list[Problem] = []
+    if s.aggregate not in AGGREGATES:
+        out.append(Problem(source, f"'{s.aggregate}' is not an aggregate", where=f"key '{key}.aggregate'",
+                           fix="use one of: " + ", ".join(AGGREGATES)))
+    if s.column is None and s.aggregate not in ("count",):
+        if s.aggregate in AGGREGATES:
+            out.append(Problem(source, f"the aggregate '{s.aggregate}' needs a column", where=f"key '{key}.column'",
+                               fix=f"name a column of {s.table}: {known}"))
+    elif s.column is not None and s.column not in cols:
+        out.append(Problem(source, f"'{s.column}' is not a column of {s.table}", where=f"key '{key}.column'",
+                           fix=f"use one of: {known}"))
+    elif s.column is not None and s.aggregate in ("sum", "mean", "min", "max") and cols[s.column].kind not in NUMERIC:
+        out.append(Problem(source, f"'{s.aggregate}' needs numbers, and {s.table}.{s.column} is {cols[s.column].kind}",
+                           where=f"key '{key}.aggregate'",
+                           fix="count its rows (count) or its distinct values (distinct), or aggregate a number column"))
+    for col, cond in s.where.items():
+        if col not in cols:
+            out.append(Problem(source, f"'{col}' is not a column of {s.table}", where=f"key '{key}.where.{col}'",
+                               fix=f"filter on one of: {known}"))
+        elif isinstance(cond, Range) and cols[col].kind not in NUMERIC:
+            out.append(Problem(source, f"a range needs numbers, and {s.table}.{col} is {cols[col].kind}",
+                               where=f"key '{key}.where.{col}'", fix="list the values to keep instead"))
+    if s.weights is not None:
+        if s.weights.by not in cols:
+            out.append(Problem(source, f"'{s.weights.by}' is not a column of {s.table}", where=f"key '{key}.weights.by'",
+                               fix=f"weigh by one of: {known}"))
+        if s.aggregate in ("distinct", "min", "max"):
+            out.append(Problem(source, f"coefficients cannot weigh '{s.aggregate}'", where=f"key '{key}.weights'",
+                               fix="use sum, count or mean with coefficients"))
+    if table.date_column is None:
+        out.append(Problem(source, f"{s.table} has no date, so it cannot be counted by period",
+                           where=f"key '{key}.table'", fix="measure a table with dated rows (orders, visits, leads, ...)"))
+    if s.credit == "row" and "manager_id" not in cols:
+        out.append(Problem(source, f"{s.table} names no manager", where=f"key '{key}.credit'",
+                           fix="credit: responsible (the customer's responsible manager on the row's date)"))
+    if s.credit == "responsible" and "customer_id" not in cols:
+        out.append(Problem(source, f"{s.table} names no customer, so it has no responsible manager",
+                           where=f"key '{key}.credit'", fix="credit: row"))
+    return out
+
+
+def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q") -> pd.DataFrame:
+    """The measure per manager and period (``freq`` ``Q`` or ``M``) for every period the
+    manager was employed in, from the first to the last period of the data:
+    ``manager_id, period, value, numerator, denominator, rows`` (``rows``: the table rows
+    behind the figure; a ratio's numerator and denominator are its two measures')."""
+    if m.ratio is not None:
+        num = _simple_values(ds, m.ratio.numerator, freq)
+        den = _simple_values(ds, m.ratio.denominator, freq)
+        j = num.merge(den, on=["manager_id", "p"], suffixes=("_n", "_d"), how="outer")
+        d = j["value_d"]
+        out = pd.DataFrame({"manager_id": j["manager_id"], "p": j["p"],
+                            "value": (j["value_n"] / d.where(d != 0)).astype("float64"),
+                            "numerator": j["value_n"], "denominator": d,
+                            "rows": j["rows_n"].fillna(0) + j["rows_d"].fillna(0)})
+    else:
+        out = _simple_values(ds, m.simple(), freq)
+        out["numerator"], out["denominator"] = out["value"], np.nan
+    if m.change is not None:
+        out = _change(out, freq, m.change)
+    out = out.sort_values(["manager_id", "p"], kind="stable").reset_index(drop=True)
+    ords = out["p"].astype("int64").to_numpy()
+    uniq = np.unique(ords)
+    names = dict(zip(uniq, pd.PeriodIndex.from_ordinals(uniq, freq=freq).map(_label)))
+    out.insert(1, "period", [names[o] for o in ords])
+    out["rows"] = out["rows"].astype("int64")
+    return out[["manager_id", "period", "value", "numerator", "denominator", "rows"]]
+
+
+def _change(v: pd.DataFrame, freq: str, how: str) -> pd.DataFrame:
+    """The value minus the same manager's value ``lag`` periods before (no value when
+    either is missing: a change from nothing is not a change)."""
+    lag = 1 if how == "previous" else (4 if freq == "Q" else 12)
+    before = v[["manager_id", "p", "value"]].assign(p=v["p"] + lag).rename(columns={"value": "before"})
+    j = v.merge(before, on=["manager_id", "p"], how="left")
+    return j.assign(numerator=j["value"], denominator=j["before"], value=j["value"] - j["before"]).drop(columns="before")
+
+
+def _simple_values(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
+    """``manager_id, p, value, rows`` of one simple measure on the employment grid."""
+    t = ds[s.table] if ds.has(s.table) else pd.DataFrame(columns=[c.name for c in TABLES[s.table].columns])
+    keep = np.ones(len(t), dtype=bool)
+    for col, cond in s.where.items():
+        if isinstance(cond, Range):
+            x = pd.to_numeric(t[col], errors="coerce").to_numpy(dtype="float64")
+            if cond.min is not None:
+                keep &= x >= cond.min
+            if cond.max is not None:
+                keep &= x <= cond.max
+        else:
+            keep &= t[col].astype(str).isin([str(v) for v in cond]).to_numpy()
+    t = t[keep]
+    date = t[TABLES[s.table].date_column]
+    w = np.ones(len(t))
+    if s.weights is not None:
+        w = t[s.weights.by].astype(str).map({str(k): v for k, v in s.weights.values.items()}).fillna(
+            s.weights.default).to_numpy(dtype="float64")
+    if s.credit == "responsible":
+        who = responsible_at(spells(ds), t["customer_id"].to_numpy(), date.to_numpy())
+        e = who["event"].to_numpy()
+        rows = pd.DataFrame({"manager_id": who["manager_id"].to_numpy(), "w": w[e] * who["share"].to_numpy(),
+                             "p": _ord(date.dt.to_period(freq))[e]})
+        if s.column is not None:
+            rows["x"] = t[s.column].to_numpy()[e]
+    else:
+        rows = pd.DataFrame({"manager_id": t["manager_id"].to_numpy(), "w": w, "p": _ord(date.dt.to_period(freq))})
+        if s.column is not None:
+            rows["x"] = t[s.column].to_numpy()
+    g = rows.groupby(["manager_id", "p"], sort=False)
+    n = g.size().rename("rows")
+    if s.aggregate == "count":
+        val = g["w"].sum()
+    elif s.aggregate == "distinct":
+        val = rows.dropna(subset=["x"]).groupby(["manager_id", "p"], sort=False)["x"].nunique().astype("float64")
+    else:
+        rows["x"] = pd.to_numeric(rows["x"], errors="coerce")
+        rows = rows.dropna(subset=["x"])
+        rows["wx"] = rows["w"] * rows["x"]
+        g = rows.groupby(["manager_id", "p"], sort=False)
+        if s.aggregate == "sum":
+            val = g["wx"].sum()
+        elif s.aggregate == "mean":
+            val = g["wx"].sum() / g["w"].sum().where(lambda x: x != 0)
+        else:
+            val = g["x"].min() if s.aggregate == "min" else g["x"].max()
+    lo, hi = _span(ds, freq)
+    grid = _employment_grid(ds, freq, lo, hi)
+    out = grid.merge(pd.concat([val.rename("value"), n], axis=1).reset_index(), on=["manager_id", "p"], how="left")
+    out["rows"] = out["rows"].fillna(0)
+    if s.aggregate in ADDITIVE:
+        out["value"] = out["value"].fillna(0.0)
+    out["value"] = out["value"].astype("float64")
+    return out
+
+
+def _span(ds: Dataset, freq: str) -> tuple[int, int]:
+    """The first and last period ordinal of the data: the orders' (the table every
+    dataset has), as the built-in KPIs use."""
+    d = ds.orders["date"]
+    per = pd.PeriodIndex([d.min(), d.max()], freq=freq)
+    return int(per[0].ordinal), int(per[1].ordinal)

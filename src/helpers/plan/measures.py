@@ -1,0 +1,108 @@
+"""Measures a consultant declares in YAML instead of naming a built-in KPI (issue 20).
+
+A measure reads one canonical table, keeps the rows a filter lets through, weighs each
+row by a coefficient of its category if the plan says so, and aggregates per manager
+and period; a ratio divides two such measures; ``change`` turns any of them into the
+change against the previous period or a year ago.  For example::
+
+    measure:                          # sales of two named product lines
+      table: orders
+      where: {product_line: [高端系列, 增值服务]}
+      aggregate: sum
+      column: amount
+
+    measure:                          # a coefficient-weighted volume
+      table: orders
+      aggregate: sum
+      column: amount
+      weights: {by: product_line, values: {高端系列: 1.2, 配件耗材: 0.3}, default: 1.0}
+
+    measure:                          # the share of a product line in the manager's sales
+      ratio:
+        numerator: {table: orders, where: {product_line: [高端系列]}, aggregate: sum, column: amount}
+        denominator: {table: orders, aggregate: sum, column: amount}
+
+``credit`` says whose the row is: ``row`` (the manager named on it, the default) or
+``responsible`` (the managers responsible for its customer on its date, each with their
+share: a customer handed over mid-quarter counts for each holder for their days).
+
+This module holds the definition; :mod:`helpers.kpis.declared` checks it against the
+data model (a table, a column, an aggregate or a type it does not have) and computes it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import Field, model_validator
+
+from helpers.plan.base import Strict
+
+AGGREGATES: tuple[str, ...] = ("sum", "count", "distinct", "mean", "min", "max")
+
+
+class Range(Strict):
+    """A numeric range a column's value must lie in (either end open)."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class Weights(Strict):
+    """A coefficient per category of ``by``: a row counts ``values[category]`` times
+    (``default`` for a category not listed)."""
+
+    by: str
+    values: dict[str, float]
+    default: float = 1.0
+
+
+class Simple(Strict):
+    """One table, a filter, an aggregate of a column (of the rows, for ``count``)."""
+
+    table: str
+    aggregate: str
+    column: str | None = None
+    where: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
+    weights: Weights | None = None
+    credit: Literal["row", "responsible"] = "row"
+
+
+class Ratio(Strict):
+    numerator: Simple
+    denominator: Simple
+
+
+class MeasureDef(Strict):
+    """A declared measure: one :class:`Simple` (its keys at the top) or a ``ratio`` of
+    two, optionally as its ``change`` against the previous period or a year ago."""
+
+    table: str | None = None
+    aggregate: str | None = None
+    column: str | None = None
+    where: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
+    weights: Weights | None = None
+    credit: Literal["row", "responsible"] = "row"
+    ratio: Ratio | None = None
+    change: Literal["previous", "year_ago"] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> "MeasureDef":
+        if self.ratio is None and (self.table is None or self.aggregate is None):
+            raise ValueError("a measure needs 'table' and 'aggregate' (or a 'ratio' of two measures)")
+        if self.ratio is not None and (self.table is not None or self.aggregate is not None):
+            raise ValueError("a ratio measure takes its tables from 'numerator' and 'denominator', not 'table'")
+        return self
+
+    def simple(self) -> Simple:
+        """The measure as one :class:`Simple` (not for a ratio)."""
+        assert self.ratio is None and self.table is not None and self.aggregate is not None
+        return Simple(table=self.table, aggregate=self.aggregate, column=self.column, where=self.where,
+                      weights=self.weights, credit=self.credit)
+
+
+def parts(m: MeasureDef) -> list[tuple[str, Simple]]:
+    """The simple measures a definition reads, with the key each sits under."""
+    if m.ratio is not None:
+        return [("ratio.numerator", m.ratio.numerator), ("ratio.denominator", m.ratio.denominator)]
+    return [("", m.simple())]

@@ -1,0 +1,111 @@
+"""Declared measures (issue 20, first part): a consultant's YAML definition, computed per
+manager and period and checked against the data model.  Every figure below is worked
+out by hand from conftest.tiny_tables (orders O0–O5, two managers; M2 hired 2026-08-16)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+from conftest import tiny_tables, write_tables
+from helpers.data.tables import load_dataset
+from helpers.kpis.declared import declared_values, measure_problems
+from helpers.plan.measures import MeasureDef
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return load_dataset(write_tables(tmp_path / "tiny", tiny_tables()))
+
+
+def measure(text: str) -> MeasureDef:
+    return MeasureDef.model_validate(yaml.safe_load(text))
+
+
+def value(ds, text: str, manager: str, period: str, freq: str = "Q", col: str = "value") -> float:
+    v = declared_values(ds, measure(text), freq)
+    row = v[(v["manager_id"] == manager) & (v["period"] == period)]
+    assert len(row) == 1, v
+    return float(row[col].iloc[0])
+
+
+LINE_P = "{table: orders, where: {product_line: [P]}, aggregate: sum, column: amount}"
+
+
+def test_sales_of_named_product_lines(tiny):
+    # M1, 2026Q3, line P: O1 1,000 + O3 200; line Q: O2 500 + O4 100; M2: O5 400 (P)
+    assert value(tiny, LINE_P, "M1", "2026Q3") == 1200.0
+    assert value(tiny, LINE_P, "M2", "2026Q3") == 400.0
+    assert value(tiny, "{table: orders, where: {product_line: [P, Q]}, aggregate: sum, column: amount}",
+                 "M1", "2026Q3") == 1800.0
+    assert value(tiny, LINE_P, "M1", "2026Q2") == 800.0  # O0
+    assert value(tiny, LINE_P, "M1", "2026-07", "M") == 1000.0  # O1 alone in July
+
+
+def test_share_of_a_product_line_in_sales(tiny):
+    share = f"{{ratio: {{numerator: {LINE_P}, denominator: {{table: orders, aggregate: sum, column: amount}}}}}}"
+    assert value(tiny, share, "M1", "2026Q3") == pytest.approx(1200 / 1800, abs=1e-12)
+    assert value(tiny, share, "M1", "2026Q3", col="denominator") == 1800.0
+    assert value(tiny, share, "M2", "2026Q3") == 1.0  # all of M2's sales are line P
+
+
+def test_coefficient_weighted_volume(tiny):
+    weighted = "{table: orders, aggregate: sum, column: amount, weights: {by: product_line, values: {P: 1.2, Q: 0.5}}}"
+    assert value(tiny, weighted, "M1", "2026Q3") == pytest.approx(1200 * 1.2 + 600 * 0.5, abs=1e-9)  # 1,740
+    default = "{table: orders, aggregate: sum, column: amount, weights: {by: product_line, values: {Q: 0.5}, default: 2}}"
+    assert value(tiny, default, "M1", "2026Q3") == pytest.approx(1200 * 2 + 600 * 0.5, abs=1e-9)
+
+
+def test_filters_counts_and_no_data(tiny):
+    big = "{table: orders, where: {amount: {min: 500}}, aggregate: count}"
+    assert value(tiny, big, "M1", "2026Q3") == 2.0  # O1 1,000 and O2 500
+    assert value(tiny, "{table: orders, aggregate: distinct, column: customer_id}", "M1", "2026Q3") == 3.0  # C1-C3
+    assert value(tiny, "{table: orders, aggregate: mean, column: amount}", "M1", "2026Q3") == 450.0  # 1,800 / 4
+    # a quarter without a single line Q order: a sum of 0, but no mean (no data is not a value)
+    assert value(tiny, "{table: orders, where: {product_line: [Q]}, aggregate: sum, column: amount}",
+                 "M1", "2026Q2") == 0.0
+    assert math.isnan(value(tiny, "{table: orders, where: {product_line: [Q]}, aggregate: mean, column: amount}",
+                            "M1", "2026Q2"))
+    v = declared_values(tiny, measure(LINE_P), "Q")
+    assert "2026Q2" not in set(v.loc[v["manager_id"] == "M2", "period"])  # not employed then: no row at all
+
+
+def test_change_against_the_previous_period(tiny):
+    change = "{table: orders, where: {product_line: [P]}, aggregate: sum, column: amount, change: previous}"
+    assert value(tiny, change, "M1", "2026Q3") == 400.0  # 1,200 − 800
+    assert math.isnan(value(tiny, change, "M2", "2026Q3"))  # nothing before: no change
+
+
+def test_credit_to_the_responsible_manager(tiny):
+    # the surveys name no manager: each counts for the customer's manager on its date (C1, C2, C3: M1)
+    assert value(tiny, "{table: surveys, aggregate: count, credit: responsible}", "M1", "2026Q3") == 3.0
+    assert value(tiny, "{table: surveys, aggregate: mean, column: csat, credit: responsible}",
+                 "M1", "2026Q3") == pytest.approx(4.0, abs=1e-12)  # (5 + 3 + 4) / 3
+
+
+@pytest.mark.parametrize("text, key, fragment", [
+    ("{table: order, aggregate: sum, column: amount}", "key 'm.table'", "'order' is not a table of the data model"),
+    ("{table: orders, aggregate: sum, column: revenue}", "key 'm.column'", "'revenue' is not a column of orders"),
+    ("{table: orders, aggregate: median, column: amount}", "key 'm.aggregate'", "'median' is not an aggregate"),
+    ("{table: orders, aggregate: sum, column: product_line}", "key 'm.aggregate'",
+     "'sum' needs numbers, and orders.product_line is text"),
+    ("{table: orders, where: {product_line: {min: 3}}, aggregate: count}", "key 'm.where.product_line'",
+     "a range needs numbers"),
+    ("{table: orders, aggregate: max, column: amount, weights: {by: product_line, values: {P: 2}}}",
+     "key 'm.weights'", "coefficients cannot weigh 'max'"),
+    ("{table: surveys, aggregate: count}", "key 'm.credit'", "surveys names no manager"),
+    ("{ratio: {numerator: {table: orders, aggregate: sum, column: amount}, "
+     "denominator: {table: orders, aggregate: sum}}}", "key 'm.ratio.denominator.column'", "'sum' needs a column"),
+])
+def test_a_definition_the_data_model_cannot_compute_names_its_key(text, key, fragment):
+    problems = measure_problems(measure(text), "indicators.yaml", "m")
+    assert len(problems) == 1, problems
+    p = problems[0]
+    assert p.source == "indicators.yaml" and p.where == key and fragment in p.what and p.fix
+
+
+def test_a_definition_with_neither_table_nor_ratio_is_refused():
+    with pytest.raises(ValueError, match="needs 'table' and 'aggregate'"):
+        measure("{aggregate: sum, column: amount}")
