@@ -96,6 +96,8 @@ def test_credit_to_the_responsible_manager(tiny):
     ("{table: orders, aggregate: max, column: amount, weights: {by: product_line, values: {P: 2}}}",
      "key 'm.weights'", "coefficients cannot weigh 'max'"),
     ("{table: surveys, aggregate: count}", "key 'm.credit'", "surveys names no manager"),
+    ("{table: orders, where: {amount: [big]}, aggregate: count}", "key 'm.where.amount'",
+     "orders.amount holds numbers, and the values listed are not all numbers"),
     ("{ratio: {numerator: {table: orders, aggregate: sum, column: amount}, "
      "denominator: {table: orders, aggregate: sum}}}", "key 'm.ratio.denominator.column'", "'sum' needs a column"),
 ])
@@ -109,3 +111,62 @@ def test_a_definition_the_data_model_cannot_compute_names_its_key(text, key, fra
 def test_a_definition_with_neither_table_nor_ratio_is_refused():
     with pytest.raises(ValueError, match="needs 'table' and 'aggregate'"):
         measure("{aggregate: sum, column: amount}")
+
+
+# ------------------------------------------------------------------ the same definition in DuckDB
+
+DEFINITIONS = [
+    LINE_P,
+    "{table: orders, where: {product_line: [P, Q]}, aggregate: sum, column: amount}",
+    "{table: orders, aggregate: sum, column: amount, weights: {by: product_line, values: {P: 1.2, Q: 0.5}}}",
+    "{table: orders, where: {amount: {min: 500}}, aggregate: count}",
+    "{table: orders, where: {amount: [500, 1000]}, aggregate: sum, column: profit}",
+    "{table: orders, aggregate: distinct, column: customer_id}",
+    "{table: orders, aggregate: mean, column: amount, weights: {by: product_line, values: {Q: 3}}}",
+    "{table: orders, aggregate: min, column: profit}",
+    "{table: orders, aggregate: max, column: amount, where: {product_line: [Q]}}",
+    f"{{ratio: {{numerator: {LINE_P}, denominator: {{table: orders, aggregate: sum, column: amount}}}}}}",
+    "{table: orders, where: {product_line: [P]}, aggregate: sum, column: amount, change: previous}",
+    "{table: orders, aggregate: sum, column: amount, change: year_ago}",
+    "{table: surveys, aggregate: count, credit: responsible}",
+    "{table: surveys, aggregate: mean, column: csat, credit: responsible}",
+    "{table: orders, aggregate: sum, column: amount, credit: responsible}",
+    "{table: visits, where: {channel: [call]}, aggregate: count}",
+]
+
+
+def _both(ds, text: str, freq: str):
+    import duckdb
+    import pandas as pd
+
+    from helpers.kpis.declared_duckdb import aggregator
+
+    m = measure(text)
+    a = declared_values(ds, m, freq)
+    with duckdb.connect() as con:
+        b = declared_values(ds, m, freq, aggregator(con))
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-9, rtol=1e-12)  # summation order
+    return a
+
+
+@pytest.mark.parametrize("freq", ["Q", "M"])
+@pytest.mark.parametrize("text", DEFINITIONS)
+def test_duckdb_computes_the_same_definition(tiny, text, freq):
+    a = _both(tiny, text, freq)
+    assert len(a) > 0
+
+
+@pytest.mark.parametrize("text", [
+    "{table: orders, where: {product_line: [高端系列, 增值服务]}, aggregate: sum, column: amount}",
+    "{ratio: {numerator: {table: orders, where: {product_line: [高端系列]}, aggregate: sum, column: amount}, "
+    "denominator: {table: orders, aggregate: sum, column: amount}}}",
+    "{table: orders, aggregate: sum, column: amount, weights: {by: product_line, values: {高端系列: 1.2, 配件耗材: 0.3}}}",
+    "{table: customers, where: {segment: [key]}, aggregate: count, credit: row}",
+    "{table: orders, where: {amount: {min: 5000}}, aggregate: distinct, column: customer_id, credit: responsible}",
+])
+def test_duckdb_and_pandas_agree_on_the_demo(demo_dir, text):
+    from helpers.data.tables import load_dataset
+
+    ds = load_dataset(demo_dir)
+    a = _both(ds, text, "Q")
+    assert a["value"].abs().sum() > 0 and a["manager_id"].nunique() == len(ds.managers)

@@ -12,6 +12,8 @@ distinct count, and *no value* for a mean, a minimum, a maximum or a ratio whose
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -22,7 +24,9 @@ from helpers.errors import Problem
 from helpers.kpis.measures import _employment_grid, _label, _ord
 from helpers.plan.measures import AGGREGATES, MeasureDef, Range, Simple, parts
 
-__all__ = ["measure_problems", "declared_values"]
+__all__ = ["measure_problems", "declared_values", "aggregate_pandas"]
+
+Aggregator = Callable[[Dataset, Simple, str], pd.DataFrame]
 
 NUMERIC = ("number", "count")
 ADDITIVE = ("sum", "count", "distinct")
@@ -68,6 +72,10 @@ def _simple_problems(s: Simple, source: str, key: str) -> list[Problem]:
         elif isinstance(cond, Range) and cols[col].kind not in NUMERIC:
             out.append(Problem(source, f"a range needs numbers, and {s.table}.{col} is {cols[col].kind}",
                                where=f"key '{key}.where.{col}'", fix="list the values to keep instead"))
+        elif isinstance(cond, list) and cols[col].kind in NUMERIC and not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in cond):
+            out.append(Problem(source, f"{s.table}.{col} holds numbers, and the values listed are not all numbers",
+                               where=f"key '{key}.where.{col}'", fix="list numbers, or give a range {min: ..., max: ...}"))
     if s.weights is not None:
         if s.weights.by not in cols:
             out.append(Problem(source, f"'{s.weights.by}' is not a column of {s.table}", where=f"key '{key}.weights.by'",
@@ -87,14 +95,20 @@ def _simple_problems(s: Simple, source: str, key: str) -> list[Problem]:
     return out
 
 
-def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q") -> pd.DataFrame:
+def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggregator | None = None) -> pd.DataFrame:
     """The measure per manager and period (``freq`` ``Q`` or ``M``) for every period the
     manager was employed in, from the first to the last period of the data:
     ``manager_id, period, value, numerator, denominator, rows`` (``rows``: the table rows
-    behind the figure; a ratio's numerator and denominator are its two measures')."""
+    behind the figure; a ratio's numerator and denominator are its two measures').
+
+    ``aggregate(ds, simple, freq)`` reduces the table to ``manager_id, p, value, rows``
+    for the managers and periods with rows: pandas (:func:`aggregate_pandas`, the
+    default) or DuckDB (:func:`helpers.kpis.declared_duckdb.aggregator`, the same
+    definition compiled to SQL); everything after it is shared."""
+    agg = aggregate or aggregate_pandas
     if m.ratio is not None:
-        num = _simple_values(ds, m.ratio.numerator, freq)
-        den = _simple_values(ds, m.ratio.denominator, freq)
+        num = _on_grid(ds, m.ratio.numerator, agg(ds, m.ratio.numerator, freq), freq)
+        den = _on_grid(ds, m.ratio.denominator, agg(ds, m.ratio.denominator, freq), freq)
         j = num.merge(den, on=["manager_id", "p"], suffixes=("_n", "_d"), how="outer")
         d = j["value_d"]
         out = pd.DataFrame({"manager_id": j["manager_id"], "p": j["p"],
@@ -102,7 +116,7 @@ def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q") -> pd.DataFrame
                             "numerator": j["value_n"], "denominator": d,
                             "rows": j["rows_n"].fillna(0) + j["rows_d"].fillna(0)})
     else:
-        out = _simple_values(ds, m.simple(), freq)
+        out = _on_grid(ds, m.simple(), agg(ds, m.simple(), freq), freq)
         out["numerator"], out["denominator"] = out["value"], np.nan
     if m.change is not None:
         out = _change(out, freq, m.change)
@@ -124,8 +138,10 @@ def _change(v: pd.DataFrame, freq: str, how: str) -> pd.DataFrame:
     return j.assign(numerator=j["value"], denominator=j["before"], value=j["value"] - j["before"]).drop(columns="before")
 
 
-def _simple_values(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
-    """``manager_id, p, value, rows`` of one simple measure on the employment grid."""
+def aggregate_pandas(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
+    """One simple measure with pandas: ``manager_id, p, value, rows`` for the managers
+    and periods that have rows (``rows``: the table rows, before a missing value is left
+    out of a sum or a mean)."""
     t = ds[s.table] if ds.has(s.table) else pd.DataFrame(columns=[c.name for c in TABLES[s.table].columns])
     keep = np.ones(len(t), dtype=bool)
     for col, cond in s.where.items():
@@ -135,8 +151,10 @@ def _simple_values(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
                 keep &= x >= cond.min
             if cond.max is not None:
                 keep &= x <= cond.max
+        elif TABLES[s.table].col(col).kind in NUMERIC:  # numbers compare as numbers, text as text
+            keep &= pd.to_numeric(t[col], errors="coerce").isin([float(v) for v in cond]).to_numpy()
         else:
-            keep &= t[col].astype(str).isin([str(v) for v in cond]).to_numpy()
+            keep &= t[col].astype("string").isin([str(v) for v in cond]).fillna(False).to_numpy(dtype=bool)
     t = t[keep]
     date = t[TABLES[s.table].date_column]
     w = np.ones(len(t))
@@ -171,9 +189,16 @@ def _simple_values(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
             val = g["wx"].sum() / g["w"].sum().where(lambda x: x != 0)
         else:
             val = g["x"].min() if s.aggregate == "min" else g["x"].max()
+    return pd.concat([val.rename("value"), n], axis=1).reset_index()
+
+
+def _on_grid(ds: Dataset, s: Simple, agg: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """The aggregate on the employment grid: every manager and period employed; 0 where
+    nothing happened for an additive aggregate, no value for the others."""
     lo, hi = _span(ds, freq)
     grid = _employment_grid(ds, freq, lo, hi)
-    out = grid.merge(pd.concat([val.rename("value"), n], axis=1).reset_index(), on=["manager_id", "p"], how="left")
+    agg = agg.astype({"p": "int64"})
+    out = grid.merge(agg[["manager_id", "p", "value", "rows"]], on=["manager_id", "p"], how="left")
     out["rows"] = out["rows"].fillna(0)
     if s.aggregate in ADDITIVE:
         out["value"] = out["value"].fillna(0.0)
