@@ -95,7 +95,8 @@ def _simple_problems(s: Simple, source: str, key: str) -> list[Problem]:
     return out
 
 
-def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggregator | None = None) -> pd.DataFrame:
+def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggregator | None = None,
+                    span: tuple[int, int] | None = None) -> pd.DataFrame:
     """The measure per manager and period (``freq`` ``Q`` or ``M``) for every period the
     manager was employed in, from the first to the last period of the data:
     ``manager_id, period, value, numerator, denominator, rows`` (``rows``: the table rows
@@ -104,11 +105,14 @@ def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggr
     ``aggregate(ds, simple, freq)`` reduces the table to ``manager_id, p, value, rows``
     for the managers and periods with rows: pandas (:func:`aggregate_pandas`, the
     default) or DuckDB (:func:`helpers.kpis.declared_duckdb.aggregator`, the same
-    definition compiled to SQL); everything after it is shared."""
+    definition compiled to SQL); everything after it is shared.  ``span``: the first and
+    last period ordinal of the data, when the dataset's order lines are not in memory
+    (DuckDB over Parquet); by default those of ``ds.orders``."""
     agg = aggregate or aggregate_pandas
+    span = span or _span(ds, freq)
     if m.ratio is not None:
-        num = _on_grid(ds, m.ratio.numerator, agg(ds, m.ratio.numerator, freq), freq)
-        den = _on_grid(ds, m.ratio.denominator, agg(ds, m.ratio.denominator, freq), freq)
+        num = _on_grid(ds, agg(ds, m.ratio.numerator, freq), m.ratio.numerator, span, freq)
+        den = _on_grid(ds, agg(ds, m.ratio.denominator, freq), m.ratio.denominator, span, freq)
         j = num.merge(den, on=["manager_id", "p"], suffixes=("_n", "_d"), how="outer")
         d = j["value_d"]
         out = pd.DataFrame({"manager_id": j["manager_id"], "p": j["p"],
@@ -116,7 +120,7 @@ def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggr
                             "numerator": j["value_n"], "denominator": d,
                             "rows": j["rows_n"].fillna(0) + j["rows_d"].fillna(0)})
     else:
-        out = _on_grid(ds, m.simple(), agg(ds, m.simple(), freq), freq)
+        out = _on_grid(ds, agg(ds, m.simple(), freq), m.simple(), span, freq)
         out["numerator"], out["denominator"] = out["value"], np.nan
     if m.change is not None:
         out = _change(out, freq, m.change)
@@ -192,10 +196,10 @@ def aggregate_pandas(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
     return pd.concat([val.rename("value"), n], axis=1).reset_index()
 
 
-def _on_grid(ds: Dataset, s: Simple, agg: pd.DataFrame, freq: str) -> pd.DataFrame:
+def _on_grid(ds: Dataset, agg: pd.DataFrame, s: Simple, span: tuple[int, int], freq: str) -> pd.DataFrame:
     """The aggregate on the employment grid: every manager and period employed; 0 where
     nothing happened for an additive aggregate, no value for the others."""
-    lo, hi = _span(ds, freq)
+    lo, hi = span
     grid = _employment_grid(ds, freq, lo, hi)
     agg = agg.astype({"p": "int64"})
     out = grid.merge(agg[["manager_id", "p", "value", "rows"]], on=["manager_id", "p"], how="left")

@@ -45,7 +45,7 @@ def simple_sql(s: Simple, freq: str, relation: str) -> str:
     """The SQL of one simple measure over ``relation`` (a table name or a
     ``read_parquet(...)`` call): ``manager_id, p, value, rows`` per manager and period."""
     table = TABLES[s.table]
-    date = "t." + _q(table.date_column or "date")
+    date = f"TRY_CAST(t.{_q(table.date_column or 'date')} AS DATE)"  # an export's Parquet may hold dates as text
     conds = [f"{date} IS NOT NULL"]
     for col, cond in s.where.items():
         c = "t." + _q(col)
