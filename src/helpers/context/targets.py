@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.context.workbook import _stamp, cache_get, cache_key, cache_put, load_run_data, workspace_dataset
+from helpers.context.workbook import cache_get, cache_key, cache_put, file_stamps, load_run_data, workspace_dataset
 from helpers.core.target_checks import plan_problems, run_backtest, smart_flags
 from helpers.core.target_engine import CompanyData, PeriodTargets, TargetEngine, company_data, company_inputs
 from helpers.data.plan_csv import read_commitments_csv, read_targets_csv
@@ -191,7 +191,7 @@ def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period:
                                                                          plan.sources.commitments_csv) if f)]
     key = (str(plan_file), str(library_file), period.label, period.freq)
     memo = ds.__dict__.setdefault("_targets", {})
-    stamp = _stamp(files)
+    stamp = file_stamps(files)
     hit = memo.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]

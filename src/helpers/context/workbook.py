@@ -42,7 +42,7 @@ PERSON_TABLES = ("managers", "team_history", "customers", "assignments", "orders
 _LOADED: dict[tuple, tuple[tuple, Dataset]] = {}
 
 
-def _stamp(paths) -> tuple:
+def file_stamps(paths) -> tuple:
     """Name, size and modification time of each file (None when it is gone)."""
     out = []
     for p in paths:
@@ -67,7 +67,7 @@ def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
     def stamp(ds: Dataset) -> tuple:  # the folder's file list (a table added or removed) and every file read
         folder = resolve(params_file, params.data.folder) if params.data.source is None else None
         listing = tuple(sorted(folder.iterdir())) if folder is not None and folder.is_dir() else ()
-        return _stamp(listing) + _stamp(_read_files(ds))
+        return file_stamps(listing) + file_stamps(_read_files(ds))
 
     hit = _LOADED.pop(key, None)
     if hit is not None and hit[0] == stamp(hit[1]):

@@ -18,11 +18,10 @@ import pandas as pd
 from helpers.data.responsibility import spells
 from helpers.data.schema import TABLES
 from helpers.data.tables import Dataset
+from helpers.kpis.declared import NUMERIC
 from helpers.plan.measures import Range, Simple
 
 __all__ = ["aggregator", "simple_sql"]
-
-NUMERIC = ("number", "count")
 
 
 def _q(name: str) -> str:
