@@ -21,7 +21,7 @@ from helpers.data.responsibility import responsible_at, spells
 from helpers.data.schema import TABLES
 from helpers.data.tables import Dataset
 from helpers.errors import Problem
-from helpers.kpis.measures import _employment_grid, _label, _ord
+from helpers.kpis.measures import _employment_grid, _ord, period_labels
 from helpers.plan.measures import AGGREGATES, MeasureDef, Range, Simple, parts
 
 __all__ = ["measure_problems", "declared_values", "aggregate_pandas"]
@@ -125,10 +125,7 @@ def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggr
     if m.change is not None:
         out = _change(out, freq, m.change)
     out = out.sort_values(["manager_id", "p"], kind="stable").reset_index(drop=True)
-    ords = out["p"].astype("int64").to_numpy()
-    uniq = np.unique(ords)
-    names = dict(zip(uniq, pd.PeriodIndex.from_ordinals(uniq, freq=freq).map(_label)))
-    out.insert(1, "period", [names[o] for o in ords])
+    out.insert(1, "period", period_labels(out["p"], freq))
     out["rows"] = out["rows"].astype("int64")
     return out[["manager_id", "period", "value", "numerator", "denominator", "rows"]]
 
@@ -142,11 +139,17 @@ def _change(v: pd.DataFrame, freq: str, how: str) -> pd.DataFrame:
     return j.assign(numerator=j["value"], denominator=j["before"], value=j["value"] - j["before"]).drop(columns="before")
 
 
+def table_or_empty(ds: Dataset, name: str) -> pd.DataFrame:
+    """The dataset's table ``name``, or an empty one with its columns when the data has none
+    (every measure of it is then 0 or no value, never an error)."""
+    return ds[name] if ds.has(name) else pd.DataFrame(columns=[c.name for c in TABLES[name].columns])
+
+
 def aggregate_pandas(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
     """One simple measure with pandas: ``manager_id, p, value, rows`` for the managers
     and periods that have rows (``rows``: the table rows, before a missing value is left
     out of a sum or a mean)."""
-    t = ds[s.table] if ds.has(s.table) else pd.DataFrame(columns=[c.name for c in TABLES[s.table].columns])
+    t = table_or_empty(ds, s.table)
     keep = np.ones(len(t), dtype=bool)
     for col, cond in s.where.items():
         if isinstance(cond, Range):

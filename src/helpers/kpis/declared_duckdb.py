@@ -18,7 +18,7 @@ import pandas as pd
 from helpers.data.responsibility import spells
 from helpers.data.schema import TABLES
 from helpers.data.tables import Dataset
-from helpers.kpis.declared import NUMERIC
+from helpers.kpis.declared import NUMERIC, table_or_empty
 from helpers.plan.measures import Range, Simple
 
 __all__ = ["aggregator", "simple_sql"]
@@ -96,9 +96,7 @@ def aggregator(con: duckdb.DuckDBPyConnection, sources: Mapping[str, str] | None
         if relation is None:
             relation = f"ds_{s.table}"
             if relation not in registered:
-                frame = ds[s.table] if ds.has(s.table) else pd.DataFrame(
-                    columns=[c.name for c in TABLES[s.table].columns])
-                con.register(relation, frame)
+                con.register(relation, table_or_empty(ds, s.table))
                 registered.add(relation)
         if s.credit == "responsible" and "spells" not in registered:
             con.register("spells", spells(ds))

@@ -618,10 +618,7 @@ def _kpi_actuals(ds: Dataset, freq: str) -> pd.DataFrame:
                                         "value": qd["mean"], "numerator": qd["sum"], "denominator": qd["size"],
                                         "rows": qd["size"].fillna(0), "kpi": f"qual_{d}"}))
     out = pd.concat(frames, ignore_index=True)
-    ords = out["p"].astype("int64")
-    uniq = np.unique(ords.to_numpy())
-    names = dict(zip(uniq, pd.PeriodIndex.from_ordinals(uniq, freq=freq).map(_label)))
-    out["period"] = ords.map(names)
+    out["period"] = period_labels(out["p"], freq)
     out["rows"] = out["rows"].fillna(0).astype("int64")
     out = out[["manager_id", "period", "segment", "kpi", "value", "numerator", "denominator", "rows"]]
     order = {k: i for i, k in enumerate(KPIS)}
@@ -632,6 +629,14 @@ def _kpi_actuals(ds: Dataset, freq: str) -> pd.DataFrame:
         kind="stable",
     )
     return out.reset_index(drop=True)
+
+
+def period_labels(ordinals: pd.Series, freq: str) -> np.ndarray:
+    """Period labels (``2026Q3`` / ``2026-09``) of period ordinals, each distinct one
+    formatted once."""
+    codes, uniq = pd.factorize(ordinals.astype("int64"))
+    labels = pd.PeriodIndex.from_ordinals(np.asarray(uniq, dtype="int64"), freq=freq).map(_label)
+    return np.asarray(labels, dtype=object)[codes]
 
 
 def _label(p: pd.Period) -> str:
