@@ -10,10 +10,12 @@ import sys
 import warnings
 
 
-def main(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -> None:
+def main(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str, code_file: str = "") -> None:
     """Run the command line with ``argv``, the environment and folder of the call, and
     stdout/stderr written to ``out``/``err``; ``sys.exit`` gives the process's exit code
-    (multiprocessing makes it the exit code, as the console script's interpreter does)."""
+    (multiprocessing makes it the exit code, as the console script's interpreter does),
+    and is written to ``code_file`` too: the server reports 255 when it cannot read a
+    child's status, which a test must not take for the command's own exit code."""
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -28,8 +30,16 @@ def main(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str) -> 
     warnings.simplefilter("ignore")
     from helpers.run.cli import main as cli
 
+    code = 1
     try:
         cli()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        raise
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        if code_file:
+            with open(code_file, "w", encoding="utf-8") as fh:
+                fh.write(str(code))

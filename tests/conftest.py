@@ -194,15 +194,19 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
     import cli_child
 
     with tempfile.TemporaryDirectory(prefix="kpi-cli-") as d:
-        out, err = Path(d) / "stdout", Path(d) / "stderr"
-        proc = ctx.Process(target=cli_child.main, args=([str(KPI_BIN), *args], str(cwd), env, str(out), str(err)))
+        out, err, code = Path(d) / "stdout", Path(d) / "stderr", Path(d) / "code"
+        proc = ctx.Process(target=cli_child.main,
+                           args=([str(KPI_BIN), *args], str(cwd), env, str(out), str(err), str(code)))
         proc.start()
         proc.join(timeout)
         if proc.exitcode is None:
             proc.kill()
             proc.join()
             raise subprocess.TimeoutExpired([str(KPI_BIN), *args], timeout)
-        return subprocess.CompletedProcess([str(KPI_BIN), *args], proc.exitcode,
+        # the command's own exit code when it ended (the server may lose a child's status: 255);
+        # the process's when it did not (killed by a signal)
+        returncode = int(code.read_text()) if code.exists() and code.read_text().strip() else proc.exitcode
+        return subprocess.CompletedProcess([str(KPI_BIN), *args], returncode,
                                            out.read_text(encoding="utf-8", errors="replace"),
                                            err.read_text(encoding="utf-8", errors="replace"))
 
