@@ -170,3 +170,97 @@ def test_duckdb_and_pandas_agree_on_the_demo(demo_dir, text):
     ds = load_dataset(demo_dir)
     a = _both(ds, text, "Q")
     assert a["value"].abs().sum() > 0 and a["manager_id"].nunique() == len(ds.managers)
+
+
+# ------------------------------------------------------------- indicators that declare a measure
+
+LIBRARY = """
+extends: {base}
+indicators:
+- id: line_p_sales
+  zh: P 产品线销售额
+  en: Line P sales
+  family: performance
+  unit: currency
+  higher_is_better: true
+  kind: hard
+  measure: {{table: orders, where: {{product_line: [P]}}, aggregate: sum, column: amount}}
+- id: assigned_customers
+  zh: 分配客户数
+  en: Customers assigned
+  family: relationship
+  unit: count
+  higher_is_better: true
+  kind: hard
+  measure: {{table: assignments, aggregate: count}}
+"""
+
+
+@pytest.fixture
+def plan_library(tmp_path):
+    from pathlib import Path
+
+    from helpers.kpis.indicators import load_library
+
+    base = Path(__file__).resolve().parents[1] / "params" / "indicators.yaml"
+    (tmp_path / "indicators.yaml").write_text(LIBRARY.format(base=base), encoding="utf-8")
+    return load_library(tmp_path / "indicators.yaml")
+
+
+def test_an_indicator_declares_its_measure_and_the_actuals_carry_it(tiny, plan_library):
+    from helpers.kpis.indicators import indicator_values
+    from helpers.kpis.measures import availability, kpi_actuals
+
+    lib = plan_library
+    assert "sales" in lib and lib["line_p_sales"].kpi == "line_p_sales"  # the shipped library, then its own
+    assert lib["line_p_sales"].formula == "sum(orders.amount | product_line ∈ {P})"
+    ds = tiny.with_measures(lib.declared())
+    assert ds.with_measures(lib.declared()) is ds and tiny.measures == ()  # one view per definition; the data unchanged
+    a = kpi_actuals(ds, "Q")
+    row = a[(a["kpi"] == "line_p_sales") & (a["manager_id"] == "M1") & (a["period"] == "2026Q3")]
+    assert len(row) == 1 and float(row["value"].iloc[0]) == 1200.0 and row["segment"].iloc[0] == "all"
+    assert indicator_values(a, lib, "2026Q3", ["line_p_sales"]).loc["M2", "line_p_sales"] == 400.0
+    assert "line_p_sales" not in set(kpi_actuals(tiny, "Q")["kpi"])
+    av = availability(ds).set_index("kpi")
+    assert bool(av.loc["line_p_sales", "available"]) and av.loc["line_p_sales", "zh"] == "P 产品线销售额"
+    # a measure of a table the data lacks is not available (never 0), and has no actuals
+    assert not bool(av.loc["assigned_customers", "available"]) and av.loc["assigned_customers", "missing"] == "assignments"
+    assert "assigned_customers" not in set(a["kpi"])
+
+
+@pytest.mark.parametrize("entry, fragment", [
+    ("{id: x, zh: X, en: X, family: performance, unit: currency, higher_is_better: true, kind: hard, kpi: sales, "
+     "measure: {table: orders, aggregate: count}}", "either 'kpi'"),
+    ("{id: sales, zh: X, en: X, family: performance, unit: currency, higher_is_better: true, kind: hard, "
+     "measure: {table: orders, aggregate: count}}", "built-in KPI"),
+    ("{id: x, zh: X, en: X, family: performance, unit: currency, higher_is_better: true, kind: hard, segment: key, "
+     "measure: {table: orders, aggregate: count}}", "measure.where"),
+    ("{id: x, zh: X, en: X, family: performance, unit: currency, higher_is_better: true, kind: hard, "
+     "measure: {table: orders}}", "needs 'table' and 'aggregate'"),
+])
+def test_an_indicator_with_a_bad_measure_is_refused_with_its_key(tmp_path, entry, fragment):
+    from helpers.errors import InputError
+    from helpers.kpis.indicators import load_library
+
+    (tmp_path / "lib.yaml").write_text(f"indicators:\n- {entry}\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_library(tmp_path / "lib.yaml")
+    text = str(exc.value)
+    assert fragment in text and "indicators[0]" in text and "lib.yaml" in text
+
+
+def test_extends_refuses_an_id_twice_and_a_loop(tmp_path):
+    from helpers.errors import InputError
+    from helpers.kpis.indicators import load_library
+
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nindicators: []\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nindicators: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match="extends"):
+        load_library(tmp_path / "a.yaml")
+    one = ("- {id: s, zh: S, en: S, family: performance, kpi: sales, unit: currency, higher_is_better: true, "
+           "kind: hard}\n")
+    (tmp_path / "base.yaml").write_text("indicators:\n" + one, encoding="utf-8")
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nindicators:\n" + one, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_library(tmp_path / "child.yaml")
+    assert "already defined in base.yaml" in str(exc.value) and "indicators[0].id" in str(exc.value)

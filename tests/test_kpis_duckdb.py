@@ -158,3 +158,19 @@ def test_profit_is_optional_and_never_zero_in_both_engines(tiny_dir):
     o.to_parquet(tiny_dir / "orders.parquet", index=False)
     (tiny_dir / "orders.csv").unlink()
     _same(kpi_actuals_parquet(tiny_dir, "Q", as_of=AS_OF), got)
+
+
+def test_declared_measures_equal_pandas_in_the_actuals(small_demo):
+    """The points plan's three declared indicators (two named product lines, a line's
+    share, a weighted volume) in the long KPI actuals of both engines: the same rows in
+    the same order, equal to 1e-9."""
+    from helpers.kpis.indicators import load_library
+
+    lib = load_library(Path(__file__).resolve().parents[1] / "params" / "plans" / "points" / "indicators.yaml")
+    declared = lib.declared()
+    assert [d.id for d in declared] == ["key_lines_sales", "premium_share", "weighted_volume"]
+    for freq in ("Q", "M"):
+        expected = kpi_actuals(load_dataset(small_demo).with_measures(declared), freq)
+        got = kpi_actuals_parquet(small_demo, freq, threads=2, measures=declared)
+        _same(got, expected)
+        assert set(got["kpi"]) >= {d.id for d in declared}

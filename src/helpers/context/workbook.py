@@ -60,7 +60,8 @@ def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
 
     Read once per process while its files are unchanged (a notebook opened without a
     run's workspace reads the company's data from several places; each read the same
-    files and validated them again).  The dataset is shared: its tables are not changed."""
+    files and validated them again).  The dataset is shared: its tables are not changed.
+    It carries the measures the plan declares (:func:`plan_measures`)."""
     key = (str(params.data.source and resolve(params_file, params.data.source)),
            str(params.data.folder and resolve(params_file, params.data.folder)), params.data.as_of, params.data.demo)
 
@@ -69,15 +70,25 @@ def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
         listing = tuple(sorted(folder.iterdir())) if folder is not None and folder.is_dir() else ()
         return file_stamps(listing) + file_stamps(_read_files(ds))
 
+    measures = plan_measures(params, params_file)
     hit = _LOADED.pop(key, None)
     if hit is not None and hit[0] == stamp(hit[1]):
         _LOADED[key] = hit  # most recently used last
-        return hit[1]
+        return hit[1].with_measures(measures)
     ds = _load_run_data(params, params_file)
     _LOADED[key] = (stamp(ds), ds)
     while len(_LOADED) > 2:  # the latest two data sources only: a process that reads many stays small
         _LOADED.pop(next(iter(_LOADED)))
-    return ds
+    return ds.with_measures(measures)
+
+
+def plan_measures(params: RunParams, params_file: str | Path) -> tuple:
+    """The measures the plan's indicator library declares in YAML
+    (:meth:`helpers.kpis.indicators.Library.declared`): the plan's dataset computes them
+    beside the built-in KPIs, so every reader of its KPI actuals sees the same rows."""
+    from helpers.kpis.indicators import load_library
+
+    return load_library(resolve(params_file, params.indicators)).declared()
 
 
 def _read_files(ds: Dataset) -> list[Path]:

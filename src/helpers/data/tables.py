@@ -10,6 +10,7 @@ one :class:`~helpers.errors.InputError`, so the analyst fixes the file in one pa
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import pandera.pandas as pa
 from helpers.errors import InputError, Problem
 from helpers.files import duplicate_header_problem, printable, record_lines, text_file_problem
 from helpers.data.schema import REQUIRED_TABLES, TABLES, Col, Table, pandera_schema
+from helpers.plan.measures import Declared
 
 MAX_ROWS_PER_PROBLEM = 5
 _TRUE = {"true", "1", "yes", "y", "t", "是", "已解决", "x"}
@@ -187,6 +189,22 @@ class Dataset:
     tables: dict[str, pd.DataFrame]
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    measures: tuple[Declared, ...] = ()
+    """The plan's declared measures (:class:`helpers.plan.measures.Declared`): the KPI
+    actuals of this dataset hold them beside the built-in KPIs."""
+
+    def with_measures(self, measures: Sequence[Declared]) -> "Dataset":
+        """This dataset's tables seen with a plan's declared measures (the same frames,
+        not copied; one view per set of definitions, kept while the dataset lives, so the
+        KPI actuals of a plan are computed once)."""
+        measures = tuple(measures)
+        if [m.key for m in measures] == [m.key for m in self.measures]:
+            return self
+        views = self.__dict__.setdefault("_views", {})
+        k = tuple(m.key for m in measures)
+        if k not in views:
+            views[k] = dataclasses.replace(self, measures=measures)  # a mapped dataset stays one
+        return views[k]
 
     def has(self, name: str) -> bool:
         """True when table ``name`` was supplied (it may still have zero rows)."""

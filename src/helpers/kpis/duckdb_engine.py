@@ -31,6 +31,7 @@ quarter ordinal = 4·(year − 1970) + quarter − 1.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -53,6 +54,7 @@ from helpers.kpis.measures import (
     _market_share,
     _ord,
     _qualitative,
+    _with_declared,
     availability,
     customer_measures,
     derive,
@@ -63,6 +65,7 @@ from helpers.kpis.measures import (
 )
 from helpers.data.responsibility import spells
 from helpers.data.schema import QUAL_DIMENSIONS, SEGMENTS, TABLES
+from helpers.plan.measures import Declared
 
 __all__ = ["orders_source", "load_small_tables", "order_measures", "base_measures_parquet", "kpi_actuals_parquet"]
 
@@ -357,13 +360,16 @@ def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.D
 
 
 def kpi_actuals_parquet(folder: str | Path, freq: str = "Q", as_of: pd.Timestamp | None = None,
-                        threads: int | None = None, check: bool = True) -> pd.DataFrame:
+                        threads: int | None = None, check: bool = True,
+                        measures: Sequence[Declared] = ()) -> pd.DataFrame:
     """All available KPIs per manager per period, with the order lines aggregated by
     DuckDB over the Parquet files in ``folder``.
 
     Same long table as :func:`helpers.kpis.measures.kpi_actuals` (``manager_id, period,
     segment, kpi, value, numerator, denominator, rows``), equal to it within float
-    rounding (sums are added in a different order).
+    rounding (sums are added in a different order).  ``measures``: a plan's declared
+    measures (:meth:`helpers.kpis.indicators.Library.declared`), compiled to SQL
+    (:mod:`helpers.kpis.declared_duckdb`) and added under their indicator ids.
     """
     if freq not in ("M", "Q"):
         raise ValueError("freq must be 'M' or 'Q'")
@@ -371,12 +377,32 @@ def kpi_actuals_parquet(folder: str | Path, freq: str = "Q", as_of: pd.Timestamp
     src, glob = orders_source(folder)
     con = _connect(threads)
     try:
-        ds = load_small_tables(folder, as_of=as_of, con=con)
+        ds = load_small_tables(folder, as_of=as_of, con=con).with_measures(measures)
         per_period, per_month, extent = order_measures(con, glob, ds, freq, src=src, as_of=as_of, check=check)
+        b = _all_segments(base_measures_parquet(ds, per_period, per_month, extent, freq),
+                          present_segments(ds.customers))
+        out = _long(ds, b, freq)
+        if ds.measures:
+            out = _declared_rows(con, ds, out, glob, freq, extent)
     finally:
         con.close()
-    b = _all_segments(base_measures_parquet(ds, per_period, per_month, extent, freq), present_segments(ds.customers))
-    return _long(ds, b, freq)
+    return out
+
+
+def _declared_rows(con: duckdb.DuckDBPyConnection, ds: Dataset, out: pd.DataFrame, glob: str, freq: str,
+                   extent: dict[str, object]) -> pd.DataFrame:
+    """``out`` with the declared measures after the built-in KPIs of each manager and
+    period, as :func:`helpers.kpis.measures.kpi_actuals` orders them (a stable sort by
+    manager and period keeps the built-ins' order)."""
+    from helpers.kpis.declared_duckdb import aggregator
+
+    relation = "read_parquet('" + glob.replace("'", "''") + "')"  # lines after as_of were refused above
+    if extent["p_min"] is None:
+        return out
+    lo, hi = (pd.Period(pd.Timestamp(extent[k]), freq=freq).ordinal for k in ("date_min", "date_max"))
+    avail = set(availability(ds).query("available")["kpi"])
+    both = _with_declared(ds, out, freq, avail, aggregate=aggregator(con, {"orders": relation}), span=(lo, hi))
+    return both.sort_values(["manager_id", "period"], kind="stable").reset_index(drop=True)
 
 
 def _sort_order(m: np.ndarray, p: np.ndarray, k: np.ndarray, s: np.ndarray, n_m: int, n_k: int, n_s: int

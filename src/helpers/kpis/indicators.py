@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +34,7 @@ from pydantic import Field, field_validator, model_validator
 from helpers.plan.base import Strict, Text, load_model
 from helpers.errors import InputError, Problem
 from helpers.kpis.measures import KPIS
+from helpers.plan.measures import Declared, MeasureDef, formula
 from helpers.plan.params import SLUG
 
 Family = Literal[
@@ -101,6 +102,8 @@ class Indicator(Strict):
     zh: str = ""
     en: str = ""
     family: Family
+    measure: MeasureDef | None = Field(None, description="A measure declared in YAML (helpers.plan.measures) "
+                                                         "instead of a built-in KPI; its actuals carry the indicator's id.")
     kpi: str | None = Field(None, description="KPI actual (helpers.kpis.measures) that measures it; none = not computable.")
     segment: Segment = "all"
     unit: Literal["currency", "count", "ratio", "score", "points"]
@@ -115,10 +118,41 @@ class Indicator(Strict):
     @model_validator(mode="before")
     @classmethod
     def _kpi_names(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("measure") is not None:
+            return cls._declared(data)
         if isinstance(data, dict) and data.get("kpi") in KPIS and data.get("segment", "all") == "all":
             k = KPIS[data["kpi"]]
             data = {"zh": k.zh, "en": k.en, "formula": k.formula, **data}
         return data
+
+    @staticmethod
+    def _declared(data: dict) -> dict:
+        """An indicator that declares its measure: its KPI actuals are kept under its own
+        id (so it needs an id no built-in KPI has), it filters its own rows (segment all)
+        and its formula, unless stated, is the definition's."""
+        iid = data.get("id")
+        if data.get("kpi") not in (None, iid):
+            raise ValueError("give either 'kpi' (a built-in KPI) or 'measure' (a measure declared here), not both")
+        if iid in KPIS:
+            raise ValueError(f"'{iid}' is a built-in KPI: an indicator that declares its measure needs an id of its own")
+        if data.get("segment", "all") != "all":
+            raise ValueError("a declared measure chooses its rows itself: leave 'segment' out and filter in "
+                             "'measure.where' (e.g. where: {segment: [key]} on a table that has the column)")
+        data = dict(data)
+        if not str(data.get("formula") or "").strip():
+            try:
+                data["formula"] = formula(MeasureDef.model_validate(data["measure"]))
+            except Exception:  # noqa: BLE001 - the field's own validation names the key
+                pass
+        data["kpi"] = iid
+        return data
+
+    @property
+    def declared(self) -> Declared | None:
+        """The declared measure as the KPI actuals carry it (None for a built-in KPI)."""
+        if self.measure is None:
+            return None
+        return Declared(self.id, self.zh, self.en, self.unit, self.measure)
 
     @model_validator(mode="after")
     def _named(self) -> "Indicator":
@@ -141,13 +175,15 @@ class Indicator(Strict):
 
     @field_validator("kpi")
     @classmethod
-    def _kpi(cls, v: str | None) -> str | None:
-        if v is not None and v not in KPIS:
-            raise ValueError(f"unknown KPI '{v}' (known: {', '.join(KPIS)})")
+    def _kpi(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and v not in KPIS and "measure" in info.data and info.data["measure"] is None:
+            raise ValueError(f"unknown KPI '{v}' (known: {', '.join(KPIS)}), or declare the measure under 'measure'")
         return v
 
 
 class LibraryFile(Strict):
+    extends: str | None = Field(None, description="Another library file (relative to this one) whose indicators "
+                                                  "come first: a plan adds its own to the shipped library.")
     indicators: list[Indicator]
 
     @model_validator(mode="after")
@@ -165,6 +201,14 @@ class Library:
 
     indicators: dict[str, Indicator]
     source: str = "indicators.yaml"
+    places: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """id → (file, position in its ``indicators`` list): where a problem's key points."""
+
+    def key(self, iid: str, sub: str = "") -> tuple[str, str]:
+        """The file and YAML key of indicator ``iid`` (``sub``: a key inside it)."""
+        src, n = self.places.get(iid, (self.source, None))
+        k = f"indicators[{n}]" if n is not None else f"indicator '{iid}'"
+        return src, k + (f".{sub}" if sub else "")
 
     def __getitem__(self, key: str) -> Indicator:
         return self.indicators[key]
@@ -177,6 +221,10 @@ class Library:
 
     def ids(self) -> list[str]:
         return list(self.indicators)
+
+    def declared(self) -> tuple[Declared, ...]:
+        """The measures the library declares (their KPI actuals carry the indicator ids)."""
+        return tuple(i.declared for i in self if i.declared is not None)
 
     def name(self, key: str, language: str = "zh") -> str:
         ind = self.indicators[key]
@@ -199,10 +247,33 @@ class Library:
         return pd.DataFrame([i.model_dump() | {"name": self.name(i.id, language)} for i in self])
 
 
-def load_library(path: str | Path) -> Library:
-    """Read and validate ``indicators.yaml``; errors name the file and the entry."""
+def load_library(path: str | Path, _seen: tuple[Path, ...] = ()) -> Library:
+    """Read and validate ``indicators.yaml``; errors name the file and the entry.
+
+    A library that ``extends`` another starts from that one's indicators (a plan's own
+    file adds to the shipped library without copying it); an id both define is an
+    error, as within one file."""
+    path = Path(path)
     lib = load_model(path, LibraryFile, example="params/indicators.yaml")
-    return Library({i.id: i for i in lib.indicators}, source=str(path))
+    found: dict[str, Indicator] = {}
+    places: dict[str, tuple[str, int]] = {}
+    if lib.extends is not None:
+        base = (path.parent / lib.extends).resolve()
+        if base in _seen or base == path.resolve():
+            raise InputError(Problem(str(path), f"extends {lib.extends}, which extends this file again",
+                                     where="key 'extends'", fix="remove one of the two 'extends'"))
+        if not base.is_file():
+            raise InputError(Problem(str(path), f"the library it extends was not found: {base}", where="key 'extends'",
+                                     fix="give the path relative to this file, e.g. ../../indicators.yaml"))
+        parent = load_library(base, (*_seen, path.resolve()))
+        found, places = dict(parent.indicators), dict(parent.places)
+    for n, i in enumerate(lib.indicators):
+        if i.id in found:
+            raise InputError(Problem(str(path), f"indicator '{i.id}' is already defined in {lib.extends}",
+                                     where=f"key 'indicators[{n}].id'", fix="give it an id of its own"))
+        found[i.id] = i
+        places[i.id] = (str(path), n)
+    return Library(found, source=str(path), places=places)
 
 
 def computable(library: Library, available_kpis: set[str]) -> dict[str, bool]:

@@ -144,9 +144,11 @@ def rates_above_one(actuals: pd.DataFrame) -> pd.DataFrame:
 def availability(ds: Dataset) -> pd.DataFrame:
     """Which KPIs can be computed from the tables present, and why not.
 
-    Returns one row per KPI: ``kpi``, ``available`` (bool), ``missing`` (tables or
-    columns absent), ``segments`` (the customer segments the data has, for which the KPI
-    is reported by segment; a segment no customer has is not available).
+    Returns one row per KPI, the built-in ones and then the plan's declared measures
+    (``ds.measures``, under their indicator ids): ``kpi``, ``available`` (bool),
+    ``missing`` (tables or columns absent), ``segments`` (the customer segments the data
+    has, for which the KPI is reported by segment; a segment no customer has is not
+    available), ``zh`` and ``en`` (its names: a declared measure's are the YAML's).
     """
     return ds.derived(("availability",), lambda: _availability(ds))
 
@@ -161,7 +163,15 @@ def _availability(ds: Dataset) -> pd.DataFrame:
             if c not in ds[t].columns or ds[t][c].isna().all():
                 missing.append(f"{t}.{c}")
         rows.append({"kpi": k.id, "available": not missing, "missing": ", ".join(missing),
-                     "segments": ", ".join(present) if k.segmented else ""})
+                     "segments": ", ".join(present) if k.segmented else "", "zh": k.zh, "en": k.en})
+    if ds.measures:
+        from helpers.kpis.declared import measure_problems
+    for d in ds.measures:  # a measure of a table the data lacks is not available, never 0
+        missing = [t for t in d.tables() if not ds.has(t)]
+        if measure_problems(d.measure, "", d.id):  # refused by the run's gate, with the key; never computed
+            missing.append("a valid definition")
+        rows.append({"kpi": d.id, "available": not missing, "missing": ", ".join(missing), "segments": "",
+                     "zh": d.zh, "en": d.en})
     return pd.DataFrame(rows)
 
 
@@ -621,7 +631,8 @@ def _kpi_actuals(ds: Dataset, freq: str) -> pd.DataFrame:
     out["period"] = period_labels(out["p"], freq)
     out["rows"] = out["rows"].fillna(0).astype("int64")
     out = out[["manager_id", "period", "segment", "kpi", "value", "numerator", "denominator", "rows"]]
-    order = {k: i for i, k in enumerate(KPIS)}
+    out = _with_declared(ds, out, freq, avail)
+    order = {k: i for i, k in enumerate([*KPIS, *(d.id for d in ds.measures)])}
     seg_order = {"all": 0, **{s: i + 1 for i, s in enumerate(SEGMENTS)}}
     out = out.sort_values(
         ["manager_id", "period", "kpi", "segment"],
@@ -629,6 +640,23 @@ def _kpi_actuals(ds: Dataset, freq: str) -> pd.DataFrame:
         kind="stable",
     )
     return out.reset_index(drop=True)
+
+
+def _with_declared(ds: Dataset, out: pd.DataFrame, freq: str, avail: set[str],
+                   aggregate=None, span: tuple[int, int] | None = None) -> pd.DataFrame:
+    """The KPI actuals ``out`` and the plan's declared measures (``ds.measures``) that
+    the data can compute, each as the segment ``all`` of a KPI named by its indicator id
+    (``aggregate``, ``span``: as :func:`helpers.kpis.declared.declared_values`)."""
+    if not ds.measures:
+        return out
+    from helpers.kpis.declared import declared_values
+
+    frames = [out]
+    for d in ds.measures:
+        if d.id in avail:
+            v = declared_values(ds, d.measure, freq, aggregate=aggregate, span=span)
+            frames.append(v.assign(segment="all", kpi=d.id)[out.columns])
+    return pd.concat(frames, ignore_index=True)
 
 
 def period_labels(ordinals: pd.Series, freq: str) -> np.ndarray:

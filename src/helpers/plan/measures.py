@@ -32,6 +32,8 @@ data model (a table, a column, an aggregate or a type it does not have) and comp
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Literal, Union
 
 from pydantic import Field, model_validator
@@ -94,6 +96,13 @@ class MeasureDef(Strict):
             raise ValueError("a ratio measure takes its tables from 'numerator' and 'denominator', not 'table'")
         return self
 
+    @property
+    def grows(self) -> bool:
+        """True when the measure grows with the time a manager was active (a sum, a count
+        or a distinct count, not a ratio or a change): its benchmarks are pro-rated for
+        part-period managers, like the built-in sums."""
+        return self.ratio is None and self.change is None and self.aggregate in ("sum", "count", "distinct")
+
     def simple(self) -> Simple:
         """The measure as one :class:`Simple` (not for a ratio)."""
         assert self.ratio is None and self.table is not None and self.aggregate is not None
@@ -106,3 +115,61 @@ def parts(m: MeasureDef) -> list[tuple[str, Simple]]:
     if m.ratio is not None:
         return [("ratio.numerator", m.ratio.numerator), ("ratio.denominator", m.ratio.denominator)]
     return [("", m.simple())]
+
+
+def _simple_formula(s: Simple) -> str:
+    what = f"{s.table} rows" if s.column is None else f"{s.table}.{s.column}"
+    text = f"{s.aggregate}({what}"
+    if s.weights is not None:
+        text += f" × coefficient of {s.weights.by}"
+    conds = []
+    for col, cond in s.where.items():
+        if isinstance(cond, Range):
+            lo = "" if cond.min is None else f"{cond.min:g} ≤ "
+            hi = "" if cond.max is None else f" ≤ {cond.max:g}"
+            conds.append(f"{lo}{col}{hi}")
+        else:
+            conds.append(f"{col} ∈ {{{', '.join(str(v) for v in cond)}}}")
+    if conds:
+        text += " | " + ", ".join(conds)
+    text += ")"
+    if s.credit == "responsible":
+        text += " credited to the customer's responsible managers"
+    return text
+
+
+def formula(m: MeasureDef) -> str:
+    """The definition in one line of formula notation (the indicator's ``formula`` when
+    the YAML states none), e.g. ``sum(orders.amount | product_line ∈ {A, B})``."""
+    if m.ratio is not None:
+        text = f"{_simple_formula(m.ratio.numerator)} ÷ {_simple_formula(m.ratio.denominator)}"
+    else:
+        text = _simple_formula(m.simple())
+    if m.change == "previous":
+        text += " − the same of the previous period"
+    elif m.change == "year_ago":
+        text += " − the same a year earlier"
+    return text
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A declared measure as the KPI actuals carry it: under the id of the indicator that
+    declares it, with the indicator's names and unit (the KPI actuals of a plan's
+    dataset hold one such row per manager and period beside the built-in KPIs)."""
+
+    id: str
+    zh: str
+    en: str
+    unit: str
+    measure: MeasureDef
+
+    @property
+    def key(self) -> str:
+        """The definition as canonical text: equal definitions, equal keys (a memo key)."""
+        return json.dumps([self.id, self.unit, self.measure.model_dump(mode="json")], sort_keys=True,
+                          ensure_ascii=False)
+
+    def tables(self) -> list[str]:
+        """The canonical tables the measure reads."""
+        return list(dict.fromkeys(s.table for _, s in parts(self.measure)))

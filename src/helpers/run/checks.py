@@ -93,10 +93,15 @@ def gate(plan: Any, params_file: str | Path, ds: Any) -> tuple[list[Problem], li
     targets of 0).
     """
     from helpers.errors import InputError
+    from helpers.kpis.declared import measure_problems
     from helpers.kpis.measures import availability, kpi_actuals, rates_above_one
 
     warnings: list[str] = []
     problems: list[Problem] = []
+    library = load_library(resolve(params_file, plan.params.indicators))
+    for ind in library:  # a measure declared in YAML that the data model cannot compute
+        if ind.measure is not None:
+            problems += measure_problems(ind.measure, *library.key(ind.id, "measure"))
     avail = availability(ds)
     for r in avail.query("not available").itertuples(index=False):
         warnings.append(f"KPI '{r.kpi}' not available (missing {r.missing})")
