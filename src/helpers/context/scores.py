@@ -67,8 +67,9 @@ def check_scoring(params: RunParams, params_file: str | Path) -> list[Problem]:
     checks (overlapping or unordered tiers, unknown keys).
     """
     problems: list[Problem] = []
+    pay_plan = None
     try:
-        inc.load_plan(resolve(params_file, params.incentives))
+        pay_plan = inc.load_plan(resolve(params_file, params.incentives))
     except InputError as exc:
         problems += exc.problems
     path = scoring_plan_path(params, params_file)
@@ -111,7 +112,81 @@ def check_scoring(params: RunParams, params_file: str | Path) -> list[Problem]:
         except InputError as exc:
             problems += exc.problems
     problems += scoring_plan_problems(plan, library, weights, target_ids, str(path))
+    if pay_plan is not None:
+        problems += pay_plan_problems(pay_plan, library, str(resolve(params_file, params.incentives)))
     return problems
+
+
+def pay_plan_problems(pay_plan: inc.IncentivePlan, library: Library, source: str) -> list[Problem]:
+    """Indicators a points table or a level table names that the library does not have,
+    or cannot measure, each with its key."""
+    out: list[Problem] = []
+
+    def check(iid: str, key: str) -> None:
+        if iid not in library:
+            near = library.suggest(iid)
+            out.append(Problem(source, f"unknown indicator '{iid}'", f"key '{key}'",
+                               (f"did you mean '{near}'? " if near else "") + f"use an id of {library.source}"))
+        elif library[iid].kpi is None:
+            out.append(Problem(source, f"indicator '{iid}' has no measure in the data", f"key '{key}'",
+                               "points and levels need an indicator the workbook computes"))
+        elif key.startswith("points") and not library[iid].volume:
+            out.append(Problem(source, f"points are earned per unit of a volume, and '{iid}' is a "
+                               f"{library[iid].unit}", f"key '{key}'",
+                               "give points for a currency or count indicator (a rate can be a level threshold)"))
+
+    if pay_plan.points is not None:
+        for n, r in enumerate(pay_plan.points.table):
+            check(r.indicator, f"points.table[{n}].indicator")
+    if pay_plan.levels is not None:
+        for n, lv in enumerate(pay_plan.levels.table):
+            for iid in lv.thresholds:
+                check(iid, f"levels.table[{n}].thresholds.{iid}")
+    return out
+
+
+def all_actuals(ctx: Any, params_file: str | Path, workspace: str | Path, freq: str) -> pd.DataFrame:
+    """Every manager's KPI actuals at ``freq`` for every period (the run's workspace, else
+    computed from the data)."""
+    if workspace and (Path(workspace) / f"kpis_{freq}.parquet").is_file():
+        return pd.read_parquet(Path(workspace) / f"kpis_{freq}.parquet")
+    from helpers.context.workbook import load_run_data
+    from helpers.kpis.measures import kpi_actuals
+
+    return kpi_actuals(load_run_data(ctx.params, params_file), freq)
+
+
+def _indicator_rows(actuals: pd.DataFrame, library: Library, ids: list[str], to_period: str | None = None
+                    ) -> pd.DataFrame:
+    """``manager_id, period, indicator, value`` of indicators ``ids`` (their KPI and
+    segment) from long KPI actuals; ``to_period``: periods as ``pd.Period`` of that
+    frequency."""
+    frames = []
+    for i in ids:
+        ind = library[i]
+        sel = actuals[(actuals["kpi"] == ind.kpi) & (actuals["segment"] == ind.segment)]
+        frames.append(pd.DataFrame({"manager_id": sel["manager_id"].to_numpy(), "period": sel["period"].to_numpy(),
+                                    "indicator": i, "value": sel["value"].to_numpy(dtype=float)}))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["manager_id", "period", "indicator", "value"])
+    if to_period is not None:
+        out["period"] = pd.PeriodIndex(out["period"].astype(str), freq=to_period)
+    return out
+
+
+def position_levels_of(ctx: Any, params_file: str | Path, workspace: str | Path, library: Library,
+                       levels: Any, managers: list[str]) -> Any:
+    """Every manager's position level up to the review period's quarter (the pay plan's
+    ``levels``, :func:`helpers.core.points.position_levels`) on the quarterly actuals."""
+    from helpers.core.points import position_levels
+
+    ids = sorted({i for lv in levels.table for i in lv.thresholds})
+    q = _indicator_rows(all_actuals(ctx, params_file, workspace, "Q"), library, ids, "Q")
+    last = ctx.period.period.asfreq("Q")  # a month's level is its quarter's
+    first = q["period"].min() if len(q) else last
+    periods = list(pd.period_range(first, last, freq="Q"))
+    return position_levels(levels, q, periods, managers, higher={i: library[i].higher_is_better for i in ids},
+                           volume={i: library[i].volume for i in ids})
 
 
 def _scheme_indicators(spec: Any) -> list[str]:
@@ -236,10 +311,14 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     units = r_units.reindex(company_ids)[["team_id", "region"]]
     res_c = score_table(allvals[ids], targets, soft_all, library, plan, weights, None, str(plan_file),
                         bases=bases, units=units, fractions=fractions)
+    levels = None
+    if pay_plan.levels is not None:
+        levels = position_levels_of(ctx, params_file, workspace, library, pay_plan.levels,
+                                    sorted(set(roster["manager_id"]) | set(company_ids)))
     return CompanyScores(plan, plan_file, library, sid, weights, res.dropped, soft_ids, pay_plan, allvals[ids],
                          soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
                          res_c["attainment"], res_c["score"], res_c["summary"], no_soft,
-                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en), bases, rubric)
+                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en), bases, rubric, levels)
 
 
 def _with_credits(values: pd.DataFrame, credits: pd.DataFrame) -> pd.DataFrame:
@@ -322,7 +401,8 @@ def _month_fraction(roster: pd.DataFrame, months: list[pd.Period]) -> pd.DataFra
 
 def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthly_targets: pd.DataFrame,
                   plan: ScoringPlan, pay_plan: inc.IncentivePlan | None = None,
-                  attainment: pd.DataFrame | None = None) -> pd.DataFrame:
+                  attainment: pd.DataFrame | None = None, library: Library | None = None,
+                  levels: Any = None) -> pd.DataFrame:
     """Inputs of :func:`helpers.core.incentives.payouts`: one row per manager and month.
 
     The incentive plan's amounts are per pay period of one month (tiers, bonuses,
@@ -335,6 +415,11 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     monthly base pay of the scoring plan, the period's total score (score gate) and
     the active share of the month.  Managers with status "no data" are left out.
     Index ``"<manager_id> <month>"``; columns ``manager_id`` and ``month`` say which.
+
+    A points plan adds the monthly actual of each indicator of its points table
+    (``pt:<indicator>``, read through ``library``), the points earned earlier in the year
+    and the year-end flag; position levels (``levels``, :func:`position_levels_of`) set
+    the monthly base pay of the level each manager holds in the period's quarter.
 
     Evidence and the seed's switches: ``csat_responses`` (the surveys behind the month's
     CSAT), ``new_customers_attainment`` (the review period's new-customer attainment,
@@ -395,8 +480,47 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     nca = attainment["new_customers"] if attainment is not None and "new_customers" in attainment else None
     out["new_customers_attainment"] = (nca.reindex(out["manager_id"]).to_numpy(dtype=float) if nca is not None
                                        else np.nan)
+    if pay_plan is not None and pay_plan.points is not None and library is not None:
+        out = _points_inputs(ctx, out, pay_plan, library)
+    if pay_plan is not None and pay_plan.levels is not None and levels is not None:
+        held = levels.levels[levels.levels["period"] == ctx.period.period.asfreq("Q")].set_index("manager_id")["level"]
+        base = held.reindex(out["manager_id"]).map(pay_plan.levels.base_pay)
+        out["monthly_base_pay"] = base.fillna(plan.pay.monthly_base_pay).to_numpy(dtype=float)
     if pay_plan is not None and pay_plan.settlement == "period" and len(months) > 1:
         out = _whole_period(ctx, out, len(months))
+    return out
+
+
+def _points_inputs(ctx: Any, out: pd.DataFrame, pay_plan: inc.IncentivePlan, library: Library) -> pd.DataFrame:
+    """The points table's monthly actuals (``pt:<indicator>``), the points each manager
+    earned earlier in the year (``year_points_before``: the same rules on the months of
+    the year before the row's month) and ``year_end`` (1 on December's row)."""
+    from helpers.core.points import rule_points
+
+    pp = pay_plan.points
+    assert pp is not None
+    ids = [r.indicator for r in pp.table]
+    rows = _indicator_rows(ctx.monthly, library, ids)
+    wide = rows.pivot_table(index=["manager_id", "period"], columns="indicator", values="value", aggfunc="first")
+    keys = pd.MultiIndex.from_arrays([out["manager_id"], out["month"]])
+    out = out.copy()
+    for r in pp.table:
+        col = wide[r.indicator] if r.indicator in wide.columns else pd.Series(dtype=float)
+        out[inc.POINTS_PREFIX + r.indicator] = col.reindex(keys).to_numpy(dtype=float)
+    earned = pd.Series(0.0, index=wide.index)
+    for r in pp.table:
+        if r.indicator in wide.columns:
+            earned += rule_points(r, wide[r.indicator].to_numpy())[0]
+    month = pd.PeriodIndex(wide.index.get_level_values("period"), freq="M")
+    per_m = pd.DataFrame({"manager_id": wide.index.get_level_values("manager_id"), "year": month.year,
+                          "month": month.month, "points": earned.to_numpy()})
+    row_month = pd.PeriodIndex(out["month"], freq="M")
+    before = []
+    for m, y, mo in zip(out["manager_id"], row_month.year, row_month.month):
+        sel = per_m[(per_m["manager_id"] == m) & (per_m["year"] == y) & (per_m["month"] < mo)]
+        before.append(float(sel["points"].sum()))
+    out["year_points_before"] = before
+    out["year_end"] = (row_month.month == 12).astype(float)
     return out
 
 
@@ -548,8 +672,10 @@ def score_team(ctx: Any, params_file: str | Path | None = None, workspace: str |
 
     # --- pay (per month of the period, summed)
     pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan, cs.pay_plan,
-                        attainment=cs.attainment)
-    totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements, grades=summ["grade"])
+                        attainment=cs.attainment, library=library, levels=cs.levels)
+    names = {i: Bilingual(library[i].zh, library[i].en) for i in library.ids()}
+    totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements, grades=summ["grade"],
+                                  names=names)
     summ["payout"] = totals.reindex(summ.index).astype(float)
     adj = snapshot(ctx).adjustments
     by = adj.groupby("manager_id")["amount"].sum() if len(adj) else pd.Series(dtype=float)

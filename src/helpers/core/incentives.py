@@ -40,9 +40,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from helpers.core.phrases import Phrase, T
+from helpers.core import points as pts
+from helpers.core.phrases import Bilingual, Phrase, T
 from helpers.plan.incentives import (  # the plan's models, re-exported with the pay they describe
     Caps,
     Commission,
@@ -96,13 +97,16 @@ COMPONENTS: tuple[str, ...] = (
     "complaints_resolved",
     "key_customer_loss_penalty",
     "complaints_escalated",
+    "points",
+    "points_bonus",
+    "points_year_bonus",
     "score_gate",
     "cap_adjustment",
     "floor_adjustment",
     "grade_adjustment",
 )
 _POSITIVE = ("commission", "new_customer_bonus", "large_first_order_bonus", "satisfaction_bonus",
-             "complaints_resolved")
+             "complaints_resolved", "points_bonus", "points_year_bonus")
 _TOL = 1e-9  # CSAT / gates: 0.85 computed as 17/20 or 0.8500000000001 counts as 0.85
 
 
@@ -145,6 +149,9 @@ class ManagerInputs(Strict):
     csat_responses: float = math.nan
     new_customers_attainment: float = math.nan
     key_customers_lost_attributable: float = math.nan
+    points_in: dict[str, float] = Field(default_factory=dict)
+    year_points_before: float = 0.0
+    year_end: float = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> "ManagerInputs":
@@ -157,10 +164,17 @@ class ManagerInputs(Strict):
     @classmethod
     def from_row(cls, row: pd.Series | Mapping[str, Any], manager_id: Any = None) -> "ManagerInputs":
         """Build from one row of a :func:`payouts` table (unknown columns ignored)."""
-        d = {k: row[k] for k in cls.model_fields if k != "manager_id" and k in row}
+        d = {k: row[k] for k in cls.model_fields if k not in ("manager_id", "points_in") and k in row}
         d = {k: (math.nan if v is None or v is pd.NA else float(v)) for k, v in d.items()}
+        keys = row.index if isinstance(row, pd.Series) else list(row)
+        pts = {str(k)[len(POINTS_PREFIX):]: row[k] for k in keys if str(k).startswith(POINTS_PREFIX)}
+        d["points_in"] = {k: (math.nan if v is None or v is pd.NA else float(v)) for k, v in pts.items()}
         mid = manager_id if manager_id is not None else getattr(row, "name", "")
         return cls(manager_id="" if mid is None else str(mid), **d)
+
+
+POINTS_PREFIX = "pt:"
+"""Input columns ``pt:<indicator>``: the month's actual of each indicator of the points table."""
 
 
 _COUNTS = ("new_customers", "large_first_orders", "key_customers_lost", "complaints_resolved", "complaints_escalated",
@@ -235,6 +249,8 @@ def _required_columns(plan: IncentivePlan) -> list[str]:
         cols.append("total_score")
     if _base_pay_needed(plan):
         cols.append("monthly_base_pay")
+    if plan.points is not None:
+        cols += [POINTS_PREFIX + r.indicator for r in plan.points.table]
     return cols
 
 
@@ -330,14 +346,15 @@ def _edge_scale(plan: IncentivePlan, x: ManagerInputs) -> tuple[float, "Phrase |
     return f * x.months_in_period, note
 
 
-def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
+def payout(plan: IncentivePlan, inputs: ManagerInputs, names: Mapping[str, Bilingual] | None = None) -> Statement:
     """Variable pay of one manager with a line-by-line statement (see module docstring).
 
     Missing data (NaN) in an activity input gives a line saying "no data" that pays 0
     and states why; a missing ``monthly_base_pay`` when the plan needs it (penalty,
     base-pay cap) raises InputError (it is master data, not activity).  Items and
     explanations are :class:`Phrase` objects (or plain arithmetic strings), worded in a
-    language by :func:`helpers.present.pay.worded`.
+    language by :func:`helpers.present.pay.worded`.  ``names``: indicator id → its names
+    (the points lines name the indicator; its id without them).
     """
     x = inputs
     nd = T("inc.no_data")
@@ -438,6 +455,9 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
             add("complaints_escalated", x.complaints_escalated, -cp.per_escalated, sub,
                 f"-{_fmt(cp.per_escalated)} × {_count(x.complaints_escalated)} = {_fmt(sub)}")
 
+    if plan.points is not None:
+        lines += _points_lines(plan, x, names or {})
+
     gate = plan.gates.min_total_score_for_variable_pay
     if gate is not None:
         positive = sum(ln["subtotal"] for ln in lines if ln["component"] in _POSITIVE)
@@ -473,6 +493,60 @@ def payout(plan: IncentivePlan, inputs: ManagerInputs) -> Statement:
     df = pd.DataFrame(lines, columns=["component", "item", "quantity", "rate", "subtotal", "explanation"])
     df = df.astype({"quantity": float, "rate": float, "subtotal": float})
     return Statement(manager_id=x.manager_id, lines=df, total=float(df["subtotal"].sum()))
+
+
+def _pts(x: float) -> str:
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _points_lines(plan: IncentivePlan, x: ManagerInputs, names: Mapping[str, Bilingual]) -> list[dict[str, Any]]:
+    """How the month's points were earned (one line per rule of the points table, no money),
+    the bonus they release at the pass mark, and the year-end settlement."""
+    pp = plan.points
+    assert pp is not None
+    out: list[dict[str, Any]] = []
+    m = x.months_in_period
+    total = 0.0
+    for r in pp.table:
+        name = names.get(r.indicator, r.indicator)
+        actual = x.points_in.get(r.indicator, math.nan)
+        earned, raw = (float(v) for v in pts.rule_points(r, actual, m))
+        total += earned
+        if math.isnan(actual):
+            text: Phrase | str = T("inc.x.points_none", nd=T("inc.no_data"))
+        else:
+            text = T("inc.x.points", actual=_pts(actual), per=_pts(r.per), pts=_pts(r.points),
+                     raw=_pts(raw))
+            if earned < raw:
+                text += T("inc.x.points_cap", cap=_pts(r.cap * m), m=f"{m:g}")
+        out.append(dict(component="points", item=T("inc.item.points", name=name), quantity=actual,
+                        rate=r.points / r.per, subtotal=0.0, explanation=text))
+    f = x.active_fraction if plan.proration.fixed_bonuses else 1.0
+    bonus, mark, base, capped = (v.item() for v in pts.month_bonus(pp.month, total, m, f))
+    scale = ""
+    if m != 1.0 or f != 1.0:
+        scale = T("inc.x.points_scale", mark=_pts(pp.month.pass_mark), base=_fmt(pp.month.bonus_base), m=f"{m:g}",
+                  f=_pct(f))
+    args = dict(pts=_pts(total), mark=_pts(mark), base=_fmt(base), sub=_fmt(bonus))
+    if total + 1e-9 >= mark:
+        key = "inc.x.points_above" if pp.month.above == "proportional" else "inc.x.points_flat"
+    else:
+        key = "inc.x.points_below" if pp.month.below == "proportional" else "inc.x.points_below_none"
+    text = T(key, **args) + scale
+    if capped:
+        text += T("inc.x.points_max", mult=f"{pp.month.max_multiple:g}", sub=_fmt(bonus))
+    out.append(dict(component="points_bonus", item=T("inc.item.points_bonus"), quantity=total, rate=base,
+                    subtotal=bonus, explanation=text))
+    if pp.year is not None and x.year_end > 0:
+        year = x.year_points_before + total
+        sub = float(pts.year_bonus(pp.year, year))
+        key = "inc.x.points_year" if sub > 0 else "inc.x.points_year_below"
+        out.append(dict(component="points_year_bonus", item=T("inc.item.points_year_bonus"), quantity=year,
+                        rate=pp.year.per_point, subtotal=sub,
+                        explanation=T(key, year=_pts(year), mark=_pts(pp.year.pass_mark),
+                                      over=_pts(max(year - pp.year.pass_mark, 0.0)), rate=_pts(pp.year.per_point),
+                                      sub=_fmt(sub))))
+    return out
 
 
 def _key_losses(kp: KeyCustomerLossPenalty, lost: Any, attributable: Any) -> tuple[Any, str]:
@@ -604,6 +678,18 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
             pen = np.minimum(pen, kp.max_fraction_per_month * base * months)
         out["key_customer_loss_penalty"] = -np.nan_to_num(pen)
         note("key_customers_lost", np.isnan(lost))
+    pp = plan.points
+    if pp is not None:
+        total = np.zeros(n)
+        for r in pp.table:
+            actual = _column(table, POINTS_PREFIX + r.indicator, np.nan)
+            total += pts.rule_points(r, actual, months)[0]
+            note(POINTS_PREFIX + r.indicator, np.isnan(actual))
+        fb = f if plan.proration.fixed_bonuses else np.ones(n)
+        out["points_bonus"] = pts.month_bonus(pp.month, total, months, fb)[0]
+        if pp.year is not None:
+            year = _column(table, "year_points_before", 0.0) + total
+            out["points_year_bonus"] = np.where(_column(table, "year_end", 0.0) > 0, pts.year_bonus(pp.year, year), 0.0)
     gate = plan.gates.min_total_score_for_variable_pay
     if gate is not None:
         ts = _column(table, "total_score", np.nan)
@@ -633,11 +719,12 @@ def payouts(plan: IncentivePlan, table: pd.DataFrame, source: str = "payout inpu
     return res
 
 
-def statement(plan: IncentivePlan, table: pd.DataFrame, manager: Any) -> Statement:
+def statement(plan: IncentivePlan, table: pd.DataFrame, manager: Any,
+              names: Mapping[str, Bilingual] | None = None) -> Statement:
     """Line-by-line statement of one manager (row label ``manager``) of a payouts table."""
     if manager not in table.index:
         raise input_error("statement", f"manager {manager!r} not in the table", fix="use a row label of the table")
-    return payout(plan, ManagerInputs.from_row(table.loc[manager], manager_id=manager))
+    return payout(plan, ManagerInputs.from_row(table.loc[manager], manager_id=manager), names)
 
 
 def what_if(plan: IncentivePlan, inputs: ManagerInputs, attainments: Sequence[float] = (0.8, 1.0, 1.2)) -> pd.DataFrame:
@@ -659,6 +746,7 @@ def what_if(plan: IncentivePlan, inputs: ManagerInputs, attainments: Sequence[fl
                           fix="e.g. (0.8, 1.0, 1.2)")
     row = inputs.model_dump()
     row.pop("manager_id")
+    row.update({POINTS_PREFIX + k: v for k, v in row.pop("points_in").items()})
     table = pd.DataFrame([row] * a.size, index=pd.Index(a, name="attainment"))
     table["sales"] = a * inputs.sales_target
     table["sales_attainment"] = a

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -234,6 +235,7 @@ class CompanyScores:
     scheme_name: Bilingual | None = None  # the scheme's display name (the same in every report)
     bases: pd.DataFrame | None = None     # every manager × weighted indicators: the base of each ratio (evidence)
     rubric: Any = None                     # the soft appraisal's rubric (helpers.plan.rubric.Rubric) or None
+    levels: Any = None                     # position levels (helpers.core.points.LevelResult) when the pay plan has them
 
     def thin(self, manager: str, indicator: str) -> float | None:
         """The base behind a ratio when it is below the plan's minimum (not scored), else None."""
@@ -272,7 +274,7 @@ def grade_factor(pay_plan: inc.IncentivePlan, grades: pd.Series | None, index: p
 
 
 def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[float], detail: bool = True,
-                grades: pd.Series | None = None,
+                grades: pd.Series | None = None, names: Mapping[str, Bilingual] | None = None,
                 ) -> tuple[pd.Series, dict[str, inc.Statement], dict[str, pd.DataFrame]]:
     """Pay per manager = Σ over the months of the period of :func:`helpers.core.incentives.payouts`
     (one row for the whole period with ``settlement: period``), times the plan's grade
@@ -296,7 +298,7 @@ def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[fl
     for m, rows in pin.groupby("manager_id", sort=False):
         lines, frames = [], []
         for key in rows.index:
-            st = inc.statement(pay_plan, pin[cols], key)
+            st = inc.statement(pay_plan, pin[cols], key, names)
             month = rows.at[key, "month"]
             lines.append(st.lines.assign(month=month, item=[f"{month} " + x for x in st.lines["item"]]))
             x = inc.ManagerInputs.from_row(pin[cols].loc[key], manager_id=m)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, model_va
 from helpers.errors import InputError, Problem, input_error
 from helpers.plan.base import Strict
 from helpers.plan.params import read_yaml
+from helpers.plan.points import LevelPlan, PointsPlan
 
 __all__ = ["Tier", "Commission", "LargeFirstOrder", "NewCustomerBonus", "SatisfactionBonus",
            "KeyCustomerLossPenalty", "Complaints", "Gates", "Caps", "Proration", "Budget", "GradeConsequence",
@@ -199,6 +200,10 @@ class IncentivePlan(Strict):
         "period: the review period's results paid at once (edges, bonuses and caps × its months), so pay "
         "does not depend on the month an order landed in")
     grade_consequence: GradeConsequence | None = None
+    points: PointsPlan | None = Field(None, description="A points plan (积分制): points per unit of indicators, "
+                                                        "a monthly pass mark releasing a bonus base, a year-end settlement")
+    levels: LevelPlan | None = Field(None, description="Position levels (岗位等级): the level, set on past results, "
+                                                       "fixes the monthly base pay")
 
     @model_validator(mode="after")
     def _check_tiers(self, info: ValidationInfo) -> "IncentivePlan":
