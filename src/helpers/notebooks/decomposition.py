@@ -452,6 +452,8 @@ def segment_table(d: Decomposition) -> Styler:
     tg = worded(d.strategy.targets(), lang, ["name", "note"])
     comp = d.ctx.company[d.ctx.company["period"] == d.ctx.period.label].set_index(["segment", "kpi"])["median"]
     w = d.tree.weights()
+    cols = [d.t("col.segment"), d.t("col.kpi"), d.t("kd.col.target"), d.t("kd.col.per"), d.t("kd.col.scope"),
+            d.t("kd.col.median"), d.t("kd.col.in_tree"), d.t("col.note")]
     rows = []
     for r in tg.itertuples():
         ind = d.library[r.indicator]
@@ -469,7 +471,7 @@ def segment_table(d: Decomposition) -> Styler:
             d.t("kd.col.in_tree"): percent(float(w[r.indicator]), 1) if r.indicator in w.index else "—",
             d.t("col.note"): r.note,
         })
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows, columns=cols)  # a strategy without segment defaults: the headers alone
     sty = _left_headers(table(df, None, lang), list(df.columns))
     return _wrapping(sty, [d.t("col.note")], "14em")
 

@@ -183,7 +183,7 @@ def _statement_data(q: Quarterly, m: str) -> dict[str, Any]:
                    "split": float(q.plan.split), "grade": None if r["grade"] == NO_DATA else str(r["grade"]),
                    "rank_team": _num(r["rank"]), "team_n": team_n, "rank_company": _num(r["rank_company"]),
                    "company_n": q.company_n},
-        "indicators": indicators, "soft": soft,
+        "indicators": indicators, "soft": soft, "position": _position(q, m),
         "pay_lines": [{"ref": x["ref"], "item": x["item"], "explanation": x["explanation"],
                        "subtotal": float(x["subtotal"])} for x in lines.to_dict("records")],
         "payout": payout, "adjustments": adjustments,
@@ -196,6 +196,42 @@ def _statement_data(q: Quarterly, m: str) -> dict[str, Any]:
 
 def _num(x: Any) -> float | None:
     return None if _na(x) else float(x)
+
+
+def _position(q: Quarterly, m: str) -> dict[str, Any] | None:
+    """The manager's position level in the period's quarter and the evidence it was set
+    on (the pay plan's ``levels``), for the statement; None without levels."""
+    res, lp = q.cs.levels, q.cs.pay_plan.levels
+    if res is None or lp is None:
+        return None
+    quarter = q.ctx.period.period.asfreq("Q")
+    lv = res.levels[(res.levels["manager_id"] == m) & (res.levels["period"] <= quarter)]
+    if lv.empty:
+        return None
+    now = lv.iloc[-1]
+    done = lv[lv["evaluated"]]
+    ev = res.evidence[res.evidence["manager_id"] == m]
+    at = done["period"].iloc[-1] if len(done) else None
+    ev = ev[ev["period"] == at] if at is not None else ev.iloc[0:0]
+    level = int(now["level"])
+
+    def rows(lvl: int) -> list[dict[str, Any]]:
+        e = ev[ev["level"] == lvl]
+        return [{"name": q.name(r.indicator), "unit": q.library[r.indicator].unit,
+                 "higher": bool(q.library[r.indicator].higher_is_better), "volume": bool(q.library[r.indicator].volume),
+                 "value": _num(r.value), "threshold": float(r.threshold), "met": bool(r.met), "gap": float(r.gap)}
+                for r in e.itertuples(index=False)]
+
+    top = len(lp.table)
+    return {"level": level, "base_pay": lp.base_pay(level), "quarter": str(quarter), "window": lp.window,
+            "evaluated_at": str(at) if at is not None else None, "start": lp.start,
+            "from": str(at - lp.window) if at is not None else None, "to": str(at - 1) if at is not None else None,
+            "qualified": int(done["qualified"].iloc[-1]) if len(done) else None,
+            "previous": int(done["previous"].iloc[-1]) if len(done) else None,
+            "limited": str(done["limited"].iloc[-1]) if len(done) else "",
+            "max_up": lp.max_up, "max_down": lp.max_down, "held": rows(level),
+            "next": None if level >= top else {"level": level + 1, "base_pay": lp.base_pay(level + 1),
+                                                "thresholds": rows(level + 1)}}
 
 
 # =========================================================================== what the notebook shows

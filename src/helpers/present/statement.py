@@ -345,6 +345,63 @@ def _total_formula(payout: float, adj_sum: float, rounding: dict | None, total: 
 _HEADING_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+\.\s*)")
 
 
+def _threshold(x: Mapping[str, Any], value: Any, language: str) -> str:
+    unit = {"points": "score"}.get(x["unit"], x["unit"])
+    return ("≥ " if x["higher"] else "≤ ") + fmt(value, unit, language)
+
+
+def _gap(x: Mapping[str, Any], language: str) -> str:
+    """What a threshold still needs: an amount more (or less), or percentage points for a share."""
+    way = "up" if x["higher"] else "down"
+    if x["value"] is None:
+        return t("st.level.gap_none", language, name=x["name"])
+    if x["unit"] == "ratio":
+        return t(f"st.level.gap_pp_{way}", language, name=x["name"], gap=f"{x['gap'] * 100:.1f}")
+    unit = {"points": "score"}.get(x["unit"], x["unit"])
+    return t(f"st.level.gap_{way}", language, name=x["name"], gap=fmt(x["gap"], unit, language))
+
+
+def _position(p: Mapping[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """The position level in words: the level and its base pay, how it was set (the
+    window, the level the results reach, a step limit that held it), and a table of
+    each threshold: the value over the window, what this level and the next ask."""
+    if not p:
+        return None
+    lang = language
+    base = money(float(p["base_pay"]))
+    lines = [t("st.level.held", lang, level=p["level"], quarter=p["quarter"], base=base)]
+    if p.get("evaluated_at") is None:
+        lines.append(t("st.level.start", lang, window=p["window"], level=p["start"]))
+    else:
+        lines.append(t("st.level.how", lang, at=p["evaluated_at"], window=p["window"], start=p["from"], end=p["to"],
+                       qualified=p["qualified"], previous=p["previous"]))
+        if p.get("limited") == "up":
+            lines.append(t("st.level.limited_up", lang, n=p["max_up"], level=p["level"]))
+        elif p.get("limited") == "down":
+            lines.append(t("st.level.limited_down", lang, n=p["max_down"], level=p["level"]))
+    nxt = p.get("next")
+    held = {x["name"]: x for x in p.get("held") or []}
+    ahead = {x["name"]: x for x in (nxt or {}).get("thresholds") or []}
+    rows = []
+    for name in dict.fromkeys([*held, *ahead]):
+        x = held.get(name) or ahead[name]
+        unit = {"points": "score"}.get(x["unit"], x["unit"])
+        rows.append({"name": name, "value": fmt(x["value"], unit, lang),
+                     "held": _threshold(x, held[name]["threshold"], lang) if name in held else "—",
+                     "next": _threshold(x, ahead[name]["threshold"], lang) if name in ahead else "—",
+                     "mark": "✓" if name in ahead and ahead[name]["met"] else ("✗" if name in ahead else "")})
+    if nxt is None:
+        lines.append(t("st.level.top", lang))
+    else:
+        gaps = [_gap(x, lang) for x in nxt["thresholds"] if not x["met"]]
+        lines.append(t("st.level.next", lang, level=nxt["level"], base=money(float(nxt["base_pay"])),
+                       gaps=join(gaps, lang)) if gaps else t("st.level.next_met", lang, level=nxt["level"]))
+    return {"heading": t("st.h.level", lang), "lines": lines, "rows": rows,
+            "col": {"indicator": t("st.col.indicator", lang), "value": t("st.level.col.value", lang, window=p["window"]),
+                    "held": t("st.level.col.level", lang, level=p["level"]),
+                    "next": t("st.level.col.level", lang, level=nxt["level"]) if nxt else "—", "met": ""}}
+
+
 def sections(data: Mapping[str, Any], language: str, *, scores: bool = True, pay: bool = True,
              pay_elsewhere: str = "", level: int = 2, table_class: str = "") -> dict[str, Any]:
     """The values of the statement's sections from the indicators' points to the total pay
@@ -387,6 +444,8 @@ def sections(data: Mapping[str, Any], language: str, *, scores: bool = True, pay
                       curve_note=_curves(data.get("indicators") or [], lang),
                       no_indicators=t("st.no_indicators", lang), soft=soft_rows, no_soft=t("st.no_soft", lang),
                       steps=_steps(data, terms, ratings, lang))
+
+    values["position"] = _position(data.get("position"), lang) if not no_data else None
 
     # money: lines rounded to the fen, totals from the unrounded amounts
     pay_lines = [{"ref": _ref(p.get("ref")), "item": _text(p.get("item")) or "—",

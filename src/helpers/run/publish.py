@@ -99,9 +99,14 @@ def _is_system(path: Path) -> bool:
 
 
 def project_folder(params_file: Path) -> Path:
-    """The folder a params file's outputs belong to: the folder above the params file's
-    folder (``project/params/run.yaml`` → ``project``)."""
-    return params_file.resolve().parent.parent
+    """The folder a params file's outputs belong to: the folder that holds its nearest
+    ``params`` folder (``project/params/run.yaml`` and ``project/params/plans/points/run.yaml``
+    → ``project``), else the folder above the params file's folder."""
+    path = params_file.resolve()
+    for folder in path.parents:
+        if folder.name == "params":
+            return folder.parent
+    return path.parent.parent
 
 
 def check_output(out_root: Path, label: str, params_file: Path, explicit: bool, source: str) -> list[Problem]:
