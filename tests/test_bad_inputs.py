@@ -313,6 +313,20 @@ def _key_line(rel: str, key: str) -> int:
     """The line of a top-level ``key:`` in a shipped methodology file."""
     lines = (ROOT / "params" / rel).read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, 1) if line.startswith(f"{key}:"))
+_N_IND = len(yaml.safe_load((ROOT / "params" / "indicators.yaml").read_text(encoding="utf-8"))["indicators"])
+
+
+def _declare(measure: dict) -> Callable[[Workspace], None]:
+    """An indicator added to the library with a measure declared in YAML."""
+    entry = {"id": "line_sales", "zh": "产品线销售额", "en": "Line sales", "family": "performance", "unit": "currency",
+             "higher_is_better": True, "kind": "hard", "measure": measure}
+    return lambda ws: ws.edit_yaml("indicators.yaml", lambda d: d["indicators"].append(entry))
+
+
+_POINTS = {"table": [{"indicator": "sales", "per": 10000, "points": 8}],
+           "month": {"pass_mark": 700, "bonus_base": 1400}}
+
+
 CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     # --- data files ---------------------------------------------------------------
     ("missing_file", _then(_missing_file, Workspace.run_mode), ["data/orders.csv: required table 'orders' is missing — provide orders.csv"]),
@@ -381,6 +395,34 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
     ("weights_nan", _weights(sales=float("nan")), ["weights/current.yaml: key 'weights.sales': weight is nan (not finite)", "enter a finite number ≥ 0"]),
     ("weights_not_summing", _then(_weights(sales=0.5), Workspace.previous_reports), ["weights/current.yaml: key 'weights': weights add up to 1.2, not to 1 (or 100 %)", "change them so they add up to 1"]),
     ("weights_negative", _weights(sales=-0.3), ["weights/current.yaml: key 'weights.sales': weight -0.3 is negative", "enter a number ≥ 0"]),
+    # --- indicators declared in YAML, points plans, position levels (issue 20) --------------
+    ("measure_unknown_column", _declare({"table": "orders", "aggregate": "sum", "column": "amout"}),
+     [f"indicators.yaml: key 'indicators[{_N_IND}].measure.column': 'amout' is not a column of orders",
+      "use one of: order_id, date"]),
+    ("measure_unknown_table", _declare({"table": "order", "aggregate": "count"}),
+     [f"indicators.yaml: key 'indicators[{_N_IND}].measure.table': 'order' is not a table of the data model",
+      "use one of: assignments, complaints"]),
+    ("measure_sum_of_text", _declare({"table": "orders", "aggregate": "sum", "column": "product_line"}),
+     [f"key 'indicators[{_N_IND}].measure.aggregate': 'sum' needs numbers, and orders.product_line is text",
+      "count its rows (count)"]),
+    ("measure_and_kpi", _declare({"table": "orders", "aggregate": "count", "kpi": "sales"}),
+     [f"indicators.yaml: key 'indicators[{_N_IND}].measure.kpi': unknown key"]),
+    ("points_unknown_indicator",
+     lambda ws: ws.edit_yaml("incentives.yaml", lambda d: d.update(points={**_POINTS, "table": [
+         {"indicator": "salez", "per": 10000, "points": 8}]})),
+     ["incentives.yaml: points.table[0].indicator: unknown indicator 'salez'", "did you mean 'sales'?"]),
+    ("points_on_a_rate",
+     lambda ws: ws.edit_yaml("incentives.yaml", lambda d: d.update(points={**_POINTS, "table": [
+         {"indicator": "csat", "per": 0.01, "points": 8}]})),
+     ["incentives.yaml: points.table[0].indicator: points are earned per unit of a volume, and 'csat' is a ratio"]),
+    ("levels_out_of_order",
+     lambda ws: ws.edit_yaml("incentives.yaml", lambda d: d.update(levels={"table": [
+         {"level": 2, "base_pay": 7000}, {"level": 1, "base_pay": 6000}]})),
+     ["incentives.yaml: levels: list the levels in order from 1 without gaps (1, 2, 3, ...)"]),
+    ("levels_unknown_indicator",
+     lambda ws: ws.edit_yaml("incentives.yaml", lambda d: d.update(levels={"table": [
+         {"level": 1, "base_pay": 6000}, {"level": 2, "base_pay": 7000, "thresholds": {"saels": 1000}}]})),
+     ["incentives.yaml: levels.table[1].thresholds.saels: unknown indicator 'saels'"]),
     ("weights_unknown_indicator", _weights_unknown_indicator, ["weights/current.yaml: key 'weights': unknown indicator(s): salez", "use ids from"]),
     ("ahp_not_reciprocal", _ahp_not_reciprocal, ["weights/ahp_leadership.yaml: experts[0] (Sales director): cell (sales, new_customers): not reciprocal: 3 × 3 = 9, must be 1",
       "set cell (new_customers, sales) to 1/3"]),

@@ -264,3 +264,17 @@ def test_extends_refuses_an_id_twice_and_a_loop(tmp_path):
     with pytest.raises(InputError) as exc:
         load_library(tmp_path / "child.yaml")
     assert "already defined in base.yaml" in str(exc.value) and "indicators[0].id" in str(exc.value)
+
+
+def test_data_quality_names_a_declared_measure_by_its_yaml_names(tiny, plan_library):
+    """The data-quality report lists a KPI without a base or not available by name: a
+    declared measure's name is the YAML's (the availability table carries it)."""
+    from types import SimpleNamespace
+
+    from helpers.kpis.measures import availability
+    from helpers.notebooks.dataquality import _name
+
+    av = availability(tiny.with_measures(plan_library.declared()))
+    assert _name(SimpleNamespace(language="zh", availability=av), "line_p_sales") == "P 产品线销售额"
+    assert _name(SimpleNamespace(language="en", availability=av), "assigned_customers") == "Customers assigned"
+    assert _name(SimpleNamespace(language="en", availability=av), "csat") == "Customer satisfaction (CSAT)"

@@ -125,14 +125,14 @@ def pay_plan_problems(pay_plan: inc.IncentivePlan, library: Library, source: str
     def check(iid: str, key: str) -> None:
         if iid not in library:
             near = library.suggest(iid)
-            out.append(Problem(source, f"unknown indicator '{iid}'", f"key '{key}'",
+            out.append(Problem(source, f"unknown indicator '{iid}'", key,
                                (f"did you mean '{near}'? " if near else "") + f"use an id of {library.source}"))
         elif library[iid].kpi is None:
-            out.append(Problem(source, f"indicator '{iid}' has no measure in the data", f"key '{key}'",
+            out.append(Problem(source, f"indicator '{iid}' has no measure in the data", key,
                                "points and levels need an indicator the workbook computes"))
         elif key.startswith("points") and not library[iid].volume:
             out.append(Problem(source, f"points are earned per unit of a volume, and '{iid}' is a "
-                               f"{library[iid].unit}", f"key '{key}'",
+                               f"{library[iid].unit}", key,
                                "give points for a currency or count indicator (a rate can be a level threshold)"))
 
     if pay_plan.points is not None:

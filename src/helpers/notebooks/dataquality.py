@@ -91,6 +91,17 @@ def coverage_chart(ctx: TeamContext) -> None:
     plotting.finish(fig)
 
 
+def _name(ctx: TeamContext, kpi: str) -> str:
+    """A KPI's name in the report's language: a built-in KPI's, or the YAML's for a measure
+    the plan declares (the availability table holds both)."""
+    if kpi in KPIS:
+        return kpi_name(kpi, ctx.language)
+    av = ctx.availability
+    if {"zh", "en"} <= set(av.columns) and (av["kpi"] == kpi).any():
+        return str(av.loc[av["kpi"] == kpi, ctx.language].iloc[0])
+    return kpi
+
+
 def availability_note(ctx: TeamContext) -> str:
     """Markdown: which KPIs are not available and which data they lack."""
     na = ctx.availability[~ctx.availability["available"]]
@@ -98,7 +109,7 @@ def availability_note(ctx: TeamContext) -> str:
         return ctx.t("dq.unavailable_none")
     lines = [ctx.t("dq.unavailable_some")]
     for r in na.itertuples(index=False):
-        lines.append(f"- {kpi_name(r.kpi, ctx.language)} (`{r.kpi}`): {r.missing}")
+        lines.append(f"- {_name(ctx, r.kpi)} (`{r.kpi}`): {r.missing}")
     return "\n".join(lines)
 
 
@@ -122,10 +133,10 @@ def findings(ctx: TeamContext) -> pd.DataFrame:
             rows.append((str(m), ctx.t("dq.no_orders_month")))
     nan_ratio = per[per["value"].isna()]
     for r in nan_ratio.itertuples(index=False):
-        what = ctx.t("dq.no_base", kpi=kpi_name(r.kpi, ctx.language))
+        what = ctx.t("dq.no_base", kpi=_name(ctx, r.kpi))
         rows.append((f"{names.get(r.manager_id, r.manager_id)} ({r.manager_id})", what))
     for r in rates_above_one(per).itertuples(index=False):
-        what = ctx.t("dq.above_one", kpi=kpi_name(r.kpi, ctx.language), value=f"{r.value:.0%}")
+        what = ctx.t("dq.above_one", kpi=_name(ctx, r.kpi), value=f"{r.value:.0%}")
         rows.append((f"{names.get(r.manager_id, r.manager_id)} ({r.manager_id})", what))
     return pd.DataFrame(rows, columns=[ctx.t("col.name"), ctx.t("col.note")])
 

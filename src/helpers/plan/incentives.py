@@ -308,7 +308,10 @@ def _problems_from_validation(err: ValidationError, source: str) -> list[Problem
         else:
             ratio = isinstance(loc[-1] if loc else None, str) and str(loc[-1]) in _RATIO_KEYS
             fix = "enter percentages as ratios (5% → 0.05, 85% → 0.85)" if ratio and kind == "less_than_equal" else ""
-            problems.append(Problem(source, f"{msg} (got {e.get('input')!r})", where, fix))
+            got = e.get("input")
+            msg = msg.removeprefix("Value error, ")
+            problems.append(Problem(source, msg if isinstance(got, (dict, list)) else f"{msg} (got {got!r})", where,
+                                    fix))
     return problems
 
 
