@@ -278,3 +278,77 @@ def test_data_quality_names_a_declared_measure_by_its_yaml_names(tiny, plan_libr
     assert _name(SimpleNamespace(language="zh", availability=av), "line_p_sales") == "P 产品线销售额"
     assert _name(SimpleNamespace(language="en", availability=av), "assigned_customers") == "Customers assigned"
     assert _name(SimpleNamespace(language="en", availability=av), "csat") == "Customer satisfaction (CSAT)"
+
+
+# ------------------------------------------------------------- periodic balances (average daily balance)
+
+BALANCES = [
+    {"date": "2026-07-31", "manager_id": "M1", "customer_id": "", "product": "savings", "balance": 1000},
+    {"date": "2026-07-31", "manager_id": "M1", "customer_id": "", "product": "time", "balance": 2000},
+    {"date": "2026-08-31", "manager_id": "M1", "customer_id": "", "product": "savings", "balance": 1200},
+    {"date": "2026-08-31", "manager_id": "M1", "customer_id": "", "product": "time", "balance": 2000},
+    {"date": "2026-08-31", "manager_id": "M2", "customer_id": "", "product": "savings", "balance": 600},
+    {"date": "2026-09-30", "manager_id": "M1", "customer_id": "", "product": "savings", "balance": 1300},
+    {"date": "2026-09-30", "manager_id": "M1", "customer_id": "", "product": "time", "balance": 2300},
+    {"date": "2026-09-30", "manager_id": "M2", "customer_id": "", "product": "savings", "balance": 900},
+    {"date": "2026-09-30", "manager_id": "", "customer_id": "C1", "product": "savings", "balance": 500},
+]
+
+
+@pytest.fixture
+def with_balances(tmp_path):
+    return load_dataset(write_tables(tmp_path / "tiny", {**tiny_tables(), "balances": BALANCES}))
+
+
+BAL = "{table: balances, aggregate: balance_mean, column: balance}"
+
+
+def test_average_balance_over_the_dates_of_the_period(with_balances):
+    ds = with_balances
+    # M1, month-end balances of 2026Q3: (3,000 + 3,200 + 3,600) / 3
+    assert value(ds, BAL, "M1", "2026Q3") == pytest.approx(9800 / 3, abs=1e-9)
+    # M2 was hired on 2026-08-16: averaged over the two month ends since, (600 + 900) / 2
+    assert value(ds, BAL, "M2", "2026Q3") == pytest.approx(750, abs=1e-9)
+    assert value(ds, BAL, "M1", "2026-07", "M") == 3000
+    savings = "{table: balances, where: {product: [savings]}, aggregate: balance_mean, column: balance}"
+    assert value(ds, savings, "M1", "2026Q3") == pytest.approx(3500 / 3, abs=1e-9)
+    weighted = ("{table: balances, aggregate: balance_mean, column: balance, "
+                "weights: {by: product, values: {savings: 1.1, time: 0.3}}}")
+    assert value(ds, weighted, "M1", "2026Q3") == pytest.approx((1100 + 600 + 1320 + 600 + 1430 + 690) / 3, abs=1e-9)
+    # a customer's balance credited to the customer's responsible manager (C1: M1), over M1's three dates
+    by_customer = "{table: balances, aggregate: balance_mean, column: balance, credit: responsible}"
+    assert value(ds, by_customer, "M1", "2026Q3") == pytest.approx(500 / 3, abs=1e-9)
+    import duckdb
+
+    from helpers.kpis.declared_duckdb import aggregator
+
+    for text in (BAL, savings, weighted, by_customer):
+        for freq in ("Q", "M"):
+            a = declared_values(ds, measure(text), freq)
+            with duckdb.connect() as con:
+                b = declared_values(ds, measure(text), freq, aggregator(con))
+            import pandas as pd
+
+            pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-9, rtol=1e-12)
+
+
+def test_a_balance_without_holder_is_refused_with_its_row(tmp_path):
+    from helpers.errors import InputError
+
+    rows = [*BALANCES, {"date": "2026-09-30", "manager_id": "", "customer_id": "", "product": "savings", "balance": 1}]
+    folder = write_tables(tmp_path / "tiny", {**tiny_tables(), "balances": rows})
+    with pytest.raises(InputError) as exc:
+        load_dataset(folder)
+    text = str(exc.value)
+    assert "balances.csv" in text and "row 11, column manager_id" in text and "neither a manager nor a customer" in text
+
+
+def test_balances_are_optional_and_a_measure_of_them_is_not_available_without(tiny):
+    from helpers.kpis.measures import availability, kpi_actuals
+    from helpers.plan.measures import Declared
+
+    d = Declared("adb", "日均余额", "Average balance", "currency", measure(BAL))
+    ds = tiny.with_measures([d])
+    av = availability(ds).set_index("kpi")
+    assert not bool(av.loc["adb", "available"]) and av.loc["adb", "missing"] == "balances"
+    assert "adb" not in set(kpi_actuals(ds, "Q")["kpi"])

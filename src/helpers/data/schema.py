@@ -234,6 +234,24 @@ TABLES: dict[str, Table] = {
             date_column="date",
             foreign_keys=(("manager_id", "managers", "manager_id"),),
         ),
+        Table(
+            "balances",
+            "Periodic balances (optional), for firms that manage stocks: deposits, loans, assets under "
+            "management.  One row per date and holder (a manager's book, or a customer whose responsible "
+            "manager gets the credit) and product; a declared measure with aggregate balance_mean gives "
+            "the average balance over the dates of the period (e.g. 日均存款 from daily balances).",
+            (
+                Col("date", "date", "Date of the balance (every day, or every month end: the dates the firm records)."),
+                Col("manager_id", "id", "Manager whose book it is (or give customer_id).", required=False,
+                    nullable=True),
+                Col("customer_id", "id", "Customer the balance belongs to (or give manager_id).", required=False,
+                    nullable=True),
+                Col("product", "text", "Product, e.g. savings | time deposit | loan.", required=False, nullable=True),
+                Col("balance", "number", "The balance at the end of the date (negative for an overdraft)."),
+            ),
+            date_column="date",
+            foreign_keys=(("manager_id", "managers", "manager_id"), ("customer_id", "customers", "customer_id")),
+        ),
     )
 }
 
@@ -285,7 +303,8 @@ def data_model_markdown() -> str:
                 rule.append(f"≥ {c.min:g}")
             if c.max is not None:
                 rule.append(f"≤ {c.max:g}")
-            lines.append(f"| `{c.name}` | {c.kind} | {', '.join(rule)} | {c.doc} |")
+            doc = c.doc.replace("|", "\\|")  # a '|' in a cell would end it (visit | call | online)
+            lines.append(f"| `{c.name}` | {c.kind} | {', '.join(rule)} | {doc} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -550,6 +550,22 @@ def check_team_history(tables: dict[str, pd.DataFrame], files: dict[str, Path]) 
     return problems
 
 
+def check_balance_holders(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """Every balance names whose it is: a manager or a customer (or both)."""
+    b = tables.get("balances")
+    if b is None or not len(b):
+        return []
+    man = b["manager_id"] if "manager_id" in b.columns else pd.Series(pd.NA, index=b.index)
+    cus = b["customer_id"] if "customer_id" in b.columns else pd.Series(pd.NA, index=b.index)
+    bad = man.isna() & cus.isna()
+    if not bad.any():
+        return []
+    src = str(files.get("balances", "balances"))
+    return [_row_problem(src, files.get("balances"), bad, "manager_id", "the balance names neither a manager nor a "
+                         "customer", "give manager_id (the manager's book) or customer_id (credited to the customer's "
+                         "responsible manager)")]
+
+
 def check_assignment_shares(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
     """The shares of one customer's managers add up to 1 on every day two or more of them
     share it (one alone may hold less: the rest is nobody's), and never to more than 1."""
@@ -641,6 +657,7 @@ def validate_tables(
         problems += check_date_order(tables, files)
         problems += check_team_history(tables, files)
         problems += check_assignment_shares(tables, files)
+        problems += check_balance_holders(tables, files)
         problems += check_dates(tables, files, as_of or pd.Timestamp.today().normalize())
     if problems:
         raise InputError(problems)

@@ -61,7 +61,8 @@ def _simple_problems(s: Simple, source: str, key: str) -> list[Problem]:
     elif s.column is not None and s.column not in cols:
         out.append(Problem(source, f"'{s.column}' is not a column of {s.table}", where=f"key '{key}.column'",
                            fix=f"use one of: {known}"))
-    elif s.column is not None and s.aggregate in ("sum", "mean", "min", "max") and cols[s.column].kind not in NUMERIC:
+    elif s.column is not None and s.aggregate in ("sum", "mean", "min", "max", "balance_mean") \
+            and cols[s.column].kind not in NUMERIC:
         out.append(Problem(source, f"'{s.aggregate}' needs numbers, and {s.table}.{s.column} is {cols[s.column].kind}",
                            where=f"key '{key}.aggregate'",
                            fix="count its rows (count) or its distinct values (distinct), or aggregate a number column"))
@@ -190,7 +191,7 @@ def aggregate_pandas(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
         rows = rows.dropna(subset=["x"])
         rows["wx"] = rows["w"] * rows["x"]
         g = rows.groupby(["manager_id", "p"], sort=False)
-        if s.aggregate == "sum":
+        if s.aggregate in ("sum", "balance_mean"):  # a balance's mean: the sum, divided by the dates in _on_grid
             val = g["wx"].sum()
         elif s.aggregate == "mean":
             val = g["wx"].sum() / g["w"].sum().where(lambda x: x != 0)
@@ -209,8 +210,27 @@ def _on_grid(ds: Dataset, agg: pd.DataFrame, s: Simple, span: tuple[int, int], f
     out["rows"] = out["rows"].fillna(0)
     if s.aggregate in ADDITIVE:
         out["value"] = out["value"].fillna(0.0)
+    if s.aggregate == "balance_mean":
+        days = _dates_employed(ds, s.table, freq, out)
+        out["value"] = out["value"].fillna(0.0) / np.where(days > 0, days, np.nan)
     out["value"] = out["value"].astype("float64")
     return out
+
+
+def _dates_employed(ds: Dataset, table: str, freq: str, grid: pd.DataFrame) -> np.ndarray:
+    """Per grid row (manager, period): the table's dates in the period on which the manager
+    was employed (the divisor of an average balance: a manager hired mid-quarter is
+    averaged over the dates since the hire, not over the whole quarter)."""
+    t = table_or_empty(ds, table)
+    d = np.sort(pd.to_datetime(t[TABLES[table].date_column]).dropna().unique())
+    per = pd.PeriodIndex.from_ordinals(grid["p"].to_numpy(dtype="int64"), freq=freq)
+    m = ds.managers.drop_duplicates("manager_id").set_index("manager_id")
+    hire = pd.to_datetime(m["hire_date"]).reindex(grid["manager_id"]).to_numpy()
+    leave = pd.to_datetime(m["leave_date"]).reindex(grid["manager_id"]).to_numpy()
+    lo = np.maximum(per.start_time.normalize().to_numpy(), np.where(pd.isna(hire), np.datetime64("1900-01-01"), hire))
+    hi = np.minimum(per.end_time.normalize().to_numpy(), np.where(pd.isna(leave), np.datetime64("2200-01-01"), leave))
+    n = np.searchsorted(d, hi, side="right") - np.searchsorted(d, lo, side="left")
+    return np.maximum(n, 0).astype("float64")
 
 
 def _span(ds: Dataset, freq: str) -> tuple[int, int]:

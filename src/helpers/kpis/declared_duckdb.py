@@ -73,6 +73,7 @@ def simple_sql(s: Simple, freq: str, relation: str) -> str:
              f"FROM {src} WHERE {' AND '.join(conds)}")
     value = {
         "sum": "SUM(w * CAST(x AS DOUBLE))",
+        "balance_mean": "SUM(w * CAST(x AS DOUBLE))",  # divided by the employed dates in declared._on_grid
         "count": "SUM(w)",
         "distinct": "CAST(COUNT(DISTINCT x) AS DOUBLE)",
         "mean": "SUM(w * CAST(x AS DOUBLE)) / NULLIF(SUM(CASE WHEN x IS NOT NULL THEN w END), 0)",

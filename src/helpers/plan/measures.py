@@ -40,7 +40,10 @@ from pydantic import Field, model_validator
 
 from helpers.plan.base import Strict
 
-AGGREGATES: tuple[str, ...] = ("sum", "count", "distinct", "mean", "min", "max")
+AGGREGATES: tuple[str, ...] = ("sum", "count", "distinct", "mean", "min", "max", "balance_mean")
+"""``balance_mean``: the average balance over the dates of the period the table has (e.g. the
+average daily deposits from daily balances): the credited balances summed per date,
+averaged over the table's dates in the period on which the manager was employed."""
 
 
 class Range(Strict):
