@@ -169,3 +169,35 @@ def test_level_table_is_checked():
         LevelPlan.model_validate({"table": [{"level": 1, "base_pay": 1},
                                             {"level": 2, "base_pay": 2, "thresholds": {"a": 1}},
                                             {"level": 3, "base_pay": 3, "thresholds": {"b": 1}}]})
+
+
+# ------------------------------------------------------------------------------ dated changes
+
+
+def test_a_plan_change_takes_effect_from_its_month():
+    from helpers.core.scorecard import manager_pay
+
+    changed = {**PLAN, "changes": [{"from": "2026-12", "name": "from December",
+                                    "points": {**PLAN["points"], "month": {**PLAN["points"]["month"], "bonus_base": 2800}}}]}
+    p = plan_from_dict(changed)
+    assert p.in_force("2026-11") is p and p.in_force("2026-12").points.month.bonus_base == 2800
+    assert p.in_force("2027-03").since == "2026-12"
+    pin = pd.DataFrame([{**row(1_000_000, 5, 0), "manager_id": "A", "month": "2026-11"},     # 600 + 200 = 800 points
+                        {**row(1_000_000, 5, 0), "manager_id": "A", "month": "2026-12"}],
+                       index=["A 2026-11", "A 2026-12"])
+    totals, sts, _ = manager_pay(p, pin, [], plan_for=p.in_force)
+    assert totals["A"] == pytest.approx(1400 + 2800)  # November under the plan as written, December under the change
+    bonus = sts["A"].lines[sts["A"].lines["component"] == "points_bonus"]
+    assert list(bonus["subtotal"]) == pytest.approx([1400, 2800])
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ([{"from": "2026-13", "name": "x"}], "changes[0].from"),
+    ([{"from": "2026-10"}, {"from": "2026-09"}], "not after the previous change"),
+    ([{"from": "2026-10", "settlement": "period"}], "cannot switch the settlement"),
+    ([{"from": "2026-10", "points": {"table": []}}], "changes[0].points"),
+])
+def test_a_bad_change_is_refused_with_its_key(changes, fragment):
+    with pytest.raises(InputError) as exc:
+        plan_from_dict({**PLAN, "changes": changes}, source="incentives.yaml")
+    assert fragment in str(exc.value)

@@ -68,13 +68,16 @@ def test_points_bonus_on_the_statement_recomputed_from_the_order_lines(points_ru
         assert pts.loc[0, "quantity"] == pytest.approx(wv, rel=1e-12)      # the weighted volume the line shows
         assert pts.loc[1, "quantity"] == pytest.approx(kl, rel=1e-12)      # the key lines' sales
         nc = pts.loc[2, "quantity"]                                          # new customers (a built-in KPI)
-        points = min(wv / 10000 * 8, 1000) + kl / 10000 * 3 + min(nc * 50, 250)
+        per_key_line = 4 if month >= "2026-09" else 3  # the plan's change from September (incentives.yaml)
+        points = min(wv / 10000 * 8, 1000) + kl / 10000 * per_key_line + min(nc * 50, 250)
         bonus = min(1400 * points / 700, 3500)
         assert float(g.loc[g["component"] == "points_bonus", "subtotal"].iloc[0]) == pytest.approx(bonus, abs=1e-6)
         checked += 1
     assert checked >= 20  # eight managers × three months (less the months a manager was not active)
     html = (out / "statement_M001.html").read_text(encoding="utf-8")
     assert "积分：折算业务量" in html and "及格线 700" in html
+    assert ("适用的激励方案：“points plan 2026 (example)”、“points plan 2026, key-line push from September "
+            "(example)”（2026-09 起执行）。") in html
 
 
 def test_position_level_and_base_pay_recomputed(points_run):

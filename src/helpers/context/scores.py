@@ -135,14 +135,15 @@ def pay_plan_problems(pay_plan: inc.IncentivePlan, library: Library, source: str
                                f"{library[iid].unit}", key,
                                "give points for a currency or count indicator (a rate can be a level threshold)"))
 
-    if pay_plan.points is not None:
-        for n, r in enumerate(pay_plan.points.table):
-            check(r.indicator, f"points.table[{n}].indicator")
-    if pay_plan.levels is not None:
-        for n, lv in enumerate(pay_plan.levels.table):
-            for iid in lv.thresholds:
-                check(iid, f"levels.table[{n}].thresholds.{iid}")
-    return out
+    for pre, version in [("", pay_plan), *((f"changes[{i}].", v) for i, (_, v) in enumerate(pay_plan.changes))]:
+        if version.points is not None:
+            for n, r in enumerate(version.points.table):
+                check(r.indicator, f"{pre}points.table[{n}].indicator")
+        if version.levels is not None:
+            for n, lv in enumerate(version.levels.table):
+                for iid in lv.thresholds:
+                    check(iid, f"{pre}levels.table[{n}].thresholds.{iid}")
+    return list(dict.fromkeys(out))
 
 
 def all_actuals(ctx: Any, params_file: str | Path, workspace: str | Path, freq: str) -> pd.DataFrame:
@@ -265,7 +266,8 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     problems = scoring_plan_problems(plan, library, [], None, str(plan_file))
     if problems:
         raise InputError(problems)
-    pay_plan = inc.load_plan(resolve(params_file, ctx.params.incentives))
+    pay_file = inc.load_plan(resolve(params_file, ctx.params.incentives))
+    pay_plan = pay_file.in_force(ctx.period.months[0].strftime("%Y-%m"))  # the version in force as the period opens
 
     # --- company values (all managers) and the weights of the chosen scheme
     comp = company_actuals(ctx, params_file, workspace)
@@ -318,7 +320,8 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     return CompanyScores(plan, plan_file, library, sid, weights, res.dropped, soft_ids, pay_plan, allvals[ids],
                          soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
                          res_c["attainment"], res_c["score"], res_c["summary"], no_soft,
-                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en), bases, rubric, levels)
+                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en), bases, rubric, levels,
+                         pay_file)
 
 
 def _with_credits(values: pd.DataFrame, credits: pd.DataFrame) -> pd.DataFrame:
@@ -402,7 +405,7 @@ def _month_fraction(roster: pd.DataFrame, months: list[pd.Period]) -> pd.DataFra
 def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthly_targets: pd.DataFrame,
                   plan: ScoringPlan, pay_plan: inc.IncentivePlan | None = None,
                   attainment: pd.DataFrame | None = None, library: Library | None = None,
-                  levels: Any = None) -> pd.DataFrame:
+                  levels: Any = None, plan_for: Any = None) -> pd.DataFrame:
     """Inputs of :func:`helpers.core.incentives.payouts`: one row per manager and month.
 
     The incentive plan's amounts are per pay period of one month (tiers, bonuses,
@@ -480,8 +483,10 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     nca = attainment["new_customers"] if attainment is not None and "new_customers" in attainment else None
     out["new_customers_attainment"] = (nca.reindex(out["manager_id"]).to_numpy(dtype=float) if nca is not None
                                        else np.nan)
-    if pay_plan is not None and pay_plan.points is not None and library is not None:
-        out = _points_inputs(ctx, out, pay_plan, library)
+    plan_for = plan_for or (lambda _month: pay_plan)
+    if pay_plan is not None and library is not None and any(
+            plan_for(m.strftime("%Y-%m")).points is not None for m in months):
+        out = _points_inputs(ctx, out, plan_for, library)
     if pay_plan is not None and pay_plan.levels is not None and levels is not None:
         held = levels.levels[levels.levels["period"] == ctx.period.period.asfreq("Q")].set_index("manager_id")["level"]
         base = held.reindex(out["manager_id"]).map(pay_plan.levels.base_pay)
@@ -491,30 +496,37 @@ def payout_inputs(ctx: Any, summary: pd.DataFrame, targets: pd.DataFrame, monthl
     return out
 
 
-def _points_inputs(ctx: Any, out: pd.DataFrame, pay_plan: inc.IncentivePlan, library: Library) -> pd.DataFrame:
-    """The points table's monthly actuals (``pt:<indicator>``), the points each manager
-    earned earlier in the year (``year_points_before``: the same rules on the months of
-    the year before the row's month) and ``year_end`` (1 on December's row)."""
+def _points_inputs(ctx: Any, out: pd.DataFrame, plan_for: Any, library: Library) -> pd.DataFrame:
+    """The points tables' monthly actuals (``pt:<indicator>``, for every indicator of the
+    plan versions in force in the period), the points each manager earned earlier in the
+    year (``year_points_before``: each earlier month's actuals under the plan in force in
+    that month) and ``year_end`` (1 on December's row)."""
     from helpers.core.points import rule_points
 
-    pp = pay_plan.points
-    assert pp is not None
-    ids = [r.indicator for r in pp.table]
+    def rules(month: str) -> list:
+        pp = plan_for(month).points
+        return list(pp.table) if pp is not None else []
+
+    row_month = pd.PeriodIndex(out["month"], freq="M")
+    year_months = sorted({f"{y}-{mo:02d}" for y in set(row_month.year) for mo in range(1, 13)})
+    ids = list(dict.fromkeys(r.indicator for m in year_months for r in rules(m)))
     rows = _indicator_rows(ctx.monthly, library, ids)
     wide = rows.pivot_table(index=["manager_id", "period"], columns="indicator", values="value", aggfunc="first")
     keys = pd.MultiIndex.from_arrays([out["manager_id"], out["month"]])
     out = out.copy()
-    for r in pp.table:
-        col = wide[r.indicator] if r.indicator in wide.columns else pd.Series(dtype=float)
-        out[inc.POINTS_PREFIX + r.indicator] = col.reindex(keys).to_numpy(dtype=float)
-    earned = pd.Series(0.0, index=wide.index)
-    for r in pp.table:
-        if r.indicator in wide.columns:
-            earned += rule_points(r, wide[r.indicator].to_numpy())[0]
-    month = pd.PeriodIndex(wide.index.get_level_values("period"), freq="M")
+    for i in ids:
+        col = wide[i] if i in wide.columns else pd.Series(dtype=float)
+        out[inc.POINTS_PREFIX + i] = col.reindex(keys).to_numpy(dtype=float)
+    labels = wide.index.get_level_values("period")
+    earned = np.zeros(len(wide))
+    for m in pd.unique(labels):  # each month's points under the plan in force in that month
+        at = np.asarray(labels == m)
+        for r in rules(str(m)):
+            if r.indicator in wide.columns:
+                earned[at] += rule_points(r, wide[r.indicator].to_numpy()[at])[0]
+    month = pd.PeriodIndex(labels, freq="M")
     per_m = pd.DataFrame({"manager_id": wide.index.get_level_values("manager_id"), "year": month.year,
-                          "month": month.month, "points": earned.to_numpy()})
-    row_month = pd.PeriodIndex(out["month"], freq="M")
+                          "month": month.month, "points": earned})
     before = []
     for m, y, mo in zip(out["manager_id"], row_month.year, row_month.month):
         sel = per_m[(per_m["manager_id"] == m) & (per_m["year"] == y) & (per_m["month"] < mo)]
@@ -534,6 +546,11 @@ def _whole_period(ctx: Any, monthly: pd.DataFrame, n_months: int) -> pd.DataFram
     out["key_customers_lost_attributable"] = att_lost
     for c in ("monthly_base_pay", "total_score", "new_customers_attainment"):
         out[c] = g[c].first()
+    for c in [c for c in monthly.columns if c.startswith(inc.POINTS_PREFIX)]:  # a points plan settled at once
+        out[c] = g[c].sum(min_count=1)
+    if "year_points_before" in monthly.columns:
+        out["year_points_before"] = g["year_points_before"].first()
+        out["year_end"] = g["year_end"].max()
     out["sales_attainment"] = scoring.attainment(out["sales"], out["sales_target"])
     a = ctx.actuals[(ctx.actuals["period"] == ctx.period.label) & (ctx.actuals["kpi"] == "csat")
                     & (ctx.actuals["segment"] == "all")].drop_duplicates("manager_id").set_index("manager_id")
@@ -672,10 +689,10 @@ def score_team(ctx: Any, params_file: str | Path | None = None, workspace: str |
 
     # --- pay (per month of the period, summed)
     pin = payout_inputs(ctx, summ, cs.targets.reindex(team), cs.monthly_targets, plan, cs.pay_plan,
-                        attainment=cs.attainment, library=library, levels=cs.levels)
+                        attainment=cs.attainment, library=library, levels=cs.levels, plan_for=cs.plan_for)
     names = {i: Bilingual(library[i].zh, library[i].en) for i in library.ids()}
     totals, sts, wi = manager_pay(cs.pay_plan, pin, plan.pay.what_if, detail=statements, grades=summ["grade"],
-                                  names=names)
+                                  names=names, plan_for=cs.plan_for)
     summ["payout"] = totals.reindex(summ.index).astype(float)
     adj = snapshot(ctx).adjustments
     by = adj.groupby("manager_id")["amount"].sum() if len(adj) else pd.Series(dtype=float)

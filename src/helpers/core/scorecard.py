@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from helpers.core import incentives as inc
+from helpers.plan.incentives import month_of
 from helpers.core import scoring
 from helpers.core.attainment import NO_DATA
 from helpers.core.phrases import Bilingual, T
@@ -236,6 +237,13 @@ class CompanyScores:
     bases: pd.DataFrame | None = None     # every manager × weighted indicators: the base of each ratio (evidence)
     rubric: Any = None                     # the soft appraisal's rubric (helpers.plan.rubric.Rubric) or None
     levels: Any = None                     # position levels (helpers.core.points.LevelResult) when the pay plan has them
+    pay_plan_file: Any = None              # the incentive plan as written, with its dated changes (pay_plan: the one in
+                                           # force on the period's first month; plan_for: each month's)
+
+    def plan_for(self, label: str) -> inc.IncentivePlan:
+        """The incentive plan in force for a pay row's month (or a quarter settled at once)."""
+        base = self.pay_plan_file if self.pay_plan_file is not None else self.pay_plan
+        return base.in_force(month_of(label)) if base.changes else self.pay_plan
 
     def thin(self, manager: str, indicator: str) -> float | None:
         """The base behind a ratio when it is below the plan's minimum (not scored), else None."""
@@ -275,6 +283,7 @@ def grade_factor(pay_plan: inc.IncentivePlan, grades: pd.Series | None, index: p
 
 def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[float], detail: bool = True,
                 grades: pd.Series | None = None, names: Mapping[str, Bilingual] | None = None,
+                plan_for: Callable[[str], inc.IncentivePlan] | None = None,
                 ) -> tuple[pd.Series, dict[str, inc.Statement], dict[str, pd.DataFrame]]:
     """Pay per manager = Σ over the months of the period of :func:`helpers.core.incentives.payouts`
     (one row for the whole period with ``settlement: period``), times the plan's grade
@@ -287,7 +296,10 @@ def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[fl
     if pin.empty:
         return pd.Series(dtype=float, name="payout"), {}, {}
     cols = [c for c in pin.columns if c not in ("manager_id", "month")]
-    pay = inc.payouts(pay_plan, pin[cols], source="payout inputs")
+    plan_for = plan_for or (lambda _month: pay_plan)
+    plans = {m: plan_for(m) for m in pd.unique(pin["month"])}  # each month with the plan in force then
+    pay = pd.concat([inc.payouts(plans[m], pin.loc[rows, cols], source="payout inputs")
+                     for m, rows in pin.groupby("month", sort=False).groups.items()]).reindex(pin.index)
     before = pay["total"].groupby(pin["manager_id"].to_numpy()).sum()
     k = grade_factor(pay_plan, grades, before.index)
     totals = (before * k).rename("payout")
@@ -298,12 +310,12 @@ def manager_pay(pay_plan: inc.IncentivePlan, pin: pd.DataFrame, what_if: list[fl
     for m, rows in pin.groupby("manager_id", sort=False):
         lines, frames = [], []
         for key in rows.index:
-            st = inc.statement(pay_plan, pin[cols], key, names)
             month = rows.at[key, "month"]
+            st = inc.statement(plans[month], pin[cols], key, names)
             lines.append(st.lines.assign(month=month, item=[f"{month} " + x for x in st.lines["item"]]))
             x = inc.ManagerInputs.from_row(pin[cols].loc[key], manager_id=m)
             if math.isfinite(x.sales_target) and x.sales_target > 0:
-                frames.append(inc.what_if(pay_plan, x, what_if))
+                frames.append(inc.what_if(plans[month], x, what_if))
         if k[m] != 1.0:
             g = str(grades.get(m)) if grades is not None else ""
             sub = float(before[m]) * (k[m] - 1.0)

@@ -183,7 +183,7 @@ def _statement_data(q: Quarterly, m: str) -> dict[str, Any]:
                    "split": float(q.plan.split), "grade": None if r["grade"] == NO_DATA else str(r["grade"]),
                    "rank_team": _num(r["rank"]), "team_n": team_n, "rank_company": _num(r["rank_company"]),
                    "company_n": q.company_n},
-        "indicators": indicators, "soft": soft, "position": _position(q, m),
+        "indicators": indicators, "soft": soft, "position": _position(q, m), "pay_plans": _pay_plans(q),
         "pay_lines": [{"ref": x["ref"], "item": x["item"], "explanation": x["explanation"],
                        "subtotal": float(x["subtotal"])} for x in lines.to_dict("records")],
         "payout": payout, "adjustments": adjustments,
@@ -196,6 +196,17 @@ def _statement_data(q: Quarterly, m: str) -> dict[str, Any]:
 
 def _num(x: Any) -> float | None:
     return None if _na(x) else float(x)
+
+
+def _pay_plans(q: Quarterly) -> list[dict[str, Any]]:
+    """The incentive plan versions in force in the period's months, in order: name and the
+    month each took effect ("" for the plan as first written)."""
+    out: list[dict[str, Any]] = []
+    for month in q.ctx.period.months:
+        v = q.cs.plan_for(month.strftime("%Y-%m"))
+        if not out or out[-1]["name"] != v.name or out[-1]["from"] != v.since:
+            out.append({"name": v.name, "from": v.since, "month": month.strftime("%Y-%m")})
+    return out
 
 
 def _position(q: Quarterly, m: str) -> dict[str, Any] | None:

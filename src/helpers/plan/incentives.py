@@ -10,12 +10,13 @@ computed by :mod:`helpers.core.incentives`.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from helpers.errors import InputError, Problem, input_error
 from helpers.plan.base import Strict
@@ -25,7 +26,7 @@ from helpers.plan.points import LevelPlan, PointsPlan
 __all__ = ["Tier", "Commission", "LargeFirstOrder", "NewCustomerBonus", "SatisfactionBonus",
            "KeyCustomerLossPenalty", "Complaints", "Gates", "Caps", "Proration", "Budget", "GradeConsequence",
            "IncentivePlan",
-           "plan_from_dict", "load_plan"]
+           "plan_from_dict", "load_plan", "month_of"]
 
 
 class Tier(Strict):
@@ -204,6 +205,27 @@ class IncentivePlan(Strict):
                                                         "a monthly pass mark releasing a bonus base, a year-end settlement")
     levels: LevelPlan | None = Field(None, description="Position levels (岗位等级): the level, set on past results, "
                                                        "fixes the monthly base pay")
+    _versions: tuple[tuple[str, "IncentivePlan"], ...] = PrivateAttr(default=())
+    _since: str = PrivateAttr(default="")
+
+    def in_force(self, month: str) -> "IncentivePlan":
+        """The plan in force in ``month`` (``YYYY-MM``): the last change (``changes`` in the
+        file) that took effect on or before it, else the plan as written."""
+        plan = self
+        for since, version in self._versions:
+            if since <= month:
+                plan = version
+        return plan
+
+    @property
+    def since(self) -> str:
+        """The month this version took effect ("" for the plan as first written)."""
+        return self._since
+
+    @property
+    def changes(self) -> tuple[tuple[str, "IncentivePlan"], ...]:
+        """Every change of the plan: (month it takes effect, the plan from then on)."""
+        return self._versions
 
     @model_validator(mode="after")
     def _check_tiers(self, info: ValidationInfo) -> "IncentivePlan":
@@ -316,14 +338,62 @@ def _problems_from_validation(err: ValidationError, source: str) -> list[Problem
 
 
 def plan_from_dict(data: Mapping[str, Any], source: str = "incentive plan") -> IncentivePlan:
-    """Validate a plan given as a dict; errors → InputError naming ``source`` and key paths."""
+    """Validate a plan given as a dict; errors → InputError naming ``source`` and key paths.
+
+    ``changes`` (optional): the plan's later versions, each ``{from: YYYY-MM, name: ...,
+    <sections>}`` restating the sections it changes (a section given is replaced whole);
+    each month is paid with the version in force then (:meth:`IncentivePlan.in_force`)."""
     if not isinstance(data, Mapping):
         raise input_error(source, f"the plan must be a mapping of keys, not {type(data).__name__}",
                           fix="see params/incentives.yaml for the layout")
+    data = dict(data)
+    raw_changes = data.pop("changes", None)
     try:
-        return IncentivePlan.model_validate(dict(data), context={"source": source})
+        plan = IncentivePlan.model_validate(data, context={"source": source})
     except ValidationError as err:
         raise InputError(_problems_from_validation(err, source)) from None
+    if raw_changes is None:
+        return plan
+    if not isinstance(raw_changes, list):
+        raise input_error(source, "changes must be a list of {from: YYYY-MM, name: ..., <sections changed>}",
+                          "changes", "see params/plans/points/README.md")
+    problems: list[Problem] = []
+    versions: list[tuple[str, IncentivePlan]] = []
+    for i, ch in enumerate(raw_changes):
+        where = f"changes[{i}]"
+        since = str(ch.get("from", "")) if isinstance(ch, Mapping) else ""
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", since):
+            problems.append(Problem(source, f"a change needs the month it takes effect, got {since or 'none'}",
+                                    f"{where}.from", "e.g. from: 2026-10 (quote nothing; YYYY-MM)"))
+            continue
+        if versions and since <= versions[-1][0]:
+            problems.append(Problem(source, f"{since} is not after the previous change ({versions[-1][0]})",
+                                    f"{where}.from", "list the changes in the order they take effect"))
+            continue
+        merged = {**data, **{k: v for k, v in ch.items() if k != "from"}}
+        try:
+            version = IncentivePlan.model_validate(merged, context={"source": source})
+        except ValidationError as err:
+            for p in _problems_from_validation(err, source):
+                problems.append(Problem(p.source, p.what, f"{where}.{p.where}" if p.where else where, p.fix))
+            continue
+        if version.settlement != plan.settlement:
+            problems.append(Problem(source, "a change cannot switch the settlement (it decides how a whole period is "
+                                    "paid)", f"{where}.settlement", "keep the plan's settlement, or start a new plan "
+                                    "file for the periods after the switch"))
+            continue
+        version._since = since
+        versions.append((since, version))
+    if problems:
+        raise InputError(problems)
+    plan._versions = tuple(versions)
+    return plan
+
+
+def month_of(label: str) -> str:
+    """The first month (``YYYY-MM``) of a pay row's label: a month, or a quarter settled at once."""
+    m = re.fullmatch(r"(\d{4})Q([1-4])", str(label))
+    return f"{m.group(1)}-{(int(m.group(2)) - 1) * 3 + 1:02d}" if m else str(label)[:7]
 
 
 def load_plan(path: str | Path) -> IncentivePlan:

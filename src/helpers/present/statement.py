@@ -446,6 +446,10 @@ def sections(data: Mapping[str, Any], language: str, *, scores: bool = True, pay
                       steps=_steps(data, terms, ratings, lang))
 
     values["position"] = _position(data.get("position"), lang) if not no_data else None
+    plans = data.get("pay_plans") or []
+    values["pay_plan"] = "" if not plans else t("st.pay.plan", lang, plans=join(
+        [t("st.pay.plan_since", lang, name=x["name"], since=x["from"]) if x.get("from")
+         else t("st.pay.plan_one", lang, name=x["name"]) for x in plans], lang))
 
     # money: lines rounded to the fen, totals from the unrounded amounts
     pay_lines = [{"ref": _ref(p.get("ref")), "item": _text(p.get("item")) or "—",
