@@ -201,3 +201,40 @@ def test_a_bad_change_is_refused_with_its_key(changes, fragment):
     with pytest.raises(InputError) as exc:
         plan_from_dict({**PLAN, "changes": changes}, source="incentives.yaml")
     assert fragment in str(exc.value)
+
+
+def test_a_weight_scheme_takes_effect_from_a_month():
+    from helpers.plan.scoring import ScoringPlan
+
+    plan = ScoringPlan.model_validate({"scheme_changes": [{"from": "2026-10", "scheme": "loyalty"},
+                                                          {"from": "2027-04", "scheme": "expansion"}]})
+    assert plan.scheme_for("current", "2026-09") == ("current", "")
+    assert plan.scheme_for("current", "2026-10") == ("loyalty", "2026-10")
+    assert plan.scheme_for("current", "2027-06") == ("expansion", "2027-04")
+    with pytest.raises(ValueError, match="order"):
+        ScoringPlan.model_validate({"scheme_changes": [{"from": "2027-04", "scheme": "a"}, {"from": "2026-10", "scheme": "b"}]})
+
+
+def test_the_period_is_scored_with_the_scheme_in_force(demo_params, tmp_path):
+    """scoring.yaml's scheme_changes: 2026Q3 is scored with the scheme in force on
+    2026-07 (the seed article's weights from that month), and the review names it."""
+    import yaml
+
+    from conftest import ROOT
+    from helpers.context import scores as CSC
+    from helpers.context.workbook import open_team
+
+    sc = yaml.safe_load((ROOT / "params" / "scoring.yaml").read_text(encoding="utf-8"))
+    sc["scheme_changes"] = [{"from": "2026-07", "scheme": "seed"}, {"from": "2026-10", "scheme": "loyalty"}]
+    sc["soft"]["rubric"] = str(ROOT / "params" / "rubric.yaml")  # the copy's relative path would not resolve
+    (tmp_path / "scoring.yaml").write_text(yaml.safe_dump(sc, allow_unicode=True), encoding="utf-8")
+    raw = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    raw["scoring"] = str(tmp_path / "scoring.yaml")
+    params = tmp_path / "demo.yaml"
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    ctx = open_team(params, "east-1")
+    cs = CSC.company_scores(ctx, params, "")
+    seed = yaml.safe_load((ROOT / "params" / "weights" / "seed.yaml").read_text(encoding="utf-8"))["weights"]
+    assert cs.scheme == "seed" and cs.weights.to_dict() == pytest.approx(seed)
+    assert cs.scheme_name.zh.endswith("（2026-07 起执行）") and cs.scheme_name.en.endswith("(in force from 2026-07)")
+    assert CSC.check_scoring(ctx.params, params) == []

@@ -81,14 +81,25 @@ def check_scoring(params: RunParams, params_file: str | Path) -> list[Problem]:
         library = load_library(resolve(params_file, params.indicators))
     except InputError as exc:
         return problems + exc.problems
-    sid = plan.weight_scheme or params.weight_scheme
+    from helpers.periods import parse_period
+
+    try:
+        first = parse_period(params.period).months[0].strftime("%Y-%m")
+    except InputError:  # the params' own check reports the period
+        first = "0000-00"
+    sid, _ = plan.scheme_for(params.weight_scheme, first)  # the scheme the run's period is scored with
     weights: list[str] = []
     folder = resolve(params_file, params.weights)
     sfile = folder / f"{sid}.yaml"
+    for n, ch in enumerate(plan.scheme_changes):
+        if not (folder / f"{ch.scheme}.yaml").is_file():
+            problems.append(Problem(str(path), f"weight scheme '{ch.scheme}' not found in {folder}",
+                                    f"key 'scheme_changes[{n}].scheme'", "name a file of the weights folder without .yaml"))
     if not sfile.is_file():
-        problems.append(Problem(str(path) if plan.weight_scheme else str(params_file),
-                                f"weight scheme '{sid}' not found in {folder}", "key 'weight_scheme'",
-                                "name a file of the weights folder without .yaml"))
+        if sid == (plan.weight_scheme or params.weight_scheme):  # a change's scheme is reported above
+            problems.append(Problem(str(path) if plan.weight_scheme else str(params_file),
+                                    f"weight scheme '{sid}' not found in {folder}", "key 'weight_scheme'",
+                                    "name a file of the weights folder without .yaml"))
     else:
         spec, sp = read_scheme_spec(sfile)
         problems += sp
@@ -259,7 +270,7 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     plan_file = scoring_plan_path(ctx.params, params_file)
     plan = load_scoring_plan(plan_file)
     schemes, library = load_schemes(ctx.params, params_file)
-    sid = plan.weight_scheme or ctx.params.weight_scheme
+    sid, since = plan.scheme_for(ctx.params.weight_scheme, ctx.period.months[0].strftime("%Y-%m"))
     if sid not in schemes:
         raise input_error(str(plan_file), f"weight scheme '{sid}' not found", "key 'weight_scheme'",
                           f"use one of: {', '.join(schemes)}")
@@ -320,8 +331,16 @@ def company_scores(ctx: Any, params_file: str | Path | None = None, workspace: s
     return CompanyScores(plan, plan_file, library, sid, weights, res.dropped, soft_ids, pay_plan, allvals[ids],
                          soft_all, targets, pd.Series(src).rename("source").to_frame(), tl, monthly_t,
                          res_c["attainment"], res_c["score"], res_c["summary"], no_soft,
-                         Bilingual(schemes[sid].spec.name.zh, schemes[sid].spec.name.en), bases, rubric, levels,
+                         _scheme_name(schemes[sid].spec.name, since), bases, rubric, levels,
                          pay_file)
+
+
+def _scheme_name(name: Any, since: str) -> Bilingual:
+    """The scheme's display name; a scheme that took effect from a month (``scheme_changes``)
+    says so, so every report names the version it scored with."""
+    if not since:
+        return Bilingual(name.zh, name.en)
+    return Bilingual(f"{name.zh}（{since} 起执行）", f"{name.en} (in force from {since})")
 
 
 def _with_credits(values: pd.DataFrame, credits: pd.DataFrame) -> pd.DataFrame:

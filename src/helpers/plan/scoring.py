@@ -70,10 +70,20 @@ class PaySpec(Strict):
     what_if: list[float] = Field(default_factory=lambda: [0.8, 1.0, 1.2])
 
 
+class SchemeChange(Strict):
+    """From ``from`` (a month, YYYY-MM) on, the periods are scored with ``scheme``."""
+
+    from_: str = Field(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    scheme: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+
+
 class ScoringPlan(Strict):
     """``params/scoring.yaml``."""
 
     weight_scheme: str | None = None
+    scheme_changes: list[SchemeChange] = Field(
+        default_factory=list, description="Weight schemes that take effect from a month (strategy re-weighted): "
+        "a period is scored with the scheme in force on its first month.")
     targets_csv: str | None = None
     fallback_targets: dict[str, Union[Literal["peer_median"], float]] = Field(default_factory=dict)
     min_weight_available: float = Field(0.5, ge=0, le=1)
@@ -92,7 +102,19 @@ class ScoringPlan(Strict):
     def _scheme(self) -> "ScoringPlan":
         if self.weight_scheme is not None and not SLUG.match(self.weight_scheme):
             raise ValueError(f"weight_scheme {self.weight_scheme!r} must be a file name without folder or .yaml")
+        months = [c.from_ for c in self.scheme_changes]
+        if months != sorted(set(months)):
+            raise ValueError("scheme_changes: list the changes in the order they take effect, one per month")
         return self
+
+    def scheme_for(self, default: str, month: str) -> tuple[str, str]:
+        """The weight scheme in force in ``month`` (YYYY-MM) and the month it took effect
+        ("" when it is ``weight_scheme`` itself, or ``default`` of the params file)."""
+        sid, since = self.weight_scheme or default, ""
+        for c in self.scheme_changes:
+            if c.from_ <= month:
+                sid, since = c.scheme, c.from_
+        return sid, since
 
 
 def scoring_plan_path(params: RunParams, params_file: str | Path) -> Path:
