@@ -423,6 +423,9 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
      lambda ws: ws.edit_yaml("incentives.yaml", lambda d: d.update(levels={"table": [
          {"level": 1, "base_pay": 6000}, {"level": 2, "base_pay": 7000, "thresholds": {"saels": 1000}}]})),
      ["incentives.yaml: levels.table[1].thresholds.saels: unknown indicator 'saels'"]),
+    ("scheme_change_unknown_scheme",
+     lambda ws: ws.edit_yaml("scoring.yaml", lambda d: d.update(scheme_changes=[{"from": "2026-07", "scheme": "loyalti"}])),
+     ["scoring.yaml: key 'scheme_changes[0].scheme': weight scheme 'loyalti' not found in"]),
     ("weights_unknown_indicator", _weights_unknown_indicator, ["weights/current.yaml: key 'weights': unknown indicator(s): salez", "use ids from"]),
     ("ahp_not_reciprocal", _ahp_not_reciprocal, ["weights/ahp_leadership.yaml: experts[0] (Sales director): cell (sales, new_customers): not reciprocal: 3 × 3 = 9, must be 1",
       "set cell (new_customers, sales) to 1/3"]),

@@ -24,12 +24,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def points_run(tmp_path_factory, demo_dir):
-    """The points plan for one team, 04 only, on the session's demo data (every other
-    setting the shipped plan's: its paths made absolute)."""
+    """The points plan for one team, every notebook, on the session's demo data (every
+    other setting the shipped plan's: its paths made absolute)."""
     folder = tmp_path_factory.mktemp("points")
     raw = yaml.safe_load((PLAN / "run.yaml").read_text(encoding="utf-8"))
     raw["data"].update(folder=str(demo_dir), demo=False)
-    raw["notebooks"] = ["04_quarterly_review"]
     raw["teams"] = ["east-1"]
     for key in ("notebook_folder", "indicators", "strategy", "alternative_strategy", "weights", "targets",
                 "incentives", "scoring"):
@@ -49,6 +48,20 @@ def _month_sums(demo_dir: Path) -> pd.DataFrame:
     o["wv"] = o["amount"] * o["product_line"].map(COEF).fillna(1.0)
     o["kl"] = o["amount"].where(o["product_line"].isin(KEY_LINES), 0.0)
     return o.groupby(["manager_id", "month"])[["wv", "kl"]].sum()
+
+
+def test_every_report_names_the_declared_indicators_as_the_yaml_does(points_run):
+    """01 sets their targets, 02 puts them in the KPI tree, 03 weighs them, 04 scores them:
+    each by the names in indicators.yaml (never by the id)."""
+    out, _ = points_run
+    names = ["折算业务量", "重点产品线销售额", "高端系列销售占比"]
+    for nb, need in (("01_target_setting", names), ("02_kpi_decomposition", names),
+                     ("03_weighting_scenarios", names[:2]), ("04_quarterly_review", names)):
+        html = (out / f"{nb}.html").read_text(encoding="utf-8")
+        for name in need:
+            assert name in html, f"{name} not in {nb}"
+        assert "weighted_volume" not in html and "premium_share" not in html, nb
+    assert (out.parent / "_company" / "05_leadership_summary.html").is_file()
 
 
 def test_the_shipped_plan_validates(demo_dir):
