@@ -352,3 +352,31 @@ def test_balances_are_optional_and_a_measure_of_them_is_not_available_without(ti
     av = availability(ds).set_index("kpi")
     assert not bool(av.loc["adb", "available"]) and av.loc["adb", "missing"] == "balances"
     assert "adb" not in set(kpi_actuals(ds, "Q")["kpi"])
+
+
+def test_a_date_window_relative_to_the_period(tiny):
+    """months: N — the rows of the N months up to the period's last month (M1's line P:
+    June 800, July 1,000, August 200)."""
+    p3 = "{table: orders, where: {product_line: [P]}, aggregate: sum, column: amount, months: 3}"
+    assert value(tiny, p3, "M1", "2026-08", "M") == 2000.0   # June + July + August
+    assert value(tiny, p3, "M1", "2026-07", "M") == 1800.0   # May–July
+    assert value(tiny, p3, "M1", "2026-09", "M") == 1200.0   # July–September
+    year = "{table: orders, where: {product_line: [P]}, aggregate: sum, column: amount, months: 12}"
+    assert value(tiny, year, "M1", "2026Q3") == 2000.0        # October 2025 – September 2026
+    assert value(tiny, year, "M1", "2026Q2") == 800.0
+    assert value(tiny, "{table: orders, aggregate: count, months: 2}", "M1", "2026-08", "M") == 4.0  # O1, O2, O4; O3
+    assert value(tiny, "{table: orders, aggregate: max, column: amount, months: 3}", "M1", "2026-08", "M") == 1000.0
+    assert measure(year).grows is False  # a rolling year is not pro-rated for a part-period manager
+    problems = measure_problems(measure("{table: orders, aggregate: mean, column: amount, months: 3}"), "lib.yaml", "m")
+    assert [p.where for p in problems] == ["key 'm.months'"]
+    import duckdb
+    import pandas as pd
+
+    from helpers.kpis.declared_duckdb import aggregator
+
+    for text in (p3, year):
+        for freq in ("Q", "M"):
+            a = declared_values(tiny, measure(text), freq)
+            with duckdb.connect() as con:
+                b = declared_values(tiny, measure(text), freq, aggregator(con))
+            pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-9, rtol=1e-12)

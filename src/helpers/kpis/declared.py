@@ -84,6 +84,9 @@ def _simple_problems(s: Simple, source: str, key: str) -> list[Problem]:
         if s.aggregate in ("distinct", "min", "max"):
             out.append(Problem(source, f"coefficients cannot weigh '{s.aggregate}'", where=f"key '{key}.weights'",
                                fix="use sum, count or mean with coefficients"))
+    if s.months is not None and s.aggregate not in ("sum", "count", "min", "max"):
+        out.append(Problem(source, f"a window of months rolls up monthly figures, which '{s.aggregate}' cannot be",
+                           where=f"key '{key}.months'", fix="use sum, count, min or max over a window"))
     if table.date_column is None:
         out.append(Problem(source, f"{s.table} has no date, so it cannot be counted by period",
                            where=f"key '{key}.table'", fix="measure a table with dated rows (orders, visits, leads, ...)"))
@@ -109,7 +112,11 @@ def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggr
     definition compiled to SQL); everything after it is shared.  ``span``: the first and
     last period ordinal of the data, when the dataset's order lines are not in memory
     (DuckDB over Parquet); by default those of ``ds.orders``."""
-    agg = aggregate or aggregate_pandas
+    base = aggregate or aggregate_pandas
+
+    def agg(d: Dataset, s: Simple, f: str) -> pd.DataFrame:  # a window of months: monthly figures rolled up
+        return base(d, s, f) if s.months is None else _windowed(base(d, s, "M"), s, f)
+
     span = span or _span(ds, freq)
     if m.ratio is not None:
         num = _on_grid(ds, agg(ds, m.ratio.numerator, freq), m.ratio.numerator, span, freq)
@@ -129,6 +136,26 @@ def declared_values(ds: Dataset, m: MeasureDef, freq: str = "Q", aggregate: Aggr
     out.insert(1, "period", period_labels(out["p"], freq))
     out["rows"] = out["rows"].astype("int64")
     return out[["manager_id", "period", "value", "numerator", "denominator", "rows"]]
+
+
+def _windowed(monthly: pd.DataFrame, s: Simple, freq: str) -> pd.DataFrame:
+    """A measure over the ``s.months`` months up to each period's last month, from its
+    monthly figures: each month counts for the periods whose window holds it (sums and
+    counts added, extremes of the extremes)."""
+    n = int(s.months or 1)
+    m = monthly.astype({"p": "int64"})
+    ends = m["p"].to_numpy()[:, None] + np.arange(n)[None, :]  # the window ends each month falls in
+    rows = np.repeat(np.arange(len(m)), n)
+    e = ends.ravel()
+    x = pd.DataFrame({"manager_id": m["manager_id"].to_numpy()[rows], "e": e,
+                      "value": m["value"].to_numpy(dtype="float64")[rows], "rows": m["rows"].to_numpy()[rows]})
+    if freq == "Q":  # a quarter's window ends with its last month (month ordinal 3q + 2)
+        x = x[x["e"] % 3 == 2].assign(p=lambda d: d["e"] // 3)
+    else:
+        x = x.assign(p=x["e"])
+    how = {"min": "min", "max": "max"}.get(s.aggregate, "sum")
+    g = x.groupby(["manager_id", "p"], sort=False)
+    return pd.concat([g["value"].agg(how).rename("value"), g["rows"].sum().rename("rows")], axis=1).reset_index()
 
 
 def _change(v: pd.DataFrame, freq: str, how: str) -> pd.DataFrame:

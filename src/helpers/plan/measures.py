@@ -71,6 +71,8 @@ class Simple(Strict):
     where: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
     weights: Weights | None = None
     credit: Literal["row", "responsible"] = "row"
+    months: int | None = Field(None, ge=1, le=36, description="A date window relative to the period: the rows of "
+                               "the N months up to the period's last month (e.g. 12: a rolling year).")
 
 
 class Ratio(Strict):
@@ -88,6 +90,7 @@ class MeasureDef(Strict):
     where: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
     weights: Weights | None = None
     credit: Literal["row", "responsible"] = "row"
+    months: int | None = Field(None, ge=1, le=36)
     ratio: Ratio | None = None
     change: Literal["previous", "year_ago"] | None = None
 
@@ -104,13 +107,14 @@ class MeasureDef(Strict):
         """True when the measure grows with the time a manager was active (a sum, a count
         or a distinct count, not a ratio or a change): its benchmarks are pro-rated for
         part-period managers, like the built-in sums."""
-        return self.ratio is None and self.change is None and self.aggregate in ("sum", "count", "distinct")
+        return (self.ratio is None and self.change is None and self.months is None
+                and self.aggregate in ("sum", "count", "distinct"))
 
     def simple(self) -> Simple:
         """The measure as one :class:`Simple` (not for a ratio)."""
         assert self.ratio is None and self.table is not None and self.aggregate is not None
         return Simple(table=self.table, aggregate=self.aggregate, column=self.column, where=self.where,
-                      weights=self.weights, credit=self.credit)
+                      weights=self.weights, credit=self.credit, months=self.months)
 
 
 def parts(m: MeasureDef) -> list[tuple[str, Simple]]:
@@ -138,6 +142,8 @@ def _simple_formula(s: Simple) -> str:
     text += ")"
     if s.credit == "responsible":
         text += " credited to the customer's responsible managers"
+    if s.months is not None:
+        text += f" over the {s.months} months to the period's end"
     return text
 
 
