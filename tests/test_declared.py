@@ -163,6 +163,9 @@ def test_duckdb_computes_the_same_definition(tiny, text, freq):
     "{table: orders, aggregate: sum, column: amount, weights: {by: product_line, values: {高端系列: 1.2, 配件耗材: 0.3}}}",
     "{table: customers, where: {segment: [key]}, aggregate: count, credit: row}",
     "{table: orders, where: {amount: {min: 5000}}, aggregate: distinct, column: customer_id, credit: responsible}",
+    "{table: orders, first_per: customer_id, customer: {segment: [key]}, where: {amount: {min: 50000}}, "
+    "aggregate: count}",
+    "{table: visits, where: {channel: [call]}, customer: {segment: [key, small]}, aggregate: count, months: 12}",
 ])
 def test_duckdb_and_pandas_agree_on_the_demo(demo_dir, text):
     from helpers.data.tables import load_dataset
@@ -380,3 +383,41 @@ def test_a_date_window_relative_to_the_period(tiny):
             with duckdb.connect() as con:
                 b = declared_values(tiny, measure(text), freq, aggregator(con))
             pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-9, rtol=1e-12)
+
+
+def test_each_customers_first_row_and_a_filter_on_the_customer(tiny):
+    """first_per: customer_id keeps each customer's first order (C1: O0 in June, C2: O3,
+    C3: O4, C4: O5); customer: {segment: [...]} filters on the row's customer."""
+    big_first = "{table: orders, first_per: customer_id, where: {amount: {min: 300}}, aggregate: count}"
+    assert value(tiny, big_first, "M1", "2026Q2") == 1.0   # C1's first order, 800 in June
+    assert value(tiny, big_first, "M1", "2026Q3") == 0.0   # C2 200 and C3 100: first orders below 300
+    assert value(tiny, big_first, "M2", "2026Q3") == 1.0   # C4, 400
+    key_sales = "{table: orders, customer: {segment: [key]}, aggregate: sum, column: amount}"
+    assert value(tiny, key_sales, "M1", "2026Q3") == 1500.0  # C1: O1 1,000 + O2 500
+    small = "{table: orders, customer: {segment: [small]}, aggregate: sum, column: amount}"
+    assert value(tiny, small, "M1", "2026Q3") == 200.0 and value(tiny, small, "M2", "2026Q3") == 400.0
+    new_key = ("{table: orders, first_per: customer_id, customer: {segment: [key]}, where: {amount: {min: 500}}, "
+               "aggregate: count}")  # new key accounts whose first order is at least 500
+    assert value(tiny, new_key, "M1", "2026Q2") == 1.0 and value(tiny, new_key, "M1", "2026Q3") == 0.0
+    assert measure(new_key).simple().first_per == "customer_id"
+    import duckdb
+    import pandas as pd
+
+    from helpers.kpis.declared_duckdb import aggregator
+
+    for text in (big_first, key_sales, new_key):
+        for freq in ("Q", "M"):
+            a = declared_values(tiny, measure(text), freq)
+            with duckdb.connect() as con:
+                b = declared_values(tiny, measure(text), freq, aggregator(con))
+            pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-9, rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, key", [
+    ("{table: orders, first_per: client, aggregate: count}", "m.first_per"),
+    ("{table: leads, customer: {segment: [key]}, aggregate: count}", "m.customer"),
+    ("{table: orders, customer: {tier: [gold]}, aggregate: count}", "m.customer.tier"),
+])
+def test_a_bad_first_or_customer_filter_names_its_key(text, key):
+    problems = measure_problems(measure(text), "lib.yaml", "m")
+    assert [p.where for p in problems] == [f"key '{key}'"]

@@ -84,6 +84,21 @@ def _simple_problems(s: Simple, source: str, key: str) -> list[Problem]:
         if s.aggregate in ("distinct", "min", "max"):
             out.append(Problem(source, f"coefficients cannot weigh '{s.aggregate}'", where=f"key '{key}.weights'",
                                fix="use sum, count or mean with coefficients"))
+    if s.first_per is not None and s.first_per not in cols:
+        out.append(Problem(source, f"'{s.first_per}' is not a column of {s.table}", where=f"key '{key}.first_per'",
+                           fix=f"use one of: {known}"))
+    if s.customer and "customer_id" not in cols:
+        out.append(Problem(source, f"{s.table} names no customer to filter on", where=f"key '{key}.customer'",
+                           fix="filter the table's own columns under 'where'"))
+    elif s.customer:
+        ccols = {c.name: c for c in TABLES["customers"].columns}
+        for col, cond in s.customer.items():
+            if col not in ccols:
+                out.append(Problem(source, f"'{col}' is not a column of customers", where=f"key '{key}.customer.{col}'",
+                                   fix="filter on one of: " + ", ".join(ccols)))
+            elif isinstance(cond, Range) and ccols[col].kind not in NUMERIC:
+                out.append(Problem(source, f"a range needs numbers, and customers.{col} is {ccols[col].kind}",
+                                   where=f"key '{key}.customer.{col}'", fix="list the values to keep instead"))
     if s.months is not None and s.aggregate not in ("sum", "count", "min", "max"):
         out.append(Problem(source, f"a window of months rolls up monthly figures, which '{s.aggregate}' cannot be",
                            where=f"key '{key}.months'", fix="use sum, count, min or max over a window"))
@@ -173,23 +188,50 @@ def table_or_empty(ds: Dataset, name: str) -> pd.DataFrame:
     return ds[name] if ds.has(name) else pd.DataFrame(columns=[c.name for c in TABLES[name].columns])
 
 
+def _first_order(s: Simple) -> tuple[list[str], list[bool]]:
+    """How the rows of one key are ordered to find its first: the earliest date, then the
+    larger value of the measured column, then the table's id (both engines)."""
+    table = TABLES[s.table]
+    by, up = [table.date_column or "date"], [True]
+    if s.column is not None:
+        by, up = by + [s.column], up + [False]
+    ids = [c.name for c in table.columns if c.unique and c.name not in by]
+    return by + ids, up + [True] * len(ids)
+
+
+def _mask(x: pd.Series, cond: "list | Range", kind: str) -> np.ndarray:
+    """The rows whose value passes a filter: a range (numbers), or a list of values
+    (numbers compare as numbers, text as text)."""
+    if isinstance(cond, Range):
+        v = pd.to_numeric(x, errors="coerce").to_numpy(dtype="float64")
+        keep = ~np.isnan(v)
+        if cond.min is not None:
+            keep &= v >= cond.min
+        if cond.max is not None:
+            keep &= v <= cond.max
+        return keep
+    if kind in NUMERIC:
+        return pd.to_numeric(x, errors="coerce").isin([float(v) for v in cond]).to_numpy()
+    return x.astype("string").isin([str(v) for v in cond]).fillna(False).to_numpy(dtype=bool)
+
+
 def aggregate_pandas(ds: Dataset, s: Simple, freq: str) -> pd.DataFrame:
     """One simple measure with pandas: ``manager_id, p, value, rows`` for the managers
     and periods that have rows (``rows``: the table rows, before a missing value is left
     out of a sum or a mean)."""
     t = table_or_empty(ds, s.table)
+    if s.first_per is not None:  # each key's earliest row (a tie on the day: the larger value of the column)
+        by, up = _first_order(s)
+        first = t.dropna(subset=[s.first_per]).sort_values(by, ascending=up, kind="stable", na_position="last")
+        t = t.loc[first.index[~first[s.first_per].duplicated()]].sort_index()
     keep = np.ones(len(t), dtype=bool)
     for col, cond in s.where.items():
-        if isinstance(cond, Range):
-            x = pd.to_numeric(t[col], errors="coerce").to_numpy(dtype="float64")
-            if cond.min is not None:
-                keep &= x >= cond.min
-            if cond.max is not None:
-                keep &= x <= cond.max
-        elif TABLES[s.table].col(col).kind in NUMERIC:  # numbers compare as numbers, text as text
-            keep &= pd.to_numeric(t[col], errors="coerce").isin([float(v) for v in cond]).to_numpy()
-        else:
-            keep &= t[col].astype("string").isin([str(v) for v in cond]).fillna(False).to_numpy(dtype=bool)
+        keep &= _mask(t[col], cond, TABLES[s.table].col(col).kind)
+    if s.customer:
+        cust = ds.customers.drop_duplicates("customer_id").set_index("customer_id")
+        for col, cond in s.customer.items():
+            values = t["customer_id"].map(cust[col]) if col in cust.columns else pd.Series(pd.NA, index=t.index)
+            keep &= _mask(values, cond, TABLES["customers"].col(col).kind)
     t = t[keep]
     date = t[TABLES[s.table].date_column]
     w = np.ones(len(t))

@@ -40,24 +40,40 @@ def _period(col: str, freq: str) -> str:
     return f"(4 * (year({col}) - 1970) + quarter({col}) - 1)"
 
 
-def simple_sql(s: Simple, freq: str, relation: str) -> str:
-    """The SQL of one simple measure over ``relation`` (a table name or a
-    ``read_parquet(...)`` call): ``manager_id, p, value, rows`` per manager and period."""
-    table = TABLES[s.table]
-    date = f"TRY_CAST(t.{_q(table.date_column or 'date')} AS DATE)"  # an export's Parquet may hold dates as text
-    conds = [f"{date} IS NOT NULL"]
-    for col, cond in s.where.items():
-        c = "t." + _q(col)
+def _conds(alias: str, table: str, where: Mapping) -> list[str]:
+    out = []
+    for col, cond in where.items():
+        c = f"{alias}." + _q(col)
         if isinstance(cond, Range):
             if cond.min is not None:
-                conds.append(f"{c} >= {float(cond.min)!r}")
+                out.append(f"{c} >= {float(cond.min)!r}")
             if cond.max is not None:
-                conds.append(f"{c} <= {float(cond.max)!r}")
-            conds.append(f"{c} IS NOT NULL")
-        elif table.col(col).kind in NUMERIC:
-            conds.append(f"CAST({c} AS DOUBLE) IN ({', '.join(repr(float(v)) for v in cond)})")
+                out.append(f"{c} <= {float(cond.max)!r}")
+            out.append(f"{c} IS NOT NULL")
+        elif TABLES[table].col(col).kind in NUMERIC:
+            out.append(f"CAST({c} AS DOUBLE) IN ({', '.join(repr(float(v)) for v in cond)})")
         else:
-            conds.append(f"CAST({c} AS VARCHAR) IN ({', '.join(_lit(str(v)) for v in cond)})")
+            out.append(f"CAST({c} AS VARCHAR) IN ({', '.join(_lit(str(v)) for v in cond)})")
+    return out
+
+
+def simple_sql(s: Simple, freq: str, relation: str, customers: str = "ds_customers") -> str:
+    """The SQL of one simple measure over ``relation`` (a table name or a
+    ``read_parquet(...)`` call): ``manager_id, p, value, rows`` per manager and period.
+    ``customers``: the relation of the customers table (for a filter on the row's customer)."""
+    from helpers.kpis.declared import _first_order
+
+    table = TABLES[s.table]
+    date = f"TRY_CAST(t.{_q(table.date_column or 'date')} AS DATE)"  # an export's Parquet may hold dates as text
+    if s.first_per is not None:  # each key's first row, ordered as the pandas engine orders it
+        by, up = _first_order(s)
+        order = ", ".join((date if c == by[0] else f"t.{_q(c)}") + (" ASC" if u else " DESC") + " NULLS LAST"
+                          for c, u in zip(by, up))
+        relation = (f"(SELECT * FROM {relation} AS t WHERE t.{_q(s.first_per)} IS NOT NULL "
+                    f"QUALIFY row_number() OVER (PARTITION BY t.{_q(s.first_per)} ORDER BY {order}) = 1)")
+    conds = [f"{date} IS NOT NULL", *_conds("t", s.table, s.where)]
+    if s.customer:
+        conds += _conds("cu", "customers", s.customer)
     w = "1.0"
     if s.weights is not None:
         cases = " ".join(f"WHEN {_lit(str(k))} THEN {float(v)!r}" for k, v in s.weights.values.items())
@@ -69,6 +85,8 @@ def simple_sql(s: Simple, freq: str, relation: str) -> str:
         who, w = "sp.manager_id", f"{w} * sp.share"
     else:
         src, who = f"{relation} AS t", "t.manager_id"
+    if s.customer:
+        src += f" LEFT JOIN {customers} AS cu ON cu.customer_id = t.customer_id"
     inner = (f"SELECT {who} AS manager_id, {_period(date, freq)} AS p, {w} AS w, {x} AS x "
              f"FROM {src} WHERE {' AND '.join(conds)}")
     value = {
@@ -102,6 +120,9 @@ def aggregator(con: duckdb.DuckDBPyConnection, sources: Mapping[str, str] | None
         if s.credit == "responsible" and "spells" not in registered:
             con.register("spells", spells(ds))
             registered.add("spells")
+        if s.customer and "ds_customers" not in registered:
+            con.register("ds_customers", ds.customers.drop_duplicates("customer_id"))
+            registered.add("ds_customers")
         return con.execute(simple_sql(s, freq, relation)).df()
 
     return aggregate

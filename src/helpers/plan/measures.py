@@ -73,6 +73,11 @@ class Simple(Strict):
     credit: Literal["row", "responsible"] = "row"
     months: int | None = Field(None, ge=1, le=36, description="A date window relative to the period: the rows of "
                                "the N months up to the period's last month (e.g. 12: a rolling year).")
+    customer: dict[str, Union[list[Union[str, float]], Range]] = Field(
+        default_factory=dict, description="A filter on the row's customer (a column of customers, e.g. "
+        "{segment: [key]}), for a table with customer_id.")
+    first_per: str | None = Field(None, description="Only the first row (earliest date) of each value of this "
+                                  "column over the whole table, e.g. customer_id: each customer's first order.")
 
 
 class Ratio(Strict):
@@ -91,6 +96,8 @@ class MeasureDef(Strict):
     weights: Weights | None = None
     credit: Literal["row", "responsible"] = "row"
     months: int | None = Field(None, ge=1, le=36)
+    customer: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
+    first_per: str | None = None
     ratio: Ratio | None = None
     change: Literal["previous", "year_ago"] | None = None
 
@@ -114,7 +121,8 @@ class MeasureDef(Strict):
         """The measure as one :class:`Simple` (not for a ratio)."""
         assert self.ratio is None and self.table is not None and self.aggregate is not None
         return Simple(table=self.table, aggregate=self.aggregate, column=self.column, where=self.where,
-                      weights=self.weights, credit=self.credit, months=self.months)
+                      weights=self.weights, credit=self.credit, months=self.months, customer=self.customer,
+                      first_per=self.first_per)
 
 
 def parts(m: MeasureDef) -> list[tuple[str, Simple]]:
@@ -130,6 +138,11 @@ def _simple_formula(s: Simple) -> str:
     if s.weights is not None:
         text += f" × coefficient of {s.weights.by}"
     conds = []
+    if s.first_per is not None:
+        conds.append(f"first row per {s.first_per}")
+    for col, cond in s.customer.items():
+        conds.append(f"customer's {col} ∈ {{{', '.join(str(v) for v in cond)}}}" if not isinstance(cond, Range)
+                     else f"customer's {col} in range")
     for col, cond in s.where.items():
         if isinstance(cond, Range):
             lo = "" if cond.min is None else f"{cond.min:g} ≤ "
