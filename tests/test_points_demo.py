@@ -89,8 +89,8 @@ def test_points_bonus_on_the_statement_recomputed_from_the_order_lines(points_ru
     assert checked >= 20  # eight managers × three months (less the months a manager was not active)
     html = (out / "statement_M001.html").read_text(encoding="utf-8")
     assert "积分：折算业务量" in html and "及格线 700" in html
-    assert ("适用的激励方案：“points plan 2026 (example)”、“points plan 2026, key-line push from September "
-            "(example)”（2026-09 起执行）。") in html
+    assert ("适用的激励方案：“2026年积分制方案（示例）”、“2026年积分制方案·9月起加大重点产品线积分（示例）”"
+            "（2026-09 起执行）。") in html
 
 
 def test_position_level_and_base_pay_recomputed(points_run):

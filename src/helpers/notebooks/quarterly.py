@@ -201,11 +201,14 @@ def _num(x: Any) -> float | None:
 def _pay_plans(q: Quarterly) -> list[dict[str, Any]]:
     """The incentive plan versions in force in the period's months, in order: name and the
     month each took effect ("" for the plan as first written)."""
+    from helpers.kpis.indicators import text_in
+
     out: list[dict[str, Any]] = []
     for month in q.ctx.period.months:
         v = q.cs.plan_for(month.strftime("%Y-%m"))
-        if not out or out[-1]["name"] != v.name or out[-1]["from"] != v.since:
-            out.append({"name": v.name, "from": v.since, "month": month.strftime("%Y-%m")})
+        name = text_in(v.name, q.ctx.language)
+        if not out or out[-1]["name"] != name or out[-1]["from"] != v.since:
+            out.append({"name": name, "from": v.since, "month": month.strftime("%Y-%m")})
     return out
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from helpers.errors import InputError, Problem, input_error
-from helpers.plan.base import Strict
+from helpers.plan.base import Strict, Text
 from helpers.plan.params import read_yaml
 from helpers.plan.points import LevelPlan, PointsPlan
 
@@ -185,7 +185,8 @@ class IncentivePlan(Strict):
     Unknown keys are rejected (``extra="forbid"``).
     """
 
-    name: str = "incentive plan"
+    name: str | Text = Field("incentive plan", description="The plan's name as reports show it: one text, or "
+                             "{zh: ..., en: ...}.")
     currency: str = "CNY"
     commission: Commission | None = None
     new_customer_bonus: NewCustomerBonus | None = None
