@@ -129,3 +129,16 @@ def test_position_level_and_base_pay_recomputed(points_run):
     assert f"岗位等级为 {level} 级，月基本工资 {base:,.2f} 元" in html
     assert f"{wv:,.0f}" in html and f"{ret:.1%}" in html  # the values of the last window, as shown
     assert "前 4 个季度（2025Q3–2026Q2）" in html
+
+
+def test_payroll_has_each_managers_level_and_base_pay_as_the_statement(points_run):
+    """HR's payroll sheet (the workbook's first) carries the position level and the monthly
+    base pay it sets, the same as each statement and the machine scorecard say."""
+    out, _ = points_run
+    payroll = pd.read_excel(out / "scorecard.xlsx", sheet_name=0, engine="openpyxl", dtype={0: str})
+    card = pd.read_csv(out / "scorecard.csv", dtype={"manager_id": str}).set_index("manager_id")
+    assert len(payroll) == len(card) == 8
+    for mid, level, base in zip(payroll.iloc[:, 0], payroll["岗位等级"], payroll["月基本工资"]):
+        html = (out / f"statement_{mid}.html").read_text(encoding="utf-8")
+        assert f"岗位等级为 {int(level)} 级，月基本工资 {float(base):,.2f} 元" in html
+        assert card.loc[mid, "position_level"] == level and card.loc[mid, "monthly_base_pay"] == base

@@ -95,6 +95,10 @@ def export_frames(q: Quarterly) -> dict[str, pd.DataFrame]:
         "company_managers": q.company_n, "payout": s["payout"].to_numpy(),
         "adjustments": s["adjustments"].to_numpy(), "pay_total": s["pay_total"].to_numpy(),
     })
+    pos = {m: _position(q, m) for m in s.index}
+    if any(pos.values()):  # position levels: the level held and the monthly base pay it sets (for payroll)
+        df["position_level"] = [p["level"] if p else None for p in pos.values()]
+        df["monthly_base_pay"] = [p["base_pay"] if p else None for p in pos.values()]
     for i in q.weights.index:
         df[f"{i}_weight"] = float(q.weights[i])
         df[f"{i}_actual"] = q.values[i].reindex(s.index).to_numpy()

@@ -193,6 +193,7 @@ def scorecard_sheets(card: pd.DataFrame, lines: pd.DataFrame, adjustments: pd.Da
         "manager_id": card["manager_id"], "name": card["name"], "team": team, "period": card["period"],
         "status": status, "grade": grade, "total": card["total"],
         "active_fraction": card["active_fraction"] if "active_fraction" in card else np.nan,
+        **({c: card[c] for c in ("position_level", "monthly_base_pay") if c in card}),  # levels set base pay
         "payout": [_fen(pay[m].payout) for m in card["manager_id"]],
         "adjustments": [_fen(pay[m].adjustment) for m in card["manager_id"]],
         "rounding": [_fen(pay[m].total_rounding) for m in card["manager_id"]],
