@@ -142,3 +142,12 @@ def test_payroll_has_each_managers_level_and_base_pay_as_the_statement(points_ru
         html = (out / f"statement_{mid}.html").read_text(encoding="utf-8")
         assert f"岗位等级为 {int(level)} 级，月基本工资 {float(base):,.2f} 元" in html
         assert card.loc[mid, "position_level"] == level and card.loc[mid, "monthly_base_pay"] == base
+
+
+def test_the_team_report_shows_levels_but_keeps_base_pay_private(points_run):
+    """The team review (pay private by default) shows each manager's level and what the
+    next one needs, never the base pay; the manager's own statement shows it."""
+    out, _ = points_run
+    team = (out / "04_quarterly_review.html").read_text(encoding="utf-8")
+    assert "基本工资见本人的确认单" in team and "月基本工资" not in team
+    assert "月基本工资" in (out / "statement_M001.html").read_text(encoding="utf-8")

@@ -361,7 +361,7 @@ def _gap(x: Mapping[str, Any], language: str) -> str:
     return t(f"st.level.gap_{way}", language, name=x["name"], gap=fmt(x["gap"], unit, language))
 
 
-def _position(p: Mapping[str, Any] | None, language: str) -> dict[str, Any] | None:
+def _position(p: Mapping[str, Any] | None, language: str, with_pay: bool = True) -> dict[str, Any] | None:
     """The position level in words: the level and its base pay, how it was set (the
     window, the level the results reach, a step limit that held it), and a table of
     each threshold: the value over the window, what this level and the next ask."""
@@ -369,7 +369,8 @@ def _position(p: Mapping[str, Any] | None, language: str) -> dict[str, Any] | No
         return None
     lang = language
     base = money(float(p["base_pay"]))
-    lines = [t("st.level.held", lang, level=p["level"], quarter=p["quarter"], base=base)]
+    lines = [t("st.level.held" if with_pay else "st.level.held_nopay", lang, level=p["level"], quarter=p["quarter"],
+               base=base)]
     if p.get("evaluated_at") is None:
         lines.append(t("st.level.start", lang, window=p["window"], level=p["start"]))
     else:
@@ -394,9 +395,10 @@ def _position(p: Mapping[str, Any] | None, language: str) -> dict[str, Any] | No
         lines.append(t("st.level.top", lang))
     else:
         gaps = [_gap(x, lang) for x in nxt["thresholds"] if not x["met"]]
-        lines.append(t("st.level.next", lang, level=nxt["level"], base=money(float(nxt["base_pay"])),
-                       gaps=join(gaps, lang)) if gaps else t("st.level.next_met", lang, level=nxt["level"]))
-    return {"heading": t("st.h.level", lang), "lines": lines, "rows": rows,
+        lines.append(t("st.level.next" if with_pay else "st.level.next_nopay", lang, level=nxt["level"],
+                       base=money(float(nxt["base_pay"])), gaps=join(gaps, lang)) if gaps
+                     else t("st.level.next_met", lang, level=nxt["level"]))
+    return {"heading": t("st.h.level" if with_pay else "st.h.level_nopay", lang), "lines": lines, "rows": rows,
             "col": {"indicator": t("st.col.indicator", lang), "value": t("st.level.col.value", lang, window=p["window"]),
                     "held": t("st.level.col.level", lang, level=p["level"]),
                     "next": t("st.level.col.level", lang, level=nxt["level"]) if nxt else "—", "met": ""}}
@@ -445,7 +447,8 @@ def sections(data: Mapping[str, Any], language: str, *, scores: bool = True, pay
                       no_indicators=t("st.no_indicators", lang), soft=soft_rows, no_soft=t("st.no_soft", lang),
                       steps=_steps(data, terms, ratings, lang))
 
-    values["position"] = _position(data.get("position"), lang) if not no_data else None
+    values["position"] = (_position(data.get("position"), lang, with_pay=pay and not pay_elsewhere)
+                          if not no_data else None)  # a team page that keeps pay private shows no base pay either
     plans = data.get("pay_plans") or []
     values["pay_plan"] = "" if not plans else t("st.pay.plan", lang, plans=join(
         [t("st.pay.plan_since", lang, name=x["name"], since=x["from"]) if x.get("from")
