@@ -238,3 +238,18 @@ def test_the_period_is_scored_with_the_scheme_in_force(demo_params, tmp_path):
     assert cs.scheme == "seed" and cs.weights.to_dict() == pytest.approx(seed)
     assert cs.scheme_name.zh.endswith("（2026-07 起执行）") and cs.scheme_name.en.endswith("(in force from 2026-07)")
     assert CSC.check_scoring(ctx.params, params) == []
+
+
+def test_money_per_point_once_the_pass_mark_is_reached():
+    p = plan_from_dict({**PLAN, "points": {**PLAN["points"], "month": {"pass_mark": 800, "per_point": 2,
+                                                                       "max_bonus": 2200}}})
+    rule = p.points.month
+    assert month_bonus(rule, 820)[0] == pytest.approx(1640)     # 820 × 2
+    assert month_bonus(rule, 720)[0] == 0                        # below the pass mark: nothing
+    assert month_bonus(rule, 1200)[0] == pytest.approx(2200)    # 2,400 capped at 2,200
+    table = pd.DataFrame([row(1_200_000, 3, 500_000)], index=["A 2026-11"])  # 820 points
+    zh = worded(inc.statement(p, table, "A 2026-11"), "zh").lines.set_index("component")
+    assert zh.loc["points_bonus", "explanation"] == "积分 820 ≥ 及格线 800：820 分 × 每分 2.00 = 1,640.00"
+    with pytest.raises(InputError, match="either bonus_base"):
+        plan_from_dict({**PLAN, "points": {**PLAN["points"], "month": {"pass_mark": 800, "per_point": 2,
+                                                                       "bonus_base": 1}}})

@@ -523,18 +523,24 @@ def _points_lines(plan: IncentivePlan, x: ManagerInputs, names: Mapping[str, Bil
                         rate=r.points / r.per, subtotal=0.0, explanation=text))
     f = x.active_fraction if plan.proration.fixed_bonuses else 1.0
     bonus, mark, base, capped = (v.item() for v in pts.month_bonus(pp.month, total, m, f))
-    scale = ""
+    rule = pp.month
+    scale: Phrase | str = ""
     if m != 1.0 or f != 1.0:
-        scale = T("inc.x.points_scale", mark=_pts(pp.month.pass_mark), base=_fmt(pp.month.bonus_base), m=f"{m:g}",
-                  f=_pct(f))
+        scale = T("inc.x.points_scale", mark=_pts(rule.pass_mark), base=_fmt(rule.base), m=f"{m:g}", f=_pct(f))
     args = dict(pts=_pts(total), mark=_pts(mark), base=_fmt(base), sub=_fmt(bonus))
-    if total + 1e-9 >= mark:
-        key = "inc.x.points_above" if pp.month.above == "proportional" else "inc.x.points_flat"
+    reached = total + 1e-9 >= mark
+    if rule.per_point is not None:  # money per point
+        args["rate"] = _fmt(rule.per_point)
+        key = ("inc.x.points_per_point" if reached else
+               "inc.x.points_per_point_below" if rule.below == "proportional" else "inc.x.points_below_none")
+    elif reached:
+        key = "inc.x.points_above" if rule.above == "proportional" else "inc.x.points_flat"
     else:
-        key = "inc.x.points_below" if pp.month.below == "proportional" else "inc.x.points_below_none"
+        key = "inc.x.points_below" if rule.below == "proportional" else "inc.x.points_below_none"
     text = T(key, **args) + scale
     if capped:
-        text += T("inc.x.points_max", mult=f"{pp.month.max_multiple:g}", sub=_fmt(bonus))
+        text += (T("inc.x.points_max", mult=f"{rule.max_multiple:g}", sub=_fmt(bonus)) if rule.max_multiple is not None
+                 and abs(bonus - rule.max_multiple * base) < 1e-9 else T("inc.x.points_max_bonus", sub=_fmt(bonus)))
     out.append(dict(component="points_bonus", item=T("inc.item.points_bonus"), quantity=total, rate=base,
                     subtotal=bonus, explanation=text))
     if pp.year is not None and x.year_end > 0:

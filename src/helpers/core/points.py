@@ -48,14 +48,18 @@ def month_bonus(rule: PassRule, points, months=1.0, active=1.0):
     apply (× months × the active share)."""
     pts = np.asarray(points, dtype="float64")
     scale = np.asarray(months, dtype="float64") * np.asarray(active, dtype="float64")
-    mark, base = rule.pass_mark * scale, rule.bonus_base * scale
+    mark, base = rule.pass_mark * scale, rule.base * scale  # money per point: base = pass mark × rate
     share = np.divide(pts, mark, out=np.zeros_like(pts * mark), where=mark > 0)
     above = base * share if rule.above == "proportional" else base
     below = base * share if rule.below == "proportional" else np.zeros_like(share)
     bonus = np.where(pts + 1e-9 >= mark, above, below)
     capped = np.zeros_like(bonus, dtype=bool)
+    top = None
     if rule.max_multiple is not None:
         top = rule.max_multiple * base
+    if rule.max_bonus is not None:
+        top = rule.max_bonus * scale if top is None else np.minimum(top, rule.max_bonus * scale)
+    if top is not None:
         capped = bonus > top
         bonus = np.minimum(bonus, top)
     bonus = np.where(mark > 0, bonus, 0.0)

@@ -55,18 +55,35 @@ class PointsRule(Strict):
 
 
 class PassRule(Strict):
-    """The monthly pass mark and what it releases.
+    """The monthly pass mark and what it releases: a bonus base, or money per point.
 
     ``bonus_base``: the money paid at exactly the pass mark; ``above``: ``proportional``
     (base × points ÷ pass mark) or ``flat`` (the base); ``below``: ``proportional`` (base ×
     points ÷ pass mark) or ``none`` (nothing).  ``max_multiple``: the bonus is at most this
-    multiple of the base."""
+    multiple of the base.  Or ``per_point``: each point pays this much once the pass mark
+    is reached (``below: proportional``: below it too), at most ``max_bonus`` a month."""
 
     pass_mark: float = Field(gt=0)
-    bonus_base: float = Field(gt=0)
+    bonus_base: float | None = Field(None, gt=0)
+    per_point: float | None = Field(None, gt=0)
     above: Literal["proportional", "flat"] = "proportional"
     below: Literal["proportional", "none"] = "none"
     max_multiple: float | None = Field(None, ge=1)
+    max_bonus: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "PassRule":
+        if (self.bonus_base is None) == (self.per_point is None):
+            raise ValueError("give either bonus_base (paid at the pass mark) or per_point (money per point), not both")
+        if self.per_point is not None and (self.above != "proportional" or self.max_multiple is not None):
+            raise ValueError("money per point pays every point: 'above: flat' and 'max_multiple' belong to a "
+                             "bonus base (cap it with max_bonus)")
+        return self
+
+    @property
+    def base(self) -> float:
+        """The money at exactly the pass mark (per point: the pass mark's points × the rate)."""
+        return self.bonus_base if self.bonus_base is not None else self.pass_mark * float(self.per_point or 0)
 
 
 class YearRule(Strict):
