@@ -401,7 +401,7 @@ CASES: list[tuple[str, Callable[[Workspace], None], list[str]]] = [
       "use one of: order_id, date"]),
     ("measure_unknown_table", _declare({"table": "order", "aggregate": "count"}),
      [f"indicators.yaml: key 'indicators[{_N_IND}].measure.table': 'order' is not a table of the data model",
-      "use one of: assignments, complaints"]),
+      "use one of: assignments, balances, complaints"]),
     ("measure_sum_of_text", _declare({"table": "orders", "aggregate": "sum", "column": "product_line"}),
      [f"key 'indicators[{_N_IND}].measure.aggregate': 'sum' needs numbers, and orders.product_line is text",
       "count its rows (count)"]),

@@ -204,9 +204,13 @@ def _num(x: Any) -> float | None:
 
 def _pay_plans(q: Quarterly) -> list[dict[str, Any]]:
     """The incentive plan versions in force in the period's months, in order: name and the
-    month each took effect ("" for the plan as first written)."""
+    month each took effect ("" for the plan as first written); none for a plan without
+    dated changes (there is no version to name)."""
     from helpers.kpis.indicators import text_in
 
+    base = q.cs.pay_plan_file if q.cs.pay_plan_file is not None else q.cs.pay_plan
+    if not base.changes:
+        return []
     out: list[dict[str, Any]] = []
     for month in q.ctx.period.months:
         v = q.cs.plan_for(month.strftime("%Y-%m"))
