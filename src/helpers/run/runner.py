@@ -697,6 +697,7 @@ def _kill_descendants() -> None:
 
     keep = {getattr(resource_tracker._resource_tracker, "_pid", None)}
     try:
+        direct = {c.pid for c in psutil.Process().children()}
         children = [c for c in psutil.Process().children(recursive=True) if c.pid not in keep]
     except psutil.Error:
         return
@@ -705,7 +706,41 @@ def _kill_descendants() -> None:
             child.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(children, timeout=5)
+    # This process's own children (the pool's workers) are waited for without being reaped
+    # (WNOWAIT): their exit status is left to the pool, which reaps them itself.  Reaped here
+    # (psutil's wait), multiprocessing could no longer see them end: its pool manager thread
+    # would take them for alive and spin at 100 % CPU in its shutdown, and the process would
+    # never exit (seen when a run was refused by the gate while its workers were starting).
+    waitid = getattr(os, "waitid", None)
+    if waitid is not None:
+        for pid in direct - keep:
+            try:
+                waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+            except (ChildProcessError, OSError):
+                pass  # already reaped by its owner
+        children = [c for c in children if c.pid not in direct]
+    _wait_dead(children, timeout=5)
+
+
+def _wait_dead(procs: list, timeout: float) -> None:
+    """Wait until each of ``procs`` (killed, not this process's children) has ended: gone,
+    or a zombie — dead, only not yet reaped by whoever adopted it (psutil's wait would
+    wait for the reaping too, which an init process may do a second later)."""
+    import psutil
+
+    end = time.monotonic() + timeout
+    left = list(procs)
+    while left and time.monotonic() < end:
+        still = []
+        for p in left:
+            try:
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    still.append(p)
+            except psutil.Error:  # gone
+                pass
+        left = still
+        if left:
+            time.sleep(0.01)
 
 
 def execute(plan: RunPlan, ds, progress: bool = True, log=print, record: Any = None,
