@@ -730,6 +730,9 @@ def _kill_descendants() -> None:
         children = [c for c in psutil.Process().children(recursive=True) if c.pid not in keep]
     except psutil.Error:
         return
+    # this process's own children first: a worker killed cannot start a kernel in place of
+    # one it saw die an instant earlier
+    children.sort(key=lambda c: c.pid not in direct)
     for child in children:
         try:
             child.kill()

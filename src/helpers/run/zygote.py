@@ -58,6 +58,7 @@ def _child(req: dict, template: int, close: tuple[int, ...] = ()) -> None:
             except OSError:
                 pass
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own subprocesses
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh Python (the template ignores it)
         os.setpgid(0, 0)  # its own process group, like a kernel jupyter_client starts (signals reach its children)
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
@@ -189,6 +190,12 @@ def serve(path: str, expect: int, modules: list[str]) -> None:
 
 def main(modules: list[str]) -> None:
     _die_with_parent(int(os.environ.get("KPI_WORKBOOK_TEMPLATE_PARENT", os.getppid())))
+    # Ctrl-C reaches the whole foreground process group, this template too: the run's main
+    # process decides (it kills the workers, this template and the kernels).  Dying on
+    # its own, the template would take its kernels with it while the workers still run,
+    # and a worker would start a replacement kernel the usual way, which could escape the
+    # main process's clean-up and keep the run's output pipes open.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.pop("KPI_WORKBOOK_TEMPLATE_PARENT", None)
     if modules[:1] == ["--listen"]:  # --listen SOCKET WORKERS MODULE ...
         serve(modules[1], int(modules[2]), modules[3:])
