@@ -148,6 +148,15 @@ def _quiet_worker() -> None:
     os.close(devnull)
 
 
+def _no_iri_grammar() -> None:
+    """Keep jsonschema (imported by nbformat, so by papermill and the HTML export) from
+    importing ``rfc3987_syntax`` in this worker: that package builds four Earley parsers
+    when imported, 1.1 core-seconds per worker for a check nothing here uses (jsonschema
+    registers them as its "iri" format checkers; nbformat validates without format
+    checking).  jsonschema imports it optionally and goes on without it."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def _worker_init(parent: int) -> None:
     """Pool initializer: quiet stderr, leave Ctrl-C to the main process, and die with it.
 
@@ -159,6 +168,7 @@ def _worker_init(parent: int) -> None:
 
     _quiet_worker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _no_iri_grammar()
 
     def watch() -> None:
         while True:
