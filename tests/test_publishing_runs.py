@@ -2,8 +2,9 @@
 
 The runs use a small probe notebook (one per team, a few seconds each) on the demo data:
 what it does is set by ``mode.txt`` beside the params file — write an artifact named
-after the mode, fail for one team, or sleep — so each test can change the behaviour of a
-rerun without changing the run's inputs.
+after the mode, fail for one team, sleep, or hold until the test creates ``release``
+beside it — so each test can change the behaviour of a rerun without changing the run's
+inputs.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ if mode == "fail:" + team:
     raise RuntimeError("boom for " + team)
 if mode.startswith("sleep:"):
     time.sleep(float(mode.split(":")[1]))
+if mode == "hold":
+    release = pathlib.Path(params_file).with_name("release")
+    deadline = time.monotonic() + 300
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 if output_dir:
     pathlib.Path(output_dir, "probe_" + mode.replace(":", "_") + ".csv").write_text("team,mode\\n" + team + "," + mode + "\\n")
 print("probe", team, mode)
@@ -134,11 +140,17 @@ def test_a_kernel_that_does_not_exist_is_refused_before_anything_runs(probe):
     assert not out.exists()
 
 
-def test_a_second_run_on_the_same_folder_waits_or_is_refused(probe):
+def test_a_second_run_on_the_same_folder_waits_or_is_refused(probe, tmp_path):
+    """The first run holds the folder until the test releases it (its notebook waits for
+    a file), so the second run is refused, and the third waits, whatever the machine's
+    speed: the first is released only once the third has said that it waits."""
+    import threading
+
     params, out = probe
-    _mode(params, "sleep:6")
+    _mode(params, "hold")
     first = subprocess.Popen([str(KPI_BIN), "run", str(params), "--out", str(out), "--no-progress", "--team", "east-1"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiter = None
     try:
         deadline = time.monotonic() + 60
         while not (out / ".kpi-workbook.lock.json").exists() and time.monotonic() < deadline:
@@ -147,13 +159,30 @@ def test_a_second_run_on_the_same_folder_waits_or_is_refused(probe):
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert f"is in use by another kpi-workbook run (pid {first.pid} on" in refused.stderr
         assert "--team east-1" in refused.stderr and "Traceback" not in refused.stderr
-        waited = _run(params, out, "--team", "south-1", "--wait", "120")
-        assert waited.returncode == 0, waited.stdout + waited.stderr
-        assert "waiting up to 120 s for the other run" in waited.stdout
+        with open(tmp_path / "waited.stderr", "w+", encoding="utf-8") as err:
+            waiter = subprocess.Popen([str(KPI_BIN), "run", str(params), "--out", str(out), "--no-progress", "--jobs",
+                                       "2", "--team", "south-1", "--wait", "120"],
+                                      stdout=subprocess.PIPE, stderr=err, text=True)
+            lines: list[str] = []
+            reader = threading.Thread(target=lambda: lines.extend(waiter.stdout), daemon=True)
+            reader.start()
+            deadline = time.monotonic() + 120
+            while not any("waiting up to 120 s" in ln for ln in lines) and waiter.poll() is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+            params.with_name("release").write_text("", encoding="utf-8")  # the first run may finish now
+            code = waiter.wait(timeout=180)
+            reader.join(30)
+            err.seek(0)
+            stdout, stderr = "".join(lines), err.read()
+        assert code == 0, stdout + stderr
+        assert "waiting up to 120 s for the other run" in stdout
         assert first.wait(timeout=120) == 0
     finally:
-        if first.poll() is None:
-            first.kill()
+        params.with_name("release").write_text("", encoding="utf-8")
+        for proc in (first, waiter):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
     assert {e["team"] for e in _manifest(out)["reports"]} == {"east-1", "south-1"}  # both runs' reports
 
 

@@ -139,19 +139,29 @@ def dq_params(demo_params, tmp_path_factory) -> Path:
     return p
 
 
+@pytest.fixture(scope="module")
+def dq_published(dq_params, tmp_path_factory) -> Path:
+    """An output folder with one published run of notebook 00 for east-2, made once: each
+    kill test kills a run over its own copy (no published file names its folder)."""
+    out = tmp_path_factory.mktemp("dq_published") / "out"
+    first = run_cli("run", str(dq_params), "--team", "east-2", "--out", str(out), "--no-progress")
+    assert first.returncode == 0, first.stderr[-2000:]
+    return out
+
+
 def _last_run(period: Path) -> str:
     return json.loads((period / "manifest.json").read_text(encoding="utf-8"))["last_run"]
 
 
 @pytest.mark.parametrize("delay", [1.5, 4.0, 7.0])
-def test_kill_9_leaves_previous_reports_intact(dq_params, tmp_path, delay):
+def test_kill_9_leaves_previous_reports_intact(dq_params, dq_published, tmp_path, delay):
     """kill -9 of the whole process group at three moments (loading, preparing, running):
     the published reports stay as they were (or, if the run had finished, are complete),
     and the next run cleans up whatever the killed one left."""
     out = tmp_path / "out"
     args = [str(KPI_BIN), "run", str(dq_params), "--team", "east-2", "--out", str(out), "--no-progress"]
-    first = run_cli(*args[1:])  # the reports a killed run must leave as they were
-    assert first.returncode == 0, first.stderr[-2000:]
+    shutil.copytree(dq_published, out)  # the reports a killed run must leave as they were
+    assert sorted(p.name for p in out.iterdir()) == [".kpi-workbook.lock", "2026Q3"]
     before = digest_tree(out / "2026Q3")
     first_run = _last_run(out / "2026Q3")
     victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

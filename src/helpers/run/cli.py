@@ -59,7 +59,11 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
     try:
         plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language,
                             executor=executor, scheduler=scheduler, wait=wait, command=command)
-        started = start_pool(plan)  # its workers get ready while the gate runs (killed if the run stops here)
+        from helpers.run.lifecycle import known_closed
+
+        # the pool's workers get ready while the gate runs (killed if the run stops here); a
+        # closed period is restated without notebooks: no pool
+        started = None if known_closed(plan) else start_pool(plan)
         from helpers.run.checks import gate
 
         problems, warnings = gate(plan, params, ds)  # the same gate as `validate`: refused here, not in a notebook

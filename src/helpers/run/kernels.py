@@ -8,6 +8,12 @@ and nbclient drive the forked kernel as any other (:class:`ForkKernelManager`, g
 to papermill as ``kernel_manager_class``): the same ipykernel, the same messages,
 its own process — nothing passes from one notebook (or team) to the next.
 
+A run of the command line starts one template for all its workers
+(:class:`SharedTemplate`, in the main process, while the workers start): each worker
+asks it for kernels over a Unix socket (:func:`connect`) instead of importing the same
+libraries in a template of its own.  A process that is not given one keeps its own
+(:func:`template`).
+
 Only a standard IPython kernel spec (``python -m ipykernel_launcher``) of this
 Python is forked; any other kernel, or a template that fails, starts the usual way.
 ``execution.fork_kernels: false`` in the params turns forking off.
@@ -146,8 +152,119 @@ class KernelTemplate:
                 pass
 
 
-_TEMPLATE: KernelTemplate | None = None
+class SharedTemplate:
+    """The run's one template (main process side): ``python -m helpers.run.zygote --listen``
+    on a Unix socket in a folder of its own that only this user can enter.  Started
+    without waiting: the workers connect as soon as they start (:func:`connect`), and
+    their first kernel waits for the template's imports."""
+
+    def __init__(self, python: str, modules: Sequence[str], workers: int):
+        import tempfile
+
+        self.folder = tempfile.mkdtemp(prefix="kpi-kernels-")  # mode 0700: no other user may ask for a kernel
+        self.path = os.path.join(self.folder, "template.sock")  # removed by the template once ``workers`` connected
+        self.proc = subprocess.Popen(
+            [python, "-m", "helpers.run.zygote", "--listen", self.path, str(workers), *BASE_MODULES, *modules],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=str(Path.home()) if Path.home().is_dir() else None,
+            env={**os.environ, "KPI_WORKBOOK_TEMPLATE_PARENT": str(os.getpid())},
+        )
+
+    def close(self) -> None:
+        """Kill it (and so, by their parent-death signal, any kernel still running) and
+        remove its folder."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class TemplateClient:
+    """A worker's connection to the run's :class:`SharedTemplate`; used like a
+    :class:`KernelTemplate` (``alive``, ``fork``).  Its kernels are the template's
+    children; the template kills them if this connection closes (the worker died)."""
+
+    def __init__(self, path: str, connect_timeout: float = 30):
+        import socket
+
+        self.path = path
+        self._lock = threading.Lock()
+        self._buf = b""
+        self._answered = False
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        end = time.monotonic() + connect_timeout
+        while True:  # the socket appears a moment after the template process starts
+            try:
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > end:
+                    self.sock.close()
+                    raise RuntimeError("the run's kernel template cannot be reached") from None
+                time.sleep(0.02)
+        self._broken = False
+
+    def alive(self) -> bool:
+        return not self._broken
+
+    def _read(self, timeout: float) -> str:
+        end = time.monotonic() + timeout
+        fd = self.sock.fileno()
+        while b"\n" not in self._buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return ""
+            chunk = self.sock.recv(4096)
+            if not chunk:  # the template exited
+                return ""
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode("utf-8")
+
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        """A new kernel process running ``ipykernel_launcher ARGV`` in ``cwd``; its pid."""
+        with self._lock:
+            try:
+                self.sock.sendall((json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n").encode("utf-8"))
+            except OSError:
+                line = ""
+            else:  # the first answer waits for the template's imports
+                line = self._read(30 if self._answered else 120)
+            if not line:  # in an unknown state: it is not used again
+                self.close()
+                raise RuntimeError("the kernel template did not answer")
+            self._answered = True
+        return int(json.loads(line)["pid"])
+
+    def close(self) -> None:
+        self._broken = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+_TEMPLATE: KernelTemplate | TemplateClient | None = None
 _TEMPLATE_LOCK = threading.Lock()
+_CONNECTED: set[str] = set()
+
+
+def connect(path: str) -> TemplateClient | None:
+    """This process's connection to the run's shared template at ``path`` (made on first
+    use); None when it cannot be reached (kernels then start the usual way)."""
+    global _TEMPLATE
+    with _TEMPLATE_LOCK:
+        if isinstance(_TEMPLATE, TemplateClient) and _TEMPLATE.path == path and _TEMPLATE.alive():
+            return _TEMPLATE
+        if _TEMPLATE is not None:
+            _TEMPLATE.close()
+            _TEMPLATE = None
+        try:  # once connected, the template removes its socket: no second wait for it to appear
+            _TEMPLATE = TemplateClient(path, connect_timeout=0 if path in _CONNECTED else 30)
+            _CONNECTED.add(path)
+        except (OSError, RuntimeError):
+            _TEMPLATE = None
+        return _TEMPLATE
 
 
 def template(modules: Sequence[str]) -> KernelTemplate | None:
@@ -155,8 +272,10 @@ def template(modules: Sequence[str]) -> KernelTemplate | None:
     when it cannot start (kernels then start the usual way)."""
     global _TEMPLATE
     with _TEMPLATE_LOCK:
-        if _TEMPLATE is not None and _TEMPLATE.alive():
+        if isinstance(_TEMPLATE, KernelTemplate) and _TEMPLATE.alive():
             return _TEMPLATE
+        if _TEMPLATE is not None:
+            _TEMPLATE.close()
         try:
             _TEMPLATE = KernelTemplate(sys.executable, [*BASE_MODULES, *modules])
         except (OSError, RuntimeError, ValueError):

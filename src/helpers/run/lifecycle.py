@@ -30,7 +30,7 @@ from helpers.record.files import read_adjustments, read_disputes, read_signoffs
 from helpers.record.results import REF_CODE, Results, concat_results, read_results, ref_code
 from helpers.record.store import Store, open_store
 
-__all__ = ["record_problems", "prepare_record", "restate_closed", "close_period", "history_lines",
+__all__ = ["record_problems", "prepare_record", "known_closed", "restate_closed", "close_period", "history_lines",
            "record_signoff", "RESULTS_FILE"]
 
 RESULTS_FILE = "results.json"
@@ -120,6 +120,25 @@ def prepare_record(plan: Any, ds: Any) -> tuple[Store, Any]:
     adj, disp, sign = read_hr_files(plan.params, plan.params_file, ds, store)
     store.sync(adj, disp, sign)
     return store, take_snapshot(store, plan.period.label)
+
+
+def known_closed(plan: Any) -> bool:
+    """True when the run's period is closed in the store, as far as can be told before the
+    run's checks and without writing: a DuckDB file that exists, read read-only.  Such a
+    run restates and runs no notebook, so no pool is started for it.  False when it is
+    not or cannot be told (another kind of store, a file that cannot be read): the run
+    finds out after its checks, as before."""
+    try:
+        store = _store(plan)
+        if not store.is_duckdb or not Path(store.label).is_file():
+            return False
+        import duckdb
+
+        with duckdb.connect(store.label, read_only=True) as c:
+            rows = c.execute("SELECT status FROM periods WHERE period = ?", [plan.period.label]).fetchall()
+        return any(r[0] == "closed" for r in rows)
+    except Exception:  # noqa: BLE001 - unknown: the run's own checks decide
+        return False
 
 
 # ------------------------------------------------------------------------ restatement

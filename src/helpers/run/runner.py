@@ -64,6 +64,7 @@ class Task:
     cwd: str
     meta: dict[str, Any]
     preload: list[str] = field(default_factory=list)  # modules of the kernel template; empty: fresh kernels
+    template: str = ""  # socket of the run's shared kernel template (local pool); empty: the worker's own
 
 
 @dataclass
@@ -114,13 +115,22 @@ def _exporter(lang: str):
     return _EXPORTERS[lang]
 
 
-def warm_up(preload: list[str]) -> None:
-    """Start this worker's kernel template ahead of its first notebook (submitted once
-    per worker while the run prepares its shared workspace)."""
+def warm_up(preload: list[str], template: str = "", lang: str = "") -> None:
+    """Get this worker ready ahead of its first notebook (submitted once per worker while
+    the run prepares its shared workspace): connect to the run's kernel template
+    (``template``, its socket) or start one of its own, and import what runs and
+    renders a notebook."""
     if preload:
         from helpers.run import kernels
 
-        kernels.template(preload)
+        if template:
+            kernels.connect(template)
+        else:
+            kernels.template(preload)
+    if lang:
+        import papermill  # noqa: F401
+
+        _exporter(lang)
 
 
 def _last_error_line(nb_path: str, exc: BaseException) -> str:
@@ -138,6 +148,15 @@ def _quiet_worker() -> None:
     os.close(devnull)
 
 
+def _no_iri_grammar() -> None:
+    """Keep jsonschema (imported by nbformat, so by papermill and the HTML export) from
+    importing ``rfc3987_syntax`` in this worker: that package builds four Earley parsers
+    when imported, 1.1 core-seconds per worker for a check nothing here uses (jsonschema
+    registers them as its "iri" format checkers; nbformat validates without format
+    checking).  jsonschema imports it optionally and goes on without it."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def _worker_init(parent: int) -> None:
     """Pool initializer: quiet stderr, leave Ctrl-C to the main process, and die with it.
 
@@ -149,6 +168,7 @@ def _worker_init(parent: int) -> None:
 
     _quiet_worker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _no_iri_grammar()
 
     def watch() -> None:
         while True:
@@ -190,7 +210,8 @@ def run_task(task: Task) -> TaskResult:
     if task.preload:
         from helpers.run import kernels
 
-        if kernels.template(task.preload) is not None:
+        tpl = kernels.connect(task.template) if task.template else kernels.template(task.preload)
+        if tpl is not None:
             engine["kernel_manager_class"] = kernels.ForkKernelManager
     try:
         for attempt in range(1, KERNEL_ATTEMPTS + 1):
@@ -573,12 +594,11 @@ def _local_pool(plan: RunPlan, jobs: int) -> ProcessPoolExecutor:
                                initializer=_worker_init, initargs=(os.getpid(),))
 
 
-def _warm(plan: RunPlan, pool: Executor, jobs: int) -> None:
-    """Let every worker start its kernel template now (one warm-up task per worker)."""
+def _warm(plan: RunPlan, pool: Executor, jobs: int, template: str = "") -> None:
+    """Let every worker get ready now (one warm-up task per worker)."""
     preload = preload_modules(plan)
-    if preload:
-        for _ in range(jobs):
-            pool.submit(warm_up, preload)
+    for _ in range(jobs):
+        pool.submit(warm_up, preload, template, plan.language)
 
 
 def _n_tasks(plan: RunPlan) -> int:
@@ -593,17 +613,36 @@ class StartedPool:
     stops before (bad input, a closed period that is restated instead)."""
 
     def __init__(self, plan: RunPlan):
+        from helpers.run import kernels
+
         jobs = max(1, min(plan.jobs, _n_tasks(plan)))
+        preload = preload_modules(plan)
+        self.template: kernels.SharedTemplate | None = None
+        if preload:  # one kernel template for all the workers, started beside them
+            try:
+                self.template = kernels.SharedTemplate(sys.executable, preload, jobs)
+            except OSError:
+                self.template = None  # each worker starts its own
         self.executor = _local_pool(plan, jobs)
         self.taken = False
-        _warm(plan, self.executor, jobs)
+        _warm(plan, self.executor, jobs, self.socket)
+
+    @property
+    def socket(self) -> str:
+        """Where the workers ask for kernels ("" when they start their own template)."""
+        return self.template.path if self.template is not None else ""
+
+    def close_template(self) -> None:
+        if self.template is not None:
+            self.template.close()
 
     def discard(self) -> None:
         if self.taken:
             return
         self.taken = True
-        _kill_descendants()  # the workers and their templates: nothing of theirs is needed
+        _kill_descendants()  # the workers and the template: nothing of theirs is needed
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.close_template()
 
 
 def start_pool(plan: RunPlan) -> StartedPool | None:
@@ -625,14 +664,14 @@ def task_pool(plan: RunPlan, n_tasks: int, started: StartedPool | None = None) -
     """
     jobs = max(1, min(plan.jobs, n_tasks))
     if plan.executor != "dask":
-        if started is not None and not started.taken:
-            started.taken = True
+        if started is None or started.taken:
+            started = StartedPool(plan)
+        started.taken = True
+        try:
             with started.executor as pool:
                 yield pool
-            return
-        with _local_pool(plan, jobs) as pool:
-            _warm(plan, pool, jobs)
-            yield pool
+        finally:
+            started.close_template()
         return
     try:
         from distributed import Client, LocalCluster
@@ -701,6 +740,9 @@ def _kill_descendants() -> None:
         children = [c for c in psutil.Process().children(recursive=True) if c.pid not in keep]
     except psutil.Error:
         return
+    # this process's own children first: a worker killed cannot start a kernel in place of
+    # one it saw die an instant earlier
+    children.sort(key=lambda c: c.pid not in direct)
     for child in children:
         try:
             child.kill()
@@ -759,11 +801,14 @@ def execute(plan: RunPlan, ds, progress: bool = True, log=print, record: Any = N
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupted) if _main_thread() else None
     try:
+        if plan.executor != "dask" and (started is None or started.taken):
+            started = StartedPool(plan)
+        template = started.socket if started is not None else ""
         with task_pool(plan, _n_tasks(plan), started) as pool:
             with output_lock(plan.out_root, plan.wait, plan.command, log):
                 clean_leftovers(plan.out_root, log)
                 try:
-                    return _execute(plan, ds, pool, progress, log, record)
+                    return _execute(plan, ds, pool, progress, log, record, template)
                 except KeyboardInterrupt:
                     _kill_descendants()  # before the pool's exit, which would wait for running notebooks
                     pool.shutdown(wait=False, cancel_futures=True)
@@ -814,7 +859,8 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log, record: Any = None) -> tuple[int, Path, list[TaskResult]]:
+def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log, record: Any = None,
+             template: str = "") -> tuple[int, Path, list[TaskResult]]:
     from tqdm import tqdm
 
     from helpers.present.index_page import index_html
@@ -838,6 +884,7 @@ def _execute(plan: RunPlan, ds, pool: Executor, progress: bool, log, record: Any
         timings["prepare_workspace"] = time.perf_counter() - t0
         tasks = build_tasks(plan, staging, workspace)
         for tk in tasks:
+            tk.template = template  # the run's shared kernel template, if it has one
             Path(tk.html_path).parent.mkdir(parents=True, exist_ok=True)
             Path(tk.work_ipynb).parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()

@@ -7,6 +7,13 @@ runs no other code; then, for each line ``{"argv": [...], "cwd": ..., "env": {..
 read from stdin, it forks a child that becomes an IPython kernel exactly as
 ``python -m ipykernel_launcher ARGV`` would, and writes the child's pid back.
 
+Started as ``python -m helpers.run.zygote --listen SOCKET WORKERS MODULE ...`` (by
+:class:`helpers.run.kernels.SharedTemplate`, one per run, in the run's main process)
+it reads the same lines from every connection to the Unix socket ``SOCKET`` (one per
+run worker, in a folder only its user can enter) and answers each on its own
+connection.  A worker's kernels are killed when its connection closes (the worker
+ended or died): a kernel outlives neither its template nor the worker it runs for.
+
 Every kernel is a copy of the same freshly imported state: nothing one notebook does
 can reach the next one (each runs in its own process, forked from a template that
 never runs notebook code).  What a kernel saves is Python's start-up and the imports
@@ -39,12 +46,19 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(req: dict, template: int) -> None:
-    """In the forked child: become ``python -m ipykernel_launcher ARGV``; never returns."""
+def _child(req: dict, template: int, close: tuple[int, ...] = ()) -> None:
+    """In the forked child: become ``python -m ipykernel_launcher ARGV``; never returns.
+    ``close``: the template's sockets, which are not the kernel's."""
     code = 1
     try:
         _die_with_parent(template)
+        for fd in close:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own subprocesses
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh Python (the template ignores it)
         os.setpgid(0, 0)  # its own process group, like a kernel jupyter_client starts (signals reach its children)
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
@@ -65,9 +79,8 @@ def _child(req: dict, template: int) -> None:
         os._exit(code)
 
 
-def main(modules: list[str]) -> None:
-    _die_with_parent(int(os.environ.get("KPI_WORKBOOK_TEMPLATE_PARENT", os.getppid())))
-    os.environ.pop("KPI_WORKBOOK_TEMPLATE_PARENT", None)
+def _prepare(modules: list[str]) -> list[str]:
+    """Import the kernel and ``modules`` (nothing else runs here); the modules that failed."""
     os.environ.setdefault("MPLBACKEND", INLINE)  # what ipykernel sets before the notebook imports matplotlib
     if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher: not the template's folder
         del sys.path[0]
@@ -83,20 +96,118 @@ def main(modules: list[str]) -> None:
     gc.collect()
     gc.freeze()  # the imported objects stay shared between the template and its kernels (copy on write)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished kernels are reaped by the system
+    return failed
+
+
+def _fork(req: dict, me: int, close: tuple[int, ...] = ()) -> int:
+    pid = os.fork()
+    if pid == 0:
+        _child(req, me, close)
+    try:
+        os.setpgid(pid, pid)  # also here, so the group exists before the worker can signal it
+    except OSError:
+        pass  # the child got there first, or already exited
+    return pid
+
+
+def _is_my_child(pid: int, me: int) -> bool:
+    """True when ``pid`` is a running child of this process (Linux: its parent in /proc;
+    elsewhere: that it exists)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[1]) == me
+    except FileNotFoundError:
+        if os.path.isdir("/proc/self"):
+            return False
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def serve(path: str, expect: int, modules: list[str]) -> None:
+    """One template for a whole run: the kernels of every worker connected to ``path``.
+    Once ``expect`` workers have connected, the socket and its folder are removed (none
+    is left behind if the run is killed later)."""
+    import select
+    import socket
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)  # before the imports: the workers may connect at once (their first fork waits)
+    listener.listen(64)
+    _prepare(modules)
+    me = os.getpid()
+    conns: dict[socket.socket, list] = {}  # connection → [unread bytes, pids of the kernels forked for it]
+    accepted = 0
+    while True:
+        ready, _, _ = select.select([listener, *conns], [], [])
+        for sock in ready:
+            if sock is listener:
+                conn, _ = listener.accept()
+                conns[conn] = [b"", []]
+                accepted += 1
+                if accepted == expect:
+                    try:
+                        os.unlink(path)
+                        os.rmdir(os.path.dirname(path))
+                    except OSError:
+                        pass
+                continue
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            state = conns[sock]
+            if not data:  # the worker ended or died: none of its kernels may go on
+                for pid in state[1]:
+                    if _is_my_child(pid, me):
+                        try:
+                            os.killpg(pid, signal.SIGKILL)
+                        except OSError:
+                            pass
+                del conns[sock]
+                sock.close()
+                continue
+            state[0] += data
+            while b"\n" in state[0]:
+                line, state[0] = state[0].split(b"\n", 1)
+                if not line.strip():
+                    continue
+                close = (listener.fileno(), *(c.fileno() for c in conns))
+                pid = _fork(json.loads(line), me, close)
+                for other in conns.values():  # a pid belongs to one kernel at a time
+                    if pid in other[1]:
+                        other[1].remove(pid)
+                state[1] = [p for p in state[1] if _is_my_child(p, me)] + [pid]
+                try:
+                    sock.sendall((json.dumps({"pid": pid}) + "\n").encode("utf-8"))
+                except OSError:
+                    pass  # gone: its end of file comes next
+
+
+def main(modules: list[str]) -> None:
+    _die_with_parent(int(os.environ.get("KPI_WORKBOOK_TEMPLATE_PARENT", os.getppid())))
+    # Ctrl-C reaches the whole foreground process group, this template too: the run's main
+    # process decides (it kills the workers, this template and the kernels).  Dying on
+    # its own, the template would take its kernels with it while the workers still run,
+    # and a worker would start a replacement kernel the usual way, which could escape the
+    # main process's clean-up and keep the run's output pipes open.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.pop("KPI_WORKBOOK_TEMPLATE_PARENT", None)
+    if modules[:1] == ["--listen"]:  # --listen SOCKET WORKERS MODULE ...
+        serve(modules[1], int(modules[2]), modules[3:])
+        return
+    failed = _prepare(modules)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     me = os.getpid()
     out.write(json.dumps({"ready": True, "failed": failed}) + "\n")
     for line in sys.stdin:
         if not line.strip():
             continue
-        req = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            _child(req, me)
-        try:
-            os.setpgid(pid, pid)  # also here, so the group exists before the worker can signal it
-        except OSError:
-            pass  # the child got there first, or already exited
+        pid = _fork(json.loads(line), me)
         out.write(json.dumps({"pid": pid}) + "\n")
 
 
