@@ -93,7 +93,7 @@ def tiny_tables() -> dict[str, list[dict]]:
 # first to ask for the demo runs (test_words: both languages) is near the top.
 LONGEST_FIRST = ["test_lifecycle.py", "test_words.py", "test_robustness.py", "test_publishing_runs.py",
                  "test_bad_inputs.py", "test_cli.py", "test_sources.py", "test_dask.py", "test_foreign.py",
-                 "test_leadership.py", "test_notebooks.py", "test_targetlab.py", "test_quarterly.py",
+                 "test_leadership.py", "test_points_demo.py", "test_notebooks.py", "test_targetlab.py", "test_quarterly.py",
                  "test_scenarios.py", "test_print.py", "test_strategy.py", "test_excel.py", "test_kernels.py"]
 
 
