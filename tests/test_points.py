@@ -253,3 +253,19 @@ def test_money_per_point_once_the_pass_mark_is_reached():
     with pytest.raises(InputError, match="either bonus_base"):
         plan_from_dict({**PLAN, "points": {**PLAN["points"], "month": {"pass_mark": 800, "per_point": 2,
                                                                        "bonus_base": 1}}})
+
+
+def test_points_and_levels_name_indicators_the_library_has_in_every_version():
+    from conftest import ROOT
+    from helpers.context.scores import pay_plan_problems
+    from helpers.kpis.indicators import load_library
+
+    lib = load_library(ROOT / "params" / "indicators.yaml")
+    changed = {**PLAN, "points": {**PLAN["points"], "table": [{"indicator": "sales", "per": 10000, "points": 8}]},
+               "changes": [{"from": "2026-10", "points": {**PLAN["points"], "table": [
+                   {"indicator": "csat", "per": 0.01, "points": 1}, {"indicator": "salez", "per": 1, "points": 1}]}}]}
+    problems = pay_plan_problems(plan_from_dict(changed), lib, "incentives.yaml")
+    assert [(p.where, p.what.split(",")[0]) for p in problems] == [
+        ("changes[0].points.table[0].indicator", "points are earned per unit of a volume"),
+        ("changes[0].points.table[1].indicator", "unknown indicator 'salez'"),
+    ]

@@ -133,7 +133,7 @@ def pay_plan_problems(pay_plan: inc.IncentivePlan, library: Library, source: str
     or cannot measure, each with its key."""
     out: list[Problem] = []
 
-    def check(iid: str, key: str) -> None:
+    def check(iid: str, key: str, points: bool = False) -> None:
         if iid not in library:
             near = library.suggest(iid)
             out.append(Problem(source, f"unknown indicator '{iid}'", key,
@@ -141,7 +141,7 @@ def pay_plan_problems(pay_plan: inc.IncentivePlan, library: Library, source: str
         elif library[iid].kpi is None:
             out.append(Problem(source, f"indicator '{iid}' has no measure in the data", key,
                                "points and levels need an indicator the workbook computes"))
-        elif key.startswith("points") and not library[iid].volume:
+        elif points and not library[iid].volume:
             out.append(Problem(source, f"points are earned per unit of a volume, and '{iid}' is a "
                                f"{library[iid].unit}", key,
                                "give points for a currency or count indicator (a rate can be a level threshold)"))
@@ -149,7 +149,7 @@ def pay_plan_problems(pay_plan: inc.IncentivePlan, library: Library, source: str
     for pre, version in [("", pay_plan), *((f"changes[{i}].", v) for i, (_, v) in enumerate(pay_plan.changes))]:
         if version.points is not None:
             for n, r in enumerate(version.points.table):
-                check(r.indicator, f"{pre}points.table[{n}].indicator")
+                check(r.indicator, f"{pre}points.table[{n}].indicator", points=True)
         if version.levels is not None:
             for n, lv in enumerate(version.levels.table):
                 for iid in lv.thresholds:
