@@ -198,10 +198,10 @@ class Dataset:
         not copied; one view per set of definitions, kept while the dataset lives, so the
         KPI actuals of a plan are computed once)."""
         measures = tuple(measures)
-        if [m.key for m in measures] == [m.key for m in self.measures]:
+        k = tuple(m.key for m in measures)
+        if k == tuple(m.key for m in self.measures):
             return self
         views = self.__dict__.setdefault("_views", {})
-        k = tuple(m.key for m in measures)
         if k not in views:
             views[k] = dataclasses.replace(self, measures=measures)  # a mapped dataset stays one
         return views[k]
