@@ -62,22 +62,31 @@ class Weights(Strict):
     default: float = 1.0
 
 
-class Simple(Strict):
-    """One table, a filter, an aggregate of a column (of the rows, for ``count``)."""
+Filter = dict[str, Union[list[Union[str, float]], Range]]
 
-    table: str
-    aggregate: str
+
+class _Rows(Strict):
+    """What a measure counts, the keys a simple measure and a whole definition share: the
+    rows (filter, customer, first row, window), their weights and whom they credit."""
+
     column: str | None = None
-    where: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
+    where: Filter = Field(default_factory=dict)
     weights: Weights | None = None
     credit: Literal["row", "responsible"] = "row"
     months: int | None = Field(None, ge=1, le=36, description="A date window relative to the period: the rows of "
                                "the N months up to the period's last month (e.g. 12: a rolling year).")
-    customer: dict[str, Union[list[Union[str, float]], Range]] = Field(
+    customer: Filter = Field(
         default_factory=dict, description="A filter on the row's customer (a column of customers, e.g. "
         "{segment: [key]}), for a table with customer_id.")
     first_per: str | None = Field(None, description="Only the first row (earliest date) of each value of this "
                                   "column over the whole table, e.g. customer_id: each customer's first order.")
+
+
+class Simple(_Rows):
+    """One table, a filter, an aggregate of a column (of the rows, for ``count``)."""
+
+    table: str
+    aggregate: str
 
 
 class Ratio(Strict):
@@ -85,19 +94,12 @@ class Ratio(Strict):
     denominator: Simple
 
 
-class MeasureDef(Strict):
+class MeasureDef(_Rows):
     """A declared measure: one :class:`Simple` (its keys at the top) or a ``ratio`` of
     two, optionally as its ``change`` against the previous period or a year ago."""
 
     table: str | None = None
     aggregate: str | None = None
-    column: str | None = None
-    where: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
-    weights: Weights | None = None
-    credit: Literal["row", "responsible"] = "row"
-    months: int | None = Field(None, ge=1, le=36)
-    customer: dict[str, Union[list[Union[str, float]], Range]] = Field(default_factory=dict)
-    first_per: str | None = None
     ratio: Ratio | None = None
     change: Literal["previous", "year_ago"] | None = None
 
@@ -112,17 +114,15 @@ class MeasureDef(Strict):
     @property
     def grows(self) -> bool:
         """True when the measure grows with the time a manager was active (a sum, a count
-        or a distinct count, not a ratio or a change): its benchmarks are pro-rated for
-        part-period managers, like the built-in sums."""
+        or a distinct count, not a ratio, a change or a window): its benchmarks are
+        pro-rated for part-period managers, like the built-in sums."""
         return (self.ratio is None and self.change is None and self.months is None
                 and self.aggregate in ("sum", "count", "distinct"))
 
     def simple(self) -> Simple:
         """The measure as one :class:`Simple` (not for a ratio)."""
         assert self.ratio is None and self.table is not None and self.aggregate is not None
-        return Simple(table=self.table, aggregate=self.aggregate, column=self.column, where=self.where,
-                      weights=self.weights, credit=self.credit, months=self.months, customer=self.customer,
-                      first_per=self.first_per)
+        return Simple(**self.model_dump(include=set(Simple.model_fields)))
 
 
 def parts(m: MeasureDef) -> list[tuple[str, Simple]]:
