@@ -508,7 +508,8 @@ def horizontal_comparison(
     out["base"] = out["base"].where(out["unit"].isin(("ratio", "points")))
     hib = out["higher_is_better"].astype(bool)
     out["fraction"] = out["manager_id"].map(frac).astype(float)
-    grows = out["indicator"].map(lambda i: library[i].kpi in PRORATED_KPIS)
+    grows = out["indicator"].map(lambda i: library[i].kpi in PRORATED_KPIS  # a declared sum grows too
+                                 or (library[i].measure is not None and library[i].measure.grows))
     scale = out["fraction"].where(grows, 1.0)
     out["prorated"] = (scale < 1) & out["value"].notna()
     team = out.groupby("indicator")["value"].agg(["mean", "count"])
