@@ -207,9 +207,15 @@ def _wait_for_kernels(pid: int, n: int, seconds: float = 90) -> list[psutil.Proc
 
 def _is_kernel(p: psutil.Process) -> bool:
     """A kernel started from nothing (``python -m ipykernel_launcher``) or one forked from a
-    kernel template (``helpers.run.zygote``; it keeps its template's command line)."""
+    kernel template: named ``kpi-kernel`` (it keeps the command line it was forked from:
+    ``helpers.run.zygote``, or the run's fork server)."""
     if "ipykernel_launcher" in " ".join(_cmdline(p)):
         return True
+    try:
+        if p.name() == "kpi-kernel":
+            return True
+    except psutil.Error:
+        return False
     try:
         parent = p.parent()
     except psutil.Error:

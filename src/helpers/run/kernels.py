@@ -9,10 +9,13 @@ to papermill as ``kernel_manager_class``): the same ipykernel, the same messages
 its own process — nothing passes from one notebook (or team) to the next.
 
 A run of the command line starts one template for all its workers
-(:class:`SharedTemplate`, in the main process, while the workers start): each worker
-asks it for kernels over a Unix socket (:func:`connect`) instead of importing the same
-libraries in a template of its own.  A process that is not given one keeps its own
-(:func:`template`).
+(:class:`SharedTemplate`): each worker asks it for kernels over a Unix socket
+(:func:`connect`) instead of importing the same libraries in a template of its own.
+The workers and this template are forked from the run's fork server, which imports
+the libraries of both once (:func:`helpers.run.runner.pool_context`); on a system
+without a fork server the template is ``python -m helpers.run.zygote --listen``.  A
+process that is not given one keeps its own (:func:`template`).  Forked kernels and
+templates are named ``kpi-kernel`` and ``kpi-template`` for ``ps`` and ``top``.
 
 Only a standard IPython kernel spec (``python -m ipykernel_launcher``) of this
 Python is forked; any other kernel, or a template that fails, starts the usual way.
@@ -158,11 +161,22 @@ class SharedTemplate:
     without waiting: the workers connect as soon as they start (:func:`connect`), and
     their first kernel waits for the template's imports."""
 
-    def __init__(self, python: str, modules: Sequence[str], workers: int):
+    def __init__(self, python: str, modules: Sequence[str], workers: int, context: Any = None):
         import tempfile
 
         self.folder = tempfile.mkdtemp(prefix="kpi-kernels-")  # mode 0700: no other user may ask for a kernel
         self.path = os.path.join(self.folder, "template.sock")  # removed by the template once ``workers`` connected
+        self.process: Any = None
+        self.proc: subprocess.Popen | None = None
+        if context is not None and context.get_start_method() == "forkserver":
+            # forked from the run's fork server, which has imported the libraries already
+            from helpers.run import zygote
+
+            home = str(Path.home()) if Path.home().is_dir() else ""
+            self.process = context.Process(target=zygote.serve_forked, daemon=True, name="kpi-kernel-template",
+                                           args=(self.path, workers, [*BASE_MODULES, *modules], sys.path[1:], home))
+            self.process.start()
+            return
         self.proc = subprocess.Popen(
             [python, "-m", "helpers.run.zygote", "--listen", self.path, str(workers), *BASE_MODULES, *modules],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -173,9 +187,14 @@ class SharedTemplate:
     def close(self) -> None:
         """Kill it (and so, by their parent-death signal, any kernel still running) and
         remove its folder."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+        elif self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

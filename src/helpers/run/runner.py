@@ -161,21 +161,35 @@ def _worker_init(parent: int) -> None:
     """Pool initializer: quiet stderr, leave Ctrl-C to the main process, and die with it.
 
     A watchdog thread checks every half second that the main process (``parent``) is
-    still this worker's parent; when it is gone (killed with -9, crashed) the worker
-    kills its own kernels and exits, so nothing keeps writing into an abandoned run."""
+    still there and that this worker's parent (the main process, or the run's fork
+    server, which ends with it) has not changed; when the main process is gone (killed
+    with -9, crashed) the worker kills its own kernels and exits, so nothing keeps
+    writing into an abandoned run."""
     import signal
     import threading
 
     _quiet_worker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _no_iri_grammar()
+    first = os.getppid()  # the main process, or the run's fork server (which ends with it)
+
+    def gone() -> bool:
+        if os.getppid() != first:
+            return True
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # its pid was taken by another user's process
+            return True
+        return False
 
     def watch() -> None:
         while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
+            if gone():
                 _kill_descendants()
                 os._exit(1)
+            time.sleep(0.5)
 
     threading.Thread(target=watch, name="kpi-workbook-parent-watch", daemon=True).start()
 
@@ -589,9 +603,30 @@ def build_tasks(plan: RunPlan, staging: Path, workspace: Path) -> list[Task]:
     return tasks
 
 
-def _local_pool(plan: RunPlan, jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                               initializer=_worker_init, initargs=(os.getpid(),))
+WORKER_MODULES = ("papermill", "nbformat", "helpers.present.report", "helpers.run.kernels", "helpers.run.runner")
+"""What a pool worker imports to run a notebook and render its report."""
+
+
+def pool_context(preload: Sequence[str]) -> Any:
+    """Where the run's worker processes come from.
+
+    With forked kernels (``preload``: the template's modules): Python's fork server,
+    which imports the libraries of the workers and of the kernel template once
+    (:mod:`helpers.run.forkprep` first); the workers and the template are forked from
+    it, already imported.  Without (``execution.fork_kernels: false``, or no fork
+    server on this system): each worker starts a fresh Python ("spawn")."""
+    if preload and "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        from helpers.run.kernels import BASE_MODULES
+
+        ctx.set_forkserver_preload(list(dict.fromkeys(["helpers.run.forkprep", *BASE_MODULES, "ipykernel.ipkernel",
+                                                       "ipykernel.kernelapp", *preload, *WORKER_MODULES])))
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _local_pool(plan: RunPlan, jobs: int, ctx: Any) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
 
 
 def _warm(plan: RunPlan, pool: Executor, jobs: int, template: str = "") -> None:
@@ -617,13 +652,14 @@ class StartedPool:
 
         jobs = max(1, min(plan.jobs, _n_tasks(plan)))
         preload = preload_modules(plan)
+        ctx = pool_context(preload)
         self.template: kernels.SharedTemplate | None = None
         if preload:  # one kernel template for all the workers, started beside them
             try:
-                self.template = kernels.SharedTemplate(sys.executable, preload, jobs)
+                self.template = kernels.SharedTemplate(sys.executable, preload, jobs, ctx)
             except OSError:
                 self.template = None  # each worker starts its own
-        self.executor = _local_pool(plan, jobs)
+        self.executor = _local_pool(plan, jobs, ctx)
         self.taken = False
         _warm(plan, self.executor, jobs, self.socket)
 

@@ -13,6 +13,8 @@ it reads the same lines from every connection to the Unix socket ``SOCKET`` (one
 run worker, in a folder only its user can enter) and answers each on its own
 connection.  A worker's kernels are killed when its connection closes (the worker
 ended or died): a kernel outlives neither its template nor the worker it runs for.
+Where the run has a fork server (Linux, macOS), that template is forked from it
+instead, its libraries imported already (:func:`serve_forked`).
 
 Every kernel is a copy of the same freshly imported state: nothing one notebook does
 can reach the next one (each runs in its own process, forked from a template that
@@ -30,6 +32,22 @@ import signal
 import sys
 
 INLINE = "module://matplotlib_inline.backend_inline"
+
+
+KERNEL_NAME = "kpi-kernel"
+TEMPLATE_NAME = "kpi-template"
+"""Process names (``ps -o comm``, ``top``, psutil's ``name()``) of a forked kernel and of
+its template: forked processes keep the command line they were forked from."""
+
+
+def set_name(name: str) -> None:
+    """This process's name as the system shows it (Linux ``PR_SET_NAME``; 15 bytes at most)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(15, name.encode()[:15], 0, 0, 0)  # 15: PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
 
 
 def _die_with_parent(parent: int) -> None:
@@ -52,6 +70,7 @@ def _child(req: dict, template: int, close: tuple[int, ...] = ()) -> None:
     code = 1
     try:
         _die_with_parent(template)
+        set_name(KERNEL_NAME)
         for fd in close:
             try:
                 os.close(fd)
@@ -186,6 +205,54 @@ def serve(path: str, expect: int, modules: list[str]) -> None:
                     sock.sendall((json.dumps({"pid": pid}) + "\n").encode("utf-8"))
                 except OSError:
                     pass  # gone: its end of file comes next
+
+
+def _let_go_of_the_fork_server() -> None:
+    """Close the ends of the fork server's "alive" pipe and of the resource tracker's pipe
+    that every process forked from the server inherits.  The server (and the tracker)
+    end when the run's main process and every holder of those ends are gone; the
+    template never starts a process through them, and holding them would keep the
+    server alive after the run was killed, and with it this template (which dies with
+    the server)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for owner, attr in ((forkserver._forkserver, "_forkserver_alive_fd"), (resource_tracker._resource_tracker, "_fd")):
+        fd = getattr(owner, attr, None)
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            setattr(owner, attr, None)
+
+
+def serve_forked(path: str, expect: int, modules: list[str], path_entries: list[str], home: str) -> None:
+    """:func:`serve`, in a process forked from the run's fork server (started by
+    :class:`helpers.run.kernels.SharedTemplate` as a ``multiprocessing`` process): the
+    libraries are imported already.  It becomes what ``python -m helpers.run.zygote
+    --listen`` would be: the run's ``sys.path`` without the folder of the command that
+    started it (``path_entries``), the home folder, no output, Ctrl-C left to the run,
+    and it dies with the fork server (which ends with the run)."""
+    _die_with_parent(os.getppid())
+    set_name(TEMPLATE_NAME)
+    _let_go_of_the_fork_server()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    sys.path[:] = path_entries
+    if home:
+        os.chdir(home)
+    os.environ.setdefault("MPLBACKEND", INLINE)
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None and mpl.rcParams._get("backend") != os.environ["MPLBACKEND"]:  # imported before it was named
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None and getattr(pyplot, "_backend_mod", None) is not None:
+            pyplot.switch_backend(os.environ["MPLBACKEND"])
+        else:
+            mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
+    serve(path, expect, modules)
 
 
 def main(modules: list[str]) -> None:
