@@ -38,7 +38,7 @@ def small_params(demo_params, tmp_path_factory) -> Path:
     return p
 
 
-def test_runs_on_a_dask_cluster_like_on_the_local_pool(cluster, small_params, tmp_path):
+def test_runs_on_a_dask_cluster_like_on_the_local_pool(cluster, small_params, demo_run, tmp_path):
     teams = ["--team", "east-1", "--team", "south-2"]
     dask_run = run_cli("run", str(small_params), *teams, "--executor", "dask", "--scheduler", cluster.scheduler_address,
                        "--out", str(tmp_path / "dask"), "--no-progress")
@@ -46,11 +46,11 @@ def test_runs_on_a_dask_cluster_like_on_the_local_pool(cluster, small_params, tm
     assert "3 reports done, 0 failed" in dask_run.stdout or "3 份报告完成，0 份失败" in dask_run.stdout
     # the cluster's workers ran them (not a pool of this process): the scheduler saw run_task
     assert any("run_task" in k for k in cluster.scheduler.task_prefixes), cluster.scheduler.task_prefixes.keys()
-    local_run = run_cli("run", str(small_params), *teams, "--out", str(tmp_path / "local"), "--no-progress")
-    assert local_run.returncode == 0, local_run.stderr[-2000:]
-    d, loc = _digests(tmp_path / "dask" / "2026Q3"), _digests(tmp_path / "local" / "2026Q3")
+    # the same files, byte for byte, as the session's demo run on the local pool wrote them
+    # (a team's files and the company summary do not depend on which teams a run covers)
+    d, loc = _digests(tmp_path / "dask" / "2026Q3"), _digests(demo_run[1])
     assert set(d) == {"east-1/kpi_actuals.csv", "south-2/kpi_actuals.csv", "_company/leadership_summary.csv"}
-    assert d == loc
+    assert d == {k: loc[k] for k in d}
     for page in ("east-1/00_data_quality.html", "south-2/00_data_quality.html", "_company/05_leadership_summary.html"):
         assert (tmp_path / "dask" / "2026Q3" / page).stat().st_size > 50_000
 
