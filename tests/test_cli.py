@@ -30,6 +30,23 @@ def test_demo_writes_every_team(demo_run):
     assert sorted(p.name for p in period_dir.parent.iterdir() if p.name.startswith(".")) == [".kpi-workbook.lock"]
 
 
+def test_every_demo_report_shows_its_charts(demo_run):
+    """Kernels forked through the run's fork server draw with the inline backend: every
+    demo report shows each chart its notebook draws (a cell calling ``…_chart``,
+    ``…_bars``, ``…_trend`` or ``…_mix``), for every team; 04 also draws one in each
+    manager's section, so it shows at least its own."""
+    _, period_dir = demo_run
+    counts: dict[str, list[int]] = {}
+    for page in sorted(period_dir.glob("*/0*.html")):
+        counts.setdefault(page.stem, []).append(page.read_text(encoding="utf-8").count("data:image/png"))
+    for name, shown in counts.items():
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        drawn = sum(len(re.findall(r"\.\w+_(?:chart|bars|trend|mix)\(", c.source)) for c in nb.cells if c.cell_type == "code")
+        assert drawn >= 1 and len(shown) == (1 if name.startswith("05") else len(TEAMS)), (name, shown)
+        assert all(n >= drawn if name.startswith("04") else n == drawn for n in shown), (name, drawn, shown)
+    assert len(counts) == 6
+
+
 def test_demo_key_numbers(demo_run):
     """The teams' KPI CSVs add up to the company totals computed straight from the data."""
     _, period_dir = demo_run
