@@ -251,7 +251,8 @@ def _left_after(procs: list[psutil.Process], seconds: float = 15) -> list[list[s
 
 def test_kill_9_of_the_main_process_leaves_no_worker_or_kernel(probe):
     """Only the main process is killed (not its group): its workers notice within a
-    second, kill their kernels and exit; the next run removes the abandoned folders."""
+    second, before anything has reaped it, kill their kernels and exit; the next run
+    removes the abandoned folders."""
     params, out = probe
     assert _run(params, out, "--team", "east-1").returncode == 0
     before = _digest(out / "2026Q3")
@@ -260,8 +261,8 @@ def test_kill_9_of_the_main_process_leaves_no_worker_or_kernel(probe):
                                "--team", "east-1", "--team", "east-2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs = _wait_for_kernels(victim.pid, 2)
     victim.kill()
+    assert _left_after(procs) == []  # even while the killed process is not yet reaped (a zombie)
     victim.wait()
-    assert _left_after(procs) == []
     assert _digest(out / "2026Q3") == before
     left = sorted(p.name for p in out.iterdir() if p.name.startswith((".staging", ".work")))
     assert left  # abandoned by the killed run ...

@@ -172,6 +172,10 @@ def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _no_iri_grammar()
     first = os.getppid()  # the main process, or the run's fork server (which ends with it)
+    if first != parent:  # forked from the run's fork server: let it end when the main process does
+        from helpers.run.zygote import release_fork_server
+
+        release_fork_server(tracker=False)
 
     def gone() -> bool:
         if os.getppid() != first:

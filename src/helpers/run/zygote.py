@@ -207,16 +207,19 @@ def serve(path: str, expect: int, modules: list[str]) -> None:
                     pass  # gone: its end of file comes next
 
 
-def _let_go_of_the_fork_server() -> None:
-    """Close the ends of the fork server's "alive" pipe and of the resource tracker's pipe
-    that every process forked from the server inherits.  The server (and the tracker)
-    end when the run's main process and every holder of those ends are gone; the
-    template never starts a process through them, and holding them would keep the
-    server alive after the run was killed, and with it this template (which dies with
-    the server)."""
+def release_fork_server(tracker: bool = True) -> None:
+    """In a process forked from a ``multiprocessing`` fork server: close the end of the
+    server's "alive" pipe (and with ``tracker`` of the resource tracker's pipe) that
+    every such process inherits.  The server ends when every holder of that end is
+    gone; a process that starts nothing through the server (the kernel template, a
+    run's pool worker) must not hold it, or the server would outlive a killed run and
+    keep what is forked from it alive with it."""
     from multiprocessing import forkserver, resource_tracker
 
-    for owner, attr in ((forkserver._forkserver, "_forkserver_alive_fd"), (resource_tracker._resource_tracker, "_fd")):
+    owners = [(forkserver._forkserver, "_forkserver_alive_fd")]
+    if tracker:
+        owners.append((resource_tracker._resource_tracker, "_fd"))
+    for owner, attr in owners:
         fd = getattr(owner, attr, None)
         if fd is not None:
             try:
@@ -235,7 +238,7 @@ def serve_forked(path: str, expect: int, modules: list[str], path_entries: list[
     and it dies with the fork server (which ends with the run)."""
     _die_with_parent(os.getppid())
     set_name(TEMPLATE_NAME)
-    _let_go_of_the_fork_server()
+    release_fork_server()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
