@@ -13,5 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+from helpers.run.zygote import INLINE
+
+os.environ.setdefault("MPLBACKEND", INLINE)
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]

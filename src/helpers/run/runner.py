@@ -160,11 +160,11 @@ def _no_iri_grammar() -> None:
 def _worker_init(parent: int) -> None:
     """Pool initializer: quiet stderr, leave Ctrl-C to the main process, and die with it.
 
-    A watchdog thread checks every half second that the main process (``parent``) is
-    still there and that this worker's parent (the main process, or the run's fork
-    server, which ends with it) has not changed; when the main process is gone (killed
-    with -9, crashed) the worker kills its own kernels and exits, so nothing keeps
-    writing into an abandoned run."""
+    A watchdog thread checks every half second that this worker's parent has not
+    changed: the main process (``parent``), or the run's fork server, which ends with it
+    once no worker holds it open (:func:`helpers.run.zygote.release_fork_server`).  When
+    it has (the main process killed with -9, crashed) the worker kills its own kernels
+    and exits, so nothing keeps writing into an abandoned run."""
     import signal
     import threading
 
@@ -177,20 +177,9 @@ def _worker_init(parent: int) -> None:
 
         release_fork_server(tracker=False)
 
-    def gone() -> bool:
-        if os.getppid() != first:
-            return True
-        try:
-            os.kill(parent, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:  # its pid was taken by another user's process
-            return True
-        return False
-
     def watch() -> None:
         while True:
-            if gone():
+            if os.getppid() != first:
                 _kill_descendants()
                 os._exit(1)
             time.sleep(0.5)

@@ -101,6 +101,13 @@ def _child(req: dict, template: int, close: tuple[int, ...] = ()) -> None:
 def _prepare(modules: list[str]) -> list[str]:
     """Import the kernel and ``modules`` (nothing else runs here); the modules that failed."""
     os.environ.setdefault("MPLBACKEND", INLINE)  # what ipykernel sets before the notebook imports matplotlib
+    mpl = sys.modules.get("matplotlib")  # a template forked from a process that imported it before it was named
+    if mpl is not None and mpl.rcParams._get("backend") != os.environ["MPLBACKEND"]:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None and getattr(pyplot, "_backend_mod", None) is not None:
+            pyplot.switch_backend(os.environ["MPLBACKEND"])
+        else:
+            mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
     if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher: not the template's folder
         del sys.path[0]
     import ipykernel.ipkernel  # noqa: F401 - the kernel itself
@@ -247,14 +254,6 @@ def serve_forked(path: str, expect: int, modules: list[str], path_entries: list[
     sys.path[:] = path_entries
     if home:
         os.chdir(home)
-    os.environ.setdefault("MPLBACKEND", INLINE)
-    mpl = sys.modules.get("matplotlib")
-    if mpl is not None and mpl.rcParams._get("backend") != os.environ["MPLBACKEND"]:  # imported before it was named
-        pyplot = sys.modules.get("matplotlib.pyplot")
-        if pyplot is not None and getattr(pyplot, "_backend_mod", None) is not None:
-            pyplot.switch_backend(os.environ["MPLBACKEND"])
-        else:
-            mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
     serve(path, expect, modules)
 
 
