@@ -232,10 +232,14 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
 
 def targets_only(ctx: Any, params_file: str | Path, workspace: str | Path) -> dict[str, PeriodTargets]:
     """Every manager's targets for ``ctx.period`` (indicator → :class:`PeriodTargets`)
-    without the SMART checks and the backtest: from the run's cache when there."""
+    without the SMART checks and the backtest: from the run's cache when there, else in
+    the run's own process the ones its gate set on the same dataset."""
     hit = cache_get(workspace, cache_key("targets", ctx.period))
     if hit is not None:
         return hit[1]
+    ds = workspace_dataset(workspace)
+    if ds is not None:
+        return dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)[1]
     return make_engine(ctx, params_file, workspace).all_targets(ctx.period.period)
 
 
