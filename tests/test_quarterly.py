@@ -209,6 +209,44 @@ def test_manager_without_data_is_no_data_not_zero(east1_missing):
     assert Q.signoff_html(q).count("kpi-page") == len(q.summary)
 
 
+def test_each_trend_chart_is_the_managers_own_and_the_same_as_one_drawn_anew(east1_missing, monkeypatch):
+    """The team's trend charts are one figure drawn again per manager: each chart shows the
+    manager's own actuals (read here from the context's table) on a scale that holds the
+    manager's line and the median's, and its PNG is byte for byte the one a figure built
+    for that manager alone gives, also after a manager whose quarter has no data (a gap in
+    the line)."""
+    q, gone, _ = east1_missing
+    others = [m for m in q.summary.index if m != gone]
+    order = [others[0], gone, *others[1:]]
+    shown: list[bytes] = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, *a, **k: shown.append(obj.data))
+    shared = Q.TrendChart(q)
+    a = q.ctx.actuals
+    try:
+        for m in order:
+            shared.show(m)
+            for ax, line, i in zip(shared.axes, shared.lines, shared.ids):
+                ind = q.library[i]
+                own = a[(a["manager_id"] == m) & (a["kpi"] == ind.kpi) & (a["segment"] == ind.segment)]
+                expected = own.set_index("period")["value"].reindex(shared.periods).to_numpy(dtype=float)
+                np.testing.assert_array_equal(np.asarray(line.get_ydata(), dtype=float), expected)
+                drawn = np.concatenate([np.asarray(ln.get_ydata(), dtype=float) for ln in ax.lines])
+                lo, hi = ax.get_ylim()  # the panel's scale holds both lines: nothing is cut off
+                assert lo <= np.nanmin(drawn) and np.nanmax(drawn) <= hi, (m, i)
+            if m == gone:
+                assert np.isnan(shared.lines[0].get_ydata()[-1])  # the quarter without data is a gap
+    finally:
+        shared.close()
+    assert len(shown) == len(order) and len(set(shown)) == len(order)  # one chart each, no two alike
+    for m, png in zip(order, list(shown)):
+        fresh = Q.TrendChart(q)
+        try:
+            fresh.show(m)
+        finally:
+            fresh.close()
+        assert shown[-1] == png, m
+
+
 def test_signoff_page_shows_what_is_signed(east1_missing):
     """Each sign-off page carries what is signed: every indicator by its stable reference with
     its points, and from them the hard score, the soft score, the split of the plan

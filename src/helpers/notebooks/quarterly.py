@@ -468,32 +468,57 @@ TREND_MARGINS = (0.5, 0.15, 0.5, 0.62, 0.5)
 labels of at most six characters at 7 pt, x labels at 45°, a title and the legend above."""
 
 
-def _trend_chart(q: Quarterly, m: str) -> None:
-    import matplotlib.pyplot as plt
+class TrendChart:
+    """A team's trend charts: each manager's line against the company median, one panel
+    per scored indicator, over the last six periods.  The panels, titles, ticks and
+    legend are the same for every manager of the team, so they are built once and each
+    manager's chart is the same figure drawn with that manager's line (a chart costs
+    half of one built anew, and the picture is the same)."""
 
-    from helpers.present import plotting
+    def __init__(self, q: Quarterly):
+        import matplotlib.pyplot as plt
 
-    ids = [i for i in q.weights.index if q.library[i].kpi][:6]
-    a, c = q.ctx.actuals, q.ctx.company
-    periods = sorted(a["period"].unique())
-    periods = [p for p in periods if p <= q.ctx.period.label][-6:]
-    fig, axes = plt.subplots(1, len(ids), figsize=(min(12, 2.2 * len(ids) + 1), 2.4), squeeze=False)
-    for ax, i in zip(axes[0], ids):
-        ind = q.library[i]
-        mine = a[(a["manager_id"] == m) & (a["kpi"] == ind.kpi) & (a["segment"] == ind.segment)]
-        mine = mine.set_index("period")["value"].reindex(periods)
-        med = c[(c["kpi"] == ind.kpi) & (c["segment"] == ind.segment)].set_index("period")["median"].reindex(periods)
-        x = range(len(periods))
-        ax.plot(x, med.to_numpy(dtype=float), color="grey", ls="--", lw=1, label=q.t("qr.chart.median"))
-        ax.plot(x, mine.to_numpy(dtype=float), marker="o", lw=1.5, label=q.t("qr.chart.manager"))
-        ax.set_title(q.name(i), fontsize=9)
-        ax.set_xticks(list(x))
-        ax.set_xticklabels([plotting.period_tick(p) for p in periods], fontsize=7, rotation=45)
-        ax.yaxis.set_major_formatter(plotting.value_formatter(ind.unit, q.ctx.language))
-        ax.tick_params(axis="y", labelsize=7)
-    handles, labels = axes[0][0].get_legend_handles_labels()  # above the panels, never over a line
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
-    plotting.finish(fig, margins=TREND_MARGINS)
+        from helpers.present import plotting
+
+        self.q = q
+        self.ids = [i for i in q.weights.index if q.library[i].kpi][:6]
+        a, c = q.ctx.actuals, q.ctx.company
+        periods = sorted(a["period"].unique())
+        self.periods = [p for p in periods if p <= q.ctx.period.label][-6:]
+        fig, axes = plt.subplots(1, len(self.ids), figsize=(min(12, 2.2 * len(self.ids) + 1), 2.4), squeeze=False)
+        self.fig, self.axes, self.lines = fig, list(axes[0]), []
+        x = list(range(len(self.periods)))
+        for ax, i in zip(self.axes, self.ids):
+            ind = q.library[i]
+            med = c[(c["kpi"] == ind.kpi) & (c["segment"] == ind.segment)].set_index("period")["median"]
+            ax.plot(x, med.reindex(self.periods).to_numpy(dtype=float), color="grey", ls="--", lw=1,
+                    label=q.t("qr.chart.median"))
+            self.lines.append(ax.plot(x, [float("nan")] * len(x), marker="o", lw=1.5, label=q.t("qr.chart.manager"))[0])
+            ax.set_title(q.name(i), fontsize=9)
+            ax.set_xticks(x)
+            ax.set_xticklabels([plotting.period_tick(p) for p in self.periods], fontsize=7, rotation=45)
+            ax.yaxis.set_major_formatter(plotting.value_formatter(ind.unit, q.ctx.language))
+            ax.tick_params(axis="y", labelsize=7)
+        handles, labels = self.axes[0].get_legend_handles_labels()  # above the panels, never over a line
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
+
+    def show(self, m: str) -> None:
+        """Display manager ``m``'s chart."""
+        from helpers.present import plotting
+
+        a = self.q.ctx.actuals
+        for ax, line, i in zip(self.axes, self.lines, self.ids):
+            ind = self.q.library[i]
+            mine = a[(a["manager_id"] == m) & (a["kpi"] == ind.kpi) & (a["segment"] == ind.segment)]
+            line.set_ydata(mine.set_index("period")["value"].reindex(self.periods).to_numpy(dtype=float))
+            ax.relim()
+            ax.autoscale_view()
+        plotting.show_png(self.fig, TREND_MARGINS)
+
+    def close(self) -> None:
+        import matplotlib.pyplot as plt
+
+        plt.close(self.fig)
 
 
 def adjustment_lines(q: Quarterly, m: str) -> pd.DataFrame:
@@ -548,8 +573,16 @@ def manager_sections(q: Quarterly) -> None:
     then one improvement plan whose rows are the weaknesses with cause, action and due
     date: each finding once), the draft of the period's summary (月度总结, the
     seed article's five parts) for the manager to complete, pay statement and what-if."""
-    s = q.summary
     display(trend_note(q))
+    trends = TrendChart(q)
+    try:
+        _manager_sections(q, trends)
+    finally:
+        trends.close()
+
+
+def _manager_sections(q: Quarterly, trends: TrendChart) -> None:
+    s = q.summary
     for m in s.index:
         r = s.loc[m]
         display(Markdown(f"### {escape(r['name'])}"))
@@ -562,7 +595,7 @@ def manager_sections(q: Quarterly) -> None:
                              rank=_rank(r["rank"]), n=int(s["rank"].notna().sum()),
                              crank=_rank(r["rank_company"]), cn=q.company_n,
                              payout=fmt(r["pay_total"], "currency", q.ctx.language))))
-        _trend_chart(q, m)
+        trends.show(m)
         if q.review is not None:  # each strength and weakness once: strengths, then the plan of the weaknesses
             display(Markdown(f"**{q.t('qr.h.feedback')}**"))
             rv.feedback(q.review, m)

@@ -106,6 +106,14 @@ def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, fl
         plt.show()
         plt.close(fig)
         return
+    show_png(fig, margins)
+    plt.close(fig)
+
+
+def show_png(fig: plt.Figure, margins: tuple[float, float, float, float, float]) -> None:
+    """Place the panels of ``fig`` by ``margins`` (as :func:`finish`) and display it as a
+    PNG drawn once; the figure stays open, to be drawn again with other data (a chart
+    repeated per manager) and closed by its owner."""
     import io
 
     from IPython.display import Image, display
@@ -117,5 +125,4 @@ def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, fl
     fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h, wspace=gap / panel)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     display(Image(data=buf.getvalue(), format="png"))
