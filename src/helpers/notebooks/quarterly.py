@@ -494,7 +494,7 @@ class TrendChart:
             ax.plot(x, med.reindex(self.periods).to_numpy(dtype=float), color="grey", ls="--", lw=1,
                     label=q.t("qr.chart.median"))
             self.lines.append(ax.plot(x, [float("nan")] * len(x), marker="o", lw=1.5, label=q.t("qr.chart.manager"))[0])
-            ax.set_title(q.name(i), fontsize=9)
+            ax.set_title(q.name(i), fontsize=9, y=1.0)  # where matplotlib puts it; said, not measured at each draw
             ax.set_xticks(x)
             ax.set_xticklabels([plotting.period_tick(p) for p in self.periods], fontsize=7, rotation=45)
             ax.yaxis.set_major_formatter(plotting.value_formatter(ind.unit, q.ctx.language))
