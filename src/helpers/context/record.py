@@ -25,12 +25,17 @@ from helpers.context.workbook import cache_get, cache_key, cache_put
 from helpers.plan.version import plan_version
 from helpers.present.pay import worded
 from helpers.record.results import Results, line_refs
-from helpers.record import schema as S
 
 __all__ = ["Snapshot", "snapshot", "put_snapshot", "take_snapshot", "results_of", "adjustment_frame",
            "closed_results", "company_results"]
 
-ADJ_COLUMNS = [c.name for c in S.adjustments.columns]
+def _columns(table: str) -> list[str]:
+    """The columns of the store's table ``table`` (:mod:`helpers.record.schema`), imported
+    when an empty one is made: a kernel reads the snapshot the run wrote and never
+    imports SQLAlchemy (0.1 s)."""
+    from helpers.record import schema as S
+
+    return [c.name for c in getattr(S, table).columns]
 
 
 @dataclass
@@ -41,9 +46,9 @@ class Snapshot:
     period_closed: bool = False
     closed_at: str | None = None
     closed_periods: list[str] = field(default_factory=list)
-    adjustments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ADJ_COLUMNS))
-    signoffs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[c.name for c in S.signoffs.columns]))
-    disputes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[c.name for c in S.disputes.columns]))
+    adjustments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_columns("adjustments")))
+    signoffs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_columns("signoffs")))
+    disputes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_columns("disputes")))
     history: dict[str, Results] = field(default_factory=dict)  # closed period → its closed results
 
     def adjustments_of(self, manager_id: str) -> pd.DataFrame:

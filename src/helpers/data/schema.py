@@ -13,10 +13,12 @@ the data-model documentation (:func:`data_model_markdown`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
-import pandera.pandas as pa
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 Kind = Literal["id", "text", "date", "month", "period", "number", "count", "bool"]
 
@@ -259,7 +261,11 @@ REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.requi
 
 
 def pandera_schema(table: Table) -> pa.DataFrameSchema:
-    """Value rules of ``table`` as a pandera schema (applied after type coercion)."""
+    """Value rules of ``table`` as a pandera schema (applied after type coercion).  pandera
+    is imported here, where data is validated: the notebooks' kernels read prepared data
+    and never pay its import (0.2 s)."""
+    import pandera.pandas as pa
+
     cols: dict[str, pa.Column] = {}
     for c in table.columns:
         checks: list[pa.Check] = []

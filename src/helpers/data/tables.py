@@ -16,16 +16,18 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from helpers.errors import InputError, Problem
 from helpers.files import duplicate_header_problem, printable, record_lines, text_file_problem
 from helpers.data.schema import REQUIRED_TABLES, TABLES, Col, Table, pandera_schema
 from helpers.plan.measures import Declared
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 MAX_ROWS_PER_PROBLEM = 5
 _TRUE = {"true", "1", "yes", "y", "t", "是", "已解决", "x"}
@@ -454,6 +456,8 @@ def validate_values(df: pd.DataFrame, table: Table, src: str, path: Path | None)
 
     An id that is not a slug (a team id with a space or '&') breaks two rules of its
     column, letters-digits-dash and no '&': it is reported once, with the first."""
+    import pandera.pandas as pa
+
     schema = pandera_schema(table)
     try:
         schema.validate(df, lazy=True)

@@ -566,9 +566,9 @@ def backtest_chart(lab: TargetLab) -> None:
         y = np.arange(len(groups))
         for (lo, hi), c in zip(thumbs, cols):
             ax.axvspan(lo - 0.01, hi + 0.01, color=c, alpha=0.22, lw=0)
+        shares = [tg.attainment_distribution(g, thresholds=th).iloc[0] if len(g) else None for _, g, _ in groups]
         for (col, _, mk), c in zip(keys, cols):
-            vals = [float(tg.attainment_distribution(g, thresholds=th)[col].iloc[0]) if len(g) else np.nan
-                    for _, g, _ in groups]
+            vals = [float(d[col]) if d is not None else np.nan for d in shares]
             ax.scatter(vals, y, marker=mk, s=34, color=c, edgecolor="black", lw=0.4, zorder=3)
         for yy, (_, _, own) in zip(y, groups):
             if own:
