@@ -215,6 +215,9 @@ def test_each_trend_chart_is_the_managers_own_and_the_same_as_one_drawn_anew(eas
     manager's line and the median's, and its PNG is byte for byte the one a figure built
     for that manager alone gives, also after a manager whose quarter has no data (a gap in
     the line)."""
+    from helpers.present import plotting
+
+    plotting.setup()  # the report's style and CJK font, as the notebook sets them
     q, gone, _ = east1_missing
     others = [m for m in q.summary.index if m != gone]
     order = [others[0], gone, *others[1:]]
