@@ -232,7 +232,12 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
 CLI_PRELOAD = ["cli_child", "helpers.run.cli", "helpers.run.runner", "helpers.run.checks", "helpers.run.lifecycle",
                "helpers.context.targets", "helpers.kpis.measures", "helpers.notebooks.dataquality",
                "helpers.notebooks.targetlab", "helpers.notebooks.decomposition", "helpers.notebooks.scenarios",
-               "helpers.notebooks.quarterly", "helpers.notebooks.leadership"]
+               "helpers.notebooks.quarterly", "helpers.notebooks.leadership",
+               # imported on first use by every validate and run: pandera where the data is validated,
+               # jupyter_client where the kernel is checked (a forked child would import them again)
+               "pandera.pandas", "pandera.backends.pandas.register", "pandera.accessors.pandas_accessor",
+               "helpers.data.sources", "helpers.kpis.declared", "helpers.run.publish", "jupyter_client.kernelspec",
+               "ipykernel.kernelspec", "pyarrow.pandas_compat", "pydantic.type_adapter"]
 _CLI_SERVER: list = []
 
 
