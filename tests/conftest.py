@@ -237,7 +237,10 @@ CLI_PRELOAD = ["cli_child", "helpers.run.cli", "helpers.run.runner", "helpers.ru
                # jupyter_client where the kernel is checked (a forked child would import them again)
                "pandera.pandas", "pandera.backends.pandas.register", "pandera.accessors.pandas_accessor",
                "helpers.data.sources", "helpers.kpis.declared", "helpers.run.publish", "jupyter_client.kernelspec",
-               "ipykernel.kernelspec", "pyarrow.pandas_compat", "pydantic.type_adapter"]
+               "ipykernel.kernelspec", "pyarrow.pandas_compat", "pydantic.type_adapter",
+               # and by every run: the workspace's Parquet files, the output lock, the fork server's client side
+               "pyarrow.parquet", "pyarrow.dataset", "filelock", "psutil", "tqdm", "multiprocessing.popen_forkserver",
+               "multiprocessing.synchronize", "helpers.run.kernels", "helpers.run.zygote"]
 _CLI_SERVER: list = []
 
 
