@@ -29,6 +29,7 @@ from helpers.record.results import Results, line_refs
 __all__ = ["Snapshot", "snapshot", "put_snapshot", "take_snapshot", "results_of", "adjustment_frame",
            "closed_results", "company_results"]
 
+
 def _columns(table: str) -> list[str]:
     """The columns of the store's table ``table`` (:mod:`helpers.record.schema`), imported
     when an empty one is made: a kernel reads the snapshot the run wrote and never

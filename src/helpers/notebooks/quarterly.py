@@ -476,11 +476,15 @@ class TrendChart:
     half of one built anew, and the picture is the same)."""
 
     def __init__(self, q: Quarterly):
+        self.q = q
+        self.fig = None  # built for the first manager with a chart (a team may have none)
+
+    def _build(self) -> None:
         import matplotlib.pyplot as plt
 
         from helpers.present import plotting
 
-        self.q = q
+        q = self.q
         self.ids = [i for i in q.weights.index if q.library[i].kpi][:6]
         a, c = q.ctx.actuals, q.ctx.company
         periods = sorted(a["period"].unique())
@@ -506,6 +510,8 @@ class TrendChart:
         """Display manager ``m``'s chart."""
         from helpers.present import plotting
 
+        if self.fig is None:
+            self._build()
         a = self.q.ctx.actuals
         for ax, line, i in zip(self.axes, self.lines, self.ids):
             ind = self.q.library[i]
@@ -518,7 +524,8 @@ class TrendChart:
     def close(self) -> None:
         import matplotlib.pyplot as plt
 
-        plt.close(self.fig)
+        if self.fig is not None:
+            plt.close(self.fig)
 
 
 def adjustment_lines(q: Quarterly, m: str) -> pd.DataFrame:
