@@ -527,6 +527,12 @@ class TrendChart:
         if self.fig is not None:
             plt.close(self.fig)
 
+    def __enter__(self) -> TrendChart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def adjustment_lines(q: Quarterly, m: str) -> pd.DataFrame:
     """``m``'s adjustments of the period as statement lines: ref, item, explanation, amount
@@ -580,42 +586,35 @@ def manager_sections(q: Quarterly) -> None:
     then one improvement plan whose rows are the weaknesses with cause, action and due
     date: each finding once), the draft of the period's summary (月度总结, the
     seed article's five parts) for the manager to complete, pay statement and what-if."""
-    display(trend_note(q))
-    trends = TrendChart(q)
-    try:
-        _manager_sections(q, trends)
-    finally:
-        trends.close()
-
-
-def _manager_sections(q: Quarterly, trends: TrendChart) -> None:
     s = q.summary
-    for m in s.index:
-        r = s.loc[m]
-        display(Markdown(f"### {escape(r['name'])}"))
-        if r["status"] == NO_DATA:
-            display(Markdown(q.t("qr.manager_no_data")))
-            continue
-        display(Markdown(q.t("qr.manager_line" if teammates_pay(q) else "qr.manager_line_nopay",
-                             total=fmt(r["total"], "score", q.ctx.language),
-                             grade=r["grade"] if r["grade"] != NO_DATA else q.t("qr.status.no_data"),
-                             rank=_rank(r["rank"]), n=int(s["rank"].notna().sum()),
-                             crank=_rank(r["rank_company"]), cn=q.company_n,
-                             payout=fmt(r["pay_total"], "currency", q.ctx.language))))
-        trends.show(m)
-        if q.review is not None:  # each strength and weakness once: strengths, then the plan of the weaknesses
-            display(Markdown(f"**{q.t('qr.h.feedback')}**"))
-            rv.feedback(q.review, m)
-            display(Markdown(f"**{q.t('qr.h.summary')}**"))
-            display(rv.summary_markdown(q.review, m, findings=False))
-        if not teammates_pay(q):
-            display(Markdown(q.t("qr.pay_private", file=STATEMENT_FILE.format(manager=m))))
-            continue
-        # the pay lines, adjustments and total as on the manager's statement (same template, same rounding)
-        display(HTML(f"<style>{sections_css()}</style>"
-                     + sections_html(statement_data(q, m), q.ctx.language, scores=False, table_class="kpi-table")))
-        display(Markdown(f"**{q.t('qr.h.what_if')}**"))
-        display(what_if_table(q, m))
+    display(trend_note(q))
+    with TrendChart(q) as trends:
+        for m in s.index:
+            r = s.loc[m]
+            display(Markdown(f"### {escape(r['name'])}"))
+            if r["status"] == NO_DATA:
+                display(Markdown(q.t("qr.manager_no_data")))
+                continue
+            display(Markdown(q.t("qr.manager_line" if teammates_pay(q) else "qr.manager_line_nopay",
+                                 total=fmt(r["total"], "score", q.ctx.language),
+                                 grade=r["grade"] if r["grade"] != NO_DATA else q.t("qr.status.no_data"),
+                                 rank=_rank(r["rank"]), n=int(s["rank"].notna().sum()),
+                                 crank=_rank(r["rank_company"]), cn=q.company_n,
+                                 payout=fmt(r["pay_total"], "currency", q.ctx.language))))
+            trends.show(m)
+            if q.review is not None:  # each strength and weakness once: strengths, then the plan of the weaknesses
+                display(Markdown(f"**{q.t('qr.h.feedback')}**"))
+                rv.feedback(q.review, m)
+                display(Markdown(f"**{q.t('qr.h.summary')}**"))
+                display(rv.summary_markdown(q.review, m, findings=False))
+            if not teammates_pay(q):
+                display(Markdown(q.t("qr.pay_private", file=STATEMENT_FILE.format(manager=m))))
+                continue
+            # the pay lines, adjustments and total as on the manager's statement (same template, same rounding)
+            display(HTML(f"<style>{sections_css()}</style>"
+                         + sections_html(statement_data(q, m), q.ctx.language, scores=False, table_class="kpi-table")))
+            display(Markdown(f"**{q.t('qr.h.what_if')}**"))
+            display(what_if_table(q, m))
 
 
 def signoff_html(q: Quarterly) -> str:
