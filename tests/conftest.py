@@ -240,7 +240,11 @@ CLI_PRELOAD = ["cli_child", "helpers.run.cli", "helpers.run.runner", "helpers.ru
                "ipykernel.kernelspec", "pyarrow.pandas_compat", "pydantic.type_adapter",
                # and by every run: the workspace's Parquet files, the output lock, the fork server's client side
                "pyarrow.parquet", "pyarrow.dataset", "filelock", "psutil", "tqdm", "multiprocessing.popen_forkserver",
-               "multiprocessing.synchronize", "helpers.run.kernels", "helpers.run.zygote"]
+               "multiprocessing.synchronize", "helpers.run.kernels", "helpers.run.zygote",
+               # and by a run's fork server, forked from the run (helpers.run.runner.start_fork_server):
+               # the libraries of the kernel template and of the pool's workers
+               "matplotlib.pyplot", "seaborn", "openpyxl", "ipykernel.ipkernel", "ipykernel.kernelapp",
+               "helpers.present.plotting", "papermill", "nbformat", "helpers.present.report"]
 _CLI_SERVER: list = []
 
 

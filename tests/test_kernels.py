@@ -149,3 +149,54 @@ def test_a_kernel_never_outlives_its_template(tmp_path):
     t.join(60)
     assert errors  # the notebook run reports its dead kernel
     kernels.close_template()
+
+
+FORK_SERVER_PROBE = '''
+import json, os, sys
+from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
+sys.path.insert(0, sys.argv[2])
+import probe
+from helpers.run import runner
+taken = runner.start_fork_server(Path(sys.argv[1]))
+server = forkserver._forkserver._forkserver_pid
+ctx = runner.pool_context(["helpers.context.workbook", "helpers.present.plotting"])
+with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+    child = pool.submit(probe.probe).result()
+print(json.dumps({"taken": taken, "me": os.getpid(), "server": server, "child": child,
+                  "server_cmdline": Path(f"/proc/{server}/cmdline").read_bytes().decode(errors="replace"),
+                  "my_cmdline": Path("/proc/self/cmdline").read_bytes().decode(errors="replace"),
+                  "here": sorted(m for m in probe.LIBS if m in sys.modules)}))
+'''
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_the_runs_fork_server_is_forked_from_the_run_and_ends_with_it(demo_params, tmp_path):
+    """``run`` starts multiprocessing's fork server as a fork of itself before it reads its
+    data (not a new Python: its command line is the run's); a worker forked from it finds
+    the reports' libraries imported without importing them itself, though the run's own
+    process never imported them; and the server ends when the run does."""
+    import json
+    import subprocess
+    import time
+
+    import psutil
+
+    (tmp_path / "probe.py").write_text(
+        "import os, sys\nLIBS = ('seaborn', 'ipykernel.kernelapp', 'papermill', 'helpers.present.report')\n"
+        "def probe():\n    return {'ppid': os.getppid(), 'libs': sorted(m for m in LIBS if m in sys.modules)}\n",
+        encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", FORK_SERVER_PROBE, str(demo_params), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["taken"] is True
+    assert got["server"] != got["me"] and got["child"]["ppid"] == got["server"]
+    assert got["server_cmdline"] == got["my_cmdline"]  # a spawned server's would run multiprocessing.forkserver
+    assert got["child"]["libs"] == ["helpers.present.report", "ipykernel.kernelapp", "papermill", "seaborn"]
+    assert got["here"] == []  # imported by the server, not by the process that forked it
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(got["server"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not psutil.pid_exists(got["server"]) or psutil.Process(got["server"]).status() == psutil.STATUS_ZOMBIE

@@ -52,10 +52,11 @@ def _fail(exc: InputError) -> None:
 def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | None, out: Path | None,
          language: str | None, progress: bool, executor: str | None = None, scheduler: str | None = None,
          wait: float = 0.0) -> int:
-    from helpers.run.runner import Interrupted, execute, plan_run, start_pool
+    from helpers.run.runner import Interrupted, execute, plan_run, start_fork_server, start_pool
 
     command = " ".join(["kpi-workbook", *sys.argv[1:]])[:300]
     started = None
+    start_fork_server(params, executor)  # before the data is read: a fork of this process, its imports kept
     try:
         plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language,
                             executor=executor, scheduler=scheduler, wait=wait, command=command)

@@ -577,9 +577,13 @@ def preload_modules(plan: RunPlan) -> list[str]:
     """What the kernel template imports: the workbook's context and chart modules and the
     modules the listed notebooks declare (``kpi_workbook.module``); empty when kernels are
     not forked (``execution.fork_kernels: false``, or a system without ``fork``)."""
-    if not plan.params.execution.fork_kernels or not hasattr(os, "fork"):
+    return _preload(plan.params, plan.notebook_dir, plan.notebooks)
+
+
+def _preload(params: RunParams, nb_dir: Path, notebooks: Sequence[str]) -> list[str]:
+    if not params.execution.fork_kernels or not hasattr(os, "fork"):
         return []
-    mods = [_notebook_meta(plan.notebook_dir / f"{nb}.ipynb").get("module") for nb in plan.notebooks]
+    mods = [_notebook_meta(nb_dir / f"{nb}.ipynb").get("module") for nb in notebooks]
     return ["helpers.context.workbook", "helpers.present.plotting", *sorted({str(m) for m in mods if m})]
 
 
@@ -610,12 +614,84 @@ def pool_context(preload: Sequence[str]) -> Any:
     server on this system): each worker starts a fresh Python ("spawn")."""
     if preload and "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        from helpers.run.kernels import BASE_MODULES
-
-        ctx.set_forkserver_preload(list(dict.fromkeys(["helpers.run.forkprep", *BASE_MODULES, "ipykernel.ipkernel",
-                                                       "ipykernel.kernelapp", *preload, *WORKER_MODULES])))
+        ctx.set_forkserver_preload(fork_server_modules(preload))
         return ctx
     return mp.get_context("spawn")
+
+
+def fork_server_modules(preload: Sequence[str]) -> list[str]:
+    """What the run's fork server imports: its first module, the libraries of the kernel
+    template (``preload``) and of the pool's workers."""
+    from helpers.run.kernels import BASE_MODULES
+
+    return list(dict.fromkeys(["helpers.run.forkprep", *BASE_MODULES, "ipykernel.ipkernel", "ipykernel.kernelapp",
+                               *preload, *WORKER_MODULES]))
+
+
+def start_fork_server(params_file: Path, executor: str | None = None) -> bool:
+    """Start the run's fork server now, as a fork of this process, when the run will
+    want one (local executor, forked kernels): called by ``run`` before it reads its data.
+
+    ``multiprocessing`` would start it as a new Python that imports every library of
+    the reports (about 2.5 core-seconds); forked from here it keeps what this process
+    has imported already and imports only the rest.  Taken only while this process has
+    done nothing but import and read its params (no data, no thread); otherwise, or on
+    a Python whose fork server works differently, or when the params cannot be read
+    (``plan_run`` says why), False and the pool starts its server the usual way.  The
+    server is what ``multiprocessing`` would have started: the same ``main`` with the
+    same modules, its own copy of the imports, no Python object of this process in use,
+    and it ends with this process."""
+    import threading
+    from multiprocessing import connection, forkserver, resource_tracker
+
+    if "forkserver" not in mp.get_all_start_methods() or threading.active_count() != 1:
+        return False
+    try:
+        params = load_params(params_file)
+        ex = executor or params.execution.executor
+        preload = _preload(params, notebook_dir(params, params_file), params.notebooks)
+    except Exception:  # noqa: BLE001 - plan_run reads the params again and reports the problem
+        return False
+    if ex != "local" or not preload:
+        return False
+    fs = forkserver._forkserver
+    if hasattr(fs, "_forkserver_authkey") or not all(
+            hasattr(fs, a) for a in ("_lock", "_forkserver_pid", "_forkserver_address", "_forkserver_alive_fd")):
+        return False
+    modules = fork_server_modules(preload)
+    with fs._lock:
+        if fs._forkserver_pid is not None:
+            return False
+        resource_tracker.ensure_running()  # as multiprocessing does first: the workers share its tracker
+        inherited = [fd for fd in (fs._forkserver_alive_fd, getattr(resource_tracker._resource_tracker, "_fd", None))
+                     if fd is not None]  # another server's and the tracker's: the server holds neither
+        import socket
+
+        with socket.socket(socket.AF_UNIX) as listener:
+            address = connection.arbitrary_address("AF_UNIX")
+            listener.bind(address)
+            os.chmod(address, 0o600)
+            listener.listen()
+            alive_r, alive_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the server: multiprocessing's own loop, exits when every client is gone
+                code = 0
+                try:
+                    for fd in (alive_w, *inherited):
+                        os.close(fd)
+                    forkserver.main(listener.fileno(), alive_r, modules)
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else 0
+                except BaseException:  # noqa: BLE001 - never back into the caller's code
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(alive_r)
+        fs._forkserver_address = address
+        fs._forkserver_alive_fd = alive_w
+        fs._forkserver_pid = pid
+        fs._preload_modules = modules
+    return True
 
 
 def _local_pool(plan: RunPlan, jobs: int, ctx: Any) -> ProcessPoolExecutor:
