@@ -200,3 +200,39 @@ def test_the_runs_fork_server_is_forked_from_the_run_and_ends_with_it(demo_param
     while psutil.pid_exists(got["server"]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not psutil.pid_exists(got["server"]) or psutil.Process(got["server"]).status() == psutil.STATUS_ZOMBIE
+
+
+STOP_PROBE = '''
+import json, os, sys
+from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
+from helpers.run import runner
+taken = runner.start_fork_server(Path(sys.argv[1]))
+first = forkserver._forkserver._forkserver_pid
+runner.stop_fork_server()
+gone = not Path(f"/proc/{first}").exists()  # killed and reaped, not left to finish its imports
+ctx = runner.pool_context(["helpers.context.workbook", "helpers.present.plotting"])
+with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+    ppid = pool.submit(os.getppid).result()
+second = forkserver._forkserver._forkserver_pid
+print(json.dumps({"taken": taken, "gone": gone, "first": first, "second": second, "ppid": ppid,
+                  "cmdline": Path(f"/proc/{second}/cmdline").read_bytes().decode(errors="replace")}))
+'''
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_a_fork_server_the_run_no_longer_needs_is_stopped_at_once(demo_params):
+    """A run refused before its pool stops the server it forked there and then, rather than
+    leave it to end after its imports holding the run's output pipes; a pool started
+    afterwards gets one the usual way (multiprocessing's own, a new Python)."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", STOP_PROBE, str(demo_params)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["taken"] is True and got["gone"] is True
+    assert got["second"] not in (None, got["first"]) and got["ppid"] == got["second"]
+    assert "multiprocessing.forkserver" in got["cmdline"]

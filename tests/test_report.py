@@ -55,6 +55,48 @@ def test_toc_levels():
             '<li><a href="#e">E</a></li></ol>') in out
 
 
+
+def test_the_anchor_mark_stays_out_of_the_toc_as_an_entity_too():
+    """The template writes a heading's anchor link as ``&#182;``: it is not heading text."""
+    out = add_toc('<!--KPI-TOC--><h2 id="a">概览<a class="anchor-link" href="#a">&#182;</a></h2>', "目录")
+    assert '<ol><li><a href="#a">概览</a></li></ol>' in out
+
+
+def test_the_page_is_nbconverts_own_without_its_second_pass():
+    """The report's exporter skips HTMLExporter's BeautifulSoup pass over the finished page:
+    the page is nbconvert's (both read back by BeautifulSoup are the same document, focus
+    marks aside), every output stays focusable, no image lacks its alternative text, and
+    no prose block is made a tab stop."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from helpers.present.report import make_exporter
+
+    nb = executed_notebook()
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    nb.cells.append(nbformat.v4.new_code_cell("chart", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": png, "text/plain": "<Figure>"})]))
+    ours = make_exporter("zh")
+    theirs = make_exporter("zh")
+    theirs.__class__ = HTMLExporter  # nbconvert's own from_notebook_node, its second pass included
+    page, reference = render_html(nb, META, ours), render_html(nb, META, theirs)
+
+    def unfocused(html: str) -> str:
+        soup = BeautifulSoup(html, "html.parser")
+        for el in soup.find_all(attrs={"tabindex": True}):
+            del el.attrs["tabindex"]
+        return str(soup)
+
+    assert unfocused(page) == unfocused(reference)
+    soup = BeautifulSoup(page, "html.parser")
+    outputs = soup.select("div.jp-OutputArea-output")
+    assert len(outputs) == 2 and all(el.get("tabindex") == "0" for el in outputs)
+    assert [el.get("tabindex") for el in soup.select("div.jp-OutputArea-output")] == \
+        [el.get("tabindex") for el in BeautifulSoup(reference, "html.parser").select("div.jp-OutputArea-output")]
+    assert soup.select("img") and not soup.select("img:not([alt])") and soup.img["alt"] != ""
+    assert not soup.select("div.jp-Cell-inputWrapper[tabindex]")
+
+
 def test_artifacts_are_written_whole_with_normal_permissions(tmp_path):
     """write_text_atomic leaves no temporary file and gives the umask's mode (not mkstemp's 0600)."""
     import os
@@ -99,6 +141,38 @@ def test_compact_png_keeps_the_picture_and_shrinks_it():
     b = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"), dtype=int)
     assert a.shape == b.shape and np.abs(a - b).mean() < 2.0
     assert compact_png(b"not a png") == b"not a png"
+
+
+
+def test_a_chart_drawn_into_the_palette_is_the_png_the_export_would_make():
+    """figure_png (in the kernel) gives the very bytes that compact_png (in the export) makes
+    of the figure's savefig PNG: the same pixels, one encoding instead of three; also for
+    a figure with a transparent background (RGBA kept)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from helpers.present.png import compact_png, figure_png
+    from helpers.present import plotting
+
+    plotting.setup()
+    for transparent in (False, True):
+        fig, axes = plt.subplots(1, 3, figsize=(9, 2.4))
+        for k, ax in enumerate(axes):
+            ax.plot(range(6), np.arange(6) ** (k + 1), marker="o", label="本人")
+            ax.set_title(f"销售额 {k}")
+        if transparent:
+            fig.patch.set_alpha(0.0)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        expected = compact_png(buf.getvalue())
+        assert expected != buf.getvalue()  # the export would have re-encoded it
+        assert figure_png(fig) == expected
+        plt.close(fig)
 
 
 def test_one_small_stylesheet_of_our_own():

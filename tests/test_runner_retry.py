@@ -38,6 +38,7 @@ def _fake_papermill(monkeypatch, failures: list[BaseException]) -> list[int]:
         shutil.copyfile(input_path, output_path)
         if failures:
             raise failures.pop(0)
+        return nbformat.read(output_path, as_version=4)  # papermill returns the notebook it wrote
 
     monkeypatch.setattr(papermill, "execute_notebook", execute)
     return calls

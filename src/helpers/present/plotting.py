@@ -114,15 +114,13 @@ def show_png(fig: plt.Figure, margins: tuple[float, float, float, float, float])
     """Place the panels of ``fig`` by ``margins`` (as :func:`finish`) and display it as a
     PNG drawn once; the figure stays open, to be drawn again with other data (a chart
     repeated per manager) and closed by its owner."""
-    import io
-
     from IPython.display import Image, display
+
+    from helpers.present.png import figure_png
 
     left, right, bottom, top, gap = margins
     w, h = fig.get_size_inches()
     n = max(1, len([ax for ax in fig.axes if ax.get_visible()]))
     panel = max(0.1, (w - left - right - gap * (n - 1)) / n)
     fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h, wspace=gap / panel)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    display(Image(data=buf.getvalue(), format="png"))
+    display(Image(data=figure_png(fig), format="png"))  # in the palette the report keeps (helpers.present.png)

@@ -58,29 +58,10 @@ class CleanOutputs(Preprocessor):
         return cell, resources
 
 def compact_png(data: bytes, colors: int = 256) -> bytes:
-    """The PNG re-encoded with a palette of ``colors`` (Pillow's fast octree, no
-    dithering, transparency kept) when that is smaller, else unchanged.
+    """The PNG with a palette of ``colors`` when smaller (:func:`helpers.present.png.compact_png`)."""
+    from helpers.present.png import compact_png as _compact
 
-    Charts have few distinct colours (a palette, grey grid lines, antialiased edges):
-    a 256-colour palette looks the same and is about a third of the size, which keeps
-    a team report with a trend chart per manager within the 1.5 MB budget."""
-    import io
-
-    from PIL import Image
-
-    try:
-        img = Image.open(io.BytesIO(data))
-        if img.mode == "P":
-            return data
-        opaque = img.mode == "RGB" or (img.mode == "RGBA" and img.getchannel("A").getextrema() == (255, 255))
-        q = img.convert("RGB" if opaque else "RGBA").quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
-                                                             dither=Image.Dither.NONE)
-        out = io.BytesIO()
-        q.save(out, format="PNG")  # optimize=True would take 3x as long for 7 % less
-    except (OSError, ValueError):  # not a PNG we can read: leave it as it is
-        return data
-    small = out.getvalue()
-    return small if len(small) < len(data) else data
+    return _compact(data, colors)
 
 
 class CompactImages(Preprocessor):
@@ -106,13 +87,62 @@ def _css() -> str:
     return report_css()
 
 
+_OUTPUT_DIV = re.compile(r'(<div\b[^>]*\bclass="[^"]*\bjp-OutputArea-output\b[^"]*")')
+_RAW_TEXT = re.compile(r"(<(style|script)\b.*?</\2>)", re.S | re.I)
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+
+
+def _char(m: re.Match) -> str:
+    """A numeric character reference to a character outside ASCII as that character (the
+    page is UTF-8: "概览", not "&#27010;&#35272;"); every other reference as it is."""
+    cp = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    return chr(cp) if 127 < cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF else m.group(0)
+
+
+def _literal_text(page: str) -> str:
+    """``page`` with :func:`_char` applied outside ``<style>`` and ``<script>``."""
+    parts = _RAW_TEXT.split(page)
+    out = []
+    i = 0
+    while i < len(parts):
+        out.append(_CHAR_REF.sub(_char, parts[i]))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])  # a <style> or <script> element, as it is
+        i += 3
+    return "".join(out)
+
+
+class ReportExporter(HTMLExporter):
+    """nbconvert's HTMLExporter without the pass it makes over the finished page with
+    BeautifulSoup (parse and write the whole page again: a tenth of a second a report,
+    a third of a worker's time).  That pass gives images without an alternative text
+    an English one (our template gives every chart one in the report's language) and
+    makes every output focusable (``tabindex="0"``: a wide table scrolls with the
+    keyboard), which is done here on the template's own markup; and it writes characters
+    the markdown renderer gave as numeric references ("&#27010;") as themselves."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):  # noqa: D102 - nbconvert API
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        resources = self._init_resources(resources)
+        # what HTMLExporter registers before rendering (reports show no code: nothing to highlight)
+        self.register_filter("highlight_code", self.filters.get("highlight_code", lambda source, *a, **k: source))
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                                       parent=self, resources=resources))
+        html_page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _literal_text(_OUTPUT_DIV.sub(r'\1 tabindex="0"', html_page)), resources
+
+
 def make_exporter(language: str = "zh") -> HTMLExporter:
     """An HTMLExporter for reports in ``language`` (reuse it for many notebooks)."""
     from traitlets.config import Config
 
-    exp = HTMLExporter(
-        # no pygments stylesheet: reports show no code
+    exp = ReportExporter(
+        # no pygments stylesheet: reports show no code; the notebook validated once, after
+        # every preprocessor, not after each of them (15 times a report)
         config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
+        optimistic_validation=True,
         language_code=language,  # <html lang>: Chromium picks the CJK font by it
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[_template_dir()],
@@ -136,10 +166,10 @@ def add_toc(body: str, title: str) -> str:
     each with its h3 headings nested under it (unnumbered)."""
     sections: list[tuple[str, list[str]]] = []
     for level, anchor, inner in _HEADING.findall(body):
-        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
+        text = html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip()  # ¶: the anchor link's mark
         if not text:
             continue
-        link = f'<a href="#{anchor}">{html.escape(html.unescape(text))}</a>'
+        link = f'<a href="#{anchor}">{html.escape(text)}</a>'
         if level == "2" or not sections:
             sections.append((link, []))
         else:

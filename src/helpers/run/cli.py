@@ -52,7 +52,7 @@ def _fail(exc: InputError) -> None:
 def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | None, out: Path | None,
          language: str | None, progress: bool, executor: str | None = None, scheduler: str | None = None,
          wait: float = 0.0) -> int:
-    from helpers.run.runner import Interrupted, execute, plan_run, start_fork_server, start_pool
+    from helpers.run.runner import Interrupted, execute, plan_run, start_fork_server, start_pool, stop_fork_server
 
     command = " ".join(["kpi-workbook", *sys.argv[1:]])[:300]
     started = None
@@ -65,6 +65,8 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
         # the pool's workers get ready while the gate runs (killed if the run stops here); a
         # closed period is restated without notebooks: no pool
         started = None if known_closed(plan) else start_pool(plan)
+        if started is None:
+            stop_fork_server()
         from helpers.run.checks import gate
 
         problems, warnings = gate(plan, params, ds)  # the same gate as `validate`: refused here, not in a notebook
@@ -88,6 +90,7 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
     except InputError as exc:
         if started is not None:
             started.discard()
+        stop_fork_server()  # refused before its pool: the server started for it goes now, not after its imports
         _fail(exc)
     except Interrupted as exc:
         where = plan.out_root / plan.period.label

@@ -204,7 +204,6 @@ def _is_notebook_error(exc: BaseException) -> bool:
 
 def run_task(task: Task) -> TaskResult:
     """Execute one notebook with papermill and render its HTML (runs in a worker)."""
-    import nbformat
     import papermill as pm
 
     from helpers.atomic import write_text_atomic
@@ -223,7 +222,7 @@ def run_task(task: Task) -> TaskResult:
     try:
         for attempt in range(1, KERNEL_ATTEMPTS + 1):
             try:
-                pm.execute_notebook(
+                executed = pm.execute_notebook(
                     task.input_path,
                     task.work_ipynb,
                     parameters=task.parameters,
@@ -243,8 +242,8 @@ def run_task(task: Task) -> TaskResult:
                     raise
                 shutil.rmtree(task.parts_dir, ignore_errors=True)  # start the retry clean
                 Path(task.parts_dir).mkdir(parents=True, exist_ok=True)
-        nb = nbformat.read(task.work_ipynb, as_version=4)
-        html = render_html(nb, task.meta, _exporter(task.meta.get("lang", "zh")))
+        # the notebook papermill wrote to work_ipynb, as it holds it (not read back: 0.04 s a report)
+        html = render_html(executed, task.meta, _exporter(task.meta.get("lang", "zh")))
         write_text_atomic(Path(task.html_path), html)
         arts = sorted(p.name for p in Path(task.parts_dir).iterdir() if p.is_file() and not p.name.startswith("."))
         for name in arts:
@@ -691,7 +690,33 @@ def start_fork_server(params_file: Path, executor: str | None = None) -> bool:
         fs._forkserver_alive_fd = alive_w
         fs._forkserver_pid = pid
         fs._preload_modules = modules
+        fs._kpi_forked = True  # ours to stop (stop_fork_server)
     return True
+
+
+def stop_fork_server() -> None:
+    """Kill the fork server :func:`start_fork_server` started, if it still runs (the run
+    stopped before its pool: bad input, a closed period restated).  It would end with
+    the run anyway, but only once its imports are done: until then it would keep the
+    run's output pipes open, and a caller reading them would wait for it."""
+    import signal
+    from multiprocessing import forkserver
+
+    fs = forkserver._forkserver
+    pid = getattr(fs, "_forkserver_pid", None)
+    if pid is None or not getattr(fs, "_kpi_forked", False):
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (OSError, ChildProcessError):
+        pass
+    try:
+        os.close(fs._forkserver_alive_fd)
+    except (OSError, TypeError):
+        pass
+    fs._forkserver_address = fs._forkserver_alive_fd = fs._forkserver_pid = None
+    fs._kpi_forked = False
 
 
 def _local_pool(plan: RunPlan, jobs: int, ctx: Any) -> ProcessPoolExecutor:
