@@ -97,6 +97,14 @@ LONGEST_FIRST = ["test_lifecycle.py", "test_words.py", "test_robustness.py", "te
                  "test_scenarios.py", "test_print.py", "test_strategy.py", "test_excel.py", "test_kernels.py"]
 
 
+def pytest_configure(config) -> None:
+    """The in-process tests run with the collector thresholds of the workbook's own
+    processes (helpers.run.zygote.GC_THRESHOLD)."""
+    from helpers.run.zygote import tune_gc
+
+    tune_gc()
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Collect the files of :data:`LONGEST_FIRST` first, in that order; the order of the
     tests within a file, and of the other files, stays."""

@@ -92,6 +92,20 @@ def test_a_forked_kernel_shows_what_a_fresh_one_shows(template, tmp_path):
     assert any("image/png" in o.get("data", {}) for cells in outputs(forked) for o in cells)
 
 
+def test_a_forked_kernel_collects_cycles_less_often_but_collects_them(template, tmp_path):
+    """The template's collector thresholds reach its kernels (helpers.run.zygote.GC_THRESHOLD,
+    not Python's 700): the collector is on, and a reference cycle is freed by it."""
+    from helpers.run.zygote import GC_THRESHOLD
+
+    src = notebook(tmp_path / "gc.ipynb",
+                   "import gc, weakref\nclass Node: pass\na, b = Node(), Node()\na.b, b.a = b, a\n"
+                   "probe = weakref.ref(a)\ndel a, b\ngc.collect()\n"
+                   "print(gc.get_threshold(), gc.isenabled(), probe() is None)")
+    nb = execute(src, tmp_path / "gc-out.ipynb", fork=True)
+    assert stdout_of(nb, 1) == f"{GC_THRESHOLD} True True\n"
+    assert GC_THRESHOLD[0] > 700
+
+
 def test_a_cell_timeout_interrupts_the_forked_kernel(template, tmp_path):
     """The execution timeout reaches a forked kernel as on any other (SIGINT to its process group)."""
     src = notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(60)")

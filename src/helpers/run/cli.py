@@ -367,6 +367,9 @@ def map_(
 
 def main() -> None:
     """Console-script entry point."""
+    from helpers.run.zygote import tune_gc
+
+    tune_gc()  # the run's main process and what it forks (its fork server, the workers)
     try:
         app()
     except KeyboardInterrupt:

@@ -168,9 +168,12 @@ def _worker_init(parent: int) -> None:
     import signal
     import threading
 
+    from helpers.run.zygote import tune_gc
+
     _quiet_worker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _no_iri_grammar()
+    tune_gc()  # as the main process's (a worker spawned from nothing would have Python's)
     first = os.getppid()  # the main process, or the run's fork server (which ends with it)
     if first != parent:  # forked from the run's fork server: let it end when the main process does
         from helpers.run.zygote import release_fork_server
