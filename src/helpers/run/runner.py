@@ -612,7 +612,8 @@ def pool_context(preload: Sequence[str]) -> Any:
     With forked kernels (``preload``: the template's modules): Python's fork server,
     which imports the libraries of the workers and of the kernel template once
     (:mod:`helpers.run.forkprep` first); the workers and the template are forked from
-    it, already imported.  Without (``execution.fork_kernels: false``, or no fork
+    it, already imported.  ``run`` starts that server before it reads its data, as a
+    fork of itself (:func:`start_fork_server`); elsewhere multiprocessing starts it.  Without (``execution.fork_kernels: false``, or no fork
     server on this system): each worker starts a fresh Python ("spawn")."""
     if preload and "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
