@@ -95,6 +95,13 @@ def test_the_page_is_nbconverts_own_without_its_second_pass():
         [el.get("tabindex") for el in BeautifulSoup(reference, "html.parser").select("div.jp-OutputArea-output")]
     assert soup.select("img") and not soup.select("img:not([alt])") and soup.img["alt"] != ""
     assert not soup.select("div.jp-Cell-inputWrapper[tabindex]")
+    # characters as themselves (the markdown renderer writes headings as "&#27010;&#35272;"),
+    # ASCII references and <style>/<script> elements as they are
+    assert "概览" in page and "&#27010;" not in page
+    from helpers.present.report import _CHAR_REF, _char
+
+    assert _CHAR_REF.sub(_char, '<style>a{content:"&#26412;"}</style><p>&#26412;&#x6982; &#60; &#182;</p>') == \
+        '<style>a{content:"&#26412;"}</style><p>本概 &#60; ¶</p>'
 
 
 def test_artifacts_are_written_whole_with_normal_permissions(tmp_path):

@@ -88,28 +88,17 @@ def _css() -> str:
 
 
 _OUTPUT_DIV = re.compile(r'(<div\b[^>]*\bclass="[^"]*\bjp-OutputArea-output\b[^"]*")')
-_RAW_TEXT = re.compile(r"(<(style|script)\b.*?</\2>)", re.S | re.I)
-_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_CHAR_REF = re.compile(r"(<(style|script)\b.*?</\2>)|&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));", re.S | re.I)
 
 
 def _char(m: re.Match) -> str:
     """A numeric character reference to a character outside ASCII as that character (the
-    page is UTF-8: "概览", not "&#27010;&#35272;"); every other reference as it is."""
-    cp = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    page is UTF-8: "概览", not "&#27010;&#35272;"); every other reference, and a whole
+    ``<style>`` or ``<script>`` element, as it is."""
+    if m.group(1):
+        return m.group(1)
+    cp = int(m.group(3), 16) if m.group(3) else int(m.group(4))
     return chr(cp) if 127 < cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF else m.group(0)
-
-
-def _literal_text(page: str) -> str:
-    """``page`` with :func:`_char` applied outside ``<style>`` and ``<script>``."""
-    parts = _RAW_TEXT.split(page)
-    out = []
-    i = 0
-    while i < len(parts):
-        out.append(_CHAR_REF.sub(_char, parts[i]))
-        if i + 1 < len(parts):
-            out.append(parts[i + 1])  # a <style> or <script> element, as it is
-        i += 3
-    return "".join(out)
 
 
 class ReportExporter(HTMLExporter):
@@ -131,7 +120,7 @@ class ReportExporter(HTMLExporter):
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
                                                                        parent=self, resources=resources))
         html_page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-        return _literal_text(_OUTPUT_DIV.sub(r'\1 tabindex="0"', html_page)), resources
+        return _CHAR_REF.sub(_char, _OUTPUT_DIV.sub(r'\1 tabindex="0"', html_page)), resources
 
 
 def make_exporter(language: str = "zh") -> HTMLExporter:

@@ -613,8 +613,9 @@ def pool_context(preload: Sequence[str]) -> Any:
     which imports the libraries of the workers and of the kernel template once
     (:mod:`helpers.run.forkprep` first); the workers and the template are forked from
     it, already imported.  ``run`` starts that server before it reads its data, as a
-    fork of itself (:func:`start_fork_server`); elsewhere multiprocessing starts it.  Without (``execution.fork_kernels: false``, or no fork
-    server on this system): each worker starts a fresh Python ("spawn")."""
+    fork of itself (:func:`start_fork_server`); elsewhere multiprocessing starts it.
+    Without (``execution.fork_kernels: false``, or no fork server on this system): each
+    worker starts a fresh Python ("spawn")."""
     if preload and "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(fork_server_modules(preload))
