@@ -24,6 +24,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from helpers.present.i18n import t
+from helpers.present.png import compact_png
 from helpers.present.prose import notebook_language, show
 
 TEMPLATE_NAME = "kpi_report"
@@ -56,13 +57,6 @@ class CleanOutputs(Preprocessor):
                 and o.get("output_type") != "error"
             ]
         return cell, resources
-
-def compact_png(data: bytes, colors: int = 256) -> bytes:
-    """The PNG with a palette of ``colors`` when smaller (:func:`helpers.present.png.compact_png`)."""
-    from helpers.present.png import compact_png as _compact
-
-    return _compact(data, colors)
-
 
 class CompactImages(Preprocessor):
     """Re-encode every PNG output with :func:`compact_png` (reports stay small)."""
