@@ -4,10 +4,8 @@ agreement with the team reviews, privacy of individual pay, and the rendered rep
 from __future__ import annotations
 
 import math
-import os
 import pickle
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +18,7 @@ from helpers.notebooks import quarterly as Q
 from helpers.core.attainment import NO_DATA
 from helpers.present.i18n import t
 
-from conftest import KPI_BIN, ROOT, cjk_text, demo_words
+from conftest import ROOT, cjk_text, demo_words, run_cli_together
 
 NaN = math.nan
 
@@ -260,15 +258,12 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
     raw["leadership"] = {"individual_pay": True}
     shown = tmp_path / "shown.yaml"
     shown.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
     runs = {
-        "q": [str(KPI_BIN), "run", str(hidden), "--out", str(tmp_path / "q"), "--no-progress"],
-        "m": [str(KPI_BIN), "run", str(shown), "--out", str(tmp_path / "m"), "--no-progress",
+        "q": ["run", str(hidden), "--out", str(tmp_path / "q"), "--no-progress"],
+        "m": ["run", str(shown), "--out", str(tmp_path / "m"), "--no-progress",
               "--period", "2026-09", "--language", "en"],
     }
-    procs = {k: subprocess.Popen(v, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for k, v in runs.items()}
-    results = {k: p.communicate(timeout=600) + (p.returncode,) for k, p in procs.items()}
+    results = run_cli_together(runs)
     for key, period, heading in (("q", "2026Q3", "目标公平性"), ("m", "2026-09", "Target fairness")):
         out, err, rc = results[key]
         assert rc == 0, err + out

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +25,7 @@ from helpers.plan.params import load_params
 from helpers.record.results import ref_code
 from helpers.present.display import half_up
 
-from conftest import KPI_BIN, ROOT, SEED_PLAN, cjk_text, demo_words
+from conftest import ROOT, SEED_PLAN, cjk_text, demo_words, run_cli_together
 
 LIB = load_library(ROOT / "params" / "indicators.yaml")
 
@@ -324,15 +322,12 @@ def test_notebook_renders_quarterly_and_monthly(demo_params, demo_dir, tmp_path)
     raw["notebooks"] = ["04_quarterly_review"]
     params = tmp_path / "run.yaml"
     params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
     runs = {
-        "q": [str(KPI_BIN), "run", str(params), "--out", str(tmp_path / "q"), "--team", "east-1", "--no-progress"],
-        "m": [str(KPI_BIN), "run", str(params), "--out", str(tmp_path / "m"), "--team", "east-1", "--no-progress",
+        "q": ["run", str(params), "--out", str(tmp_path / "q"), "--team", "east-1", "--no-progress"],
+        "m": ["run", str(params), "--out", str(tmp_path / "m"), "--team", "east-1", "--no-progress",
               "--period", "2026-09", "--language", "en"],
     }
-    procs = {k: subprocess.Popen(v, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for k, v in runs.items()}  # both at once: the slow tests stay short
-    results = {k: p.communicate(timeout=600) + (p.returncode,) for k, p in procs.items()}
+    results = run_cli_together(runs)  # both at once: the slow tests stay short
     managers = pd.read_csv(demo_dir / "managers.csv")
     for key, period, word in (("q", "2026Q3", "签字确认"), ("m", "2026-09", "Sign-off")):
         out, err, rc = results[key]

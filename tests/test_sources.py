@@ -11,8 +11,6 @@ import csv
 import math
 import os
 import sqlite3
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +21,8 @@ import yaml
 
 from helpers.errors import InputError
 from helpers.data.sources import NumberFormat, decode, load_mapped, parse_numbers, quality_summary, read_mapping, slugify
+
+from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPERSTORE = Path(__file__).resolve().parents[2] / "shared" / "data" / "superstore"
@@ -770,8 +770,7 @@ def test_superstore_whole_workbook(tmp_path):
     if "source" not in DataParams.model_fields:
         pytest.skip("data.source is not wired into helpers.plan.params yet")
     out = tmp_path / "out"
-    res = subprocess.run([str(Path(sys.executable).parent / "kpi-workbook"), "run", str(ROOT / "params" / "superstore.yaml"),
-                          "--out", str(out), "--no-progress"], capture_output=True, text=True, timeout=1200)
+    res = run_cli("run", str(ROOT / "params" / "superstore.yaml"), "--out", str(out), "--no-progress", timeout=1200)
     assert res.returncode == 0, res.stderr[-3000:]
     notebooks = ["00_data_quality", "01_target_setting", "02_kpi_decomposition", "03_weighting_scenarios",
                  "04_quarterly_review"]
@@ -792,6 +791,5 @@ def test_superstore_whole_workbook(tmp_path):
     sales = k[(k["period"] == "2022Q4") & (k["segment"] == "all") & (k["kpi"] == "sales")]
     assert sales["manager_id"].tolist() == ["sadie-pawthorne"]
     assert sales["value"].iloc[0] == pytest.approx(west, rel=1e-9)
-    res = subprocess.run([str(Path(sys.executable).parent / "kpi-workbook"), "validate", str(ROOT / "params" / "superstore.yaml")],
-                         capture_output=True, text=True, timeout=600)
+    res = run_cli("validate", str(ROOT / "params" / "superstore.yaml"))
     assert res.returncode == 0 and "read orders" in res.stdout and "utf-8-sig (BOM)" in res.stdout
