@@ -237,18 +237,6 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
                                            err.read_text(encoding="utf-8", errors="replace"))
 
 
-def run_cli_together(runs: dict[str, list[str]], timeout: int = 600) -> dict[str, tuple[str, str, int]]:
-    """Several :func:`run_cli` commands at once (one thread each): ``{key: (stdout, stderr,
-    exit code)}`` — two runs side by side take the time of one on two cores, each forked
-    from the command server like any other instead of paying Python's start and imports."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        futures = {key: pool.submit(run_cli, *args, timeout=timeout) for key, args in runs.items()}
-        done = {key: f.result() for key, f in futures.items()}
-    return {key: (p.stdout, p.stderr, p.returncode) for key, p in done.items()}
-
-
 CLI_PRELOAD = ["cli_child", "helpers.run.cli", "helpers.run.runner", "helpers.run.checks", "helpers.run.lifecycle",
                "helpers.context.targets", "helpers.kpis.measures", "helpers.notebooks.dataquality",
                "helpers.notebooks.targetlab", "helpers.notebooks.decomposition", "helpers.notebooks.scenarios",

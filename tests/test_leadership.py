@@ -18,7 +18,7 @@ from helpers.notebooks import quarterly as Q
 from helpers.core.attainment import NO_DATA
 from helpers.present.i18n import t
 
-from conftest import ROOT, cjk_text, demo_words, run_cli_together
+from conftest import ROOT, cjk_text, demo_words, run_cli
 
 NaN = math.nan
 
@@ -250,24 +250,22 @@ def test_headline_messages_from_the_data(summary, demo_dir, demo_params):
 
 
 @pytest.mark.slow
-def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir, tmp_path, summary):
+def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir, demo_run, tmp_path, summary):
+    """Hidden (the demo's setting): the quarter's summary in the session's demo run
+    (conftest.demo_run); shown, in English: a run of 05 for a month."""
     raw = yaml.safe_load(Path(demo_params).read_text(encoding="utf-8"))
+    assert raw["leadership"]["individual_pay"] is False  # the demo run hides individual pay
     raw["notebooks"] = ["05_leadership_summary"]
-    hidden = tmp_path / "hidden.yaml"
-    hidden.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     raw["leadership"] = {"individual_pay": True}
     shown = tmp_path / "shown.yaml"
     shown.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    runs = {
-        "q": ["run", str(hidden), "--out", str(tmp_path / "q"), "--no-progress"],
-        "m": ["run", str(shown), "--out", str(tmp_path / "m"), "--no-progress",
-              "--period", "2026-09", "--language", "en"],
-    }
-    results = run_cli_together(runs)
+    month = run_cli("run", str(shown), "--out", str(tmp_path / "m"), "--no-progress", "--period", "2026-09",
+                    "--language", "en")
+    runs = {"q": (demo_run[0], demo_run[1]), "m": (month, tmp_path / "m" / "2026-09")}
     for key, period, heading in (("q", "2026Q3", "目标公平性"), ("m", "2026-09", "Target fairness")):
-        out, err, rc = results[key]
-        assert rc == 0, err + out
-        folder = tmp_path / key / period / "_company"
+        proc, period_dir = runs[key]
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        folder = period_dir / "_company"
         html = (folder / "05_leadership_summary.html").read_text(encoding="utf-8")
         assert heading in html and "Traceback" not in html
         # the key messages come first: the first section of the page, before any table or chart
@@ -276,8 +274,7 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
         body = html.split("<main>", 1)[1]
         first = body.index("全公司销售达成率" if key == "q" else "The company reached")  # the first key message
         assert first < body.index("<table") and first < body.index("<img")
-        assert 'href="_company/05_leadership_summary.html"' in (tmp_path / key / period / "index.html").read_text(
-            encoding="utf-8")
+        assert 'href="_company/05_leadership_summary.html"' in (period_dir / "index.html").read_text(encoding="utf-8")
         csv = pd.read_csv(folder / "leadership_summary.csv")
         assert (csv["period"] == period).all() and list(csv["level"]).count("team") == 6
         xlsx = pd.read_excel(folder / "leadership_summary.xlsx", sheet_name=None, engine="openpyxl")

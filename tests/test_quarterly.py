@@ -25,7 +25,7 @@ from helpers.plan.params import load_params
 from helpers.record.results import ref_code
 from helpers.present.display import half_up
 
-from conftest import ROOT, SEED_PLAN, cjk_text, demo_words, run_cli_together
+from conftest import ROOT, SEED_PLAN, cjk_text, demo_words, run_cli
 
 LIB = load_library(ROOT / "params" / "indicators.yaml")
 
@@ -317,22 +317,20 @@ def test_save_xlsx_without_output_dir_is_a_no_op():
 
 
 @pytest.mark.slow
-def test_notebook_renders_quarterly_and_monthly(demo_params, demo_dir, tmp_path):
+def test_notebook_renders_quarterly_and_monthly(demo_params, demo_dir, demo_run, tmp_path):
+    """The quarter: east-1's review in the session's demo run (conftest.demo_run); the
+    month, in English: a run of 04 for east-1 alone."""
     raw = yaml.safe_load(Path(demo_params).read_text(encoding="utf-8"))
     raw["notebooks"] = ["04_quarterly_review"]
     params = tmp_path / "run.yaml"
     params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    runs = {
-        "q": ["run", str(params), "--out", str(tmp_path / "q"), "--team", "east-1", "--no-progress"],
-        "m": ["run", str(params), "--out", str(tmp_path / "m"), "--team", "east-1", "--no-progress",
-              "--period", "2026-09", "--language", "en"],
-    }
-    results = run_cli_together(runs)  # both at once: the slow tests stay short
+    month = run_cli("run", str(params), "--out", str(tmp_path / "m"), "--team", "east-1", "--no-progress",
+                    "--period", "2026-09", "--language", "en")
+    quarter, quarter_dir = demo_run
     managers = pd.read_csv(demo_dir / "managers.csv")
-    for key, period, word in (("q", "2026Q3", "签字确认"), ("m", "2026-09", "Sign-off")):
-        out, err, rc = results[key]
-        assert rc == 0, err + out
-        folder = tmp_path / key / period / "east-1"
+    for proc, folder, period, word in ((quarter, quarter_dir / "east-1", "2026Q3", "签字确认"),
+                                       (month, tmp_path / "m" / "2026-09" / "east-1", "2026-09", "Sign-off")):
+        assert proc.returncode == 0, proc.stderr + proc.stdout
         html = (folder / "04_quarterly_review.html").read_text(encoding="utf-8")
         assert "Traceback" not in html and word in html
         csv = pd.read_csv(folder / "scorecard.csv")
@@ -342,7 +340,7 @@ def test_notebook_renders_quarterly_and_monthly(demo_params, demo_dir, tmp_path)
         others = managers.loc[~managers["manager_id"].isin(csv["manager_id"]), "name"]
         assert not [n for n in others if n in html], "names other teams' managers"
         assert csv["total"].notna().all() and (csv["payout"] > 0).all()
-        if key == "m":  # English: no Chinese left but the data's own names
+        if period == "2026-09":  # English: no Chinese left but the data's own names
             assert cjk_text(html) <= demo_words(demo_dir), cjk_text(html) - demo_words(demo_dir)
 
 
