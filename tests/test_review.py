@@ -521,3 +521,26 @@ def test_team_review_on_a_team_context(demo_params):
     ctx.params_file = None
     with pytest.raises(InputError, match="params file"):
         rv_ctx.review_library(ctx)
+
+
+def test_kpi_index_is_the_first_row_of_each_key_as_a_filter_finds_it(demo):
+    """The summaries and trend charts look values up in :func:`kpi_index`; it must give
+    what filtering the actuals gives: by hand on a small frame (a repeated key keeps its
+    first row, a missing one is absent), and on every row of a demo team's actuals."""
+    small = pd.DataFrame({"manager_id": ["A", "A", "B", "A"], "period": ["2026Q3", "2026Q3", "2026Q3", "2026Q2"],
+                          "kpi": ["sales", "sales", "sales", "sales"], "segment": ["all", "all", "all", "key"],
+                          "value": [1200.0, 999.0, NAN, 600.0]})
+    index = rv_core.kpi_index(small)
+    assert index[("A", "2026Q3", "sales", "all")] == 1200.0  # the first of the two rows
+    assert math.isnan(index[("B", "2026Q3", "sales", "all")]) and ("B", "2026Q2", "sales", "all") not in index
+    assert index[("A", "2026Q2", "sales", "key")] == 600.0 and len(index) == 3
+    assert math.isnan(rv._kpi(index, "B", "2026Q2", "sales")) and rv._kpi(index, "A", "2026Q3", "sales") == 1200.0
+    _, actuals, _, roster = demo
+    team = actuals[actuals["manager_id"].isin(roster["manager_id"])]
+    index = rv_core.kpi_index(team)
+    assert len(index) == len(team.drop_duplicates(["manager_id", "period", "kpi", "segment"]))
+    for r in team.sample(200, random_state=1).itertuples():
+        sel = team[(team["manager_id"] == r.manager_id) & (team["period"] == r.period) & (team["kpi"] == r.kpi)
+                   & (team["segment"] == r.segment)]
+        got, want = index[(r.manager_id, r.period, r.kpi, r.segment)], sel["value"].iloc[0]
+        assert (math.isnan(got) and math.isnan(want)) or got == want

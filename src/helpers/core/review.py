@@ -287,6 +287,18 @@ def _targets(targets: pd.DataFrame | None, library: Library) -> pd.DataFrame:
     return out
 
 
+def kpi_index(actuals: pd.DataFrame) -> dict[tuple[str, str, str, str], Any]:
+    """``(manager_id, period label, kpi, segment)`` → value, of the first such row of
+    ``actuals``: where a report looks up many single values (some twenty per manager in
+    a summary, six per trend chart), one dictionary per team instead of a filter of
+    the team's actuals for each."""
+    keys = zip(actuals["manager_id"].astype(str), actuals["period"].astype(str), actuals["kpi"], actuals["segment"])
+    index: dict[tuple[str, str, str, str], Any] = {}
+    for key, value in zip(keys, actuals["value"].tolist()):
+        index.setdefault(key, value)
+    return index
+
+
 def review_indicators(library: Library, actuals: pd.DataFrame, indicators: Sequence[str] | None = None) -> list[str]:
     """The indicators to review, in order.
 

@@ -30,11 +30,13 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 from pandas.io.formats.style import Styler
 
 from helpers.core.attainment import NO_DATA
+from helpers.core.review import kpi_index
 from helpers.present.display import escape, fmt, table
 from helpers.present.html import render
 from helpers.present.pay import worded
@@ -376,8 +378,12 @@ def record_results(q: Quarterly) -> Any:
 
 
 def statement_version(q: Quarterly, m: str) -> str:
-    """The version of ``m``'s statement (what a signature refers to)."""
-    return record_results(q).version(m, snapshot(q.ctx).adjustments)
+    """The version of ``m``'s statement (what a signature refers to); computed once per
+    report and manager (the statement and the sign-off page show the same)."""
+    cache = q.__dict__.setdefault("_statement_version", {})
+    if m not in cache:
+        cache[m] = record_results(q).version(m, snapshot(q.ctx).adjustments)
+    return cache[m]
 
 
 def _cell(frame: pd.DataFrame, m: str, i: str) -> float:
@@ -489,6 +495,8 @@ class TrendChart:
         a, c = q.ctx.actuals, q.ctx.company
         periods = sorted(a["period"].unique())
         self.periods = [p for p in periods if p <= q.ctx.period.label][-6:]
+        kpis = {q.library[i].kpi for i in self.ids}
+        self.values = kpi_index(a[a["kpi"].isin(kpis) & a["period"].isin(self.periods)])
         fig, axes = plt.subplots(1, len(self.ids), figsize=(min(12, 2.2 * len(self.ids) + 1), 2.4), squeeze=False)
         self.fig, self.axes, self.lines = fig, list(axes[0]), []
         x = list(range(len(self.periods)))
@@ -512,11 +520,10 @@ class TrendChart:
 
         if self.fig is None:
             self._build()
-        a = self.q.ctx.actuals
         for ax, line, i in zip(self.axes, self.lines, self.ids):
             ind = self.q.library[i]
-            mine = a[(a["manager_id"] == m) & (a["kpi"] == ind.kpi) & (a["segment"] == ind.segment)]
-            line.set_ydata(mine.set_index("period")["value"].reindex(self.periods).to_numpy(dtype=float))
+            line.set_ydata(np.array([self.values.get((m, p, ind.kpi, ind.segment), np.nan) for p in self.periods],
+                                    dtype=float))
             ax.relim()
             ax.autoscale_view()
         plotting.show_png(self.fig, TREND_MARGINS)

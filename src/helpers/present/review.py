@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -201,10 +202,10 @@ def _gap_text(gap: float, gap_pct: float, unit: str, language: str) -> str:
     return base if math.isnan(gap_pct) else f"{base} ({gap_pct:.1%})"
 
 
-def _kpi(actuals: pd.DataFrame, manager: str, label: str, kpi: str, segment: str = "all") -> float:
-    sel = actuals[(actuals["manager_id"].astype(str) == manager) & (actuals["period"] == label)
-                  & (actuals["kpi"] == kpi) & (actuals["segment"] == segment)]
-    return float(sel["value"].iloc[0]) if len(sel) else float("nan")
+def _kpi(index: Mapping[tuple[str, str, str, str], Any], manager: str, label: str, kpi: str,
+         segment: str = "all") -> float:
+    value = index.get((manager, str(label), kpi, segment))
+    return float("nan") if value is None else float(value)
 
 
 def _rel_change(v: float, base: float) -> float:
@@ -240,10 +241,14 @@ class _Parts:
     targets: pd.DataFrame
     fractions: pd.Series
 
+    @cached_property
+    def kpi_index(self) -> dict[tuple[str, str, str, str], Any]:
+        return core.kpi_index(self.actuals)
+
 
 def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placeholder_growth: float,
              heading_level: int | None, findings: bool = True) -> str:
-    p, lang, a = parts.period, parts.language, parts.actuals
+    p, lang, a = parts.period, parts.language, parts.kpi_index
     cur, prev, yoy = p.label, p.previous().label, p.year_ago().label
     unit_word = t(f"review.summary.unit.{p.freq}", lang)
 
@@ -323,7 +328,8 @@ def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placehol
         lines.append("- " + t("review.summary.customers", lang, new=_num(new, "count", lang),
                               lost=_num(lost, "count", lang), start=_num(start, "count", lang),
                               retention=_num(ret, "ratio", lang), yoy_chg=_chg(ret, rety, "ratio", lang)))
-    have = set(a.loc[(a["kpi"] == "sales") & (a["period"] == cur), "segment"])  # an export without segments has none
+    act = parts.actuals
+    have = set(act.loc[(act["kpi"] == "sales") & (act["period"] == cur), "segment"])  # an export without segments has none
     if not math.isnan(s) and s > 0 and have & set(SEGMENTS):
         items = []
         for seg in [x for x in SEGMENTS if x in have]:
