@@ -611,7 +611,8 @@ def _spread(ax: Any, d: pd.DataFrame, by: str, order: list[str], col: str, size:
 
     d = d[d[col].notna()]
     sns.boxplot(data=d, y=by, x=col, order=order, ax=ax, color="#e8eef5", fliersize=0)
-    sns.stripplot(data=d, y=by, x=col, order=order, ax=ax, size=size, alpha=0.8, color=plotting.palette(2)[1])
+    with plotting.same_jitter():  # the same data, the same picture
+        sns.stripplot(data=d, y=by, x=col, order=order, ax=ax, size=size, alpha=0.8, color=plotting.palette(2)[1])
     ax.set_ylabel("")
 
 

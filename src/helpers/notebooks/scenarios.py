@@ -316,14 +316,13 @@ def weights_frame(sc: Scenarios) -> pd.DataFrame:
 def weights_chart(sc: Scenarios) -> None:
     """Heatmap: indicators × schemes, the weight of each (in %)."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     from helpers.present import plotting
 
     w = weights_frame(sc)
     fig, ax = plt.subplots(figsize=(1.25 * w.shape[1] + 3.2, 0.42 * w.shape[0] + 1.6))
-    sns.heatmap(w * 100, ax=ax, annot=True, fmt=".0f", cmap="Blues", cbar=False, linewidths=0.5,
-                linecolor="white", vmin=0, vmax=max(40.0, float(np.nanmax(w.to_numpy())) * 100))
+    plotting.heatmap(w * 100, ax=ax, annot=True, fmt=".0f", cmap="Blues", cbar=False, linewidths=0.5,
+                     linecolor="white", vmin=0, vmax=max(40.0, float(np.nanmax(w.to_numpy())) * 100))
     ax.set_xticklabels([sc.label(s) for s in w.columns], rotation=30, ha="right")
     ax.set_yticklabels([sc.ind(i) for i in w.index], rotation=0)
     ax.set_xlabel("")

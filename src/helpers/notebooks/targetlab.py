@@ -654,7 +654,6 @@ def fairness_table(lab: TargetLab):
 def own_backtest_chart(lab: TargetLab) -> None:
     """Heatmap: this team's managers × backtested periods, attainment under the plan."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     from helpers.present import plotting
 
@@ -671,8 +670,8 @@ def own_backtest_chart(lab: TargetLab) -> None:
         w = w.reindex([m for m in lab.mine if m in set(bt.loc[bt["indicator"].isin(iids), "manager_id"])])
         w.index = [names.get(i, i) for i in w.index]
         w.columns = [str(c) for c in w.columns]
-        sns.heatmap(w.astype(float), ax=ax, cmap="RdBu", vmin=0.5, vmax=1.5, center=1.0, annot=True, fmt=".0%",
-                    annot_kws={"fontsize": 7}, cbar=False, linewidths=0.5, linecolor="white")
+        plotting.heatmap(w.astype(float), ax=ax, cmap="RdBu", vmin=0.5, vmax=1.5, center=1.0, annot=True, fmt=".0%",
+                         annot_kws={"fontsize": 7}, cbar=False, linewidths=0.5, linecolor="white")
         ax.grid(False)  # an empty cell (no target that quarter) stays blank, not crossed by the theme's grid
         ax.set_title(lab.library.name(iid, lab.ctx.language), fontsize=11)
         ax.set_xlabel("")

@@ -10,11 +10,13 @@ fonts and without "Glyph missing" warnings.  seaborn's ``set_theme`` overwrites
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import util
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
 from matplotlib import font_manager
 
@@ -77,6 +79,36 @@ def setup(dpi: int = 100) -> None:
 def palette(n: int) -> list:
     """``n`` colours from the colour-blind-safe palette."""
     return sns.color_palette(PALETTE, n)
+
+
+def heatmap(data, ax: plt.Axes, **kw):
+    """seaborn's ``heatmap`` for a chart that turns its tick labels itself (after this
+    call): without the whole-figure draw seaborn makes to find out whether the labels
+    overlap and should be turned, which the caller's own turn overrides.  The picture
+    is the same; a figure of three heatmaps drew itself three times before it was shown."""
+    import seaborn.matrix as sm
+
+    draw = getattr(sm, "_draw_figure", None)
+    if draw is None:  # another seaborn: its own heatmap, as it is
+        return sns.heatmap(data, ax=ax, **kw)
+    sm._draw_figure = lambda fig: None
+    try:
+        return sns.heatmap(data, ax=ax, **kw)
+    finally:
+        sm._draw_figure = draw
+
+
+@contextmanager
+def same_jitter(seed: int = 0):
+    """Draw with numpy's global random numbers seeded (and put back after): seaborn's
+    strip plots jitter their points with them, so without a seed the same data gave a
+    different picture at every run."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def value_formatter(unit: str, language: str = "zh"):
