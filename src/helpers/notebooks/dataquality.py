@@ -83,7 +83,8 @@ def coverage_chart(ctx: TeamContext) -> None:
     sns.heatmap(np.log10(cov + 1), ax=ax, cmap="Blues", cbar=False, linewidths=0.5, linecolor="white")
     for (i, j), v in np.ndenumerate(cov.to_numpy()):
         ax.text(j + 0.5, i + 0.5, f"{v:,}" if v < 1000 else f"{v / 1000:.1f}k", ha="center", va="center", fontsize=7,
-                color="white" if v > cov.to_numpy().max() ** 0.8 else "black")
+                color="white" if v > cov.to_numpy().max() ** 0.8 else "black",
+                in_layout=False)  # inside its cell: never moves the layout (not measured for it)
     ax.set_title(ctx.t("dq.coverage_chart"))
     ax.set_xlabel(ctx.t("axis.month"))
     ax.set_ylabel("")

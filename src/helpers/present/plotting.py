@@ -93,9 +93,12 @@ def heatmap(data, ax: plt.Axes, **kw):
         return sns.heatmap(data, ax=ax, **kw)
     sm._draw_figure = lambda fig: None
     try:
-        return sns.heatmap(data, ax=ax, **kw)
+        out = sns.heatmap(data, ax=ax, **kw)
     finally:
         sm._draw_figure = draw
+    for text in ax.texts:  # the cells' values sit inside their cells: they never move the layout
+        text.set_in_layout(False)
+    return out
 
 
 @contextmanager
