@@ -358,9 +358,16 @@ def _coerce_dates(s: pd.Series, column: str = "date") -> tuple[pd.Series, list[F
     txt = s.astype("str").str.strip().where(present)
     txt = txt.where(txt != "")
     present = txt.notna()
-    shaped = present & txt.fillna("").str.match(_DATE_RE)
-    tz = present & txt.fillna("").str.match(_TZ_RE)
-    partial = present & txt.fillna("").str.match(_PARTIAL_RE)
+    filled = txt.fillna("")
+    shaped = present & filled.str.match(_DATE_RE)
+    # a time-zone offset or a year / month alone is never a well-shaped date: only the
+    # others (usually none) are matched against those forms
+    rest = present & ~shaped
+    tz = pd.Series(False, index=txt.index)
+    partial = pd.Series(False, index=txt.index)
+    if rest.any():
+        tz[rest] = filled[rest].str.match(_TZ_RE).to_numpy(dtype=bool)
+        partial[rest] = filled[rest].str.match(_PARTIAL_RE).to_numpy(dtype=bool)
     year = pd.to_numeric(txt.str.slice(0, 4).where(shaped), errors="coerce")
     out_of_range = shaped & ((year < FIRST_YEAR) | (year > LAST_YEAR))
     day = txt.str.slice(0, 10).where(shaped & ~out_of_range)
