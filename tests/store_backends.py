@@ -15,6 +15,7 @@ A test module uses it with ``import store_backends`` and ``store_url = store_bac
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -46,9 +47,23 @@ def _fresh_postgres_database(admin_url: str) -> Iterator[str]:
             c.execute(sa.text(f'CREATE DATABASE "{name}"'))
         yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as c:  # FORCE: a connection a killed test process left behind
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: sa.Engine, name: str, attempts: int = 20) -> None:
+    """Drop the test database.  FORCE: a connection a killed test process left behind.
+    The server's autovacuum may be working in it just then, and ending that worker needs
+    ``pg_signal_backend`` (.ci/run grants it): without it, wait for the worker and retry."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as c:
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "pg_signal_backend" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
