@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import ROOT, run_cli, tiny_tables, write_tables
+from conftest import ROOT, tiny_tables, write_tables
 from helpers.notebooks import targetlab as tl
 from helpers.data.tables import load_dataset
 from helpers.errors import InputError
@@ -400,16 +399,8 @@ def test_demo_seasonal_phasing_uses_company_history(demo_engine):
 
 
 @pytest.mark.slow
-def test_notebook_renders_for_every_demo_team(tmp_path, demo_dir, demo_run):
-    """Checks the whole demo run (conftest.demo_run), then one English run."""
-    params = tmp_path / "run.yaml"
-    raw = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
-    raw["data"] = {"folder": str(demo_dir), "demo": False, "as_of": "2026-10-15"}
-    raw["notebooks"] = ["01_target_setting"]
-    raw["notebook_folder"] = str(ROOT / "notebooks")
-    raw["targets"] = str(ROOT / "params" / "targets.yaml")
-    raw["indicators"] = str(ROOT / "params" / "indicators.yaml")
-    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+def test_notebook_renders_for_every_demo_team(demo_dir, demo_run, demo_run_en):
+    """Checks the whole demo run (conftest.demo_run), then a team's report of the English one."""
     proc, period_dir = demo_run
     assert proc.returncode == 0, proc.stderr + proc.stdout
     out = period_dir.parent
@@ -435,10 +426,9 @@ def test_notebook_renders_for_every_demo_team(tmp_path, demo_dir, demo_run):
         # the quarterly review can read it as user targets
         read_targets_csv(folder / "targets.csv", mine, LIB.ids())
     # English
-    proc = run_cli("run", str(params), "--out", str(tmp_path / "en"), "--no-progress", "--team", "east-2",
-                   "--language", "en")
+    proc, period_dir = demo_run_en
     assert proc.returncode == 0, proc.stderr
-    html = (tmp_path / "en" / "2026Q3" / "east-2" / "01_target_setting.html").read_text(encoding="utf-8")
+    html = (period_dir / "east-2" / "01_target_setting.html").read_text(encoding="utf-8")
     assert "How the targets are set" in html and "Backtest" in html
 
 
