@@ -245,6 +245,12 @@ class _Parts:
     def kpi_index(self) -> dict[tuple[str, str, str, str], Any]:
         return core.kpi_index(self.actuals)
 
+    @cached_property
+    def sales_segments(self) -> set[str]:
+        """The segments with sales rows in the period (an export without segments has none)."""
+        a = self.actuals
+        return set(a.loc[(a["kpi"] == "sales") & (a["period"] == self.period.label), "segment"])
+
 
 def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placeholder_growth: float,
              heading_level: int | None, findings: bool = True) -> str:
@@ -328,8 +334,7 @@ def _summary(parts: _Parts, manager_id: str, name: str, top_lines: int, placehol
         lines.append("- " + t("review.summary.customers", lang, new=_num(new, "count", lang),
                               lost=_num(lost, "count", lang), start=_num(start, "count", lang),
                               retention=_num(ret, "ratio", lang), yoy_chg=_chg(ret, rety, "ratio", lang)))
-    act = parts.actuals
-    have = set(act.loc[(act["kpi"] == "sales") & (act["period"] == cur), "segment"])  # an export without segments has none
+    have = parts.sales_segments
     if not math.isnan(s) and s > 0 and have & set(SEGMENTS):
         items = []
         for seg in [x for x in SEGMENTS if x in have]:
