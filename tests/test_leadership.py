@@ -261,7 +261,7 @@ def test_notebook_renders_with_and_without_individual_pay(demo_params, demo_dir,
     shown.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     month = run_cli("run", str(shown), "--out", str(tmp_path / "m"), "--no-progress", "--period", "2026-09",
                     "--language", "en")
-    runs = {"q": (demo_run[0], demo_run[1]), "m": (month, tmp_path / "m" / "2026-09")}
+    runs = {"q": demo_run, "m": (month, tmp_path / "m" / "2026-09")}
     for key, period, heading in (("q", "2026Q3", "目标公平性"), ("m", "2026-09", "Target fairness")):
         proc, period_dir = runs[key]
         assert proc.returncode == 0, proc.stderr + proc.stdout
