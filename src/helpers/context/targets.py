@@ -202,6 +202,19 @@ def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period:
     return out
 
 
+def _shared_dataset(ctx: Any, params_file: str | Path | None, workspace: str | Path) -> Any:
+    """The loaded dataset whose targets this process sets once (:func:`dataset_targets`):
+    in a run's own process the one its gate used (:func:`workspace_dataset`); in a
+    notebook opened without a run's workspace the one it reads the data from
+    (:func:`load_run_data`, read once per process), so a notebook that asks for the
+    targets in several places sets them once; None in a run's kernel (it reads the
+    workspace's files)."""
+    if workspace:
+        return workspace_dataset(workspace)
+    params_file = params_file or getattr(ctx, "params_file", None)
+    return load_run_data(ctx.params, params_file) if params_file else None
+
+
 def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: str | Path | None = None
                     ) -> tuple[TargetEngine, dict[str, PeriodTargets], pd.DataFrame, pd.DataFrame,
                                list[tuple[str, str, str]]]:
@@ -219,7 +232,7 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
     elif hit is not None:  # company context: plan, results, flags, backtest (no manager rows)
         return hit
     p = ctx.period.period
-    ds = workspace_dataset(workspace)  # the run's own process: its gate set them on this dataset
+    ds = _shared_dataset(ctx, params_file, workspace)
     if ds is not None:
         engine, results, smart = dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)
     else:
@@ -237,7 +250,7 @@ def targets_only(ctx: Any, params_file: str | Path, workspace: str | Path) -> di
     hit = cache_get(workspace, cache_key("targets", ctx.period))
     if hit is not None:
         return hit[1]
-    ds = workspace_dataset(workspace)
+    ds = _shared_dataset(ctx, params_file, workspace)
     if ds is not None:
         return dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)[1]
     return make_engine(ctx, params_file, workspace).all_targets(ctx.period.period)
