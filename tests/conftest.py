@@ -252,7 +252,9 @@ CLI_PRELOAD = ["cli_child", "helpers.run.cli", "helpers.run.runner", "helpers.ru
                # and by a run's fork server, forked from the run (helpers.run.runner.start_fork_server):
                # the libraries of the kernel template and of the pool's workers
                "matplotlib.pyplot", "seaborn", "openpyxl", "ipykernel.ipkernel", "ipykernel.kernelapp",
-               "helpers.present.plotting", "papermill", "nbformat", "helpers.present.report"]
+               "helpers.present.plotting", "papermill", "nbformat", "helpers.present.report",
+               # and what every kernel imports as it starts (helpers.run.zygote.KERNEL_START_MODULES)
+               "helpers.run.kernelstart"]
 _CLI_SERVER: list = []
 
 

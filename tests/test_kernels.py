@@ -84,12 +84,15 @@ def test_a_forked_kernel_shows_what_a_fresh_one_shows(template, tmp_path):
         "pd.DataFrame({'销售额': [1200.5, 3400.25]}, index=['王伟', '李娜'])",
         "Markdown('**完成** 2 位')",
         "fig, ax = plt.subplots(figsize=(4, 2))\nax.bar(['甲', '乙'], [3, 5])\nax.set_title('团队')\nplotting.finish(fig)",
+        # a chart a notebook of the user's own leaves to the inline backend (shown when the cell ends)
+        "_ = plt.plot([1, 3, 2])",
     )
     fresh = execute(src, tmp_path / "fresh.ipynb", fork=False)
     forked = execute(src, tmp_path / "forked.ipynb", fork=True)
     assert stdout_of(forked, 1) == f"{tmp_path} True\n"  # the notebook's folder, the inline backend
     assert outputs(forked) == outputs(fresh)
     assert any("image/png" in o.get("data", {}) for cells in outputs(forked) for o in cells)
+    assert any("image/png" in o.get("data", {}) for o in outputs(forked)[-1])  # the implicit one too
 
 
 def test_a_forked_kernel_collects_cycles_less_often_but_collects_them(template, tmp_path):
@@ -250,3 +253,29 @@ def test_a_fork_server_the_run_no_longer_needs_is_stopped_at_once(demo_params):
     assert got["taken"] is True and got["gone"] is True
     assert got["second"] not in (None, got["first"]) and got["ppid"] == got["second"]
     assert "multiprocessing.forkserver" in got["cmdline"]
+
+
+KERNEL_START_PROBE = '''
+import json, sys, threading
+from helpers.run.zygote import KERNEL_START_MODULES, import_kernel_start
+missing = import_kernel_start()
+print(json.dumps({"missing": missing, "absent": [m for m in KERNEL_START_MODULES if m not in sys.modules],
+                  "threads": threading.active_count(), "inline": "matplotlib_inline.backend_inline" in sys.modules}))
+'''
+
+
+def test_what_kernels_import_as_they_start_is_imported_once_quietly_and_starts_no_thread():
+    """The template imports what every kernel would import as it starts (the debugger, the
+    history's sqlite3, Agg, ...): every name on the list imports here (a misspelt one
+    would silently cost each kernel its import), nothing is printed (pydevd warns about
+    frozen modules as it loads: on a run's terminal, through its fork server), no thread
+    is started (a forked kernel would lack it), and the inline backend is not imported
+    (without a shell it would not show a kernel's open charts)."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", KERNEL_START_PROBE], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    got = json.loads(proc.stdout)
+    assert got == {"missing": [], "absent": [], "threads": 1, "inline": False}

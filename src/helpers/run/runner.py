@@ -629,7 +629,7 @@ def fork_server_modules(preload: Sequence[str]) -> list[str]:
     from helpers.run.kernels import BASE_MODULES
 
     return list(dict.fromkeys(["helpers.run.forkprep", *BASE_MODULES, "ipykernel.ipkernel", "ipykernel.kernelapp",
-                               *preload, *WORKER_MODULES]))
+                               "helpers.run.kernelstart", *preload, *WORKER_MODULES]))
 
 
 def start_fork_server(params_file: Path, executor: str | None = None) -> bool:

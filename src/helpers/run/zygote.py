@@ -48,6 +48,46 @@ of them costs a kernel about 8 % of its time (the demo's notebooks, measured in 
 process, 2026-12-06).  Cycles are still collected, after 10,000 allocations."""
 
 
+KERNEL_START_MODULES = (
+    # ipykernel's start: the debugger (debugpy and its vendored pydevd: about 150 modules), the
+    # shell's history (sqlite3), completer, magics and pylab tools, the event loop's queues
+    "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic",
+    "IPython.core.pylabtools", "IPython.core.oinspect", "IPython.core.logger", "IPython.utils.wildcard", "sqlite3",
+    "psutil", "faulthandler", "tornado.queues", "tornado.locks", "tornado.platform.asyncio", "xmlrpc.server",
+    # the charts: Agg and Pillow's image plugins (Pillow loads them all on first use); not the inline
+    # backend itself: imported, it ties itself to the IPython shell there is, and the template has none
+    # (a kernel that found it imported would not show the charts a cell leaves open)
+    "matplotlib.backends.backend_agg", "PIL.PngImagePlugin", "PIL.features",
+    "PIL.BmpImagePlugin", "PIL.GifImagePlugin", "PIL.JpegImagePlugin", "PIL.PpmImagePlugin",
+    # pandas modules the reports reach on first use
+    "pandas.core.reshape.reshape", "pandas.core.arrays.arrow.extension_types", "pandas.core.methods.to_dict",
+)
+"""What a forked kernel imported after the fork, in every report of the demo (measured
+2026-12-06: about 200 modules, most of them the debugger's, which ipykernel imports as
+it starts): imported in the template, so each kernel inherits them instead of importing
+them again.  Importing starts no thread (checked: a fork keeps only the forking thread)."""
+
+
+def import_kernel_start() -> list[str]:
+    """Import :data:`KERNEL_START_MODULES` (those not imported yet), without the notes
+    they print as they load (pydevd's "frozen modules" warning, which a kernel's own
+    import sends to its unread stderr); the ones that could not be imported (the kernel
+    imports them itself, or does without: debugpy is optional)."""
+    import contextlib
+    import io
+
+    missing = []
+    with contextlib.redirect_stderr(io.StringIO()):
+        for name in KERNEL_START_MODULES:
+            if name in sys.modules:
+                continue
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the kernel imports it itself, or does without
+                missing.append(name)
+    return missing
+
+
 def tune_gc() -> None:
     """Apply :data:`GC_THRESHOLD` to this process (and so to the processes it forks)."""
     gc.set_threshold(*GC_THRESHOLD)
@@ -126,6 +166,7 @@ def _prepare(modules: list[str]) -> list[str]:
     import ipykernel.ipkernel  # noqa: F401 - the kernel itself
     import ipykernel.kernelapp  # noqa: F401
 
+    import_kernel_start()
     failed = []
     for name in modules:
         try:
