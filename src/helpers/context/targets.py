@@ -233,14 +233,16 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
         return hit
     p = ctx.period.period
     ds = _shared_dataset(ctx, params_file, workspace)
-    if ds is not None:
-        engine, results, smart = dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)
-    else:
+    if ds is None:
         engine = make_engine(ctx, params_file, workspace)
         results = engine.all_targets(p)
-        smart = smart_flags(engine, results, p)
-    bt, skipped = run_backtest(engine, p)
-    return engine, results, smart, bt, skipped
+        return engine, results, smart_flags(engine, results, p), *run_backtest(engine, p)
+    engine, results, smart = dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)
+    memo = ds.__dict__.setdefault("_backtests", {})  # once per engine: the targets' memo keeps the engine
+    hit = memo.get(ctx.period.label)
+    if hit is None or hit[0] is not engine:
+        hit = memo[ctx.period.label] = (engine, *run_backtest(engine, p))
+    return engine, results, smart, hit[1], hit[2]
 
 
 def targets_only(ctx: Any, params_file: str | Path, workspace: str | Path) -> dict[str, PeriodTargets]:
