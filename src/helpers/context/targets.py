@@ -220,7 +220,8 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
                                list[tuple[str, str, str]]]:
     """Every manager's targets for ``ctx.period`` (:func:`make_engine`), their SMART
     flags and the backtest: the same for every team, so the runner computes it once
-    per run (:func:`helpers.run.runner.precompute`) and the notebooks read it back."""
+    per run (:func:`helpers.run.runner.precompute`) and the notebooks read it back; a
+    process that read the dataset itself sets them, and runs the backtest, once."""
     workspace = workspace if workspace is not None else (getattr(ctx, "workspace", None) or "")
     key = cache_key("targets", ctx.period)
     hit = cache_get(workspace, key)
@@ -247,8 +248,9 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
 
 def targets_only(ctx: Any, params_file: str | Path, workspace: str | Path) -> dict[str, PeriodTargets]:
     """Every manager's targets for ``ctx.period`` (indicator → :class:`PeriodTargets`)
-    without the SMART checks and the backtest: from the run's cache when there, else in
-    the run's own process the ones its gate set on the same dataset."""
+    without the SMART checks and the backtest: from the run's cache when there, else the
+    ones set once on the dataset this process read (:func:`_shared_dataset`: the run's
+    gate, or a notebook opened without a workspace), else set here from the workspace."""
     hit = cache_get(workspace, cache_key("targets", ctx.period))
     if hit is not None:
         return hit[1]
