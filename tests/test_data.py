@@ -173,3 +173,26 @@ def test_roster_notes_are_written_from_the_rosters_facts(tiny_dir):
     assert notes["M2"] == "2026-08-16 入职"
     assert notes["M3"] == "2026-08 起由 B 调入"
     assert with_notes(team_roster(ds, "A", q3), q3, "en").set_index("manager_id").loc["M3", "note"] == "moved from B in 2026-08"
+
+
+@pytest.mark.parametrize("values", [
+    {"C2", "C4", "nobody"},                     # a set of ids (the foreign-key check)
+    ["C1", float("nan")],                       # a missing value in the lookup matches missing cells
+    {"C3", None},
+    [],                                         # nothing: all False
+    [1, 2],                                     # not text: pandas' own path
+    pd.Series(["C1", "C9"], dtype="str"),       # another text column
+    pd.Index(["C4"]),
+])
+def test_fast_isin_is_pandas_isin(values):
+    """helpers.frames.isin returns what Series.isin returns, element for element, with
+    the same index and name, on an Arrow text column with missing cells (and on an
+    object column, where it is Series.isin itself)."""
+    from helpers.frames import isin
+
+    for dtype in ("str", object):
+        s = pd.Series(["C1", None, "C2", "C3", "C1", "C4", None], dtype=dtype, name="customer_id",
+                      index=[10, 11, 12, 13, 14, 15, 16])
+        want, got = s.isin(values), isin(s, values)
+        pd.testing.assert_series_equal(got, want)
+        assert want.sum() > 0 or len(values) == 0 or list(values) == [1, 2]  # the cases are not all-False by accident

@@ -29,6 +29,7 @@ from helpers.data.demo import ensure_demo
 from helpers.errors import InputError, Problem
 from helpers import exports
 from helpers.exports import save_csv
+from helpers.frames import isin
 from helpers.present.i18n import t
 from helpers.kpis.measures import availability, kpi_actuals
 from helpers.plan.params import SLUG, RunParams, load_params, resolve
@@ -368,7 +369,7 @@ def open_team(
         cust_ids = set(tables["customers"]["customer_id"]) if "customers" in tables else set()
         if (tables_dir / "surveys.parquet").exists():
             s = pd.read_parquet(tables_dir / "surveys.parquet")
-            tables["surveys"] = s[s["customer_id"].isin(cust_ids)]
+            tables["surveys"] = s[isin(s["customer_id"], cust_ids)]
         actuals = pd.read_parquet(ws / f"kpis_{freq}.parquet", filters=flt)
         monthly = pd.read_parquet(ws / "kpis_M.parquet", filters=flt)
         if not ids:
@@ -390,15 +391,15 @@ def open_team(
         files = {k: str(v) for k, v in ds.files.items()}
         held = ds["assignments"].loc[ds["assignments"]["manager_id"].isin(ids), "customer_id"] \
             if ds.has("assignments") else pd.Series([], dtype=object)
-        cust_ids = set(ds.customers.loc[ds.customers["manager_id"].isin(ids), "customer_id"]) | set(held)
+        cust_ids = set(ds.customers.loc[ds.customers["manager_id"].isin(ids), "customer_id"].tolist()) | set(held.tolist())
         tables = {}
         for name, df in ds.tables.items():
             if name == "customers":
-                tables[name] = df[df["customer_id"].isin(cust_ids)]
+                tables[name] = df[isin(df["customer_id"], cust_ids)]
             elif name in PERSON_TABLES:
                 tables[name] = df[df["manager_id"].isin(ids)]
             elif name == "surveys":
-                tables[name] = df[df["customer_id"].isin(cust_ids)]
+                tables[name] = df[isin(df["customer_id"], cust_ids)]
             else:
                 tables[name] = df
     if team and team not in names:

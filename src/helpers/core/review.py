@@ -292,7 +292,8 @@ def kpi_index(actuals: pd.DataFrame) -> dict[tuple[str, str, str, str], Any]:
     ``actuals``: where a report looks up many single values (some twenty per manager in
     a summary, six per trend chart), one dictionary per team instead of a filter of
     the team's actuals for each."""
-    keys = zip(actuals["manager_id"].astype(str), actuals["period"].astype(str), actuals["kpi"], actuals["segment"])
+    keys = zip(actuals["manager_id"].astype(str).tolist(), actuals["period"].astype(str).tolist(), actuals["kpi"].tolist(),
+               actuals["segment"].tolist())
     index: dict[tuple[str, str, str, str], Any] = {}
     for key, value in zip(keys, actuals["value"].tolist()):
         index.setdefault(key, value)
@@ -578,11 +579,13 @@ def segment_breakdown(
     per = _period(period)
     _check_actuals(actuals, per)
     mgrs = _managers(actuals, per, managers)
-    have = [k for k in kpis if k in set(actuals["kpi"])]
+    present = set(actuals["kpi"].unique().tolist())
+    have = [k for k in kpis if k in present]
     unknown = [k for k in kpis if k not in KPIS]
     if unknown:
         raise input_error("kpis", f"unknown KPI(s) {', '.join(unknown)}", fix="use ids from helpers.kpis.measures.KPIS")
-    segs = [x for x in SEGMENTS if x in set(actuals["segment"])]  # an export without segments has none
+    in_data = set(actuals["segment"].unique().tolist())
+    segs = [x for x in SEGMENTS if x in in_data]  # an export without segments has none
     grid = pd.MultiIndex.from_product([mgrs, segs], names=["manager_id", "segment"]).to_frame(index=False)
     keys = pd.MultiIndex.from_frame(grid)
 

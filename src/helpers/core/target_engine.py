@@ -1167,7 +1167,8 @@ class TargetEngine:
     def _measured(self) -> set[tuple[str, str]]:
         """The (KPI, segment) pairs the data has figures for."""
         m = self.data.monthly
-        return set(zip(m["kpi"], m["segment"]))
+        pairs = m[["kpi", "segment"]].drop_duplicates()
+        return set(zip(pairs["kpi"].tolist(), pairs["segment"].tolist()))
 
     def sliced(self, manager_ids: Iterable[str]) -> TargetEngine:
         """A copy restricted to these managers, for showing one team's history.

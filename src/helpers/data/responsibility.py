@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from helpers.frames import isin
+
 if TYPE_CHECKING:
     from helpers.data.tables import Dataset
 
@@ -54,10 +56,10 @@ def spells_from(customers: pd.DataFrame, managers: pd.DataFrame, assignments: pd
                                "start": a["start_date"].to_numpy(), "end": a["end_date"].to_numpy(),
                                "share": share.fillna(1.0).astype("float64").to_numpy()})
         # a customer the table does not list stays with its current manager
-        sp = pd.concat([listed, sp[~sp["customer_id"].isin(listed["customer_id"])]], ignore_index=True)
+        sp = pd.concat([listed, sp[~isin(sp["customer_id"], listed["customer_id"])]], ignore_index=True)
     sp["start"] = pd.to_datetime(sp["start"])
     sp["end"] = pd.to_datetime(sp["end"])
-    sp = sp[sp["manager_id"].isin(managers["manager_id"])].reset_index(drop=True)
+    sp = sp[isin(sp["manager_id"], managers["manager_id"])].reset_index(drop=True)
     m = managers.set_index("manager_id")
     hire = pd.to_datetime(m["hire_date"]).reindex(sp["manager_id"]).to_numpy()
     leave = pd.to_datetime(m["leave_date"]).reindex(sp["manager_id"]).to_numpy()

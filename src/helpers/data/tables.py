@@ -23,6 +23,7 @@ import pandas as pd
 
 from helpers.errors import InputError, Problem
 from helpers.files import duplicate_header_problem, printable, record_lines, text_file_problem
+from helpers.frames import isin
 from helpers.data.schema import REQUIRED_TABLES, TABLES, Col, Table, pandera_schema
 from helpers.plan.measures import Declared
 
@@ -519,8 +520,8 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) ->
         for column, other, other_col in TABLES[name].foreign_keys:
             if other not in tables or column not in df.columns:
                 continue
-            known = set(tables[other][other_col].dropna())
-            bad = df[column].notna() & ~df[column].isin(known)
+            known = tables[other][other_col].dropna().unique()
+            bad = df[column].notna() & ~isin(df[column], known)
             if bad.any():
                 first = df.loc[bad, column].iloc[0]
                 problems.append(

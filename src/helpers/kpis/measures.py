@@ -177,7 +177,7 @@ def _availability(ds: Dataset) -> pd.DataFrame:
 
 def present_segments(cust: pd.DataFrame) -> list[str]:
     """The segments of the data model some customer has (in their order)."""
-    have = set(cust["segment"].dropna()) if "segment" in cust.columns else set()
+    have = set(cust["segment"].dropna().unique().tolist()) if "segment" in cust.columns else set()
     return [s_ for s_ in SEGMENTS if s_ in have]
 
 
