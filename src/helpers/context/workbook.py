@@ -68,7 +68,8 @@ def load_run_data(params: RunParams, params_file: str | Path) -> Dataset:
 
     def stamp(ds: Dataset) -> tuple:  # the folder's file list (a table added or removed) and every file read
         folder = resolve(params_file, params.data.folder) if params.data.source is None else None
-        listing = tuple(sorted(folder.iterdir())) if folder is not None and folder.is_dir() else ()
+        listing = tuple(sorted(p for p in folder.iterdir() if not p.name.startswith("."))) \
+            if folder is not None and folder.is_dir() else ()  # not the prepared-data cache
         return file_stamps(listing) + file_stamps(_read_files(ds))
 
     measures = plan_measures(params, params_file)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -207,6 +207,8 @@ class Dataset:
         views = self.__dict__.setdefault("_views", {})
         if k not in views:
             views[k] = dataclasses.replace(self, measures=measures)  # a mapped dataset stays one
+            if "_cache" in self.__dict__:  # the same frames: the same prepared-data cache entry
+                views[k].__dict__["_cache"] = self.__dict__["_cache"]
         return views[k]
 
     def has(self, name: str) -> bool:
@@ -218,11 +220,24 @@ class Dataset:
         once per dataset: a run's checks, its gate and its workspace read the same result
         instead of computing it three times.  The tables of a loaded dataset are not
         changed; a table replaced by another frame (or added) starts a new entry.  Each
-        caller gets its own shallow copy (copy on write: changing it leaves the stored one)."""
+        caller gets its own shallow copy (copy on write: changing it leaves the stored one).
+
+        A dataset read from a folder's prepared-data cache (:mod:`helpers.data.cache`)
+        keeps the result there as well, under ``key`` and the plan's declared measures,
+        so the next process reading the same files reads it instead of computing it."""
         memo = self.__dict__.setdefault("_derived", {})
         k = (key, tuple((name, id(df), len(df)) for name, df in self.tables.items()))
         if k not in memo:
-            memo[k] = compute()
+            entry = self.__dict__.get("_cache")
+            if entry is not None and entry.table_ids == {name: id(df) for name, df in self.tables.items()}:
+                dkey = [list(key), [m.key for m in self.measures]]
+                df = entry.read_derived(dkey)
+                if df is None:
+                    df = compute()
+                    entry.write_derived(dkey, df)
+                memo[k] = df
+            else:
+                memo[k] = compute()
         return memo[k].copy(deep=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -683,18 +698,26 @@ def validate_tables(
 
 
 def load_dataset(folder: str | Path, as_of: pd.Timestamp | None = None) -> Dataset:
-    """Read every canonical table found in ``folder`` and validate it."""
+    """Read every canonical table found in ``folder`` and validate it.
+
+    Tables that passed every check are kept in the folder's prepared-data cache
+    (:mod:`helpers.data.cache`): the next process that reads the same file contents,
+    checked against the same date by the same code, reads them from there."""
+    from helpers.data.cache import entry_for
+
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(Problem(str(folder), "data folder not found",
                                  fix="check data.folder in your params file, or run `kpi-workbook demo` to create the demo data"))
+    found = {name: path for name in TABLES if (path := find_table_file(folder, name)) is not None}
+    entry = entry_for(folder, found, as_of)
+    cached = entry.read_tables() if entry is not None else None
+    if entry is not None and cached is not None:
+        return _linked(Dataset(tables=cached, files=_with_required(folder, found)), entry)
     raw: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     problems: list[Problem] = []
-    for name in TABLES:
-        path = find_table_file(folder, name)
-        if path is None:
-            continue
+    for name, path in found.items():
         files[name] = path
         try:
             if path.stat().st_size == 0:
@@ -712,9 +735,24 @@ def load_dataset(folder: str | Path, as_of: pd.Timestamp | None = None) -> Datas
             problems.append(Problem(str(path), f"cannot be read: {msg}", fix="check the file format"))
     if problems:
         raise InputError(problems)
+    ds = validate_tables(raw, _with_required(folder, files), as_of=as_of)
+    if entry is not None and not ds.warnings and entry.write_tables(ds.tables):
+        _linked(ds, entry)
+    return ds
+
+
+def _with_required(folder: Path, files: dict[str, Path]) -> dict[str, Path]:
+    out = dict(files)
     for name in REQUIRED_TABLES:
-        files.setdefault(name, folder / f"{name}.csv")
-    return validate_tables(raw, files, as_of=as_of)
+        out.setdefault(name, folder / f"{name}.csv")
+    return out
+
+
+def _linked(ds: Dataset, entry: Any) -> Dataset:
+    """``ds`` with its cache entry: what is derived from these very frames is kept there too."""
+    entry.table_ids = {name: id(df) for name, df in ds.tables.items()}
+    ds.__dict__["_cache"] = entry
+    return ds
 
 
 def coverage_by_month(ds: Dataset) -> pd.DataFrame:

@@ -1,0 +1,165 @@
+"""The prepared-data cache (helpers.data.cache): what a process reads from it equals what
+it would have computed, and anything that could change the result is a new entry.
+
+The reference is always a fresh computation of the same folder with the cache off
+(``KPI_WORKBOOK_CACHE=off``); a read from the cache is proven to be one by making the
+checks and the KPI computation raise while it happens."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.data import cache, tables
+from helpers.data.tables import load_dataset
+from helpers.errors import InputError
+from helpers.kpis import measures
+from helpers.kpis.measures import availability, kpi_actuals
+
+AS_OF = pd.Timestamp("2026-10-15")
+
+
+@pytest.fixture
+def demo(demo_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the demo data (6.9 MB, every table: above the cache's threshold), without any cache."""
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder, ignore=shutil.ignore_patterns(cache.FOLDER))
+    return folder
+
+
+@pytest.fixture
+def data(tiny_dir: Path, monkeypatch) -> Path:
+    """The tiny data (tests/conftest.py), cached as if it were large."""
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    return tiny_dir
+
+
+def _fresh(folder: Path, monkeypatch) -> tables.Dataset:
+    with monkeypatch.context() as m:
+        m.setenv("KPI_WORKBOOK_CACHE", "off")
+        ds = load_dataset(folder, as_of=AS_OF)
+    assert "_cache" not in ds.__dict__
+    return ds
+
+
+def _no_computing(monkeypatch) -> None:
+    """From here on, checking the tables or computing KPI actuals fails the test."""
+    def refuse(*_a, **_k):
+        raise AssertionError("computed instead of read from the cache")
+
+    monkeypatch.setattr(tables, "validate_tables", refuse)
+    monkeypatch.setattr(measures, "_kpi_actuals", refuse)
+
+
+def _sales(actuals: pd.DataFrame, data: Path, manager: str) -> float:
+    """``manager``'s 2026Q3 sales in ``actuals``, checked against the orders summed from the CSV."""
+    orders = pd.read_csv(data / "orders.csv", parse_dates=["date"])
+    q3 = orders[(orders["manager_id"] == manager) & (orders["date"] >= "2026-07-01") & (orders["date"] < "2026-10-01")]
+    row = actuals[(actuals["manager_id"] == manager) & (actuals["period"] == "2026Q3") & (actuals["kpi"] == "sales")
+                  & (actuals["segment"] == "all")]
+    assert row["value"].iloc[0] == pytest.approx(q3["amount"].sum(), abs=0.005)
+    return float(row["value"].iloc[0])
+
+
+def _entries(folder: Path) -> list[Path]:
+    root = folder / cache.FOLDER
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+
+
+def test_tables_and_kpi_actuals_from_the_cache_equal_a_fresh_computation(demo, monkeypatch):
+    data = demo
+    first = load_dataset(data, as_of=AS_OF)  # checks, computes and stores
+    kq, km, av = kpi_actuals(first, "Q"), kpi_actuals(first, "M"), availability(first)
+    assert len(_entries(data)) == 1
+    with monkeypatch.context() as m:
+        _no_computing(m)
+        again = load_dataset(data, as_of=AS_OF)
+        cq, cm, cav = kpi_actuals(again, "Q"), kpi_actuals(again, "M"), availability(again)
+    ref = _fresh(data, monkeypatch)
+    assert list(again.tables) == list(ref.tables) and again.files == ref.files
+    for name, df in ref.tables.items():  # cell for cell, dtype for dtype, index included
+        pd.testing.assert_frame_equal(again.tables[name], df, check_exact=True)
+    for got, first_got, want in ((cq, kq, kpi_actuals(ref, "Q")), (cm, km, kpi_actuals(ref, "M")),
+                                 (cav, av, availability(ref))):
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        pd.testing.assert_frame_equal(first_got, want, check_exact=True)
+    # the figures themselves, from the CSV: the quarter's sales of M001
+    assert _sales(cq, data, "M001") > 0
+
+
+def test_a_changed_byte_is_a_new_entry_with_the_new_figures(data, monkeypatch):
+    before = _sales(kpi_actuals(load_dataset(data, as_of=AS_OF), "Q"), data, "M1")
+    orders = (data / "orders.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header = orders[0].rstrip("\n").split(",")
+    i = next(i for i, line in enumerate(orders) if ",2026-07-" in line and ",M1," in line)  # an order of 2026Q3
+    row = orders[i].rstrip("\n").split(",")
+    amount = header.index("amount")
+    row[amount] = f"{float(row[amount]) + 1000:.2f}"
+    orders[i] = ",".join(row) + "\n"
+    (data / "orders.csv").write_text("".join(orders), encoding="utf-8")
+    changed = load_dataset(data, as_of=AS_OF)
+    assert len(_entries(data)) == 2  # the old entry stays (it is the right one for the old bytes)
+    ref = _fresh(data, monkeypatch)
+    pd.testing.assert_frame_equal(changed.orders, ref.orders, check_exact=True)
+    pd.testing.assert_frame_equal(kpi_actuals(changed, "Q"), kpi_actuals(ref, "Q"), check_exact=True)
+    assert _sales(kpi_actuals(changed, "Q"), data, "M1") == pytest.approx(before + 1000)
+
+
+def test_another_date_or_other_code_is_a_new_entry(data, monkeypatch):
+    load_dataset(data, as_of=AS_OF)
+    load_dataset(data, as_of=AS_OF + pd.Timedelta(days=1))  # future dates are judged against the date
+    assert len(_entries(data)) == 2
+    monkeypatch.setattr(cache, "code_digest", lambda: "other code")
+    load_dataset(data, as_of=AS_OF)
+    assert len(_entries(data)) == 3
+    monkeypatch.setattr(cache, "KEEP", 2)
+    load_dataset(data, as_of=AS_OF + pd.Timedelta(days=2))
+    assert len(_entries(data)) == 2  # the newest are kept
+
+
+def test_a_damaged_entry_is_computed_again(data, monkeypatch):
+    kpi_actuals(load_dataset(data, as_of=AS_OF), "Q")
+    (entry,) = _entries(data)
+    (entry / "tables" / "orders.parquet").write_bytes(b"PAR1 not really")
+    for f in (entry / "derived").glob("*.parquet"):
+        f.write_bytes(b"damaged")
+    ds = load_dataset(data, as_of=AS_OF)
+    ref = _fresh(data, monkeypatch)
+    pd.testing.assert_frame_equal(ds.orders, ref.orders, check_exact=True)
+    pd.testing.assert_frame_equal(kpi_actuals(ds, "Q"), kpi_actuals(ref, "Q"), check_exact=True)
+    with monkeypatch.context() as m:  # and stored anew: the next read is from the cache
+        _no_computing(m)
+        pd.testing.assert_frame_equal(load_dataset(data, as_of=AS_OF).orders, ref.orders, check_exact=True)
+
+
+def test_bad_data_is_checked_every_time_and_never_stored(data):
+    text = (data / "orders.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    row = text[1].split(",")
+    header = text[0].split(",")
+    row[header.index("date")] = "2026-13-45"
+    text[1] = ",".join(row)
+    (data / "orders.csv").write_text("".join(text), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(InputError) as exc:
+            load_dataset(data, as_of=AS_OF)
+        assert any("2026-13-45" in str(p) or "date" in str(p) for p in exc.value.problems)
+    assert _entries(data) == []
+
+
+def test_off_small_or_unwritable_folders_are_read_as_before(tiny_dir, monkeypatch):
+    load_dataset(tiny_dir, as_of=AS_OF)  # two managers: checking is quicker than caching
+    assert not (tiny_dir / cache.FOLDER).exists()
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    monkeypatch.setenv("KPI_WORKBOOK_CACHE", "off")
+    load_dataset(tiny_dir, as_of=AS_OF)
+    assert not (tiny_dir / cache.FOLDER).exists()
+    monkeypatch.delenv("KPI_WORKBOOK_CACHE")
+    data = tiny_dir
+    (data / cache.FOLDER).write_text("not a folder", encoding="utf-8")  # cannot be written
+    ds = load_dataset(data, as_of=AS_OF)
+    ref = _fresh(data, monkeypatch)
+    pd.testing.assert_frame_equal(kpi_actuals(ds, "Q"), kpi_actuals(ref, "Q"), check_exact=True)
+    assert "_cache" not in ds.__dict__
