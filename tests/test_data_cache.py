@@ -163,3 +163,54 @@ def test_off_small_or_unwritable_folders_are_read_as_before(tiny_dir, monkeypatc
     ref = _fresh(data, monkeypatch)
     pd.testing.assert_frame_equal(kpi_actuals(ds, "Q"), kpi_actuals(ref, "Q"), check_exact=True)
     assert "_cache" not in ds.__dict__
+
+
+def test_the_targets_checks_and_backtest_from_the_cache_equal_a_fresh_computation(demo, demo_params, tmp_path, monkeypatch):
+    """A run's gate sets every target, checks them (SMART) and backtests the plan; a
+    later process on the same files and plan reads the checks and the backtest instead,
+    and a changed plan file is computed again."""
+    import yaml
+
+    from helpers.context import targets as ctx_targets
+    from helpers.context.targets import _dataset_backtest, dataset_targets
+    from helpers.context.workbook import open_team
+    from helpers.plan.params import load_params
+
+    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    cfg["data"]["folder"] = str(demo)
+    params_file = tmp_path / "p.yaml"
+    params_file.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    params = load_params(params_file)
+    period = open_team(params_file, "", "2026Q3", "", "zh", "").period
+
+    def gate(ds):
+        engine, _, smart = dataset_targets(params, params_file, ds, period)
+        return (smart, *_dataset_backtest(params, params_file, ds, engine, period))
+
+    smart, bt, skipped = gate(load_dataset(demo))
+    assert len(smart) and len(bt)
+    with monkeypatch.context() as m:
+        def refuse(*_a, **_k):
+            raise AssertionError("computed instead of read from the cache")
+        m.setattr(ctx_targets, "smart_flags", refuse)
+        m.setattr(ctx_targets, "run_backtest", refuse)
+        c_smart, c_bt, c_skipped = gate(load_dataset(demo))
+    with monkeypatch.context() as m:
+        m.setenv("KPI_WORKBOOK_CACHE", "off")
+        f_smart, f_bt, f_skipped = gate(load_dataset(demo))
+    pd.testing.assert_frame_equal(c_smart, f_smart, check_exact=True)
+    pd.testing.assert_frame_equal(c_bt, f_bt, check_exact=True)
+    pd.testing.assert_frame_equal(smart, f_smart, check_exact=True)
+    assert c_skipped == f_skipped == skipped
+    # another plan (a target CSV's neighbour: the indicator library) is computed again
+    library = Path(cfg["indicators"])
+    changed = tmp_path / "indicators.yaml"
+    changed.write_text(library.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    cfg["indicators"] = str(changed)
+    params_file.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    params = load_params(params_file)
+    calls = []
+    real = ctx_targets.run_backtest
+    monkeypatch.setattr(ctx_targets, "run_backtest", lambda *a: calls.append(1) or real(*a))
+    pd.testing.assert_frame_equal(gate(load_dataset(demo))[1], f_bt, check_exact=True)
+    assert calls, "a changed plan file must be backtested again"

@@ -26,6 +26,7 @@ from helpers.errors import InputError, Problem, input_error
 from helpers.kpis.indicators import load_library
 from helpers.plan.params import RunParams, resolve
 from helpers.plan.targets import load_target_plan
+from helpers.plan.version import file_sha256
 
 __all__ = ["check_plan", "load_company", "make_engine", "engine_for", "dataset_targets", "company_targets", "targets_only",
            "share_targets"]
@@ -197,9 +198,45 @@ def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period:
         return hit[1]
     engine = engine_for(params, params_file, lambda kpis: company_data(ds, period.freq, kpis))
     results = engine.all_targets(period.period)
-    out = (engine, results, smart_flags(engine, results, period.period))
+    smart = ds.derived(_plan_key("smart_flags", period, files), lambda: smart_flags(engine, results, period.period))
+    out = (engine, results, smart)
     memo[key] = (stamp, out)
     return out
+
+
+def _plan_key(what: str, period: Any, files: list[Path]) -> tuple:
+    """The key of a result of the target plan on a dataset (:meth:`Dataset.derived`): what,
+    the period, and the contents of the plan's files (the plan, the indicator library,
+    its targets and commitments CSVs), so a dataset kept in the prepared-data cache
+    (:mod:`helpers.data.cache`) keeps it for exactly these files."""
+    return (what, period.label, period.freq, *(file_sha256(f) for f in files))
+
+
+def _plan_files(params: RunParams, params_file: str | Path) -> list[Path]:
+    plan_file = resolve(params_file, params.targets)
+    plan = load_target_plan(plan_file)
+    return [plan_file, resolve(params_file, params.indicators),
+            *(resolve(plan_file, f) for f in (plan.sources.targets_csv, plan.sources.commitments_csv) if f)]
+
+
+def _dataset_backtest(params: RunParams, params_file: str | Path, ds: Any, engine: TargetEngine, period: Any
+                      ) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """:func:`run_backtest` of the dataset's targets, once per dataset and plan (kept with
+    the dataset's prepared-data cache entry like its KPI actuals)."""
+    key = _plan_key("backtest", period, _plan_files(params, params_file))
+    done: dict[str, Any] = {}
+
+    def table() -> pd.DataFrame:
+        done["bt"], done["skipped"] = run_backtest(engine, period.period)
+        return done["bt"]
+
+    def skipped() -> pd.DataFrame:
+        rows = done["skipped"] if "skipped" in done else run_backtest(engine, period.period)[1]
+        return pd.DataFrame(rows, columns=["indicator", "period", "reason"], dtype=object)
+
+    bt = ds.derived(key, table)
+    sk = ds.derived((*key, "skipped"), skipped)
+    return bt, [tuple(r) for r in sk.itertuples(index=False, name=None)]
 
 
 def _shared_dataset(ctx: Any, params_file: str | Path | None, workspace: str | Path) -> Any:
@@ -242,7 +279,8 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
     memo = ds.__dict__.setdefault("_backtests", {})  # once per engine: the targets' memo keeps the engine
     hit = memo.get(ctx.period.label)
     if hit is None or hit[0] is not engine:
-        hit = memo[ctx.period.label] = (engine, *run_backtest(engine, p))
+        hit = memo[ctx.period.label] = (engine, *_dataset_backtest(ctx.params, params_file or ctx.params_file, ds,
+                                                                    engine, ctx.period))
     return engine, results, smart, hit[1], hit[2]
 
 
