@@ -166,7 +166,10 @@ def test_kill_9_leaves_previous_reports_intact(dq_params, dq_published, tmp_path
     assert sorted(p.name for p in out.iterdir()) == [".kpi-workbook.lock", "2026Q3"]
     before = digest_tree(out / "2026Q3")
     first_run = _last_run(out / "2026Q3")
-    victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # the moments are those of a run that checks the data itself: not one reading the
+    # prepared-data cache (helpers.data.cache), which would be done loading sooner
+    victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                              env=dict(os.environ, KPI_WORKBOOK_CACHE="off"))
     time.sleep(delay)
     if victim.poll() is None:
         os.killpg(victim.pid, signal.SIGKILL)
