@@ -74,6 +74,9 @@ def test_tables_and_kpi_actuals_from_the_cache_equal_a_fresh_computation(demo, m
     first = load_dataset(data, as_of=AS_OF)  # checks, computes and stores
     kq, km, av = kpi_actuals(first, "Q"), kpi_actuals(first, "M"), availability(first)
     assert len(_entries(data)) == 1
+    # it says what it is, and a repository the data lives in ignores it
+    assert (data / cache.FOLDER / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert "safe to delete" in (data / cache.FOLDER / "README.txt").read_text(encoding="utf-8")
     with monkeypatch.context() as m:
         _no_computing(m)
         again = load_dataset(data, as_of=AS_OF)

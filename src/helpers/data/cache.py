@@ -59,6 +59,16 @@ KEEP = 4
 not grow without end)."""
 
 
+README = """This folder is kpi-workbook's prepared-data cache: the tables of the data folder
+it is in, as they were after every check passed, and the KPI actuals computed from them,
+so the next run or validate on the same files does not check and compute them again.
+Each entry is used only for exactly the same file contents, checking date, workbook code
+and library versions. It is a copy of your data: it is safe to delete at any time (it is
+made again when needed), and it should be handled like the data itself.
+Turn it off with the environment variable KPI_WORKBOOK_CACHE=off.
+"""
+
+
 def enabled() -> bool:
     """False when ``KPI_WORKBOOK_CACHE`` is ``off`` (or ``0``, ``no``, ``false``)."""
     return os.environ.get("KPI_WORKBOOK_CACHE", "").strip().lower() not in ("off", "0", "no", "false")
@@ -123,6 +133,7 @@ class Entry:
         cannot be written."""
         tmp = self.folder / f".tmp-{self.key[:16]}-{uuid.uuid4().hex[:8]}"
         try:
+            self._introduce()
             (tmp / "tables").mkdir(parents=True)
             for name, df in tables.items():
                 df.to_parquet(tmp / "tables" / f"{name}.parquet", index=True)
@@ -136,6 +147,16 @@ class Entry:
             return False
         self._prune()
         return True
+
+    def _introduce(self) -> None:
+        """The cache folder, with a note saying what it is and a ``.gitignore`` that keeps
+        it out of a repository the data may live in (as pytest does with its cache)."""
+        if (self.folder / "README.txt").is_file():
+            return
+        self.folder.mkdir(exist_ok=True)
+        (self.folder / ".gitignore").write_text("# made by kpi-workbook: a copy of the data beside it\n*\n",
+                                                encoding="utf-8")
+        (self.folder / "README.txt").write_text(README, encoding="utf-8")
 
     def _prune(self) -> None:
         entries = [p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
