@@ -1,6 +1,8 @@
 """The prepared-data cache: a data folder's validated tables, and what is derived from
-them (the KPI actuals), kept beside the data so the next process that reads the same
-files does not read, check and compute them again.
+them (:meth:`Dataset.derived <helpers.data.tables.Dataset.derived>`: the KPI actuals; for
+a target plan, the SMART checks of its targets and its backtest, keyed on the plan's
+files too), kept beside the data so the next process that reads the same files does not
+read, check and compute them again.
 
 A run reads its data folder in several processes: ``validate``, then ``run`` (its gate
 and its workspace), a rerun for one team, a restatement, every notebook opened on its
