@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -15,6 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 KPI_BIN = Path(sys.executable).parent / "kpi-workbook"
 _CLI_LOCK = threading.Lock()
+# the prepared-data cache signs its entries with a key in the user's configuration folder
+# (helpers.data.cache); the tests, their command lines and kernels use one of their own
+os.environ.setdefault("KPI_WORKBOOK_CACHE_KEY", str(Path(tempfile.gettempdir()) / f"kpi-workbook-tests-{os.getuid()}"
+                                                    / "cache.key"))
 
 
 def write_tables(folder: Path, tables: dict[str, list[dict]]) -> Path:

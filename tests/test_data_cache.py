@@ -213,3 +213,33 @@ def test_the_targets_checks_and_backtest_from_the_cache_equal_a_fresh_computatio
     monkeypatch.setattr(ctx_targets, "run_backtest", lambda *a: calls.append(1) or real(*a))
     pd.testing.assert_frame_equal(gate(load_dataset(demo))[1], bt, check_exact=True)
     assert calls, "a changed plan file must be backtested again"
+
+
+def test_an_entry_not_signed_with_this_users_key_is_never_read(data, tmp_path, monkeypatch):
+    """Whoever can write the data folder but not the user's key cannot slip tables or KPI
+    actuals past the checks: a cached table or derived frame changed after it was stored
+    (here: a valid Parquet file with one amount raised), or an entry made with another
+    key, is computed again from the CSV files."""
+    first = load_dataset(data, as_of=AS_OF)
+    kq = kpi_actuals(first, "Q")
+    (entry,) = _entries(data)
+    for f in (entry / "derived").glob("*.parquet"):  # the KPI actuals, twice their value
+        d = pd.read_parquet(f)
+        if "value" in d.columns:
+            d["value"] = d["value"] * 2
+        d.to_parquet(f, index=True)
+    pd.testing.assert_frame_equal(kpi_actuals(load_dataset(data, as_of=AS_OF), "Q"), kq, check_exact=True)
+    orders = pd.read_parquet(entry / "tables" / "orders.parquet")  # an order raised by a million
+    orders.loc[orders.index[0], "amount"] += 1_000_000
+    orders.to_parquet(entry / "tables" / "orders.parquet", index=True)
+    again = load_dataset(data, as_of=AS_OF)
+    pd.testing.assert_frame_equal(again.orders, first.orders, check_exact=True)
+    pd.testing.assert_frame_equal(kpi_actuals(again, "Q"), kq, check_exact=True)
+    # another user's key (their own cache of the same folder): nothing of this one is read
+    monkeypatch.setenv("KPI_WORKBOOK_CACHE_KEY", str(tmp_path / "other" / "cache.key"))
+    calls = []
+    real = tables.validate_tables
+    monkeypatch.setattr(tables, "validate_tables", lambda *a, **k: calls.append(1) or real(*a, **k))
+    pd.testing.assert_frame_equal(load_dataset(data, as_of=AS_OF).orders, first.orders, check_exact=True)
+    assert calls == [1]
+    assert (tmp_path / "other" / "cache.key").stat().st_mode & 0o077 == 0  # the key is its owner's only

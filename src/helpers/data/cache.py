@@ -21,22 +21,31 @@ nothing but give the same tables, and a changed byte is a new entry.
 
 **What it never does**: keep data that failed a check (bad input is checked, and
 reported, every time); keep anything for a folder smaller than
-:data:`MIN_BYTES` (the checks take less time than the cache); write outside the data
-folder (the cache holds a copy of the data, so it lives, and is deleted, with it; a
-folder that cannot be written is simply not cached); let a damaged or half-written
+:data:`MIN_BYTES` (the checks take less time than the cache); put data outside the data
+folder (the cache holds a copy of the data, so it lives, and is deleted, with it; only
+its signing key lives elsewhere; a folder that cannot be written is simply not cached);
+let a damaged or half-written
 entry be read (an entry appears by one rename once complete, and one that cannot be
-read is recomputed and replaced).  ``KPI_WORKBOOK_CACHE=off`` turns it off.  Data read
-through a source mapping (a foreign export) is read and checked as before.
+read is recomputed and replaced); read an entry not made with this user's key: every
+entry is signed (HMAC-SHA256 over the entry's key and the SHA-256 of each of its files) with a
+random key kept in the user's configuration folder, outside the data folder, so
+whoever can write the data folder but not that key cannot slip checked-looking tables
+or KPI actuals past the checks (changed data must change the CSV, whose SHA-256 the run
+records).  ``KPI_WORKBOOK_CACHE=off`` turns it off.  Data read through a source mapping
+(a foreign export) is read and checked as before.
 
 Tested: ``tests/test_data_cache.py`` (every table and the KPI actuals from the cache
 equal to a fresh computation, cell for cell and type for type; a changed byte, a
-changed date, changed code and a damaged entry each recompute)."""
+changed date, changed code, a changed plan file, a damaged entry, an entry changed
+after it was stored and another user's key each recompute)."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -76,6 +85,45 @@ def enabled() -> bool:
     return os.environ.get("KPI_WORKBOOK_CACHE", "").strip().lower() not in ("off", "0", "no", "false")
 
 
+def key_file() -> Path:
+    """The signing key's file: ``KPI_WORKBOOK_CACHE_KEY`` when set, else ``cache.key`` in
+    the user's configuration folder (``~/.config/kpi-workbook`` on Linux)."""
+    env = os.environ.get("KPI_WORKBOOK_CACHE_KEY")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("kpi-workbook")) / "cache.key"
+
+
+def _secret() -> bytes | None:
+    """The signing key (made on first use: 32 random bytes, readable by its owner only);
+    None when it can be neither read nor made (then nothing is cached)."""
+    path = key_file()
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # the first process to make it wins; the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        key = path.read_bytes()
+        return key if len(key) >= 32 else None
+    except OSError:
+        return None
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """SHA-256 of the workbook's Python source (every ``.py`` file of the ``helpers``
@@ -106,7 +154,12 @@ class Entry:
 
     folder: Path  # <data folder>/.kpi-workbook-cache
     key: str
+    secret: bytes = field(repr=False, default=b"")
     table_ids: dict[str, int] = field(default_factory=dict)  # the loaded frames: derived results are theirs only
+
+    def _mac(self, what: str, digests: dict[str, str]) -> str:
+        msg = json.dumps([FORMAT, self.key, what, sorted(digests.items())]).encode()
+        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
 
     @property
     def path(self) -> Path:
@@ -120,8 +173,12 @@ class Entry:
             return None
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            tables = {name: pd.read_parquet(self.path / "tables" / f"{name}.parquet") for name in meta["tables"]}
-        except Exception:  # noqa: BLE001 - a damaged entry is recomputed and replaced
+            files = {name: self.path / "tables" / f"{name}.parquet" for name in meta["tables"]}
+            digests = {name: file_sha256(f) for name, f in files.items()}
+            if not hmac.compare_digest(str(meta.get("mac", "")), self._mac("tables", digests)):
+                raise ValueError("not signed with this user's key")
+            tables = {name: pd.read_parquet(f) for name, f in files.items()}
+        except Exception:  # noqa: BLE001 - a damaged or foreign entry is recomputed and replaced
             shutil.rmtree(self.path, ignore_errors=True)
             return None
         try:
@@ -137,9 +194,14 @@ class Entry:
         try:
             self._introduce()
             (tmp / "tables").mkdir(parents=True)
+            digests = {}
             for name, df in tables.items():
                 df.to_parquet(tmp / "tables" / f"{name}.parquet", index=True)
-            (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "tables": list(tables)}), encoding="utf-8")
+                digests[name] = file_sha256(tmp / "tables" / f"{name}.parquet")
+            (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "tables": list(tables),
+                                                       "mac": self._mac("tables", digests)}), encoding="utf-8")
+            if self.path.exists():  # damaged or foreign (unread): replaced
+                shutil.rmtree(self.path, ignore_errors=True)
             try:
                 os.rename(tmp, self.path)
             except OSError:  # another process stored the same entry first: theirs is the same
@@ -185,8 +247,11 @@ class Entry:
         if not path.is_file():
             return None
         try:
+            mac = path.with_suffix(".mac").read_text(encoding="utf-8").strip()
+            if not hmac.compare_digest(mac, self._mac(path.stem, {"": file_sha256(path)})):
+                raise ValueError("not signed with this user's key")
             return pd.read_parquet(path)
-        except Exception:  # noqa: BLE001 - damaged: computed again and replaced
+        except Exception:  # noqa: BLE001 - damaged or foreign: computed again and replaced
             path.unlink(missing_ok=True)
             return None
 
@@ -196,6 +261,9 @@ class Entry:
         try:
             path.parent.mkdir(exist_ok=True)
             df.to_parquet(tmp, index=True)
+            mac = self._mac(path.stem, {"": file_sha256(tmp)})
+            path.unlink(missing_ok=True)  # no moment where the new table stands beside the old signature
+            path.with_suffix(".mac").write_text(mac, encoding="utf-8")
             os.replace(tmp, path)
         except OSError:
             tmp.unlink(missing_ok=True)
@@ -220,5 +288,8 @@ def entry_for(folder: Path, files: dict[str, Path], as_of: pd.Timestamp | None) 
         "checked_on": as_of.isoformat() if as_of is not None else f"today {date.today().isoformat()}",
         "files": [[name, p.name, file_sha256(p)] for name, p in files.items()],
     }
+    secret = _secret()
+    if secret is None:
+        return None
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-    return Entry(folder / FOLDER, digest)
+    return Entry(folder / FOLDER, digest, secret)
