@@ -1,0 +1,1 @@
+"""Where a whole command's CPU goes, across every Python process it starts (see sitecustomize.py)."""
