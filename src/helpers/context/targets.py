@@ -185,12 +185,8 @@ def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period:
     unchanged.  A run's gate sets them to check the plan (``validate`` too); the run
     then shares the same ones with its notebooks (:func:`company_targets` on the
     workspace written from this dataset) instead of setting every target again."""
-    plan_file = resolve(params_file, params.targets)
-    library_file = resolve(params_file, params.indicators)
-    plan = load_target_plan(plan_file)
-    files = [plan_file, library_file, *(resolve(plan_file, f) for f in (plan.sources.targets_csv,
-                                                                         plan.sources.commitments_csv) if f)]
-    key = (str(plan_file), str(library_file), period.label, period.freq)
+    files = _plan_files(params, params_file)
+    key = (str(files[0]), str(files[1]), period.label, period.freq)
     memo = ds.__dict__.setdefault("_targets", {})
     stamp = file_stamps(files)
     hit = memo.get(key)
@@ -213,6 +209,8 @@ def _plan_key(what: str, period: Any, files: list[Path]) -> tuple:
 
 
 def _plan_files(params: RunParams, params_file: str | Path) -> list[Path]:
+    """The target plan's files: the plan, the indicator library, and its targets and
+    commitments CSVs when it names them."""
     plan_file = resolve(params_file, params.targets)
     plan = load_target_plan(plan_file)
     return [plan_file, resolve(params_file, params.indicators),
