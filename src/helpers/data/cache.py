@@ -14,7 +14,7 @@ cache keeps the result of that work once it has passed every check.
 the folder holds (the file picked for each table, as :func:`load_dataset` picks it), the
 date the checks compare with (``as_of``, or today's date: a date in the future is an
 error today and not tomorrow), the source code of the workbook (any change of the code
-is a new key) and the versions of pandas, NumPy, pyarrow and pandera.  A derived frame
+is a new key) and the versions of pandas, NumPy, pyarrow, pandera, pydantic and PyYAML.  A derived frame
 is kept under the entry with its own key (for the KPI actuals: the frequency and the
 plan's declared measures).  Nothing else is read: two folders with the same bytes share
 nothing but give the same tables, and a changed byte is a new entry.
@@ -143,9 +143,13 @@ def _versions() -> dict[str, str]:
     import numpy
     import pandera
     import pyarrow
+    import pydantic
+    import yaml
 
+    # what reads, checks and computes the tables, the KPI actuals and (from the plan's
+    # YAML files) the targets' checks and backtest
     return {"pandas": pd.__version__, "numpy": numpy.__version__, "pyarrow": pyarrow.__version__,
-            "pandera": pandera.__version__}
+            "pandera": pandera.__version__, "pydantic": pydantic.VERSION, "pyyaml": yaml.__version__}
 
 
 @dataclass
