@@ -219,8 +219,9 @@ def _plan_files(params: RunParams, params_file: str | Path) -> list[Path]:
 
 def _dataset_backtest(params: RunParams, params_file: str | Path, ds: Any, engine: TargetEngine, period: Any
                       ) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
-    """:func:`run_backtest` of the dataset's targets, once per dataset and plan (kept with
-    the dataset's prepared-data cache entry like its KPI actuals)."""
+    """:func:`run_backtest` of the dataset's targets, once per dataset and plan contents
+    (:meth:`Dataset.derived`: in the process, and with the dataset's prepared-data cache
+    entry like its KPI actuals)."""
     key = _plan_key("backtest", period, _plan_files(params, params_file))
     done: dict[str, Any] = {}
 
@@ -273,13 +274,9 @@ def company_targets(ctx: Any, params_file: str | Path | None = None, workspace: 
         engine = make_engine(ctx, params_file, workspace)
         results = engine.all_targets(p)
         return engine, results, smart_flags(engine, results, p), *run_backtest(engine, p)
-    engine, results, smart = dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)
-    memo = ds.__dict__.setdefault("_backtests", {})  # once per engine: the targets' memo keeps the engine
-    hit = memo.get(ctx.period.label)
-    if hit is None or hit[0] is not engine:
-        hit = memo[ctx.period.label] = (engine, *_dataset_backtest(ctx.params, params_file or ctx.params_file, ds,
-                                                                    engine, ctx.period))
-    return engine, results, smart, hit[1], hit[2]
+    params_file = params_file or ctx.params_file
+    engine, results, smart = dataset_targets(ctx.params, params_file, ds, ctx.period)
+    return engine, results, smart, *_dataset_backtest(ctx.params, params_file, ds, engine, ctx.period)
 
 
 def targets_only(ctx: Any, params_file: str | Path, workspace: str | Path) -> dict[str, PeriodTargets]:

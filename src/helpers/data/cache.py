@@ -71,8 +71,10 @@ not grow without end)."""
 
 
 README = """This folder is kpi-workbook's prepared-data cache: the tables of the data folder
-it is in, as they were after every check passed, and the KPI actuals computed from them,
-so the next run or validate on the same files does not check and compute them again.
+it is in, as they were after every check passed, and what was computed from them (the
+KPI actuals; the targets' checks and the plan's backtest), so the next run or validate
+on the same files does not check and compute them again. Every entry is signed with a
+key kept in your configuration folder; an entry that does not match it is never read.
 Each entry is used only for exactly the same file contents, checking date, workbook code
 and library versions. It is a copy of your data: it is safe to delete at any time (it is
 made again when needed), and it should be handled like the data itself.
@@ -158,7 +160,7 @@ class Entry:
 
     folder: Path  # <data folder>/.kpi-workbook-cache
     key: str
-    secret: bytes = field(repr=False, default=b"")
+    secret: bytes = field(repr=False)  # the user's signing key (:func:`_secret`)
     table_ids: dict[str, int] = field(default_factory=dict)  # the loaded frames: derived results are theirs only
 
     def _mac(self, what: str, digests: dict[str, str]) -> str:
