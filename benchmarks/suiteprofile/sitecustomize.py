@@ -24,10 +24,12 @@ _n = [0]
 def _flush() -> None:
     if not _counts:
         return
+    # a sample may arrive while this runs (in a fork handler or at exit): write a copy
+    lines = [f"{v}\t{k}\n" for k, v in list(_counts.items())]
+    _counts.clear()
     try:
         with open(os.path.join(_OUT, f"{os.getpid()}.txt"), "a", encoding="utf-8") as fh:
-            fh.writelines(f"{v}\t{k}\n" for k, v in _counts.items())
-        _counts.clear()
+            fh.writelines(lines)
     except OSError:
         pass
 
