@@ -2,7 +2,7 @@
 
     python -m benchmarks                       # everything (the batch part takes minutes)
     python -m benchmarks --quick               # smaller samples (stated in the output)
-    python -m benchmarks --only helpers        # aggregation | declared | helpers | reports | precompute | datacache | batch (batch includes report weight)
+    python -m benchmarks --only helpers        # aggregation | declared | helpers | reports | charts | precompute | datacache | batch (batch includes report weight)
 
 Figures are measured on this machine; baselines are measured in the same run.
 Nothing is asserted: the table says pass or FAIL against each target.  Everything but
@@ -23,7 +23,7 @@ from benchmarks.common import Result, machine, table
 
 PARTS = {"aggregation": "benchmarks.bench_aggregation", "declared": "benchmarks.bench_declared",
          "helpers": "benchmarks.bench_helpers",
-         "reports": "benchmarks.bench_reports",
+         "reports": "benchmarks.bench_reports", "charts": "benchmarks.bench_charts",
          "precompute": "benchmarks.bench_precompute", "datacache": "benchmarks.bench_datacache",
          "batch": "benchmarks.bench_batch"}
 ALIASES = {"report": "batch", "scale": "aggregation", "robustness": "helpers", "scoring": "helpers",

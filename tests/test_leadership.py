@@ -377,7 +377,8 @@ def test_many_teams_are_summarised_by_region(summary, monkeypatch):
     assert list(sty.data.iloc[:, 2]) == names  # band, region, team, ...
     assert "共 6 个团队" in sty.caption and "“团队汇总”工作表" in sty.caption
     shown = []
-    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append([ax.get_title() for ax in plt.gcf().axes]))
+    monkeypatch.setattr(plotting, "finish", lambda fig=None, **k: (shown.append([ax.get_title() for ax in fig.axes]),
+                                                                   plt.close(fig)))
     L.team_chart(summary)
     L.distribution_chart(summary)
     L.payout_chart(summary)

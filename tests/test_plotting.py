@@ -118,3 +118,150 @@ def test_heatmap_is_seaborns_picture_without_its_extra_draws():
     assert ours == theirs
     assert len(theirs_draws) == 4 and len(ours_draws) == 1  # seaborn drew the figure once per heatmap
     assert sm._draw_figure.__name__ == "_draw_figure"  # put back
+
+
+def _shown(fig, monkeypatch, **kw) -> tuple[bytes, int]:
+    """What :func:`plotting.finish` displays for ``fig`` (PNG bytes) and how often it drew the figure."""
+    import IPython.display
+    from matplotlib.figure import Figure
+
+    shown, draws, real = [], [], Figure.draw
+
+    def counted(self, renderer):
+        draws.append(1)
+        return real(self, renderer)
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    monkeypatch.setattr(Figure, "draw", counted)
+    plotting.finish(fig, **kw)
+    monkeypatch.undo()
+    assert len(shown) == 1
+    return shown[0], len(draws)
+
+
+def _pixels(png: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def _ink_margins(a) -> tuple[int, int, int, int]:
+    """Blank pixels between the picture's edges and its outermost non-white pixel: left, right, top, bottom."""
+    import numpy as np
+
+    ink = (a < 245).any(axis=2)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return int(cols[0]), int(a.shape[1] - 1 - cols[-1]), int(rows[0]), int(a.shape[0] - 1 - rows[-1])
+
+
+def _two_panels():
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+    for ax in axes:
+        ax.plot([0, 1, 2], [2.0e6, 1.1e6, 3.4e6], marker="o", label="本人")
+        ax.set_title("新增大客户销售额（按月）")
+        ax.set_ylabel("万元")
+        ax.tick_params(axis="x", rotation=45)
+        ax.set_xticks([0, 1, 2], ["2026-07", "2026-08", "2026-09"])
+        ax.legend(loc="upper left")
+    fig.suptitle("本团队月度实际与目标")
+    return fig
+
+
+def test_finish_draws_a_chart_once_with_every_label_inside_its_edge(monkeypatch):
+    """The picture is the figure at its own size, drawn once (the inline backend's tight
+    bounding box drew it three times), with white around the outermost text on every
+    side, about as much as the inline backend's picture of the same chart had: nothing
+    is cut, and the edges did not grow."""
+    import io
+
+    plotting.setup()
+    fig = _two_panels()
+    png, draws = _shown(fig, monkeypatch)
+    a = _pixels(png)
+    assert draws == 1
+    assert a.shape[:2] == (300, 600)  # 3 x 6 inches at the report's 100 dpi
+    inline = _two_panels()  # as plt.show() drew it: tight_layout, then cropped to everything drawn + 0.1 inch
+    inline.tight_layout()
+    buf = io.BytesIO()
+    inline.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)
+    plt.close(inline)
+    ours, theirs = _ink_margins(a), _ink_margins(_pixels(buf.getvalue()))
+    # white on every side, as on the inline picture (its 0.1 inch, or the suptitle's own 0.06 at the top),
+    # and no wide empty band: at most the width of the y label's box beyond its ink (12 px here)
+    assert min(ours) >= 5 and min(theirs) >= 5, (ours, theirs)
+    assert all(m <= t + 15 for m, t in zip(ours, theirs)), (ours, theirs)
+    assert not plt.fignum_exists(fig.number)  # closed: not shown a second time when the cell ends
+
+
+def _crowded(size: tuple[float, float], fontsize: float):
+    fig, ax = plt.subplots(figsize=size)
+    ax.plot([0, 1], [0, 1])
+    ax.set_ylabel("一个远远长于这张小图高度的纵轴名称", fontsize=fontsize)
+    ax.set_xlabel("同样放不下的横轴名称", fontsize=fontsize)
+    return fig
+
+
+@pytest.mark.parametrize(("size", "fontsize", "warns"), [
+    ((2, 1.2), 16, False),  # the label is longer than the figure is high: tight_layout says nothing
+    ((1.5, 0.8), 24, True),  # tight_layout gives up ("not applied")
+])
+def test_a_chart_too_large_for_its_figure_is_shown_whole_not_cut(monkeypatch, size, fontsize, warns):
+    """Text that cannot fit the figure is not cut: the picture grows to everything drawn,
+    as the inline backend's tight bounding box made it (the very PNG of savefig with
+    bbox_inches="tight" of the same figure, in the report's palette)."""
+    import io
+    import warnings
+
+    from helpers.present.png import compact_png
+
+    plotting.setup()
+    png, _ = _shown(_crowded(size, fontsize), monkeypatch)
+    expected_fig = _crowded(size, fontsize)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expected_fig.tight_layout(pad=plotting.EDGE_INCHES * 72 / plt.rcParams["font.size"], h_pad=1.08, w_pad=1.08)
+    assert any("not applied" in str(w.message) for w in caught) == warns
+    buf = io.BytesIO()
+    expected_fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=plotting.EDGE_INCHES)
+    plt.close(expected_fig)
+    assert png == compact_png(buf.getvalue())
+    a = _pixels(png)
+    assert a.shape[0] > size[1] * 100 + 50  # much taller than the figure: the whole label is in it
+    assert min(_ink_margins(a)) >= 5
+
+
+def test_a_label_reaching_the_edge_is_seen_and_a_blank_edge_is_not():
+    plotting.setup()
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_axis_off()
+    fig.canvas.draw()
+    assert not plotting.reaches_edge(fig)  # nothing drawn: a white frame
+    fig.text(0.99, 0.5, "超出", fontsize=12)  # starts inside, runs past the right edge
+    fig.canvas.draw()
+    assert plotting.reaches_edge(fig)
+    plt.close(fig)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_no_chart_of_the_demo_reports_is_cut_at_its_edge(demo_run, demo_run_en, language):
+    """Every chart of every report of the session's demo runs (00–05 per team, each
+    manager's trend charts, the company summary), in Chinese and in English: nothing
+    drawn touches the picture's one-pixel frame, so no label runs off it."""
+    import base64
+    import re
+
+    import numpy as np
+
+    _, folder = demo_run if language == "zh" else demo_run_en
+    charts = 0
+    for page in sorted(folder.rglob("*.html")):
+        for m in re.finditer(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page.read_text(encoding="utf-8")):
+            a = _pixels(base64.b64decode(m.group(1)))
+            frame = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+            assert (frame >= 250).all(), f"{page.relative_to(folder)}: chart {charts} touches its edge"
+            charts += 1
+    assert charts >= 6 * 20  # about 24 charts per team

@@ -572,7 +572,7 @@ def test_growth_chart_samples_the_company_when_large(demo_params, monkeypatch):
     plotting.setup()
     lab = tl.build(open_team(demo_params, "east-1"), demo_params)
     seen: list = []
-    monkeypatch.setattr(plt, "show", lambda *a, **k: seen.append(plt.gcf().axes[0]))
+    monkeypatch.setattr(plotting, "finish", lambda fig=None, **k: (seen.append(fig.axes[0]), plt.close(fig)))
     monkeypatch.setattr(tl, "MAX_PEER_DOTS", 5)
     tl.growth_chart(lab)
     ax = seen[0]

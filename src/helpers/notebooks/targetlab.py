@@ -587,9 +587,7 @@ def backtest_chart(lab: TargetLab) -> None:
     handles.append(plt.Rectangle((0, 0), 1, 1, color="0.6", alpha=0.4, label=lab.t("tl.leg.thumb")))
     fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=9)
     fig.suptitle(lab.t("tl.chart.backtest"), fontweight="bold")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    plt.show()
-    plt.close(fig)
+    plotting.finish(fig, rect=(0, 0.08, 1, 1))
 
 
 def backtest_table(lab: TargetLab):

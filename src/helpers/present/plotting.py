@@ -127,22 +127,61 @@ def period_tick(label: str) -> str:
     return s[2:] if len(s) >= 6 and s[:4].isdigit() else s
 
 
-def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, float, float] | None = None) -> None:
+EDGE_INCHES = 0.1  # white space around a chart's outermost text: what the inline backend's tight bounding box left
+
+
+def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, float, float] | None = None,
+           rect: tuple[float, float, float, float] | None = None) -> None:
     """Tidy layout and show the figure (then close it, so it is not shown twice).
+
+    Without ``margins``: ``tight_layout`` places the panels so that every label fits
+    with :data:`EDGE_INCHES` to spare at the figure's edge (``rect``: the part of the
+    figure they may take, e.g. leaving room for a legend below) and the figure is drawn
+    once, at its own size.  (The inline backend's ``plt.show()`` measured every label
+    twice more to crop the picture to a tight bounding box: a third of a chart's cost.)
+    Should the text not fit (``tight_layout`` gives up and warns, or a label is longer
+    than the figure and reaches its edge: :func:`reaches_edge`), the picture is
+    cropped to everything drawn, as the inline backend did, so nothing is cut off.
 
     ``margins``: ``(left, right, bottom, top, gap)`` in inches, for a row of panels whose
     text has a known size (short tick labels, one-line titles): the panels are placed
-    by them and the figure is drawn once.  Without, ``tight_layout`` and the inline
-    backend's tight bounding box measure every label three times (a six-panel chart:
-    0.4 s instead of 0.2 s)."""
+    by them, without measuring any label (:func:`show_png`)."""
     fig = fig or plt.gcf()
-    if margins is None:
-        fig.tight_layout()
-        plt.show()
+    if margins is not None:
+        show_png(fig, margins)
         plt.close(fig)
         return
-    show_png(fig, margins)
+    import warnings
+
+    from IPython.display import Image, display
+
+    from helpers.present.png import compact_png, figure_png
+
+    between = 1.08  # matplotlib's default gap between panels, in font sizes (kept as it was)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.tight_layout(pad=EDGE_INCHES * 72 / plt.rcParams["font.size"], h_pad=between, w_pad=between, rect=rect)
+    png = figure_png(fig)
+    if any("not applied" in str(w.message) for w in caught) or reaches_edge(fig):
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=EDGE_INCHES)
+        png = compact_png(buf.getvalue())
+    display(Image(data=png, format="png"))
     plt.close(fig)
+
+
+def reaches_edge(fig: plt.Figure) -> bool:
+    """Whether anything on ``fig``'s drawn canvas touches its one-pixel frame: a label
+    longer than the figure (``tight_layout`` cannot shorten it, and says nothing) would
+    be cut there."""
+    from matplotlib.colors import to_rgba
+
+    a = np.asarray(fig.canvas.buffer_rgba())
+    frame = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    background = np.round(np.array(to_rgba(fig.get_facecolor())) * 255).astype(a.dtype)
+    return bool((frame != background).any())
 
 
 def show_png(fig: plt.Figure, margins: tuple[float, float, float, float, float]) -> None:
