@@ -243,3 +243,46 @@ def test_an_entry_not_signed_with_this_users_key_is_never_read(data, tmp_path, m
     pd.testing.assert_frame_equal(load_dataset(data, as_of=AS_OF).orders, first.orders, check_exact=True)
     assert calls == [1]
     assert (tmp_path / "other" / "cache.key").stat().st_mode & 0o077 == 0  # the key is its owner's only
+
+
+def test_a_later_gate_reads_the_targets_checks_without_setting_the_targets(demo, demo_params, tmp_path, monkeypatch):
+    """``validate`` and a run's gate need the targets' checks only: once an earlier process
+    set the targets on the same data and plan files, they read the checks from the cache
+    and set no target, and say the same; a plan the engine refuses is refused every time
+    (its checks were never stored)."""
+    import yaml
+
+    from helpers.core.target_engine import TargetEngine
+    from helpers.run.checks import target_warnings
+    from helpers.context.workbook import open_team
+    from helpers.plan.params import load_params
+
+    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    cfg["data"]["folder"] = str(demo)
+    params_file = tmp_path / "p.yaml"
+    params_file.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    params = load_params(params_file)
+    period = open_team(params_file, "", "2026Q3", "", "zh", "").period
+    set_calls = []
+    real = TargetEngine.all_targets
+    monkeypatch.setattr(TargetEngine, "all_targets", lambda self, p: set_calls.append(1) or real(self, p))
+
+    first = target_warnings(params, params_file, load_dataset(demo), period)
+    assert set_calls == [1]
+    again = target_warnings(params, params_file, load_dataset(demo), period)  # a new process on the same files
+    assert set_calls == [1] and [str(p) for p in again] == [str(p) for p in first]
+    # the demo plan sets a volume target of 0 for some managers: the warning is there both times
+    assert any("is 0 for" in str(p) for p in first)
+
+    # a plan the engine refuses (an unknown method) is refused by every gate, the cache notwithstanding
+    plan = yaml.safe_load(Path(cfg["targets"]).read_text(encoding="utf-8"))
+    first_indicator = next(iter(plan["indicators"]))
+    plan["indicators"][first_indicator]["method"] = "no_such_method"
+    bad = tmp_path / "targets.yaml"
+    bad.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    cfg["targets"] = str(bad)
+    params_file.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    params = load_params(params_file)
+    for _ in range(2):
+        with pytest.raises(InputError):
+            target_warnings(params, params_file, load_dataset(demo), period)

@@ -28,7 +28,7 @@ from helpers.plan.params import RunParams, resolve
 from helpers.plan.targets import load_target_plan
 from helpers.plan.version import file_sha256
 
-__all__ = ["check_plan", "load_company", "make_engine", "engine_for", "dataset_targets", "company_targets", "targets_only",
+__all__ = ["check_plan", "load_company", "make_engine", "engine_for", "dataset_targets", "dataset_flags", "company_targets", "targets_only",
            "share_targets"]
 
 
@@ -198,6 +198,20 @@ def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period:
     out = (engine, results, smart)
     memo[key] = (stamp, out)
     return out
+
+
+def dataset_flags(params: RunParams, params_file: str | Path, ds: Any, period: Any) -> tuple[Path, pd.DataFrame]:
+    """The target plan's file and the SMART flags of every target it sets for ``period``
+    on a loaded dataset (:func:`dataset_targets`' third part), without setting the
+    targets when an earlier process on the same data and plan files left the flags in
+    the dataset's prepared-data cache (``validate``, then ``run``: its gate needs the
+    flags only).  Flags are kept only after the targets were set without error, so a
+    plan the engine would refuse is never passed over."""
+    files = _plan_files(params, params_file)
+    flags = ds.stored(_plan_key("smart_flags", period, files))
+    if flags is None:
+        flags = dataset_targets(params, params_file, ds, period)[2]
+    return files[0], flags
 
 
 def _plan_key(what: str, period: Any, files: list[Path]) -> tuple:

@@ -225,12 +225,9 @@ class Dataset:
         A dataset read from a folder's prepared-data cache (:mod:`helpers.data.cache`)
         keeps the result there as well, under ``key`` and the plan's declared measures,
         so the next process reading the same files reads it instead of computing it."""
-        memo = self.__dict__.setdefault("_derived", {})
-        k = (key, tuple((name, id(df), len(df)) for name, df in self.tables.items()))
+        memo, k, entry, dkey = self._derived_slot(key)
         if k not in memo:
-            entry = self.__dict__.get("_cache")
-            if entry is not None and entry.table_ids == {name: id(df) for name, df in self.tables.items()}:
-                dkey = [list(key), [m.key for m in self.measures]]
+            if entry is not None:
                 df = entry.read_derived(dkey)
                 if df is None:
                     df = compute()
@@ -239,6 +236,28 @@ class Dataset:
             else:
                 memo[k] = compute()
         return memo[k].copy(deep=False)
+
+    def stored(self, key: tuple) -> pd.DataFrame | None:
+        """The frame :meth:`derived` keeps under ``key`` when it has one already, in this
+        process or in the dataset's prepared-data cache (put there by an earlier process
+        on the same files); None, computing nothing, when it has not."""
+        memo, k, entry, dkey = self._derived_slot(key)
+        if k not in memo and entry is not None:
+            df = entry.read_derived(dkey)
+            if df is not None:
+                memo[k] = df
+        return memo[k].copy(deep=False) if k in memo else None
+
+    def _derived_slot(self, key: tuple) -> tuple[dict, tuple, Any, list | None]:
+        """Where :meth:`derived` keeps ``key``: the process's memo and its key there, and
+        the prepared-data cache entry with its key there (None, None when the dataset has
+        none, or its tables were replaced since it was read)."""
+        memo = self.__dict__.setdefault("_derived", {})
+        k = (key, tuple((name, id(df), len(df)) for name, df in self.tables.items()))
+        entry = self.__dict__.get("_cache")
+        if entry is None or entry.table_ids != {name: id(df) for name, df in self.tables.items()}:
+            return memo, k, None, None
+        return memo, k, entry, [list(key), [m.key for m in self.measures]]
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]

@@ -61,12 +61,13 @@ def target_warnings(params: RunParams, params_file: str | Path, ds: Any, period:
     """Targets the plan would set that cannot be right: a part above its whole (key-account
     sales above sales, profit above sales: a margin over 100 %) or a volume target of 0
     for a higher-is-better indicator.  Sets every target as the run would (the same
-    engine, on the loaded data, set once per dataset: the run's notebooks get these); a
-    plan the run would refuse raises :class:`InputError`."""
-    from helpers.context.targets import dataset_targets
+    engine, on the loaded data, set once per dataset: the run's notebooks get these), or
+    reads their checks from the dataset's prepared-data cache when an earlier process
+    set them on the same files; a plan the run would refuse raises :class:`InputError`."""
+    from helpers.context.targets import dataset_flags
 
-    engine, _, flags = dataset_targets(params, params_file, ds, period)  # the run shares them with its notebooks
-    source = Path(engine.plan_file).name
+    plan_file, flags = dataset_flags(params, params_file, ds, period)  # the targets' checks, kept with the data
+    source = Path(plan_file).name
     out: list[Problem] = []
     for r in flags[flags["above_whole"]].itertuples(index=False):
         out.append(Problem(source, f"the target of '{r.indicator}' for {r.manager_id} ({r.target:,.0f}) is above "
