@@ -45,23 +45,31 @@ def _load_and_compute(folder: Path) -> float:
     return time.perf_counter() - t0
 
 
-def _measure(name: str, folder: Path) -> list[Result]:
+def _off_first_hit(folder: Path, timed, repeat: int = 3) -> tuple[float, float, float]:
+    """``timed()`` with the cache off (median of ``repeat``), then on an empty cache (the
+    first process, which stores), then reading it (median of 3); the folder's cache is
+    removed afterwards and the setting put back."""
     from helpers.data import cache
 
     before = os.environ.get("KPI_WORKBOOK_CACHE")
     try:
         os.environ["KPI_WORKBOOK_CACHE"] = "off"
-        base = statistics.median(_load_and_compute(folder) for _ in range(3))
+        base = statistics.median(timed() for _ in range(repeat))
         os.environ["KPI_WORKBOOK_CACHE"] = "on"
         shutil.rmtree(folder / cache.FOLDER, ignore_errors=True)
-        first = _load_and_compute(folder)
-        hit = statistics.median(_load_and_compute(folder) for _ in range(3))
+        first = timed()
+        hit = statistics.median(timed() for _ in range(3))
     finally:
         if before is None:
             os.environ.pop("KPI_WORKBOOK_CACHE", None)
         else:
             os.environ["KPI_WORKBOOK_CACHE"] = before
         shutil.rmtree(folder / cache.FOLDER, ignore_errors=True)
+    return base, first, hit
+
+
+def _measure(name: str, folder: Path) -> list[Result]:
+    base, first, hit = _off_first_hit(folder, lambda: _load_and_compute(folder))
     return [
         Result(f"{name}: checked tables + KPI actuals from the cache", base / hit, "x",
                note=f"{hit:.2f} s instead of {base:.2f} s; no target"),
@@ -87,24 +95,10 @@ def _gate_checks(folder: Path, params_file: Path) -> float:
 
 def _measure_gate(name: str, folder: Path, repeat: int) -> list[Result]:
     from benchmarks.bench_batch import make_params
-    from helpers.data import cache
 
-    before = os.environ.get("KPI_WORKBOOK_CACHE")
     with tempfile.TemporaryDirectory() as d:
         params_file = make_params(Path(d), folder)
-        try:
-            os.environ["KPI_WORKBOOK_CACHE"] = "off"
-            base = statistics.median(_gate_checks(folder, params_file) for _ in range(repeat))
-            os.environ["KPI_WORKBOOK_CACHE"] = "on"
-            shutil.rmtree(folder / cache.FOLDER, ignore_errors=True)
-            _gate_checks(folder, params_file)  # the first process: sets the targets, keeps their checks
-            hit = statistics.median(_gate_checks(folder, params_file) for _ in range(3))
-        finally:
-            if before is None:
-                os.environ.pop("KPI_WORKBOOK_CACHE", None)
-            else:
-                os.environ["KPI_WORKBOOK_CACHE"] = before
-            shutil.rmtree(folder / cache.FOLDER, ignore_errors=True)
+        base, _, hit = _off_first_hit(folder, lambda: _gate_checks(folder, params_file), repeat)
     return [Result(f"{name}: the gate's target checks from the cache", base / hit, "x",
                    note=f"{hit:.2f} s instead of {base:.2f} s (every target set); no target")]
 

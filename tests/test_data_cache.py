@@ -167,6 +167,21 @@ def test_off_small_or_unwritable_folders_are_read_as_before(tiny_dir, monkeypatc
     assert "_cache" not in ds.__dict__
 
 
+def _demo_plan(demo: Path, demo_params: Path, tmp_path: Path):
+    """The session's demo params pointed at this test's copy of the demo data: (the params
+    as a dict, their file, the loaded params, the review period 2026Q3)."""
+    import yaml
+
+    from helpers.context.workbook import open_team
+    from helpers.plan.params import load_params
+
+    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
+    cfg["data"]["folder"] = str(demo)
+    params_file = tmp_path / "p.yaml"
+    params_file.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return cfg, params_file, load_params(params_file), open_team(params_file, "", "2026Q3", "", "zh", "").period
+
+
 def test_the_targets_checks_and_backtest_from_the_cache_equal_a_fresh_computation(demo, demo_params, tmp_path, monkeypatch):
     """A run's gate sets every target, checks them (SMART) and backtests the plan; a
     later process on the same files and plan reads the checks and the backtest instead,
@@ -175,15 +190,9 @@ def test_the_targets_checks_and_backtest_from_the_cache_equal_a_fresh_computatio
 
     from helpers.context import targets as ctx_targets
     from helpers.context.targets import _dataset_backtest, dataset_targets
-    from helpers.context.workbook import open_team
     from helpers.plan.params import load_params
 
-    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
-    cfg["data"]["folder"] = str(demo)
-    params_file = tmp_path / "p.yaml"
-    params_file.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    params = load_params(params_file)
-    period = open_team(params_file, "", "2026Q3", "", "zh", "").period
+    cfg, params_file, params, period = _demo_plan(demo, demo_params, tmp_path)
 
     def gate(ds):
         engine, _, smart = dataset_targets(params, params_file, ds, period)
@@ -253,16 +262,10 @@ def test_a_later_gate_reads_the_targets_checks_without_setting_the_targets(demo,
     import yaml
 
     from helpers.core.target_engine import TargetEngine
-    from helpers.run.checks import target_warnings
-    from helpers.context.workbook import open_team
     from helpers.plan.params import load_params
+    from helpers.run.checks import target_warnings
 
-    cfg = yaml.safe_load(demo_params.read_text(encoding="utf-8"))
-    cfg["data"]["folder"] = str(demo)
-    params_file = tmp_path / "p.yaml"
-    params_file.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    params = load_params(params_file)
-    period = open_team(params_file, "", "2026Q3", "", "zh", "").period
+    cfg, params_file, params, period = _demo_plan(demo, demo_params, tmp_path)
     set_calls = []
     real = TargetEngine.all_targets
     monkeypatch.setattr(TargetEngine, "all_targets", lambda self, p: set_calls.append(1) or real(self, p))
