@@ -17,7 +17,6 @@ The baseline is the old way, measured in the same run.
 
 from __future__ import annotations
 
-import io
 import statistics
 import time
 
@@ -83,12 +82,10 @@ def _figures():
 def _old_way(fig) -> bytes:
     """tight_layout, then what the inline backend did (savefig cropped to everything drawn,
     0.1 inch around it) and what the export did after it (compact_png)."""
-    from helpers.present.png import compact_png
+    from helpers.present import plotting
 
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.1)
-    return compact_png(buf.getvalue())
+    return plotting.cropped_png(fig)
 
 
 def _time(build, show, n: int) -> float:

@@ -155,7 +155,7 @@ def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, fl
 
     from IPython.display import Image, display
 
-    from helpers.present.png import compact_png, figure_png
+    from helpers.present.png import figure_png
 
     between = 1.08  # matplotlib's default gap between panels, in font sizes (kept as it was)
     with warnings.catch_warnings(record=True) as caught:
@@ -163,13 +163,22 @@ def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, fl
         fig.tight_layout(pad=EDGE_INCHES * 72 / plt.rcParams["font.size"], h_pad=between, w_pad=between, rect=rect)
     png = figure_png(fig)
     if any("not applied" in str(w.message) for w in caught) or reaches_edge(fig):
-        import io
-
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=EDGE_INCHES)
-        png = compact_png(buf.getvalue())
+        png = cropped_png(fig)
     display(Image(data=png, format="png"))
     plt.close(fig)
+
+
+def cropped_png(fig: plt.Figure) -> bytes:
+    """``fig`` as the inline backend's ``plt.show()`` pictured it: cropped (or grown) to
+    everything drawn with :data:`EDGE_INCHES` around it, then put in the report's palette
+    as the export did (:func:`~helpers.present.png.compact_png`)."""
+    import io
+
+    from helpers.present.png import compact_png
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=EDGE_INCHES)
+    return compact_png(buf.getvalue())
 
 
 def reaches_edge(fig: plt.Figure) -> bool:
