@@ -284,6 +284,7 @@ class TargetEngine:
         self._panels: dict[str, pd.DataFrame] = {}
         self._cache: dict[tuple[str, pd.Period], PeriodTargets] = {}
         self._phased: set[tuple[str, pd.Period]] = set()
+        self._activity: dict[pd.Period, tuple[pd.DataFrame, pd.DataFrame]] = {}  # p → (roster, its active months)
         self.sliced_to: list[str] | None = None  # set by sliced(): this copy holds these managers only
 
     # ------------------------------------------------------------------ helpers
@@ -389,6 +390,14 @@ class TargetEngine:
         if basis == "last_period":
             return p - 1
         return ReviewPeriod(p).year_ago().period
+
+    def _roster_activity(self, roster: pd.DataFrame, p: pd.Period) -> pd.DataFrame:
+        """:meth:`_active_months` of ``p``'s roster, computed once per period (every
+        indicator's monthly phasing reads the same; read only)."""
+        hit = self._activity.get(p)
+        if hit is None or hit[0] is not roster:
+            hit = self._activity[p] = (roster, self._active_months(roster, p))
+        return hit[1]
 
     def _active_months(self, roster: pd.DataFrame, p: pd.Period) -> pd.DataFrame:
         """Share of each month of ``p`` each roster manager is active (days, both ends)."""
@@ -1111,7 +1120,7 @@ class TargetEngine:
         """Monthly targets: volumes by seasonal index × active share of the month."""
         ind = self.library[iid]
         months = self._months(p)
-        act = self._active_months(roster, p)
+        act = self._roster_activity(roster, p)
         rows = []
         if not ind.volume or len(months) == 1:
             for r in mgr.itertuples(index=False):
@@ -1214,6 +1223,6 @@ class TargetEngine:
             out._panels = {k: take(f"panel:{k}", keep) for k in self._panels}
             out._month_team = take("month_team", keep)
             out._rosters = {p: take(f"roster:{p}", keep) for p in self._rosters}
-            out._cache, out._phased = {}, set()
+            out._cache, out._phased, out._activity = {}, set(), {}
             out.sliced_to = sorted(keep)
             yield group, out
