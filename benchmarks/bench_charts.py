@@ -13,6 +13,11 @@ Four charts shaped like the reports' (a six-panel trend with a suptitle, an anno
 heatmap with turned month labels, horizontal bars with long names, a strip plot),
 each built anew and shown both ways; median of 7 per chart, the ratio of the sums.
 The baseline is the old way, measured in the same run.
+
+Second measurement: 04's trend chart, one figure shown once per manager of a team
+(:class:`helpers.present.plotting.Redrawn`, issue 19's seventh round): only the lines,
+the y axes and the panels' frames drawn again over the kept rest, against the whole
+figure drawn for each manager; both give the same PNGs (checked as it is measured).
 """
 
 from __future__ import annotations
@@ -121,8 +126,77 @@ def run(quick: bool = False, log=print) -> list[Result]:
             o, f = _time(build, _old_way, n), _time(build, plotting.finish, n)
             log(f"  {build.__name__:8s} old way {o * 1000:6.0f} ms, finish {f * 1000:6.0f} ms")
             old, new = old + o, new + f
+        whole, redrawn = _trend_per_manager(n, log)
     finally:
         IPython.display.display = real_display
     return [Result("charts: finish, 4 report-shaped charts", new, "s", old,
                    note=f"baseline = tight_layout + the inline backend's tight bounding box + compact_png, "
-                        f"measured here: {old:.3f} s; ratio {new / old:.2f}")]
+                        f"measured here: {old:.3f} s; ratio {new / old:.2f}"),
+            Result(f"charts: a team's trend chart for {MANAGERS} managers (plotting.Redrawn)", redrawn, "s", whole,
+                   note=f"baseline = the whole figure drawn for each manager (show_png), measured here: {whole:.3f} s; "
+                        f"ratio {redrawn / whole:.2f}")]
+
+
+MANAGERS = 10
+"""Managers of the trend-chart measurement (a team of 10)."""
+
+
+def _trend_per_manager(n: int, log) -> tuple[float, float]:
+    """04's trend chart (six panels: the median and the manager's line, titles, turned
+    period labels, a legend above) shown for :data:`MANAGERS` managers: the whole figure
+    drawn for each (``show_png``'s way), against only the lines, y axes and frames drawn
+    again over the kept rest (``Redrawn``); median of ``n`` per way; both ways must give
+    the same PNGs."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from helpers.present import plotting
+    from helpers.present.png import figure_png
+
+    rng = np.random.default_rng(1)
+    data = [[rng.uniform(50, 5000) * (1 + 0.1 * rng.normal(size=6)) for _ in range(6)] for _ in range(MANAGERS)]
+    margins = (0.5, 0.15, 0.5, 0.62, 0.5)
+
+    def build():
+        fig, axes = plt.subplots(1, 6, figsize=(12, 2.4), squeeze=False)
+        axes, lines = list(axes[0]), []
+        for k, ax in enumerate(axes):
+            ax.plot(range(6), 1000 + 100 * np.arange(6), color="grey", ls="--", lw=1, label="公司中位数")
+            lines.append(ax.plot(range(6), [np.nan] * 6, marker="o", lw=1.5, label="本人")[0])
+            ax.set_title(f"指标 {k + 1}", fontsize=9, y=1.0)
+            ax.set_xticks(range(6), [f"{25 + (q + 2) // 4}Q{(q + 2) % 4 + 1}" for q in range(6)], fontsize=7,
+                          rotation=45)
+            ax.yaxis.set_major_formatter(plotting.value_formatter("currency", "zh"))
+            ax.tick_params(axis="y", labelsize=7)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+                   fontsize=8, frameon=False)
+        return fig, axes, lines
+
+    def pictures(redraw: bool) -> tuple[float, list[bytes]]:
+        fig, axes, lines = build()
+        r = plotting.Redrawn(fig, margins, lambda ax: [ax.yaxis, *ax.lines, *ax.spines.values()])
+        out, t0 = [], time.perf_counter()
+        for panels in data:
+            for ax, line, ys in zip(axes, lines, panels):
+                line.set_ydata(ys)
+                ax.relim()
+                ax.autoscale_view()
+            if redraw:
+                out.append(r.png())
+            else:
+                plotting.place(fig, margins)
+                out.append(figure_png(fig))
+        took = time.perf_counter() - t0
+        plt.close(fig)
+        return took, out
+
+    pictures(False), pictures(True)  # warm-up
+    runs: dict[bool, list] = {False: [], True: []}
+    for _ in range(n):
+        for way in (False, True):
+            runs[way].append(pictures(way))
+    if any(a[1] != b[1] for a, b in zip(runs[False], runs[True])):
+        raise AssertionError("Redrawn gave other pictures than the whole figure drawn anew")
+    whole, redrawn = (statistics.median(t for t, _ in runs[w]) for w in (False, True))
+    log(f"  trend x{MANAGERS} whole figure {whole * 1000:6.0f} ms, Redrawn {redrawn * 1000:6.0f} ms (same PNGs)")
+    return whole, redrawn

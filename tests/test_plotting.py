@@ -233,6 +233,51 @@ def test_a_chart_too_large_for_its_figure_is_shown_whole_not_cut(monkeypatch, si
     assert min(_ink_margins(a)) >= 5
 
 
+def test_a_redrawn_chart_is_the_whole_figure_drawn_anew_and_its_fixed_parts_are_drawn_once(monkeypatch):
+    """plotting.Redrawn (a chart repeated per manager): for each data set the picture is
+    byte for byte the whole figure drawn anew (lines on another scale, a gap, a line
+    running into the frame), while the panels, titles, x axes and legend were drawn once
+    for all of them."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from helpers.present.png import figure_png
+
+    plotting.setup()
+    fig, axes = plt.subplots(1, 3, figsize=(7.6, 2.4), squeeze=False)
+    axes = list(axes[0])
+    lines = []
+    for k, ax in enumerate(axes):
+        ax.plot(range(6), [10, 12, 11, 13, 12, 14], color="grey", ls="--", lw=1, label="中位数")
+        lines.append(ax.plot(range(6), [np.nan] * 6, marker="o", lw=1.5, label="本人")[0])
+        ax.set_title(f"指标 {k + 1}", fontsize=9, y=1.0)
+        ax.set_xticks(range(6), [f"26Q{q}" for q in range(1, 7)], fontsize=7, rotation=45)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+               fontsize=8, frameon=False)
+    redrawn = plotting.Redrawn(fig, (0.5, 0.15, 0.5, 0.62, 0.5), lambda ax: [ax.yaxis, *ax.lines,
+                                                                             *ax.spines.values()])
+    draws = []
+    real = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: (draws.append(1), real(self, renderer))[1])
+    data = [[1, 2, 3, 4, 5, 6], [900, 20, np.nan, 50, 60, 7000], [0.1, 0.2, 0.15, 0.3, 0.25, 0.2]]
+    pictures = []
+    for ys in data:
+        for ax, line in zip(axes, lines):
+            line.set_ydata(np.asarray(ys, dtype=float))
+            ax.relim()
+            ax.autoscale_view()
+        pictures.append(redrawn.png())
+    assert len(draws) == 1 and len(set(pictures)) == len(data)
+    for ys, png in zip(data, pictures):
+        for ax, line in zip(axes, lines):
+            line.set_ydata(np.asarray(ys, dtype=float))
+            ax.relim()
+            ax.autoscale_view()
+        assert figure_png(fig) == png, ys
+    plt.close(fig)
+
+
 def test_a_label_reaching_the_edge_is_seen_and_a_blank_edge_is_not():
     plotting.setup()
     fig, ax = plt.subplots(figsize=(3, 2))

@@ -212,8 +212,10 @@ def test_each_trend_chart_is_the_managers_own_and_the_same_as_one_drawn_anew(eas
     manager's own actuals (read here from the context's table) on a scale that holds the
     manager's line and the median's, and its PNG is byte for byte the one a figure built
     for that manager alone gives, also after a manager whose quarter has no data (a gap in
-    the line)."""
+    the line).  Only the changing parts are drawn again for each manager
+    (plotting.Redrawn): each picture is also byte for byte the whole figure drawn anew."""
     from helpers.present import plotting
+    from helpers.present.png import figure_png
 
     plotting.setup()  # the report's style and CJK font, as the notebook sets them
     q, gone, _ = east1_missing
@@ -226,6 +228,7 @@ def test_each_trend_chart_is_the_managers_own_and_the_same_as_one_drawn_anew(eas
     try:
         for m in order:
             shared.show(m)
+            assert figure_png(shared.fig) == shown[-1], m  # the whole figure, drawn anew
             for ax, line, i in zip(shared.axes, shared.lines, shared.ids):
                 ind = q.library[i]
                 own = a[(a["manager_id"] == m) & (a["kpi"] == ind.kpi) & (a["segment"] == ind.segment)]

@@ -478,12 +478,14 @@ class TrendChart:
     """A team's trend charts: each manager's line against the company median, one panel
     per scored indicator, over the last six periods.  The panels, titles, ticks and
     legend are the same for every manager of the team, so they are built once and each
-    manager's chart is the same figure drawn with that manager's line (a chart costs
-    half of one built anew, and the picture is the same)."""
+    manager's chart is the same figure with that manager's line: only the lines, the y
+    axes and the panels' frames are drawn again (:class:`helpers.present.plotting.Redrawn`;
+    a chart costs a fraction of one built anew, and the picture is the same)."""
 
     def __init__(self, q: Quarterly):
         self.q = q
         self.fig = None  # built for the first manager with a chart (a team may have none)
+        self.redrawn = None
 
     def _build(self) -> None:
         import matplotlib.pyplot as plt
@@ -513,11 +515,11 @@ class TrendChart:
             ax.tick_params(axis="y", labelsize=7)
         handles, labels = self.axes[0].get_legend_handles_labels()  # above the panels, never over a line
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
+        # per manager: the lines and the y scale change; the spines are drawn over the lines
+        self.redrawn = plotting.Redrawn(fig, TREND_MARGINS, lambda ax: [ax.yaxis, *ax.lines, *ax.spines.values()])
 
     def show(self, m: str) -> None:
         """Display manager ``m``'s chart."""
-        from helpers.present import plotting
-
         if self.fig is None:
             self._build()
         for ax, line, i in zip(self.axes, self.lines, self.ids):
@@ -526,7 +528,7 @@ class TrendChart:
                                     dtype=float))
             ax.relim()
             ax.autoscale_view()
-        plotting.show_png(self.fig, TREND_MARGINS)
+        self.redrawn.show()
 
     def close(self) -> None:
         import matplotlib.pyplot as plt

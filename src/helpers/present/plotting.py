@@ -193,17 +193,83 @@ def reaches_edge(fig: plt.Figure) -> bool:
     return bool((frame != background).any())
 
 
-def show_png(fig: plt.Figure, margins: tuple[float, float, float, float, float]) -> None:
-    """Place the panels of ``fig`` by ``margins`` (as :func:`finish`) and display it as a
-    PNG drawn once; the figure stays open, to be drawn again with other data (a chart
-    repeated per manager) and closed by its owner."""
-    from IPython.display import Image, display
-
-    from helpers.present.png import figure_png
-
+def place(fig: plt.Figure, margins: tuple[float, float, float, float, float]) -> None:
+    """Place the panels of ``fig`` (one row) by ``margins``: ``(left, right, bottom, top,
+    gap)`` in inches, without measuring any label."""
     left, right, bottom, top, gap = margins
     w, h = fig.get_size_inches()
     n = max(1, len([ax for ax in fig.axes if ax.get_visible()]))
     panel = max(0.1, (w - left - right - gap * (n - 1)) / n)
     fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h, wspace=gap / panel)
+
+
+def show_png(fig: plt.Figure, margins: tuple[float, float, float, float, float]) -> None:
+    """Place the panels of ``fig`` by ``margins`` (as :func:`finish`) and display it as a
+    PNG drawn once; the figure stays open, to be drawn again with other data and closed
+    by its owner."""
+    from IPython.display import Image, display
+
+    from helpers.present.png import figure_png
+
+    place(fig, margins)
     display(Image(data=figure_png(fig), format="png"))  # in the palette the report keeps (helpers.present.png)
+
+
+class Redrawn:
+    """A figure shown again and again with only some of its artists changed (a chart
+    repeated per manager: the same panels, titles, x axes and legend; another line and
+    another y scale).  What does not change is drawn once and kept as pixels; each
+    picture puts those pixels back and draws the changing artists over them, in the
+    order matplotlib draws them (:meth:`png` gives the same PNG as the whole figure
+    drawn anew: ``tests/test_plotting.py``).  The changing artists must not overlap
+    the unchanging ones that matplotlib would draw after them (a panel's title and
+    the figure's legend sit above the panels, clear of the y tick labels).
+
+    ``changing(ax)``: the artists of ``ax`` that change between pictures (e.g. its
+    lines, its y axis, and its spines, which matplotlib draws over the lines)."""
+
+    def __init__(self, fig: plt.Figure, margins: tuple[float, float, float, float, float],
+                 changing) -> None:
+        self.fig, self.margins, self.changing = fig, margins, changing
+        self._kept = None
+
+    def _order(self) -> list:
+        """The changing artists, each panel's in the order its ``draw`` would take them
+        (by zorder; ties in the order of the panel's children)."""
+        out = []
+        for ax in self.fig.axes:
+            mine = set(map(id, self.changing(ax)))
+            out.extend(sorted((a for a in ax.get_children() if id(a) in mine and a.get_visible()),
+                              key=lambda a: a.get_zorder()))
+        return out
+
+    def png(self) -> bytes:
+        """The figure as it is now, as a PNG in the report's palette."""
+        from helpers.present.png import canvas_png
+
+        canvas = self.fig.canvas
+        if self._kept is None:
+            place(self.fig, self.margins)
+            hidden = [a for ax in self.fig.axes for a in self.changing(ax) if a.get_visible()]
+            for a in hidden:
+                a.set_visible(False)
+            try:
+                canvas.draw()
+                self._kept = canvas.copy_from_bbox(self.fig.bbox)
+            finally:
+                for a in hidden:
+                    a.set_visible(True)
+        else:
+            canvas.restore_region(self._kept)
+        renderer = canvas.get_renderer()
+        for ax in self.fig.axes:
+            ax.get_xlim(), ax.get_ylim()  # a pending autoscale is applied first, as draw would
+        for a in self._order():
+            a.draw(renderer)
+        return canvas_png(canvas)
+
+    def show(self) -> None:
+        """Display :meth:`png`."""
+        from IPython.display import Image, display
+
+        display(Image(data=self.png(), format="png"))

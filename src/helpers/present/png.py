@@ -43,8 +43,13 @@ def figure_png(fig: Any) -> bytes:
     """``fig`` drawn once at its own size and resolution, as :func:`compact_png` would leave
     ``fig.savefig(format="png")``: the same pixels (the canvas that ``savefig`` would encode),
     put into the palette directly instead of encoded, decoded and encoded again."""
+    fig.canvas.draw()
+    return canvas_png(fig.canvas)
+
+
+def canvas_png(canvas: Any) -> bytes:
+    """What an Agg ``canvas`` holds now (drawn, or redrawn in part), in the palette."""
     from PIL import Image
 
-    fig.canvas.draw()
-    w, h = fig.canvas.get_width_height(physical=True)
-    return _palette_png(Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1))
+    w, h = canvas.get_width_height(physical=True)
+    return _palette_png(Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1))
