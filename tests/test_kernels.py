@@ -193,7 +193,9 @@ def test_the_runs_fork_server_is_forked_from_the_run_and_ends_with_it(demo_param
     """``run`` starts multiprocessing's fork server as a fork of itself before it reads its
     data (not a new Python: its command line is the run's); a worker forked from it finds
     the reports' libraries imported without importing them itself, though the run's own
-    process never imported them; and the server ends when the run does."""
+    process never imported them, and the message catalog read, the report exporter of
+    the run's language built and every page template compiled (its first report compiles
+    nothing); and the server ends when the run does."""
     import json
     import subprocess
     import time
@@ -202,7 +204,19 @@ def test_the_runs_fork_server_is_forked_from_the_run_and_ends_with_it(demo_param
 
     (tmp_path / "probe.py").write_text(
         "import os, sys\nLIBS = ('seaborn', 'ipykernel.kernelapp', 'papermill', 'helpers.present.report')\n"
-        "def probe():\n    return {'ppid': os.getppid(), 'libs': sorted(m for m in LIBS if m in sys.modules)}\n",
+        "def probe():\n"
+        "    libs = sorted(m for m in LIBS if m in sys.modules)\n"
+        "    import jinja2\n"
+        "    from helpers.present import html, i18n, report\n"
+        "    from helpers.run import runner\n"
+        "    built, read = sorted(runner._EXPORTERS), i18n.catalog.cache_info().currsize\n"
+        "    compiled = []\n"
+        "    real = jinja2.Environment.compile\n"
+        "    jinja2.Environment.compile = lambda env, src, name=None, *a, **k: (compiled.append(name),\n"
+        "                                                                   real(env, src, name, *a, **k))[1]\n"
+        "    report.warm_exporter(runner._exporter('zh'), 'zh')\n"
+        "    html.compile_all()\n"
+        "    return {'ppid': os.getppid(), 'libs': libs, 'exporters': built, 'catalog': read, 'compiled': compiled}\n",
         encoding="utf-8")
     proc = subprocess.run([sys.executable, "-c", FORK_SERVER_PROBE, str(demo_params), str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
@@ -213,6 +227,9 @@ def test_the_runs_fork_server_is_forked_from_the_run_and_ends_with_it(demo_param
     assert got["server_cmdline"] == got["my_cmdline"]  # a spawned server's would run multiprocessing.forkserver
     assert got["child"]["libs"] == ["helpers.present.report", "ipykernel.kernelapp", "papermill", "seaborn"]
     assert got["here"] == []  # imported by the server, not by the process that forked it
+    # built by the server (the params' language is zh), not by the worker: nothing left to compile
+    assert got["child"]["exporters"] == ["zh"] and got["child"]["catalog"] == 1
+    assert got["child"]["compiled"] == []
     deadline = time.monotonic() + 10
     while psutil.pid_exists(got["server"]) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -142,6 +142,13 @@ def make_exporter(language: str = "zh") -> HTMLExporter:
     exp.register_preprocessor(CompactImages(), enabled=True)
     return exp
 
+def warm_exporter(exporter: HTMLExporter, language: str = "zh") -> None:
+    """Render an empty report with ``exporter``: its templates (the report's and
+    nbconvert's that it extends) are compiled on the first page it renders, so a process
+    that forks workers can do this once for all of them."""
+    render_html(nbformat.v4.new_notebook(), {"lang": language, "title": "", "facts": []}, exporter)
+
+
 _HEADING = re.compile(r'<h([23])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 
 def add_toc(body: str, title: str) -> str:

@@ -56,7 +56,7 @@ def _run(params: Path, period: str | None, team: list[str] | None, jobs: int | N
 
     command = " ".join(["kpi-workbook", *sys.argv[1:]])[:300]
     started = None
-    start_fork_server(params, executor)  # before the data is read: a fork of this process, its imports kept
+    start_fork_server(params, executor, language)  # before the data is read: a fork of this process, its imports kept
     try:
         plan, ds = plan_run(params, period=period, teams=team, jobs=jobs, out=out, language=language,
                             executor=executor, scheduler=scheduler, wait=wait, command=command)
