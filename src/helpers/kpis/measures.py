@@ -492,14 +492,14 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 def derive(b: pd.DataFrame) -> pd.DataFrame:
     """KPI values (wide) from base measures: one column per KPI, plus ``<kpi>__num``,
     ``<kpi>__den``, ``<kpi>__rows`` for the audit trail."""
-    out = b[["manager_id", "p", "segment"]].copy()
     cols = set(b.columns)
+    wide: dict[str, np.ndarray] = {}  # the columns, put into the frame at once (not one insertion each)
 
     def put(kpi: str, value, num, den, rows) -> None:
-        out[kpi] = np.asarray(value, dtype="float64")
-        out[f"{kpi}__num"] = np.asarray(num, dtype="float64")
-        out[f"{kpi}__den"] = np.asarray(den, dtype="float64")
-        out[f"{kpi}__rows"] = np.asarray(rows, dtype="float64")
+        wide[kpi] = np.asarray(value, dtype="float64")
+        wide[f"{kpi}__num"] = np.asarray(num, dtype="float64")
+        wide[f"{kpi}__den"] = np.asarray(den, dtype="float64")
+        wide[f"{kpi}__rows"] = np.asarray(rows, dtype="float64")
 
     one = pd.Series(np.nan, index=b.index)
     put("sales", b["sales"], b["sales"], one, b["orders"])
@@ -536,7 +536,8 @@ def derive(b: pd.DataFrame) -> pd.DataFrame:
         put("visit_coverage", _ratio(b["visited_customers"], b["held"]), b["visited_customers"], b["held"], b["visits"])
     if "leads" in cols:
         put("conversion_rate", _ratio(b["converted"], b["leads"]), b["converted"], b["leads"], b["leads"])
-    return out
+    keys = b[["manager_id", "p", "segment"]]
+    return pd.concat([keys, pd.DataFrame(wide, index=keys.index)], axis=1)
 
 
 def _all_segments(b: pd.DataFrame, segments: list[str] | None = None) -> pd.DataFrame:
@@ -606,10 +607,13 @@ def _kpi_actuals(ds: Dataset, freq: str) -> pd.DataFrame:
     avail = set(availability(ds).query("available")["kpi"])
     seg_kpis = [k for k in KPIS if k in wide.columns and k in avail]
     frames = []
-    for k in seg_kpis:
-        f = wide[["manager_id", "p", "segment", k, f"{k}__num", f"{k}__den", f"{k}__rows"]]
-        f.columns = ["manager_id", "p", "segment", "value", "numerator", "denominator", "rows"]
-        frames.append(f.assign(kpi=k))
+    if seg_kpis:  # long: the keys once per KPI, KPI after KPI, and each KPI's four columns stacked
+        n = len(wide)
+        f = wide[["manager_id", "p", "segment"]].iloc[np.tile(np.arange(n), len(seg_kpis))].reset_index(drop=True)
+        for col, suffix in (("value", ""), ("numerator", "__num"), ("denominator", "__den"), ("rows", "__rows")):
+            f[col] = np.concatenate([wide[f"{k}{suffix}"].to_numpy() for k in seg_kpis])
+        f["kpi"] = np.repeat(np.array(seg_kpis, dtype=object), n)
+        frames.append(f)
     b_all = b[b["segment"] == "all"]
     if "market_share" in avail:
         ms = _market_share(ds, b_all, freq)
