@@ -204,9 +204,15 @@ def _employment_grid(ds: Dataset, freq: str, lo: int, hi: int) -> pd.DataFrame:
 
 
 def _count(df: pd.DataFrame, keys: list[str], name: str, col: str | None = None, how: str = "size") -> pd.Series:
+    return _counts(df, keys, [(name, col, how)])[0]
+
+
+def _counts(df: pd.DataFrame, keys: list[str], spec: list[tuple[str, str | None, str]]) -> list[pd.Series]:
+    """:func:`_count` of each ``(name, col, how)`` of ``spec``, from one grouping of ``df``
+    (the keys are factorized once, not once per measure)."""
     g = df.groupby(keys, sort=False, observed=True)
-    s = g.size() if how == "size" else (g[col].sum() if how == "sum" else g[col].nunique())
-    return s.rename(name)
+    return [(g.size() if how == "size" else (g[col].sum() if how == "sum" else g[col].nunique())).rename(name)
+            for name, col, how in spec]
 
 
 def _interval_counts(keys: pd.DataFrame, start: np.ndarray, end: np.ndarray, lo: int, hi: int, name: str,
@@ -375,8 +381,9 @@ def survey_measures(ds: Dataset, sp: pd.DataFrame, seg_of: pd.Series, freq: str)
     sv["has_nps"] = w * ~np.isnan(nps)
     sv["pro"] = w * (nps >= 9)
     sv["det"] = w * (nps <= 6)
-    return [_weighted(sv, keys, name, col) for col, name in
-            (("w", "surveys"), ("sat", "satisfied"), ("has_nps", "nps_n"), ("pro", "promoters"), ("det", "detractors"))]
+    return _counts(sv, keys, [(name, col, "sum") for col, name in (("w", "surveys"), ("sat", "satisfied"),
+                                                                   ("has_nps", "nps_n"), ("pro", "promoters"),
+                                                                   ("det", "detractors"))])
 
 
 def segments_of(cust: pd.DataFrame) -> pd.Series:
@@ -420,11 +427,8 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     lo = max(lo, int(o["p"].min())) if len(o) else lo
     hi = int(o["p"].max()) if len(o) else lo
     keys = ["manager_id", "p", "segment"]
-    parts: list[pd.Series] = [
-        _count(o, keys, "sales", "amount", "sum"),
-        _count(o, keys, "profit", "profit", "sum"),
-        _count(o, keys, "orders"),
-    ]
+    parts: list[pd.Series] = _counts(o, keys, [("sales", "amount", "sum"), ("profit", "profit", "sum"),
+                                              ("orders", None, "size")])
     per_cust = o.groupby(["manager_id", "p", "segment", "customer_id"], sort=False, observed=True).size()
     parts.append(per_cust.groupby(level=[0, 1, 2]).size().rename("buyers"))
     parts.append((per_cust >= 2).groupby(level=[0, 1, 2]).sum().rename("repeat_buyers"))
@@ -449,9 +453,8 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
                 "escalated": k["escalated"].astype(bool).to_numpy(),
             }
         )
-        parts.append(_count(kv, keys, "complaints"))
-        parts.append(_count(kv, keys, "resolved", "resolved", "sum"))
-        parts.append(_count(kv, keys, "escalated", "escalated", "sum"))
+        parts += _counts(kv, keys, [("complaints", None, "size"), ("resolved", "resolved", "sum"),
+                                    ("escalated", "escalated", "sum")])
     if ds.has("visits"):
         v = ds["visits"]
         vv = pd.DataFrame(
@@ -473,8 +476,7 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
                 "converted": ld["converted"].astype(bool).to_numpy(),
             }
         )
-        parts.append(_count(lv, keys, "leads"))
-        parts.append(_count(lv, keys, "converted", "converted", "sum"))
+        parts += _counts(lv, keys, [("leads", None, "size"), ("converted", "converted", "sum")])
 
     measures = pd.concat([p_.reorder_levels(keys) if list(p_.index.names) != keys else p_ for p_ in parts], axis=1)
     grid = _employment_grid(ds, freq, lo, hi)
