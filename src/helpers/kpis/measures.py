@@ -539,7 +539,7 @@ def derive(b: pd.DataFrame) -> pd.DataFrame:
     if "leads" in cols:
         put("conversion_rate", _ratio(b["converted"], b["leads"]), b["converted"], b["leads"], b["leads"])
     keys = b[["manager_id", "p", "segment"]]
-    return pd.concat([keys, pd.DataFrame(wide, index=keys.index)], axis=1)
+    return pd.concat([keys, pd.DataFrame(wide, index=keys.index, copy=False)], axis=1)  # the arrays, not copies
 
 
 def _all_segments(b: pd.DataFrame, segments: list[str] | None = None) -> pd.DataFrame:
