@@ -17,6 +17,7 @@ from helpers.data.plan_csv import read_commitments_csv, read_targets_csv
 from helpers.core.targets import (
     achievability_flags,
     apportion,
+    apportion_rows,
     apportionment_weights,
     attainment_distribution,
     backtest,
@@ -310,6 +311,29 @@ def test_apportion_property_random():
         assert gotf.sum() == tot
         assert math.fsum(gotf) == tot and sum(gotf.tolist()) == tot  # any summation order
         np.testing.assert_allclose(gotf.to_numpy(), tot * wf / wf.sum(), rtol=1e-9, atol=1e-9)
+
+
+def test_apportion_rows_is_apportion_row_by_row():
+    """apportion_rows (the target engine's monthly phasing of every manager at once) gives
+    each row exactly what apportion gives it alone, keys in column order: whole-number
+    weights (ties: the larger weight, then the earlier column), fractional weights, zero
+    weights, totals of 0, cents; and by hand: 10 over three equal months is 4, 3, 3."""
+    np.testing.assert_array_equal(apportion_rows(np.array([10.0, 2.0]), np.array([[1.0, 1.0, 1.0], [1.0, 3.0, 0.0]])),
+                                  [[4, 3, 3], [0, 2, 0]])
+    rng = np.random.default_rng(11)
+    for m, decimals in ((3, 0), (12, 0), (3, 2), (1, 0)):
+        n = 600
+        whole = rng.integers(0, 5, (n, m)).astype(float)
+        frac = rng.random((n, m)) * rng.choice([1e-3, 1.0, 1e6], (n, 1))
+        w = np.where(rng.random((n, 1)) < 0.4, whole, frac)
+        w[rng.random((n, m)) < 0.1] = 0.0
+        w[w.sum(axis=1) == 0, 0] = 1.0
+        totals = np.round(rng.choice([0.0, 1.0, 1e3, 1e7], n) * rng.random(n), decimals)
+        got = apportion_rows(totals, w, decimals=decimals)
+        keys = [f"2026-{j + 1:02d}" for j in range(m)]
+        for i in range(n):
+            alone = apportion(float(totals[i]), pd.Series(w[i], index=keys), decimals=decimals)
+            np.testing.assert_array_equal(got[i], alone.to_numpy(), err_msg=f"row {i}: {totals[i]} over {w[i]}")
 
 
 def test_apportion_float_and_decimals():

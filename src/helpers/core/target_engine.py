@@ -1136,8 +1136,18 @@ class TargetEngine:
                 x = phase_counts(g["target"].to_numpy(), w)
                 for mid, xr, ar in zip(g["manager_id"], x, act.loc[g["manager_id"]].to_numpy()):
                     rows.extend((mid, m, float(v)) for m, v, a in zip(months, xr, ar) if a > 0)
-        else:
-            for r in mgr.itertuples(index=False):
+        else:  # whole units by largest remainder, month by month in order
+            a_all = act.loc[mgr["manager_id"]].to_numpy()
+            w_all = sw.to_numpy()[None, :] * a_all
+            tot = mgr["target"].to_numpy(dtype="float64")
+            # managers active in every month, with a target apportion can take as it is: all at once
+            at_once = (a_all > 0).all(axis=1) & np.isfinite(tot) & (tot >= 0) & (np.abs(tot - np.round(tot)) <= 1e-6) \
+                & np.isfinite(w_all).all(axis=1) & (w_all >= 0).all(axis=1) & (w_all.sum(axis=1) > 0)
+            together = iter(tg.apportion_rows(tot[at_once], w_all[at_once], decimals=0))
+            for r, ok in zip(mgr.itertuples(index=False), at_once):
+                if ok:
+                    rows.extend((r.manager_id, m, float(v)) for m, v in zip(months, next(together)))
+                    continue
                 a = act.loc[r.manager_id]
                 w = (sw * a)[a > 0]
                 w.index = [str(m) for m in w.index]

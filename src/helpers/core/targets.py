@@ -451,6 +451,45 @@ def apportion(total: float | int, weights: Mapping[Any, float] | pd.Series,
     return pd.Series(_exact_float_parts(t, wv, rank), index=w.index, name="target")
 
 
+def apportion_rows(totals: np.ndarray, weights: np.ndarray, decimals: int = 0) -> np.ndarray:
+    """Row ``i`` of the result is ``apportion(totals[i], weights[i], decimals=decimals)``
+    with the row's keys in column order (column ``j`` sorts before ``j + 1``), computed
+    for all rows at once with the same arithmetic (:func:`_largest_remainder`, whole-number
+    weights in integers, others in floats).  Every total must be a finite number ≥ 0 with
+    at most ``decimals`` decimals and every row's weights finite, ≥ 0 and not all 0:
+    the caller checks (a row that is not is apportioned on its own, which says why)."""
+    totals = np.asarray(totals, dtype="float64")
+    w = np.ascontiguousarray(weights, dtype="float64")
+    n, m = w.shape
+    if n == 0:
+        return np.zeros((0, m))
+    scale = 10 ** int(decimals)
+    units = np.round(totals * scale).astype(np.int64)
+    total_w = w.sum(axis=1)
+    whole = np.all(w == np.floor(w), axis=1) & (units * total_w < 2.0**62)
+    parts = np.zeros((n, m), dtype=np.int64)
+    rem = np.zeros((n, m), dtype="float64")  # the remainder each branch ranks by (larger first)
+    if whole.any():
+        wi, u = w[whole].astype(np.int64), units[whole][:, None]
+        big = wi.sum(axis=1)[:, None]
+        parts[whole] = (u * wi) // big
+        rem[whole] = ((u * wi) % big).astype("float64")  # exact: below 2^53 where it matters (ties compare equal)
+    if (~whole).any():
+        wf, u = w[~whole], units[~whole]
+        quota = u[:, None] * wf / total_w[~whole][:, None]
+        floor = np.floor(quota + _TOL)
+        parts[~whole] = floor.astype(np.int64)
+        rem[~whole] = np.round(quota - floor, 9)
+    left = units - parts.sum(axis=1)  # units to hand out, one each, by largest remainder
+    row = np.repeat(np.arange(n), m)
+    col = np.tile(np.arange(m), n)
+    order = np.lexsort((col, -w.ravel(), -rem.ravel(), row))  # by row, then remainder, weight, key
+    place = np.empty(n * m, dtype=np.int64)
+    place[order] = np.arange(n * m) - row[order] * m  # rank within the row
+    parts += (place.reshape(n, m) < left[:, None]).astype(np.int64)
+    return parts / scale
+
+
 def _exact_float_parts(total: float, w: np.ndarray, rank: np.ndarray) -> np.ndarray:
     """Float parts of ``total`` proportional to ``w`` whose float sum is exactly ``total``.
 

@@ -142,6 +142,7 @@ def make_exporter(language: str = "zh") -> HTMLExporter:
     exp.register_preprocessor(CompactImages(), enabled=True)
     return exp
 
+
 def warm_exporter(exporter: HTMLExporter, language: str = "zh") -> None:
     """Render an empty report with ``exporter``: its templates (the report's and
     nbconvert's that it extends) are compiled on the first page it renders, so a process
