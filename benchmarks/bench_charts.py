@@ -133,7 +133,7 @@ def run(quick: bool = False, log=print) -> list[Result]:
                    note=f"baseline = tight_layout + the inline backend's tight bounding box + compact_png, "
                         f"measured here: {old:.3f} s; ratio {new / old:.2f}"),
             Result(f"charts: a team's trend chart for {MANAGERS} managers (plotting.Redrawn)", redrawn, "s", whole,
-                   note=f"baseline = the whole figure drawn for each manager (show_png), measured here: {whole:.3f} s; "
+                   note=f"baseline = the whole figure drawn for each manager, measured here: {whole:.3f} s; "
                         f"ratio {redrawn / whole:.2f}")]
 
 
@@ -144,7 +144,7 @@ MANAGERS = 10
 def _trend_per_manager(n: int, log) -> tuple[float, float]:
     """04's trend chart (six panels: the median and the manager's line, titles, turned
     period labels, a legend above) shown for :data:`MANAGERS` managers: the whole figure
-    drawn for each (``show_png``'s way), against only the lines, y axes and frames drawn
+    drawn for each (as 04 did before ``Redrawn``), against only the lines, y axes and frames drawn
     again over the kept rest (``Redrawn``); median of ``n`` per way; both ways must give
     the same PNGs."""
     import matplotlib.pyplot as plt

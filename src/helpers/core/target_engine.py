@@ -1140,9 +1140,8 @@ class TargetEngine:
             a_all = act.loc[mgr["manager_id"]].to_numpy()
             w_all = sw.to_numpy()[None, :] * a_all
             tot = mgr["target"].to_numpy(dtype="float64")
-            # managers active in every month, with a target apportion can take as it is: all at once
-            at_once = (a_all > 0).all(axis=1) & np.isfinite(tot) & (tot >= 0) & (np.abs(tot - np.round(tot)) <= 1e-6) \
-                & np.isfinite(w_all).all(axis=1) & (w_all >= 0).all(axis=1) & (w_all.sum(axis=1) > 0)
+            # managers active in every month (the same months as keys), targets apportion takes: all at once
+            at_once = (a_all > 0).all(axis=1) & tg.apportionable(tot, w_all, decimals=0)
             together = iter(tg.apportion_rows(tot[at_once], w_all[at_once], decimals=0))
             for r, ok in zip(mgr.itertuples(index=False), at_once):
                 if ok:

@@ -451,13 +451,23 @@ def apportion(total: float | int, weights: Mapping[Any, float] | pd.Series,
     return pd.Series(_exact_float_parts(t, wv, rank), index=w.index, name="target")
 
 
+def apportionable(totals: np.ndarray, weights: np.ndarray, decimals: int = 0) -> np.ndarray:
+    """Which rows :func:`apportion_rows` takes as :func:`apportion` would: a finite total
+    ≥ 0 with at most ``decimals`` decimals, weights finite, ≥ 0 and not all 0.  (The
+    others are apportioned one by one, so that :func:`apportion` says what is wrong.)"""
+    totals = np.asarray(totals, dtype="float64")
+    w = np.asarray(weights, dtype="float64")
+    units = totals * 10 ** int(decimals)
+    with np.errstate(invalid="ignore"):
+        return (np.isfinite(totals) & (totals >= 0) & (np.abs(units - np.round(units)) <= 1e-6)
+                & np.isfinite(w).all(axis=1) & (w >= 0).all(axis=1) & (w.sum(axis=1) > 0))
+
+
 def apportion_rows(totals: np.ndarray, weights: np.ndarray, decimals: int = 0) -> np.ndarray:
     """Row ``i`` of the result is ``apportion(totals[i], weights[i], decimals=decimals)``
     with the row's keys in column order (column ``j`` sorts before ``j + 1``), computed
     for all rows at once with the same arithmetic (:func:`_largest_remainder`, whole-number
-    weights in integers, others in floats).  Every total must be a finite number ≥ 0 with
-    at most ``decimals`` decimals and every row's weights finite, ≥ 0 and not all 0:
-    the caller checks (a row that is not is apportioned on its own, which says why)."""
+    weights in integers, others in floats).  Every row must be :func:`apportionable`."""
     totals = np.asarray(totals, dtype="float64")
     w = np.ascontiguousarray(weights, dtype="float64")
     n, m = w.shape

@@ -225,16 +225,13 @@ class Dataset:
         A dataset read from a folder's prepared-data cache (:mod:`helpers.data.cache`)
         keeps the result there as well, under ``key`` and the plan's declared measures,
         so the next process reading the same files reads it instead of computing it."""
+        kept = self.stored(key)
+        if kept is not None:
+            return kept
         memo, k, entry, dkey = self._derived_slot(key)
-        if k not in memo:
-            if entry is not None:
-                df = entry.read_derived(dkey)
-                if df is None:
-                    df = compute()
-                    entry.write_derived(dkey, df)
-                memo[k] = df
-            else:
-                memo[k] = compute()
+        memo[k] = compute()
+        if entry is not None:
+            entry.write_derived(dkey, memo[k])
         return memo[k].copy(deep=False)
 
     def stored(self, key: tuple) -> pd.DataFrame | None:

@@ -130,33 +130,25 @@ def period_tick(label: str) -> str:
 EDGE_INCHES = 0.1  # white space around a chart's outermost text: what the inline backend's tight bounding box left
 
 
-def finish(fig: plt.Figure | None = None, margins: tuple[float, float, float, float, float] | None = None,
-           rect: tuple[float, float, float, float] | None = None) -> None:
+def finish(fig: plt.Figure | None = None, rect: tuple[float, float, float, float] | None = None) -> None:
     """Tidy layout and show the figure (then close it, so it is not shown twice).
 
-    Without ``margins``: ``tight_layout`` places the panels so that every label fits
-    with :data:`EDGE_INCHES` to spare at the figure's edge (``rect``: the part of the
-    figure they may take, e.g. leaving room for a legend below) and the figure is drawn
-    once, at its own size.  (The inline backend's ``plt.show()`` measured every label
-    twice more to crop the picture to a tight bounding box: a third of a chart's cost.)
+    ``tight_layout`` places the panels so that every label fits with
+    :data:`EDGE_INCHES` to spare at the figure's edge (``rect``: the part of the figure
+    they may take, e.g. leaving room for a legend below) and the figure is drawn once,
+    at its own size.  (The inline backend's ``plt.show()`` measured every label twice
+    more to crop the picture to a tight bounding box: a third of a chart's cost.)
     Should the text not fit (``tight_layout`` gives up and warns, or a label is longer
     than the figure and reaches its edge: :func:`reaches_edge`), the picture is
     cropped to everything drawn, as the inline backend did, so nothing is cut off.
-
-    ``margins``: ``(left, right, bottom, top, gap)`` in inches, for a row of panels whose
-    text has a known size (short tick labels, one-line titles): the panels are placed
-    by them, without measuring any label (:func:`show_png`)."""
-    fig = fig or plt.gcf()
-    if margins is not None:
-        show_png(fig, margins)
-        plt.close(fig)
-        return
+    A chart shown again and again with other data: :class:`Redrawn`."""
     import warnings
 
     from IPython.display import Image, display
 
     from helpers.present.png import figure_png
 
+    fig = fig or plt.gcf()
     between = 1.08  # matplotlib's default gap between panels, in font sizes (kept as it was)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -201,18 +193,6 @@ def place(fig: plt.Figure, margins: tuple[float, float, float, float, float]) ->
     n = max(1, len([ax for ax in fig.axes if ax.get_visible()]))
     panel = max(0.1, (w - left - right - gap * (n - 1)) / n)
     fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h, wspace=gap / panel)
-
-
-def show_png(fig: plt.Figure, margins: tuple[float, float, float, float, float]) -> None:
-    """Place the panels of ``fig`` by ``margins`` (as :func:`finish`) and display it as a
-    PNG drawn once; the figure stays open, to be drawn again with other data and closed
-    by its owner."""
-    from IPython.display import Image, display
-
-    from helpers.present.png import figure_png
-
-    place(fig, margins)
-    display(Image(data=figure_png(fig), format="png"))  # in the palette the report keeps (helpers.present.png)
 
 
 class Redrawn:
