@@ -46,7 +46,6 @@ from helpers.plan.params import SLUG, RunParams, load_params, resolve
 from helpers.periods import ReviewPeriod, parse_period
 
 
-
 @dataclass
 class Task:
     """One notebook run for one team."""
@@ -165,15 +164,6 @@ def _quiet_worker() -> None:
     os.close(devnull)
 
 
-def _no_iri_grammar() -> None:
-    """Keep jsonschema (imported by nbformat, so by papermill and the HTML export) from
-    importing ``rfc3987_syntax`` in this worker: that package builds four Earley parsers
-    when imported, 1.1 core-seconds per worker for a check nothing here uses (jsonschema
-    registers them as its "iri" format checkers; nbformat validates without format
-    checking).  jsonschema imports it optionally and goes on without it."""
-    sys.modules.setdefault("rfc3987_syntax", None)
-
-
 def _worker_init(parent: int) -> None:
     """Pool initializer: quiet stderr, leave Ctrl-C to the main process, and die with it.
 
@@ -185,11 +175,12 @@ def _worker_init(parent: int) -> None:
     import signal
     import threading
 
+    from helpers.run import noiri
     from helpers.run.zygote import tune_gc
 
     _quiet_worker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _no_iri_grammar()
+    noiri.block()  # the worker imports nbformat for the export: not the IRI grammar (helpers.run.noiri)
     tune_gc()  # as the main process's (a worker spawned from nothing would have Python's)
     first = os.getppid()  # the main process, or the run's fork server (which ends with it)
     if first != parent:  # forked from the run's fork server: let it end when the main process does
