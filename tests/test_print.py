@@ -5,9 +5,7 @@ light (the report stylesheet is ours, not JupyterLab's 270 KB)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import chromium
+from conftest import print_pdf
 from helpers.present.i18n import t
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -87,19 +85,6 @@ def printed_in(expected: str, pdf_text: str) -> bool:
     return re.search(pattern, pdf_text) is not None
 
 
-def print_pdf(html: Path, out: Path) -> Path:
-    exe = chromium()
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
-    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--no-first-run", "--no-pdf-header-footer", f"--print-to-pdf={out}", html.as_uri()],
-                   check=True, capture_output=True, timeout=180)
-    assert out.stat().st_size > 0
-    return out
-
-
 def pdf_pages(pdf: Path) -> list[str]:
     from pypdf import PdfReader
 
@@ -118,7 +103,7 @@ def period(demo_run) -> Path:
 
 
 @pytest.fixture(scope="module")
-def printed(period, tmp_path_factory) -> dict[str, tuple[str, list[str]]]:
+def printed(period, browser, tmp_path_factory) -> dict[str, tuple[str, list[str]]]:
     """04, 03 and a statement of east-1, and 05: (HTML, text of each PDF page)."""
     out = tmp_path_factory.mktemp("pdf")
     statement = sorted((period / TEAM).glob("statement_*.html"))[0]
@@ -127,7 +112,7 @@ def printed(period, tmp_path_factory) -> dict[str, tuple[str, list[str]]]:
                        "03": period / TEAM / "03_weighting_scenarios.html",
                        "05": period / "_company" / "05_leadership_summary.html",
                        "statement": statement}.items():
-        pages[name] = (path.read_text(encoding="utf-8"), pdf_pages(print_pdf(path, out / f"{name}.pdf")))
+        pages[name] = (path.read_text(encoding="utf-8"), pdf_pages(print_pdf(browser, path, out / f"{name}.pdf")))
     return pages
 
 

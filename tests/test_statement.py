@@ -3,15 +3,13 @@ on the page, checked against numbers worked out by hand; one test prints it to P
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 
 import pytest
 
-from conftest import chromium
+from conftest import print_pdf
 from helpers.record.results import ref_code
 from helpers.present.display import half_up
 from helpers.present.statement import statement_html
@@ -279,22 +277,13 @@ def _pages(pdf: bytes) -> int:
 
 
 @pytest.mark.browser
-def test_prints_on_one_or_two_a4_pages(tmp_path):
-    exe = chromium()
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
+def test_prints_on_one_or_two_a4_pages(browser, tmp_path):
     d = data()
     d["signoff"] = {"status": "signed", "date": "2026-10-25", "version": "0c1d2e3f4a5b"}
     d["pay_lines"][0]["explanation"] = "（按季度结算；第 1 档的提成率适用于目标以内的销售额）" * 6  # a long one wraps
     page = tmp_path / "statement.html"
     page.write_text(statement_html(d, "zh"), encoding="utf-8")
-    pdf = tmp_path / "statement.pdf"
-    proc = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--no-first-run", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
-    assert pdf.exists(), proc.stderr[-2000:]
+    pdf = print_pdf(browser, page, tmp_path / "statement.pdf")
     body = pdf.read_bytes()
     assert 1 <= _pages(body) <= 2, _pages(body)
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", body)
