@@ -1,5 +1,5 @@
 """The console script's ``main`` in a process forked by the tests' CLI server
-(:func:`conftest.run_cli`): only the standard library here (and :mod:`helpers.run.noiri`), so the server and each
+(:func:`conftest.run_cli`): only the standard library here, so the server and each
 forked process import nothing the command line would not."""
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ import io
 import os
 import sys
 import warnings
-
-import helpers.run.noiri  # noqa: F401 - the server imports nbformat next: not jsonschema's IRI grammar
 
 
 def main(argv: list[str], cwd: str, env: dict[str, str], out: str, err: str, code_file: str = "") -> None:

@@ -7,8 +7,8 @@ process (python-jsonschema/jsonschema#1428), for a check nothing here uses (nbfo
 validates notebooks without format checking).  With ``rfc3987_syntax`` marked absent,
 jsonschema goes on without those two checkers, as it does where the package is not
 installed.  Imported by a run's fork server (:mod:`helpers.run.forkprep`), its pool's
-workers, and the tests (``-p helpers.run.noiri`` in pyproject's pytest options, and the
-tests' command-line server)."""
+workers, and the tests (``-p helpers.run.noiri`` in pyproject's pytest options, and first
+in the tests' command-line server's preload)."""
 
 from __future__ import annotations
 
