@@ -242,8 +242,10 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
                                            err.read_text(encoding="utf-8", errors="replace"))
 
 
+# not cli_child (in tests/): the server is started without this process's sys.path (Python 3.11's
+# forkserver leaves it unused), and each child imports that small module after the fork
 CLI_PRELOAD = ["helpers.run.noiri",  # first: the server imports nbformat below, not jsonschema's IRI grammar
-               "cli_child", "helpers.run.cli", "helpers.run.runner", "helpers.run.checks", "helpers.run.lifecycle",
+               "helpers.run.cli", "helpers.run.runner", "helpers.run.checks", "helpers.run.lifecycle",
                "helpers.context.targets", "helpers.kpis.measures", "helpers.notebooks.dataquality",
                "helpers.notebooks.targetlab", "helpers.notebooks.decomposition", "helpers.notebooks.scenarios",
                "helpers.notebooks.quarterly", "helpers.notebooks.leadership",
