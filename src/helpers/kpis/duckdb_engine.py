@@ -30,6 +30,7 @@ quarter ordinal = 4·(year − 1970) + quarter − 1.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,24 +149,20 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -
     return problems
 
 
-def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: pd.Timestamp, has_profit: bool = True) -> None:
-    """Checks on all order lines that the figures depend on; raise InputError."""
-    profit_empty = "OR o.profit IS NULL" if has_profit else ""
+def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: datetime.date) -> None:
+    """Checks on all order lines that the figures depend on, from the counts
+    :func:`order_measures` keeps in its one pass over them (table ``g``); raise InputError."""
     row = con.execute(
-        f"""
+        """
         SELECT
-          count(*) FILTER (WHERE o.manager_id IS NULL OR o.customer_id IS NULL OR o.d IS NULL
-                           OR o.amount IS NULL {profit_empty})                    AS empty,
-          count(*) FILTER (WHERE o.d IS NULL AND o.raw_date IS NOT NULL)                AS bad_date,
-          count(*) FILTER (WHERE o.customer_id IS NOT NULL AND c.customer_id IS NULL)   AS unknown_customer,
-          count(*) FILTER (WHERE o.manager_id IS NOT NULL AND m.manager_id IS NULL)     AS unknown_manager,
-          count(*) FILTER (WHERE o.amount < 0)                                          AS negative,
-          count(*) FILTER (WHERE o.d > $as_of)                                          AS future,
-          any_value(o.customer_id) FILTER (WHERE o.customer_id IS NOT NULL AND c.customer_id IS NULL),
-          any_value(o.manager_id) FILTER (WHERE o.manager_id IS NOT NULL AND m.manager_id IS NULL)
-        FROM o LEFT JOIN cust c USING (customer_id) LEFT JOIN mgr m ON o.manager_id = m.manager_id
-        """,
-        {"as_of": as_of.date()},
+          coalesce(sum(g.n_empty), 0), coalesce(sum(g.n_bad_date), 0),
+          coalesce(sum(g.n) FILTER (WHERE g.customer_id IS NOT NULL AND c.customer_id IS NULL), 0),
+          coalesce(sum(g.n) FILTER (WHERE g.manager_id IS NOT NULL AND m.manager_id IS NULL), 0),
+          coalesce(sum(g.n_negative), 0), coalesce(sum(g.n_future), 0),
+          any_value(g.customer_id) FILTER (WHERE g.customer_id IS NOT NULL AND c.customer_id IS NULL),
+          any_value(g.manager_id) FILTER (WHERE g.manager_id IS NOT NULL AND m.manager_id IS NULL)
+        FROM g LEFT JOIN cust c USING (customer_id) LEFT JOIN mgr m ON g.manager_id = m.manager_id
+        """
     ).fetchone()
     empty, bad_date, unk_c, unk_m, neg, future, first_c, first_m = row
     problems: list[Problem] = []
@@ -187,7 +184,7 @@ def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: pd.Timestamp
         problems.append(Problem(str(src), f"{neg:,} order line(s) have a negative amount", where="column amount",
                                 fix="amounts are ≥ 0 (put returns in profit or leave them out)"))
     if future:
-        problems.append(Problem(str(src), f"{future:,} order line(s) are dated after {as_of.date()}", where="column date",
+        problems.append(Problem(str(src), f"{future:,} order line(s) are dated after {as_of}", where="column date",
                                 fix="correct the dates, or pass the as-of date the data was extracted on"))
     if problems:
         raise InputError(problems)
@@ -200,12 +197,18 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
 
     Returns ``(per_period, per_month, extent)``: ``per_period`` has columns manager_id,
     p, segment, sales, profit, orders, buyers, repeat_buyers; ``per_month`` has the
-    distinct customer_id, p (month ordinal) with an order; ``extent`` has the first and
-    last order date and the smallest and largest period ordinal (``None`` when there
-    are no order lines).
+    distinct customers (``customer``: the customer's row in ``ds.customers``) and
+    months (``p``, the month ordinal) with an order; ``extent`` has the first and last
+    order date and the smallest and largest period ordinal (``None`` when there are no
+    order lines).
+
+    One pass over the order lines reduces them to one row per manager, customer and
+    month (table ``g``), with the counts the checks need (:func:`_check_orders`); the
+    customers' segments are joined to that reduction, not to every line.
     """
     seg = segments_of(ds.customers)
-    cust = pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object)})
+    cust = pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object),
+                         "customer": np.arange(len(seg), dtype="int64")})
     mgr = ds.managers[["manager_id"]].astype(object)
     con.register("cust", cust)
     con.register("mgr", mgr)
@@ -221,25 +224,36 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
         FROM read_parquet('{glob}')
         """
     )
-    if check:
-        _check_orders(con, src or Path(glob), as_of or pd.Timestamp.today().normalize(), has_profit)
-    p_expr = "4 * (year(d) - 1970) + quarter(d) - 1" if freq == "Q" else "12 * (year(d) - 1970) + month(d) - 1"
-    # one scan: reduce the order lines to (manager, month, segment, customer)
+    as_of = (as_of or pd.Timestamp.today().normalize()).date()
+    profit_empty = "OR o.profit IS NULL" if has_profit else ""
+    p_expr = "4 * (year(o.d) - 1970) + quarter(o.d) - 1" if freq == "Q" else "12 * (year(o.d) - 1970) + month(o.d) - 1"
+    # one scan: reduce the order lines to (manager, customer, month), counting what the checks need
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE mc AS
-        SELECT o.manager_id, c.segment, o.customer_id,
-               12 * (year(o.d) - 1970) + month(o.d) - 1 AS m,
-               {p_expr.replace('d)', 'o.d)')} AS p,
-               count(*) AS n, sum(o.amount) AS amount, sum(o.profit) AS profit,
-               min(o.d) AS d_min, max(o.d) AS d_max
-        FROM o JOIN cust c USING (customer_id)
-        GROUP BY ALL
+        CREATE OR REPLACE TEMP TABLE g AS
+        SELECT o.manager_id, o.customer_id, 12 * (year(o.d) - 1970) + month(o.d) - 1 AS m, {p_expr} AS p,
+               count(*) AS n, sum(o.amount) AS amount, sum(o.profit) AS profit, min(o.d) AS d_min, max(o.d) AS d_max,
+               count(*) FILTER (WHERE o.manager_id IS NULL OR o.customer_id IS NULL OR o.d IS NULL
+                                OR o.amount IS NULL {profit_empty}) AS n_empty,
+               count(*) FILTER (WHERE o.d IS NULL AND o.raw_date IS NOT NULL) AS n_bad_date,
+               count(*) FILTER (WHERE o.amount < 0) AS n_negative,
+               count(*) FILTER (WHERE o.d > DATE '{as_of.isoformat()}') AS n_future
+        FROM o GROUP BY ALL
         """
     )
+    if check:
+        _check_orders(con, src or Path(glob), as_of)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE mc AS
+        SELECT g.manager_id, c.segment, c.customer, g.m, g.p, g.n, g.amount, g.profit, g.d_min, g.d_max
+        FROM g JOIN cust c USING (customer_id)
+        """
+    )
+    con.execute("DROP TABLE g")
     per_period = con.execute(
         """
-        WITH pc AS (SELECT manager_id, p, segment, customer_id, sum(n) AS n, sum(amount) AS amount,
+        WITH pc AS (SELECT manager_id, p, segment, customer, sum(n) AS n, sum(amount) AS amount,
                            sum(profit) AS profit FROM mc GROUP BY ALL)
         SELECT manager_id, p, segment, sum(amount) AS sales, sum(profit) AS profit,
                CAST(sum(n) AS DOUBLE) AS orders, CAST(count(*) AS DOUBLE) AS buyers,
@@ -247,7 +261,7 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
         FROM pc GROUP BY ALL
         """
     ).df()
-    per_month = con.execute("SELECT DISTINCT customer_id, m AS p FROM mc").df()
+    per_month = con.execute("SELECT DISTINCT customer, m AS p FROM mc").df()
     d_min, d_max, p_min, p_max = con.execute("SELECT min(d_min), max(d_max), min(p), max(p) FROM mc").fetchone()
     extent = {"date_min": d_min, "date_max": d_max, "p_min": p_min, "p_max": p_max}
     for f in (per_period, per_month):

@@ -291,7 +291,8 @@ def customer_measures(cust: pd.DataFrame, sp: pd.DataFrame, freq: str, lo: int, 
     start of the period (held on its first day).  Summed over the period's months:
     customers at each month's start (``start_m``), the month's base (start + new,
     ``base_m``), those of the base who bought in the month from anyone (``buyers_m``;
-    ``bought``: distinct ``customer_id, p`` with ``p`` the month ordinal) and those lost
+    ``bought``: distinct ``customer_id, p`` with ``p`` the month ordinal; or ``customer, p``
+    with ``customer`` the customer's row in ``cust``) and those lost
     from the month's start (``lost_start_m``).  ``lo``/``hi``: the first and last period
     ordinal of the data.
 
@@ -371,8 +372,8 @@ def customer_measures(cust: pd.DataFrame, sp: pd.DataFrame, freq: str, lo: int, 
     lost_m = c[c["lost_held"] & (c["acq_m"] < c["lost_m"]) & (c["f_m"] < c["lost_m"]) & (c["lost_m"] <= m_hi)]
     lost_m = _weighted(lost_m.rename(columns={"lost_m": "p"}), keys, "lost_start_m").reset_index()
     # buyers: customers of the month's base (held at its start, or won in it) who bought in it
-    b = pd.DataFrame({"customer_id": positions(bought["customer_id"], cust["customer_id"]),
-                      "p": bought["p"].to_numpy()}).merge(c[["customer_id", "manager_id", "segment", "w", "acq_m",
+    b = pd.DataFrame({"customer_id": bought["customer"].to_numpy() if "customer" in bought.columns
+                      else positions(bought["customer_id"], cust["customer_id"]), "p": bought["p"].to_numpy()}).merge(c[["customer_id", "manager_id", "segment", "w", "acq_m",
                                                              "new_held"]]
                                            .assign(s_m=s_m.to_numpy(), e_m=e_m.to_numpy()), on="customer_id")
     in_base = ((b["s_m"] < b["p"]) & (b["p"] <= b["e_m"])) | ((b["acq_m"] == b["p"]) & b["new_held"])
