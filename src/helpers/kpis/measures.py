@@ -413,7 +413,7 @@ def survey_measures(ds: Dataset, sp: pd.DataFrame, seg_of: pd.Series, freq: str)
     sv = pd.DataFrame(
         {
             "manager_id": who["manager_id"].to_numpy(),
-            "segment": seg_of.reindex(s["customer_id"].to_numpy()[e]).to_numpy(),
+            "segment": segment_at(seg_of, s["customer_id"].iloc[e]),
             "p": _ord(s["date"].dt.to_period(freq))[e],
             "w": who["share"].to_numpy(),
         }
@@ -431,7 +431,16 @@ def survey_measures(ds: Dataset, sp: pd.DataFrame, seg_of: pd.Series, freq: str)
 def segments_of(cust: pd.DataFrame) -> pd.Series:
     """customer_id → segment (:data:`NO_SEGMENT` where unknown)."""
     seg = cust["segment"] if "segment" in cust.columns else pd.Series(np.nan, index=cust.index)
-    return pd.Series(seg.astype(object).fillna(NO_SEGMENT).to_numpy(), index=cust["customer_id"].to_numpy())
+    return pd.Series(seg.astype(object).fillna(NO_SEGMENT).to_numpy(), index=pd.Index(cust["customer_id"]))
+
+
+def segment_at(seg_of: pd.Series, customer_ids: pd.Series) -> np.ndarray:
+    """``seg_of.reindex(customer_ids).to_numpy()``: the segment of each customer (NaN for an
+    unknown one), looked up through :func:`helpers.frames.positions`."""
+    at = positions(customer_ids, seg_of.index)
+    out = np.full(len(at), np.nan, dtype=object)
+    out[at >= 0] = seg_of.to_numpy(dtype=object)[at[at >= 0]]
+    return out
 
 
 def grid_segments(cust: pd.DataFrame) -> list[str]:
@@ -457,7 +466,7 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
         {
             "manager_id": orders["manager_id"].to_numpy(),
             "customer_id": orders["customer_id"].to_numpy(),
-            "segment": seg_of.reindex(orders["customer_id"].to_numpy()).to_numpy(),
+            "segment": segment_at(seg_of, orders["customer_id"]),
             "p": _ord(orders["date"].dt.to_period(freq)),
             "m": _ord(orders["date"].dt.to_period("M")),
             "amount": orders["amount"].to_numpy(),
@@ -489,7 +498,7 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
         kv = pd.DataFrame(
             {
                 "manager_id": k["manager_id"].to_numpy(),
-                "segment": seg_of.reindex(k["customer_id"].to_numpy()).to_numpy(),
+                "segment": segment_at(seg_of, k["customer_id"]),
                 "p": _ord(k["date"].dt.to_period(freq)),
                 "resolved": k["resolved"].astype(bool).to_numpy(),
                 "escalated": k["escalated"].astype(bool).to_numpy(),
@@ -503,7 +512,7 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
             {
                 "manager_id": v["manager_id"].to_numpy(),
                 "customer_id": v["customer_id"].to_numpy(),
-                "segment": seg_of.reindex(v["customer_id"].to_numpy()).to_numpy(),
+                "segment": segment_at(seg_of, v["customer_id"]),
                 "p": _ord(v["date"].dt.to_period(freq)),
             }
         )
