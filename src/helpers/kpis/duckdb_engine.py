@@ -88,6 +88,18 @@ def orders_source(folder: str | Path) -> tuple[Path, str]:
                                  "or use helpers.kpis.measures.kpi_actuals for CSV data"))
 
 
+def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """``con.execute(sql).df()`` for text, BIGINT and DOUBLE columns, through Arrow: text as pandas' Arrow-backed ``str`` (as
+    ``.df()`` gives it) without making a Python string of every value on the way (a
+    million visits' distinct manager-customer-month rows: 0.13 s instead of 0.45 s)."""
+    import pyarrow as pa
+
+    rel = con.sql(sql)
+    table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.fetch_arrow_table()  # DuckDB 2 / 1
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    return table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
+
+
 def _connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
@@ -300,7 +312,7 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
     )
     con.execute("DROP TABLE g")
     con.execute("DROP VIEW o")
-    per_period = con.execute(
+    per_period = _frame(con,
         """
         WITH pc AS (SELECT manager_id, p, segment, customer, sum(n) AS n, sum(amount) AS amount,
                            sum(profit) AS profit FROM mc GROUP BY ALL)
@@ -308,8 +320,7 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
                CAST(sum(n) AS DOUBLE) AS orders, CAST(count(*) AS DOUBLE) AS buyers,
                CAST(count(*) FILTER (WHERE n >= 2) AS DOUBLE) AS repeat_buyers
         FROM pc GROUP BY ALL
-        """
-    ).df()
+        """)
     per_month = con.execute("SELECT DISTINCT customer, m AS p FROM mc").df()
     d_min, d_max, p_min, p_max = con.execute("SELECT min(d_min), max(d_max), min(p), max(p) FROM mc").fetchone()
     extent = {"date_min": d_min, "date_max": d_max, "p_min": p_min, "p_max": p_max}
@@ -356,10 +367,10 @@ def _event_measures(ds: Dataset, freq: str, keys: list[str]) -> tuple[list[pd.Se
             if not ds.has(name):
                 continue
             con.register("t", ds[name])
-            r = con.execute(sql.format(p=p_expr)).df().astype({"p": "int64"}).set_index(keys)
+            r = _frame(con, sql.format(p=p_expr)).astype({"p": "int64"}).set_index(keys)
             out += [r[m].astype("float64").rename(m) for m in measures]
             if name == "visits":
-                visited = con.execute(f"SELECT DISTINCT t.manager_id, t.customer_id, {p_expr} AS p FROM t").df() \
+                visited = _frame(con, f"SELECT DISTINCT t.manager_id, t.customer_id, {p_expr} AS p FROM t") \
                     .astype({"p": "int64"})
             con.unregister("t")
     finally:
@@ -490,9 +501,15 @@ def _sort_order(m: np.ndarray, p: np.ndarray, k: np.ndarray, s: np.ndarray, n_m:
     n_p = int(p.max()) - p0 + 1
     size = n_m * n_p * n_k * n_s
     if size <= 8 * n + 1_000_000:
-        key = ((m * n_p + (p - p0)) * n_k + k) * n_s + s
-        slot = np.full(size, -1, dtype="int64")
-        slot[key] = np.arange(n, dtype="int64")
+        key = m * n_p
+        key += p - p0
+        key *= n_k
+        key += k
+        key *= n_s
+        key += s
+        dtype = "int32" if n < 2 ** 31 else "int64"  # half the memory to touch
+        slot = np.full(size, -1, dtype=dtype)
+        slot[key] = np.arange(n, dtype=dtype)
         order = slot[slot >= 0]
         if len(order) == n:
             return order
@@ -563,6 +580,6 @@ def _long(ds: Dataset, b: pd.DataFrame, freq: str) -> pd.DataFrame:
     for name in ("value", "numerator", "denominator"):
         out[name] = c.pop(name)[order]
     rows = c.pop("rows")[order]
-    out["rows"] = np.where(np.isnan(rows), 0, rows).astype("int64")
+    out["rows"] = np.nan_to_num(rows, copy=False, nan=0.0).astype("int64")
     del rows, order
     return pd.DataFrame(out, copy=False)

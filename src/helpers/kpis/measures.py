@@ -373,9 +373,9 @@ def customer_measures(cust: pd.DataFrame, sp: pd.DataFrame, freq: str, lo: int, 
     lost_m = _weighted(lost_m.rename(columns={"lost_m": "p"}), keys, "lost_start_m").reset_index()
     # buyers: customers of the month's base (held at its start, or won in it) who bought in it
     b = pd.DataFrame({"customer_id": bought["customer"].to_numpy() if "customer" in bought.columns
-                      else positions(bought["customer_id"], cust["customer_id"]), "p": bought["p"].to_numpy()}).merge(c[["customer_id", "manager_id", "segment", "w", "acq_m",
-                                                             "new_held"]]
-                                           .assign(s_m=s_m.to_numpy(), e_m=e_m.to_numpy()), on="customer_id")
+                      else positions(bought["customer_id"], cust["customer_id"]), "p": bought["p"].to_numpy()}) \
+        .merge(c[["customer_id", "manager_id", "segment", "w", "acq_m", "new_held"]]
+               .assign(s_m=s_m.to_numpy(), e_m=e_m.to_numpy()), on="customer_id")
     in_base = ((b["s_m"] < b["p"]) & (b["p"] <= b["e_m"])) | ((b["acq_m"] == b["p"]) & b["new_held"])
     buyers_m = _weighted(b.loc[in_base, [*keys, "w"]], keys, "buyers_m").reset_index()
     monthly = start_m.merge(new_m, how="outer", on=keys)
