@@ -6,7 +6,8 @@ child process, which reports its wall time (after imports) and its peak resident
 memory (``ru_maxrss``, which counts DuckDB's native memory too):
 
 * ``duckdb``: :func:`helpers.kpis.duckdb_engine.kpi_actuals_parquet` — DuckDB scans the
-  orders Parquet file; pandas only sees the aggregates and the small tables.
+  orders Parquet file (while Python checks the other tables); pandas only sees the
+  aggregates and the small tables.  Three runs: the median time, the largest peak.
 * ``pandas``: the straightforward way — every file read into pandas and validated
   (:func:`helpers.data.tables.load_dataset`), then :func:`helpers.kpis.measures.kpi_actuals`, the
   workbook's own pandas engine (``groupby`` sum / size / nunique).  The target ratio
@@ -113,8 +114,15 @@ def run(quick: bool = False, log=print) -> list[Result]:
     log(f"aggregation: {n:,} order lines in {folder} "
         + (f"(generated in {gen:.1f} s)" if gen is not None else "(cached; delete the folder to time generation)"))
     with tempfile.TemporaryDirectory() as tmp:
-        runs = {e: child("benchmarks.bench_aggregation", e, str(folder), "M", f"{tmp}/{e}.parquet")
-                for e in ("duckdb", "pandas", "hybrid")}
+        # the DuckDB engine (the figure with a target) three times, each in a fresh process: the
+        # median time, the largest peak; this machine's noise alone is ±10 % on one run
+        tries = [child("benchmarks.bench_aggregation", "duckdb", str(folder), "M", f"{tmp}/duckdb.parquet")
+                 for _ in range(3)]
+        log("  duckdb runs: " + ", ".join(f"{t['seconds']:.2f} s" for t in tries))
+        runs = {"duckdb": dict(sorted(tries, key=lambda t: t["seconds"])[1],
+                               peak_mb=max(t["peak_mb"] for t in tries))}
+        runs.update({e: child("benchmarks.bench_aggregation", e, str(folder), "M", f"{tmp}/{e}.parquet")
+                     for e in ("pandas", "hybrid")})
         ref = pd.read_parquet(f"{tmp}/duckdb.parquet")
         for e in ("pandas", "hybrid"):
             pd.testing.assert_frame_equal(ref, pd.read_parquet(f"{tmp}/{e}.parquet"), check_dtype=False,
