@@ -61,3 +61,26 @@ def _arrow_text(x: Any):
     import pyarrow as pa
 
     return pa.array(arr).cast(pa.large_string())
+
+
+def text_bytes(s: Any) -> list[np.ndarray] | None:
+    """The UTF-8 bytes of the values of an Arrow text column (Series, Index or array),
+    chunk by chunk, as views without a copy (only the bytes the values use: the chunks
+    of a Parquet column often share one buffer); None for anything else.  For checks
+    that can clear a whole column at once (no byte of a kind anywhere) before they look
+    at its cells one by one."""
+    import pyarrow as pa
+
+    arr = getattr(s, "array", s)
+    if not isinstance(arr, pd.arrays.ArrowStringArray):
+        return None
+    whole = pa.array(arr)
+    out = []
+    for chunk in (whole.chunks if isinstance(whole, pa.ChunkedArray) else [whole]):
+        offsets_buf, data = chunk.buffers()[1], chunk.buffers()[2]
+        if data is None or len(chunk) == 0:
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        out.append(np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])])
+    return out

@@ -15,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
+
+from helpers.frames import text_bytes
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -260,6 +263,24 @@ TABLES: dict[str, Table] = {
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 
 
+ID_RE = r"^[^\x00-\x1f<>\"'&`]+$"
+"""An id: not empty, no control character, quote, <, > or & (it names files and reports)."""
+def _marks(b: np.ndarray) -> bool:
+    """Whether the bytes ``b`` hold a control character, a quote, <, > or &."""
+    return bool(((b < 0x20) | (b == 0x22) | (b == 0x26) | (b == 0x27) | (b == 0x3C) | (b == 0x3E) | (b == 0x60)).any())
+
+
+def plain_id(s: pd.Series) -> pd.Series:
+    """The ids of ``s`` that follow :data:`ID_RE`.  When no byte of the column is one of
+    the forbidden characters (ASCII: in UTF-8 never part of another character) and no
+    id is empty, all pass without a regex per cell (a million ids: 0.05 s less)."""
+    chunks = text_bytes(s)
+    if chunks is not None and not any(_marks(b) for b in chunks) \
+            and not (s.str.len() == 0).any():
+        return pd.Series(True, index=s.index)
+    return s.str.match(ID_RE).astype(bool)
+
+
 def pandera_schema(table: Table) -> pa.DataFrameSchema:
     """Value rules of ``table`` as a pandera schema (applied after type coercion).  pandera
     is imported here, where data is validated: the notebooks' kernels read prepared data
@@ -278,9 +299,7 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
         if c.pattern is not None:
             checks.append(pa.Check.str_matches(c.pattern, error="must use only letters, digits, '-' and '_' (it names report folders)"))
         if c.kind == "id":
-            checks.append(
-                pa.Check.str_matches(r"^[^\x00-\x1f<>\"'&`]+$", error="must not contain control characters, quotes, <, > or &")
-            )
+            checks.append(pa.Check(plain_id, error="must not contain control characters, quotes, <, > or &"))
         cols[c.name] = pa.Column(
             checks=checks or None,
             nullable=c.nullable,
