@@ -312,10 +312,12 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
     )
     con.execute("DROP TABLE g")
     con.execute("DROP VIEW o")
-    per_period = _frame(con,
-        """
-        WITH pc AS (SELECT manager_id, p, segment, customer, sum(n) AS n, sum(amount) AS amount,
-                           sum(profit) AS profit FROM mc GROUP BY ALL)
+    # per manager, period, segment and customer: mc's rows themselves when the period is the month
+    pc = ("SELECT manager_id, p, segment, customer, n, amount, profit FROM mc" if freq == "M" else
+          "SELECT manager_id, p, segment, customer, sum(n) AS n, sum(amount) AS amount, sum(profit) AS profit "
+          "FROM mc GROUP BY ALL")
+    per_period = _frame(con, f"""
+        WITH pc AS ({pc})
         SELECT manager_id, p, segment, sum(amount) AS sales, sum(profit) AS profit,
                CAST(sum(n) AS DOUBLE) AS orders, CAST(count(*) AS DOUBLE) AS buyers,
                CAST(count(*) FILTER (WHERE n >= 2) AS DOUBLE) AS repeat_buyers
