@@ -51,7 +51,6 @@ from helpers.frames import positions
 from helpers.kpis.measures import (
     KPIS,
     _all_segments,
-    _employment_grid,
     _label,
     _market_share,
     _ord,
@@ -60,7 +59,7 @@ from helpers.kpis.measures import (
     availability,
     customer_measures,
     derive,
-    grid_segments,
+    on_grid,
     present_segments,
     segments_of,
     survey_measures,
@@ -407,33 +406,7 @@ def base_measures_parquet(ds: Dataset, per_period: pd.DataFrame, per_month: pd.D
         parts += survey_measures(ds, sp, segments_of(cust), freq)
     parts += events
 
-    # Assemble on the employment grid (a left join, as in kpis.base_measures) with
-    # integer keys: (manager code · 4 + segment code) · W + period offset; periods
-    # outside [lo, hi] map to offsets that are not on the grid and are dropped.
-    grid = _employment_grid(ds, freq, lo, hi)
-    segments = pd.Index(grid_segments(cust))
-    grid = grid.merge(pd.DataFrame({"segment": list(segments)}), how="cross")
-    managers = pd.Index(ds.managers["manager_id"])
-    width = hi - lo + 3
-
-    def key(mid, p, seg) -> np.ndarray:
-        m = positions(mid, managers)
-        sc = positions(seg, segments).astype("int64")
-        off = np.clip(np.asarray(p, dtype="int64") - lo + 1, 0, width - 1)
-        k = (m * 4 + sc) * width + off
-        return np.where((m < 0) | (sc < 0), -1, k)
-
-    grid_key = pd.Index(key(grid["manager_id"], grid["p"], grid["segment"]))
-    out = grid.copy()
-    for part in parts:
-        part = part.reorder_levels(keys) if list(part.index.names) != keys else part
-        idx = part.index
-        pos = grid_key.get_indexer(key(idx.get_level_values(0), idx.get_level_values(1), idx.get_level_values(2)))
-        col = np.zeros(len(grid), dtype="float64")
-        hit = pos >= 0
-        col[pos[hit]] = part.to_numpy(dtype="float64")[hit]
-        out[part.name] = col
-    return out
+    return on_grid(ds, freq, lo, hi, parts)
 
 
 def kpi_actuals_parquet(folder: str | Path, freq: str = "Q", as_of: pd.Timestamp | None = None,

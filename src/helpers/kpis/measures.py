@@ -529,13 +529,41 @@ def base_measures(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
         )
         parts += _counts(lv, keys, [("leads", None, "size"), ("converted", "converted", "sum")])
 
-    measures = pd.concat([p_.reorder_levels(keys) if list(p_.index.names) != keys else p_ for p_ in parts], axis=1)
+    return on_grid(ds, freq, lo, hi, parts)
+
+
+def on_grid(ds: Dataset, freq: str, lo: int, hi: int, parts: list[pd.Series]) -> pd.DataFrame:
+    """The measures ``parts`` (Series on manager_id, p, segment) as columns of the
+    employment grid (each manager's periods of employment in ``[lo, hi]`` × the segments
+    of :func:`grid_segments`), 0 where a part has no value: a left join of every part on
+    the grid, made with integer keys — (manager code · 4 + segment code) · W + period
+    offset; periods outside ``[lo, hi]`` map to offsets not on the grid and drop out —
+    instead of aligning the parts' indexes with one another first."""
+    keys = ["manager_id", "p", "segment"]
     grid = _employment_grid(ds, freq, lo, hi)
-    grid = grid.merge(pd.DataFrame({"segment": grid_segments(cust)}), how="cross")
-    out = grid.merge(measures.reset_index(), how="left", on=keys)
-    num_cols = [c_ for c_ in out.columns if c_ not in keys]
-    out[num_cols] = out[num_cols].fillna(0.0)
-    return out
+    segments = pd.Index(grid_segments(ds.customers))
+    grid = grid.merge(pd.DataFrame({"segment": list(segments)}), how="cross")
+    managers = pd.Index(ds.managers["manager_id"])
+    width = hi - lo + 3
+
+    def key(mid, p, seg) -> np.ndarray:
+        m = positions(mid, managers)
+        sc = positions(seg, segments).astype("int64")
+        off = np.clip(np.asarray(p, dtype="int64") - lo + 1, 0, width - 1)
+        k = (m * 4 + sc) * width + off
+        return np.where((m < 0) | (sc < 0), -1, k)
+
+    grid_key = pd.Index(key(grid["manager_id"], grid["p"], grid["segment"]))
+    cols: dict[str, np.ndarray] = {}
+    for part in parts:
+        part = part.reorder_levels(keys) if list(part.index.names) != keys else part
+        idx = part.index
+        pos = grid_key.get_indexer(key(idx.get_level_values(0), idx.get_level_values(1), idx.get_level_values(2)))
+        col = np.zeros(len(grid), dtype="float64")
+        hit = pos >= 0
+        col[pos[hit]] = part.to_numpy(dtype="float64")[hit]
+        cols[str(part.name)] = col
+    return pd.concat([grid, pd.DataFrame(cols, index=grid.index)], axis=1)
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
