@@ -61,6 +61,7 @@ from helpers.kpis.measures import (
     derive,
     on_grid,
     present_segments,
+    qualitative_on,
     segments_of,
     survey_measures,
 )
@@ -531,12 +532,11 @@ def _long(ds: Dataset, b: pd.DataFrame, freq: str) -> pd.DataFrame:
             ms["orders"] + ms["size"].fillna(0))
         add(ms_m, ms["p"], 0, "market_share_change", ms["market_share_change"], np.nan, np.nan, ms["orders"])
     if ds.has("ratings"):
-        q = _qualitative(ds, freq)
-        grid = b_all[["manager_id", "p"]]
+        on = qualitative_on(b_all, _qualitative(ds, freq))
+        b_m, b_p = codes(b_all["manager_id"]), b_all["p"].to_numpy()
         for d in QUAL_DIMENSIONS:
-            qd = grid.merge(q[q["dimension"] == d], how="left", on=["manager_id", "p"])
-            add(codes(qd["manager_id"]), qd["p"], 0, f"qual_{d}", qd["mean"], qd["sum"], qd["size"],
-                qd["size"].fillna(0))
+            mean, total, size = on[d]
+            add(b_m, b_p, 0, f"qual_{d}", mean, total, size, np.nan_to_num(size))
     c = {name: np.concatenate(v) for name, v in cols.items()}
     cols.clear()  # the pieces are in c now
     # kpi_actuals sorts by manager_id, period label, KPI order, segment order; within one

@@ -671,6 +671,33 @@ def _qualitative(ds: Dataset, freq: str) -> pd.DataFrame:
     return rr.groupby(["manager_id", "p", "dimension"])["score"].agg(["mean", "sum", "size"]).reset_index()
 
 
+def qualitative_on(rows: pd.DataFrame, q: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each qualitative dimension, the ``mean, sum, size`` of :func:`_qualitative`'s
+    ``q`` on each of ``rows``' (manager_id, p), NaN where the manager has no rating for
+    it: ``rows.merge(q[q.dimension == d], how="left")`` per dimension, through one
+    integer key per row (q has one row per manager, period and dimension)."""
+    n = len(rows)
+    codes, _ = pd.factorize(pd.concat([rows["manager_id"], q["manager_id"]], ignore_index=True))
+    rp, qp = rows["p"].to_numpy(dtype="int64"), q["p"].to_numpy(dtype="int64")
+    p0 = int(min(rp.min(initial=0), qp.min(initial=0)))
+    width = int(max(rp.max(initial=0), qp.max(initial=0))) - p0 + 1
+    row_key = codes[:n].astype("int64") * width + (rp - p0)
+    q_key = codes[n:].astype("int64") * width + (qp - p0)
+    dim = q["dimension"].to_numpy(dtype=object)
+    out = {}
+    for d in QUAL_DIMENSIONS:
+        sel = dim == d
+        at = pd.Index(q_key[sel]).get_indexer(row_key)
+        hit = at >= 0
+        cols = []
+        for c_ in ("mean", "sum", "size"):
+            col = np.full(n, np.nan)
+            col[hit] = q[c_].to_numpy(dtype="float64")[sel][at[hit]]
+            cols.append(col)
+        out[d] = (cols[0], cols[1], cols[2])
+    return out
+
+
 def kpi_actuals(ds: Dataset, freq: str = "Q") -> pd.DataFrame:
     """All available KPIs per manager per period (``freq`` ``"Q"`` or ``"M"``).
 
@@ -705,13 +732,12 @@ def _kpi_actuals(ds: Dataset, freq: str) -> pd.DataFrame:
                                     "value": ms["market_share_change"], "numerator": np.nan, "denominator": np.nan,
                                     "rows": ms["orders"], "kpi": "market_share_change"}))
     if ds.has("ratings"):
-        q = _qualitative(ds, freq)
-        grid = b_all[["manager_id", "p"]]
+        on = qualitative_on(b_all, _qualitative(ds, freq))
         for d in QUAL_DIMENSIONS:
-            qd = grid.merge(q[q["dimension"] == d], how="left", on=["manager_id", "p"])
-            frames.append(pd.DataFrame({"manager_id": qd["manager_id"], "p": qd["p"], "segment": "all",
-                                        "value": qd["mean"], "numerator": qd["sum"], "denominator": qd["size"],
-                                        "rows": qd["size"].fillna(0), "kpi": f"qual_{d}"}))
+            mean, total, size = on[d]
+            frames.append(pd.DataFrame({"manager_id": b_all["manager_id"].to_numpy(), "p": b_all["p"].to_numpy(),
+                                        "segment": "all", "value": mean, "numerator": total, "denominator": size,
+                                        "rows": np.nan_to_num(size), "kpi": f"qual_{d}"}))
     out = pd.concat(frames, ignore_index=True)
     out["period"] = period_labels(out["p"], freq)
     out["rows"] = out["rows"].fillna(0).astype("int64")
