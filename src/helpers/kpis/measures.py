@@ -566,8 +566,11 @@ def on_grid(ds: Dataset, freq: str, lo: int, hi: int, parts: list[pd.Series]) ->
     return pd.concat([grid, pd.DataFrame(cols, index=grid.index)], axis=1)
 
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    return (num / den.where(den > 0)).astype("float64")
+def _ratio(num, den) -> np.ndarray:
+    """num / den where den > 0, else NaN (as float64 arrays)."""
+    n, d = np.asarray(num, dtype="float64"), np.asarray(den, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > 0, n / d, np.nan)
 
 
 def derive(b: pd.DataFrame) -> pd.DataFrame:
