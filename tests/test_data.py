@@ -198,6 +198,31 @@ def test_fast_isin_is_pandas_isin(values):
         assert want.sum() > 0 or len(values) == 0 or list(values) == [1, 2]  # the cases are not all-False by accident
 
 
+def test_byte_scans_flag_the_cells_the_regexes_flag():
+    """The control-character check and the id rule scan a text column's bytes first; the
+    cells they flag are the ones the regexes flag, on an Arrow column, an object column
+    and an Arrow column in several chunks sliced from one buffer (as Parquet gives them)."""
+    import pyarrow as pa
+
+    from helpers.data.schema import ID_RE, plain_id
+    from helpers.data.tables import CONTROL_CHARS, _control
+
+    values = ["C1", "C\x01", None, "中文", "a<b", "x&y", 'q"', "t`", "it's", "ok\t", "", "M-9", "\x7f"]
+    chunked = pd.Series(pd.arrays.ArrowStringArray(
+        pa.chunked_array([pa.array(values, pa.large_string()).slice(i, 4) for i in range(0, len(values), 4)])))
+    for s in (pd.Series(values, dtype="str"), pd.Series(values, dtype=object), chunked, chunked.iloc[2:]):
+        want_control = s.notna() & s.fillna("").str.contains(CONTROL_CHARS)
+        assert _control(s).tolist() == want_control.tolist()
+        present = s.dropna()
+        assert plain_id(present).tolist() == present.str.match(ID_RE).astype(bool).tolist()
+    clean = pd.Series(["C1", "中文", "M-9"], dtype="str")
+    assert not _control(clean).any() and plain_id(clean).all()
+    # the one bad value in the last chunk of a column whose chunks share a buffer
+    last = pa.array(["C1", "C2", "C3", "C4", "C5\x02<"], pa.large_string())
+    s = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([last.slice(0, 2), last.slice(2, 2), last.slice(4)])))
+    assert _control(s).tolist() == [False] * 4 + [True] and plain_id(s).tolist() == [True] * 4 + [False]
+
+
 @pytest.mark.parametrize("index", [
     ["C4", "C1", "C9"],                          # text ids, one not in the column
     ["C3"],

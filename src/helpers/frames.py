@@ -4,7 +4,8 @@ Foundation module (no other helpers import): pandas 3 keeps text in Arrow arrays
 a few of its operations on them still go through Python one value at a time (the
 lookup set of ``Series.isin`` is built one Arrow scalar per value).  Each function here
 returns exactly what the pandas form returns (tested against it in
-``tests/test_data.py``), in one call into Arrow.
+``tests/test_data.py``), in one call into Arrow; :func:`text_bytes` hands a text column's
+bytes to checks that can clear the whole column at once.
 """
 
 from __future__ import annotations
