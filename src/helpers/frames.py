@@ -38,8 +38,9 @@ def isin(s: pd.Series, values: Iterable[Any]) -> pd.Series:
 
 
 def positions(values: Any, index: Any) -> np.ndarray:
-    """``pd.Index(index).get_indexer(values)``: where each value is in ``index`` (an index
-    without repeats), -1 where it is not.  For Arrow text on both sides, one call into
+    """``pd.Index(index).get_indexer(values)``: where each value is in ``index`` (ids: no
+    repeats, no missing values), -1 where it is not; a missing value is never found (and
+    of repeated index values the first would be).  For Arrow text on both sides, one call into
     Arrow (3 million customer ids against 269,000 customers: 0.18 s instead of 1.07 s,
     which turns the ids into Python strings first)."""
     v, i = _arrow_text(values), _arrow_text(index)

@@ -278,7 +278,7 @@ def plain_id(s: pd.Series) -> pd.Series:
     if chunks is not None and not any(_marks(b) for b in chunks) \
             and not (s.str.len() == 0).any():
         return pd.Series(True, index=s.index)
-    return s.str.match(ID_RE).astype(bool)
+    return s.str.match(ID_RE, na=False).astype(bool)
 
 
 def pandera_schema(table: Table) -> pa.DataFrameSchema:

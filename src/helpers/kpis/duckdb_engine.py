@@ -163,7 +163,8 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -
 
 def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: datetime.date) -> None:
     """Checks on all order lines that the figures depend on, from the counts
-    :func:`order_measures` keeps in its one pass over them (table ``g``); raise InputError."""
+    :func:`order_measures` keeps in its one pass over them (table ``kpi_order_months``);
+    raise InputError."""
     row = con.execute(
         """
         SELECT
@@ -173,7 +174,7 @@ def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: datetime.dat
           coalesce(sum(g.n_negative), 0), coalesce(sum(g.n_future), 0),
           any_value(g.customer_id) FILTER (WHERE g.customer_id IS NOT NULL AND c.customer_id IS NULL),
           any_value(g.manager_id) FILTER (WHERE g.manager_id IS NOT NULL AND m.manager_id IS NULL)
-        FROM g LEFT JOIN cust c USING (customer_id) LEFT JOIN mgr m ON g.manager_id = m.manager_id
+        FROM kpi_order_months g LEFT JOIN cust c USING (customer_id) LEFT JOIN mgr m ON g.manager_id = m.manager_id
         """
     ).fetchone()
     empty, bad_date, unk_c, unk_m, neg, future, first_c, first_m = row
@@ -203,17 +204,18 @@ def _check_orders(con: duckdb.DuckDBPyConnection, src: Path, as_of: datetime.dat
 
 
 def reduce_orders(con: duckdb.DuckDBPyConnection, glob: str, freq: str, as_of: datetime.date) -> None:
-    """The one pass over the order lines: view ``o`` (typed columns) and table ``g``, one
-    row per manager, customer, month and period with the sums and the counts
+    """The one pass over the order lines: view ``kpi_order_lines`` (typed columns) and table
+    ``kpi_order_months``, one row per manager, customer, month and period with the sums and the counts
     :func:`_check_orders` needs.  It needs nothing from the other tables, so
     :class:`OrderReduction` runs it while they are read and checked."""
     cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}')").fetchall()}
     has_profit = "profit" in cols  # optional: without it, profit KPIs are not available (never 0)
     profit = "CAST(profit AS DOUBLE)" if has_profit else "CAST(NULL AS DOUBLE)"
-    # not TEMP: another connection to the database (the caller's) reads them
+    # not TEMP: another connection to the database (the caller's) reads them; named so as
+    # not to meet a caller's own tables, and dropped by order_measures
     con.execute(
         f"""
-        CREATE OR REPLACE VIEW o AS
+        CREATE OR REPLACE VIEW kpi_order_lines AS
         SELECT CAST(manager_id AS VARCHAR) AS manager_id, CAST(customer_id AS VARCHAR) AS customer_id,
                TRY_CAST(date AS DATE) AS d, date AS raw_date,
                CAST(amount AS DOUBLE) AS amount, {profit} AS profit
@@ -224,7 +226,7 @@ def reduce_orders(con: duckdb.DuckDBPyConnection, glob: str, freq: str, as_of: d
     p_expr = "4 * (year(o.d) - 1970) + quarter(o.d) - 1" if freq == "Q" else "12 * (year(o.d) - 1970) + month(o.d) - 1"
     con.execute(
         f"""
-        CREATE OR REPLACE TABLE g AS
+        CREATE OR REPLACE TABLE kpi_order_months AS
         SELECT o.manager_id, o.customer_id, 12 * (year(o.d) - 1970) + month(o.d) - 1 AS m, {p_expr} AS p,
                count(*) AS n, sum(o.amount) AS amount, sum(o.profit) AS profit, min(o.d) AS d_min, max(o.d) AS d_max,
                count(*) FILTER (WHERE o.manager_id IS NULL OR o.customer_id IS NULL OR o.d IS NULL
@@ -232,7 +234,7 @@ def reduce_orders(con: duckdb.DuckDBPyConnection, glob: str, freq: str, as_of: d
                count(*) FILTER (WHERE o.d IS NULL AND o.raw_date IS NOT NULL) AS n_bad_date,
                count(*) FILTER (WHERE o.amount < 0) AS n_negative,
                count(*) FILTER (WHERE o.d > DATE '{as_of.isoformat()}') AS n_future
-        FROM o GROUP BY ALL
+        FROM kpi_order_lines o GROUP BY ALL
         """
     )
 
@@ -248,6 +250,7 @@ class OrderReduction:
         import threading
 
         self._cur = con.cursor()
+        self.freq, self.as_of = freq, as_of
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(glob, freq, as_of), name="kpi-order-scan", daemon=True)
         self._thread.start()
@@ -265,9 +268,9 @@ class OrderReduction:
             raise self._error
 
     def cancel(self) -> None:
-        if self._thread.is_alive():
+        while self._thread.is_alive():  # again and again: an interrupt between two statements is lost
             self._cur.interrupt()
-        self._thread.join()
+            self._thread.join(0.05)
         self._cur.close()
 
 
@@ -285,7 +288,7 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
     order lines).
 
     One pass over the order lines reduces them to one row per manager, customer and
-    month (table ``g``, :func:`reduce_orders`; ``reduced``: that pass already started
+    month (table ``kpi_order_months``, :func:`reduce_orders`; ``reduced``: that pass already started
     on ``con``'s database by :class:`OrderReduction`), with the counts the checks need
     (:func:`_check_orders`); the customers' segments are joined to that reduction, not
     to every line.
@@ -296,22 +299,27 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
     mgr = ds.managers[["manager_id"]].astype(object)
     con.register("cust", cust)
     con.register("mgr", mgr)
-    as_of = (as_of or pd.Timestamp.today().normalize()).date()
-    if reduced is None:
-        reduce_orders(con, glob, freq, as_of)
-    else:
-        reduced.wait()
-    if check:
-        _check_orders(con, src or Path(glob), as_of)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE mc AS
-        SELECT g.manager_id, c.segment, c.customer, g.m, g.p, g.n, g.amount, g.profit, g.d_min, g.d_max
-        FROM g JOIN cust c USING (customer_id)
-        """
-    )
-    con.execute("DROP TABLE g")
-    con.execute("DROP VIEW o")
+    try:
+        if reduced is None:
+            as_of = (as_of or pd.Timestamp.today().normalize()).date()
+            reduce_orders(con, glob, freq, as_of)
+        else:
+            if reduced.freq != freq:
+                raise ValueError(f"the order lines were reduced for freq {reduced.freq!r}, not {freq!r}")
+            as_of = reduced.as_of  # the date the scan counted future lines against
+            reduced.wait()
+        if check:
+            _check_orders(con, src or Path(glob), as_of)
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE mc AS
+            SELECT g.manager_id, c.segment, c.customer, g.m, g.p, g.n, g.amount, g.profit, g.d_min, g.d_max
+            FROM kpi_order_months g JOIN cust c USING (customer_id)
+            """
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS kpi_order_months")
+        con.execute("DROP VIEW IF EXISTS kpi_order_lines")
     # per manager, period, segment and customer: mc's rows themselves when the period is the month
     pc = ("SELECT manager_id, p, segment, customer, n, amount, profit FROM mc" if freq == "M" else
           "SELECT manager_id, p, segment, customer, sum(n) AS n, sum(amount) AS amount, sum(profit) AS profit "
