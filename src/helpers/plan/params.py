@@ -8,7 +8,6 @@ key given twice.
 
 from __future__ import annotations
 
-import copy
 
 import re
 from datetime import date
@@ -228,12 +227,29 @@ _FastUniqueKeyLoader = type("_FastUniqueKeyLoader", (_UniqueKeys, getattr(yaml, 
 _YAML_CACHE: dict[tuple[str, int, int], Any] = {}
 
 
+def _plain_copy(x: Any) -> Any:
+    """A deep copy of what the safe loader builds — dicts, lists, sets and immutable
+    scalars (text, numbers, dates) — a few times faster than ``copy.deepcopy`` (a run
+    reads its plan files about forty times)."""
+    if type(x) is dict:
+        return {k: _plain_copy(v) for k, v in x.items()}
+    if type(x) is list:
+        return [_plain_copy(v) for v in x]
+    if type(x) is set:
+        return set(x)
+    return x
+
+
 def read_yaml(path: str | Path) -> Any:
     """Read YAML safely (no object construction; a key given twice is an error); a
     missing file, a binary or non-UTF-8 file or a syntax error becomes an InputError."""
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem(str(path), "file not found", fix="check the path"))
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key in _YAML_CACHE:  # parsed once per process (a run reads a plan file from several checks)
+        return _plain_copy(_YAML_CACHE[key])
     binary = text_file_problem(path, expected="a YAML text file")
     if binary is not None:
         raise InputError(Problem(binary.source, binary.what, fix="point to the YAML file, or save it as UTF-8 text"))
@@ -241,10 +257,6 @@ def read_yaml(path: str | Path) -> Any:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem(str(path), f"is not UTF-8 (byte {exc.start})", fix="save it as UTF-8")) from None
-    st = path.stat()
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    if key in _YAML_CACHE:  # parsed once per process (a run reads a plan file from several checks)
-        return copy.deepcopy(_YAML_CACHE[key])
     try:
         try:
             data = yaml.load(text, Loader=_FastUniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
@@ -253,7 +265,7 @@ def read_yaml(path: str | Path) -> Any:
         except yaml.YAMLError:  # parse again in Python: its message and position are the ones documented
             data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506
         _YAML_CACHE[key] = data
-        return copy.deepcopy(data)
+        return _plain_copy(data)
     except DuplicateKey as exc:
         raise InputError(Problem(str(path), f"key '{exc.key}' appears twice (lines {exc.first} and {exc.again})",
                                  where=f"line {exc.again}",
