@@ -4,13 +4,13 @@ Foundation module (no other helpers import): pandas 3 keeps text in Arrow arrays
 a few of its operations on them still go through Python one value at a time (the
 lookup set of ``Series.isin`` is built one Arrow scalar per value).  Each function here
 returns exactly what the pandas form returns (tested against it in
-``tests/test_data.py``), in one call into Arrow; :func:`text_bytes` hands a text column's
-bytes to checks that can clear the whole column at once.
+``tests/test_data.py``), in one call into Arrow; :func:`any_byte` lets checks clear a whole text
+column from its bytes at once.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -46,43 +46,44 @@ def positions(values: Any, index: Any) -> np.ndarray:
     v, i = _arrow_text(values), _arrow_text(index)
     if v is None or i is None:
         return pd.Index(index).get_indexer(values)
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    v, i = v.cast(pa.large_string()), i.cast(pa.large_string())
     if hasattr(i, "combine_chunks"):
         i = i.combine_chunks()
     hit = pc.index_in(v, value_set=i, skip_nulls=True).fill_null(-1)
     return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=np.intp)
 
 
-def _arrow_text(x: Any):
-    """The Arrow array (large_string) behind a pandas text column, Index or array; None
-    for anything else."""
-    arr = getattr(x, "array", x)
-    if not isinstance(arr, pd.arrays.ArrowStringArray):
+def any_byte(s: Any, test: Callable[[np.ndarray], np.ndarray]) -> bool | None:
+    """Whether any byte of the values of an Arrow text column (Series, Index or array)
+    passes ``test`` (elementwise on a uint8 array); None for a column that is not Arrow
+    text.  Only the bytes the values use are read, chunk by chunk and without a copy
+    (the chunks of a Parquet column often share one buffer).  For checks that can clear
+    a whole column at once before they look at its cells one by one."""
+    whole = _arrow_text(s)
+    if whole is None:
         return None
     import pyarrow as pa
 
-    return pa.array(arr).cast(pa.large_string())
-
-
-def text_bytes(s: Any) -> list[np.ndarray] | None:
-    """The UTF-8 bytes of the values of an Arrow text column (Series, Index or array),
-    chunk by chunk, as views without a copy (only the bytes the values use: the chunks
-    of a Parquet column often share one buffer); None for anything else.  For checks
-    that can clear a whole column at once (no byte of a kind anywhere) before they look
-    at its cells one by one."""
-    import pyarrow as pa
-
-    arr = getattr(s, "array", s)
-    if not isinstance(arr, pd.arrays.ArrowStringArray):
-        return None
-    whole = pa.array(arr)
-    out = []
     for chunk in (whole.chunks if isinstance(whole, pa.ChunkedArray) else [whole]):
         offsets_buf, data = chunk.buffers()[1], chunk.buffers()[2]
         if data is None or len(chunk) == 0:
             continue
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        out.append(np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])])
-    return out
+        if test(np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]).any():
+            return True
+    return False
+
+
+def _arrow_text(x: Any):
+    """The Arrow data (an Array or ChunkedArray) behind a pandas text column, Index or
+    array; None for anything else."""
+    arr = getattr(x, "array", x)
+    if not isinstance(arr, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+
+    return pa.array(arr)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from helpers.frames import text_bytes
+from helpers.frames import any_byte
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -265,18 +265,16 @@ REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.requi
 
 ID_RE = r"^[^\x00-\x1f<>\"'&`]+$"
 """An id: not empty, no control character, quote, <, > or & (it names files and reports)."""
-def _marks(b: np.ndarray) -> bool:
-    """Whether the bytes ``b`` hold a control character, a quote, <, > or &."""
-    return bool(((b < 0x20) | (b == 0x22) | (b == 0x26) | (b == 0x27) | (b == 0x3C) | (b == 0x3E) | (b == 0x60)).any())
+def _mark(b: np.ndarray) -> np.ndarray:
+    """The bytes :data:`ID_RE` refuses: control characters, quotes, <, > and &."""
+    return (b < 0x20) | (b == 0x22) | (b == 0x26) | (b == 0x27) | (b == 0x3C) | (b == 0x3E) | (b == 0x60)
 
 
 def plain_id(s: pd.Series) -> pd.Series:
     """The ids of ``s`` that follow :data:`ID_RE`.  When no byte of the column is one of
     the forbidden characters (ASCII: in UTF-8 never part of another character) and no
     id is empty, all pass without a regex per cell (a million ids: 0.05 s less)."""
-    chunks = text_bytes(s)
-    if chunks is not None and not any(_marks(b) for b in chunks) \
-            and not (s.str.len() == 0).any():
+    if any_byte(s, _mark) is False and not (s.str.len() == 0).any():
         return pd.Series(True, index=s.index)
     return s.str.match(ID_RE, na=False).astype(bool)
 

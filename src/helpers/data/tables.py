@@ -23,7 +23,7 @@ import pandas as pd
 
 from helpers.errors import InputError, Problem
 from helpers.files import duplicate_header_problem, printable, record_lines, text_file_problem
-from helpers.frames import isin, text_bytes
+from helpers.frames import any_byte, isin
 from helpers.data.schema import REQUIRED_TABLES, TABLES, Col, Table, pandera_schema
 from helpers.plan.measures import Declared
 
@@ -455,14 +455,10 @@ def _coerce_dates(s: pd.Series, column: str = "date") -> tuple[pd.Series, list[F
     ]
 
 
-_CONTROL_BYTES = np.zeros(256, dtype=bool)
-_CONTROL_BYTES[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True  # CONTROL_CHARS, as bytes
-
-
-def _control_bytes(b: np.ndarray) -> bool:
-    """Whether the bytes ``b`` hold a control character's byte (two comparisons over the
-    buffer; the lookup only for the few bytes below 0x20 — tabs, line breaks)."""
-    return bool((b == 0x7F).any() or _CONTROL_BYTES[b[b < 0x20]].any())
+def _control_byte(b: np.ndarray) -> np.ndarray:
+    """The bytes of :data:`CONTROL_CHARS`: below 0x20 but tab, line feed and carriage
+    return, and DEL."""
+    return ((b < 0x20) & (b != 0x09) & (b != 0x0A) & (b != 0x0D)) | (b == 0x7F)
 
 
 def _control(text: pd.Series) -> pd.Series:
@@ -470,8 +466,7 @@ def _control(text: pd.Series) -> pd.Series:
     bytes are never part of another character, so the column's bytes are scanned at
     once first and the cells matched one by one only when one of them is there (almost
     never; a million ids: 0.05 s less)."""
-    chunks = text_bytes(text)
-    if chunks is not None and not any(_control_bytes(b) for b in chunks):
+    if any_byte(text, _control_byte) is False:
         return pd.Series(False, index=text.index)
     return text.notna() & text.fillna("").str.contains(CONTROL_CHARS)
 

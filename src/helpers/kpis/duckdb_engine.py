@@ -100,6 +100,14 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
 
+def _customers(ds: Dataset) -> pd.DataFrame:
+    """The customers as the queries join them: ``customer_id``, ``segment``
+    (:func:`helpers.kpis.measures.segments_of`) and ``customer``, the row in ``ds.customers``."""
+    seg = segments_of(ds.customers)
+    return pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object),
+                         "customer": np.arange(len(seg), dtype="int64")})
+
+
 def _connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
@@ -293,11 +301,8 @@ def order_measures(con: duckdb.DuckDBPyConnection, glob: str, ds: Dataset, freq:
     (:func:`_check_orders`); the customers' segments are joined to that reduction, not
     to every line.
     """
-    seg = segments_of(ds.customers)
-    cust = pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object),
-                         "customer": np.arange(len(seg), dtype="int64")})
     mgr = ds.managers[["manager_id"]].astype(object)
-    con.register("cust", cust)
+    con.register("cust", _customers(ds))
     con.register("mgr", mgr)
     try:
         if reduced is None:
@@ -368,8 +373,7 @@ def _event_measures(ds: Dataset, freq: str, keys: list[str]) -> tuple[list[pd.Se
               else "12 * (year(t.date) - 1970) + month(t.date) - 1")
     con = duckdb.connect()
     con.execute("SET threads = %d" % int(os.cpu_count() or 1))
-    seg = segments_of(ds.customers)
-    con.register("c", pd.DataFrame({"customer_id": seg.index.astype(object), "segment": seg.to_numpy(dtype=object)}))
+    con.register("c", _customers(ds))
     out: list[pd.Series] = []
     visited = None
     try:
