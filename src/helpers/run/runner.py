@@ -807,7 +807,12 @@ class StartedPool:
             return
         self.taken = True
         _kill_descendants()  # the workers and the template: nothing of theirs is needed
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        # wait=True: the pool's manager thread, seeing its workers killed, closes the pool's
+        # pipes itself; returning before it is done let the process's exit close them under
+        # it (Python 3.11: "OSError: Bad file descriptor" in terminate_broken, a traceback on
+        # a refused run's stderr, seen once in the bad-input corpus).  The workers are dead,
+        # so the wait is over at once.
+        self.executor.shutdown(wait=True, cancel_futures=True)
         self.close_template()
 
 
