@@ -36,7 +36,6 @@ def isin(s: pd.Series, values: Iterable[Any]) -> pd.Series:
     return s.isin(values)
 
 
-
 def positions(values: Any, index: Any) -> np.ndarray:
     """``pd.Index(index).get_indexer(values)``: where each value is in ``index`` (ids: no
     repeats, no missing values), -1 where it is not; a missing value is never found (and

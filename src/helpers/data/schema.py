@@ -265,6 +265,8 @@ REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.requi
 
 ID_RE = r"^[^\x00-\x1f<>\"'&`]+$"
 """An id: not empty, no control character, quote, <, > or & (it names files and reports)."""
+
+
 def _mark(b: np.ndarray) -> np.ndarray:
     """The bytes :data:`ID_RE` refuses: control characters, quotes, <, > and &."""
     return (b < 0x20) | (b == 0x22) | (b == 0x26) | (b == 0x27) | (b == 0x3C) | (b == 0x3E) | (b == 0x60)

@@ -536,8 +536,8 @@ def on_grid(ds: Dataset, freq: str, lo: int, hi: int, parts: list[pd.Series]) ->
     """The measures ``parts`` (Series on manager_id, p, segment) as columns of the
     employment grid (each manager's periods of employment in ``[lo, hi]`` × the segments
     of :func:`grid_segments`), 0 where a part has no value: a left join of every part on
-    the grid, made with integer keys — (manager code · 4 + segment code) · W + period
-    offset; periods outside ``[lo, hi]`` map to offsets not on the grid and drop out —
+    the grid, made with integer keys — (manager code · S + segment code) · W + period
+    offset, S the grid's segments and W its periods with one to spare on each side; periods outside ``[lo, hi]`` map to offsets not on the grid and drop out —
     instead of aligning the parts' indexes with one another first."""
     keys = ["manager_id", "p", "segment"]
     grid = _employment_grid(ds, freq, lo, hi)
@@ -550,7 +550,7 @@ def on_grid(ds: Dataset, freq: str, lo: int, hi: int, parts: list[pd.Series]) ->
         m = positions(mid, managers)
         sc = positions(seg, segments).astype("int64")
         off = np.clip(np.asarray(p, dtype="int64") - lo + 1, 0, width - 1)
-        k = (m * 4 + sc) * width + off
+        k = (m * len(segments) + sc) * width + off
         return np.where((m < 0) | (sc < 0), -1, k)
 
     grid_key = pd.Index(key(grid["manager_id"], grid["p"], grid["segment"]))

@@ -8,7 +8,6 @@ key given twice.
 
 from __future__ import annotations
 
-
 import re
 from datetime import date
 from pathlib import Path
