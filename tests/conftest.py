@@ -262,7 +262,9 @@ CLI_PRELOAD = ["helpers.run.noiri",  # first: the server imports nbformat below,
                "matplotlib.pyplot", "seaborn", "openpyxl", "ipykernel.ipkernel", "ipykernel.kernelapp",
                "helpers.present.plotting", "papermill", "nbformat", "helpers.present.report",
                # and what every kernel imports as it starts (helpers.run.zygote.KERNEL_START_MODULES)
-               "helpers.run.kernelstart"]
+               "helpers.run.kernelstart",
+               # last: the reports' templates and exporters, compiled once for every run the server forks
+               "helpers.run.prewarm"]
 _CLI_SERVER: list = []
 
 
