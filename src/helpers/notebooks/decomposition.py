@@ -280,7 +280,9 @@ def tree_chart(d: Decomposition, tree: KpiTree | None = None, title: str | None 
         texts[r.id] = ax.text(x_of[r.col], r.row, label, ha="left", va="center", fontsize=9.5, color=colour,
                               fontweight=weight_, linespacing=1.25,
                               bbox=dict(boxstyle="round,pad=0.35", fc=fc, ec=ec, lw=1.2, ls=style))
-    fig.canvas.draw()
+    # the boxes' sizes come from their text: laid out as a draw would, without painting
+    # any pixel (the chart is painted once, when it is shown)
+    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     inv = ax.transData.inverted()
     box = {k: inv.transform(tx.get_bbox_patch().get_window_extent(renderer)) for k, tx in texts.items()}
