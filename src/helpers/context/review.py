@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.context.workbook import TeamContext
+from helpers.core import review as core_review
 from helpers.core.review import FindingRule, _targets, product_lines, select_findings
 from helpers.errors import input_error
 from helpers.kpis.indicators import Library, load_library
@@ -139,18 +140,24 @@ def team_review(
     owners = _owners(ctx)
     fr = _fractions_of(ctx)
     kw: dict[str, Any] = dict(indicators=indicators, managers=ctx.manager_ids, language=ctx.language)
-    assessment = words.assess(ctx.actuals, ctx.company, lib, ctx.period, targets=targets, fractions=fr, rule=rule, **kw)
+    # the comparisons the assessment judges are the ones the review shows: computed once
+    hz_vt = (core_review.horizontal_comparison(ctx.actuals, ctx.company, lib, ctx.period, indicators=indicators,
+                                               managers=ctx.manager_ids, fractions=fr),
+             core_review.vertical_comparison(ctx.actuals, lib, ctx.period, indicators=indicators,
+                                             managers=ctx.manager_ids))
+    assessment = words.assess(ctx.actuals, ctx.company, lib, ctx.period, targets=targets, fractions=fr, rule=rule,
+                              comparisons=hz_vt, **kw)
     findings = select_findings(assessment, rule.max_items)
     plan = words.improvement_plan(findings, ctx.period, owners=owners, actuals=ctx.actuals, company=ctx.company,
                                   tables=ctx.tables, library=lib, language=ctx.language)
     orders = ctx.tables.get("orders")
     products = product_lines(orders, ctx.period, managers=ctx.manager_ids) if orders is not None else None
-    hz = words.horizontal_comparison(ctx.actuals, ctx.company, lib, ctx.period, fractions=fr, **kw)
+    hz = words.comparison_words(hz_vt[0], ctx.language)
     parts = words._Parts(ctx.period, ctx.language, lib, ctx.actuals, ctx.company, list(ctx.manager_ids), hz, findings,
                    plan, products, _targets(targets, lib), fr)
     return TeamReview(
         period=ctx.period, language=ctx.language, names=owners,
-        vertical=words.vertical_comparison(ctx.actuals, lib, ctx.period, **kw),
+        vertical=words.comparison_words(hz_vt[1], ctx.language),
         horizontal=hz,
         segments=words.segment_breakdown(ctx.actuals, ctx.period, managers=ctx.manager_ids, language=ctx.language),
         products=products if products is not None else pd.DataFrame(),

@@ -689,6 +689,7 @@ def assess(
     managers: Sequence[str] | None = None,
     fractions: Mapping[str, float] | pd.Series | None = None,
     rule: FindingRule = FindingRule(),
+    comparisons: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Every manager × indicator judged by the :class:`FindingRule` (the audit trail).
 
@@ -700,11 +701,17 @@ def assess(
     ``change_unit`` and ``reason`` (why not judged: a phrase;
     :func:`helpers.present.review.assess` adds ``text``, the sentence with the numbers
     for strengths and weaknesses).
+
+    ``comparisons``: ``(horizontal, vertical)`` as :func:`horizontal_comparison` and
+    :func:`vertical_comparison` give them for the same arguments, when the caller has
+    computed them already (a team review shows both): not computed again.
     """
     per = _period(period)
-    hz = horizontal_comparison(actuals, company, library, per, indicators=indicators, managers=managers,
-                               fractions=fractions)
-    vt = vertical_comparison(actuals, library, per, indicators=indicators, managers=managers)
+    if comparisons is None:
+        comparisons = (horizontal_comparison(actuals, company, library, per, indicators=indicators,
+                                             managers=managers, fractions=fractions),
+                       vertical_comparison(actuals, library, per, indicators=indicators, managers=managers))
+    hz, vt = comparisons
     tg = _targets(targets, library)
     tg = tg[tg["period"] == per.label].set_index(["manager_id", "indicator"])["target"]
     out = hz[["manager_id", "indicator", "name", "family", "unit", "higher_is_better", "value", "base", "fraction",

@@ -33,7 +33,7 @@ from helpers.present.i18n import LANGUAGES, join, t
 from helpers.kpis.measures import kpi_name
 from helpers.present.words import worded
 
-__all__ = ["vertical_comparison", "horizontal_comparison", "segment_breakdown", "assess", "strengths_weaknesses",
+__all__ = ["comparison_words", "vertical_comparison", "horizontal_comparison", "segment_breakdown", "assess", "strengths_weaknesses",
            "improvement_plan", "monthly_summary", "change_text", "vertical_table", "horizontal_table",
            "segment_table", "findings_markdown", "plan_table", "summary_markdown", "due_rule",
            "strengths_markdown", "feedback_table", "feedback"]
@@ -45,6 +45,15 @@ _WORDED = ("name", "note", "position_text", "segment_name", "reason", "action", 
 
 def _worded(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     return worded(frame, _language(language), _WORDED)
+
+
+def comparison_words(frame: pd.DataFrame, language: str = "zh") -> pd.DataFrame:
+    """A comparison of :mod:`helpers.core.review` (:func:`~helpers.core.review.vertical_comparison`,
+    :func:`~helpers.core.review.horizontal_comparison`) computed once for several uses, with
+    its names, positions and notes in ``language``: as :func:`vertical_comparison` and
+    :func:`horizontal_comparison` give it."""
+    _language(language)
+    return _worded(frame, language)
 
 
 def vertical_comparison(actuals: pd.DataFrame, library: Library, period: ReviewPeriod | str, *,
@@ -77,12 +86,14 @@ def segment_breakdown(actuals: pd.DataFrame, period: ReviewPeriod | str, *, mana
 def assess(actuals: pd.DataFrame, company: pd.DataFrame, library: Library, period: ReviewPeriod | str, *,
            targets: pd.DataFrame | None = None, indicators: Sequence[str] | None = None,
            managers: Sequence[str] | None = None, fractions: Mapping[str, float] | pd.Series | None = None,
-           rule: FindingRule = FindingRule(), language: str = "zh") -> pd.DataFrame:
+           rule: FindingRule = FindingRule(), language: str = "zh",
+           comparisons: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """:func:`helpers.core.review.assess` in ``language``, plus ``text``: the sentence with the
-    numbers of every strength and weakness."""
+    numbers of every strength and weakness (``comparisons``: the core's horizontal and
+    vertical comparison for the same arguments, when already computed)."""
     _language(language)
     out = _worded(core.assess(actuals, company, library, period, targets=targets, indicators=indicators,
-                              managers=managers, fractions=fractions, rule=rule), language)
+                              managers=managers, fractions=fractions, rule=rule, comparisons=comparisons), language)
     out["text"] = [_sentence(r, language) if r["status"] in ("strength", "weakness") else ""
                    for _, r in out.iterrows()]
     return out
