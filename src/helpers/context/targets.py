@@ -186,6 +186,18 @@ def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period:
     then shares the same ones with its notebooks (:func:`company_targets` on the
     workspace written from this dataset) instead of setting every target again."""
     files = _plan_files(params, params_file)
+    out = _dataset_results(params, params_file, ds, period, files)
+    if out[2] is None:
+        engine, results = out[0], out[1]
+        out[2] = ds.derived(_plan_key("smart_flags", period, files), lambda: smart_flags(engine, results, period.period))
+    return out[0], out[1], out[2]
+
+
+def _dataset_results(params: RunParams, params_file: str | Path, ds: Any, period: Any, files: list[Path]) -> list:
+    """``[engine, results, flags]`` of :func:`dataset_targets`, set once per dataset while
+    the plan's ``files`` are unchanged; the flags (None until then) once a caller asks
+    for them: :func:`targets_only` does not (the leadership summary's previous period,
+    whose flags nobody reads)."""
     key = (str(files[0]), str(files[1]), period.label, period.freq)
     memo = ds.__dict__.setdefault("_targets", {})
     stamp = file_stamps(files)
@@ -193,9 +205,7 @@ def dataset_targets(params: RunParams, params_file: str | Path, ds: Any, period:
     if hit is not None and hit[0] == stamp:
         return hit[1]
     engine = engine_for(params, params_file, lambda kpis: company_data(ds, period.freq, kpis))
-    results = engine.all_targets(period.period)
-    smart = ds.derived(_plan_key("smart_flags", period, files), lambda: smart_flags(engine, results, period.period))
-    out = (engine, results, smart)
+    out = [engine, engine.all_targets(period.period), None]
     memo[key] = (stamp, out)
     return out
 
@@ -303,7 +313,8 @@ def targets_only(ctx: Any, params_file: str | Path, workspace: str | Path) -> di
         return hit[1]
     ds = _shared_dataset(ctx, params_file, workspace)
     if ds is not None:
-        return dataset_targets(ctx.params, params_file or ctx.params_file, ds, ctx.period)[1]
+        params_file = params_file or ctx.params_file
+        return _dataset_results(ctx.params, params_file, ds, ctx.period, _plan_files(ctx.params, params_file))[1]
     return make_engine(ctx, params_file, workspace).all_targets(ctx.period.period)
 
 
