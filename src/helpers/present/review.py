@@ -34,9 +34,8 @@ from helpers.kpis.measures import kpi_name
 from helpers.present.words import worded
 
 __all__ = ["comparison_words", "vertical_comparison", "horizontal_comparison", "segment_breakdown", "assess",
-           "strengths_weaknesses",
-           "improvement_plan", "monthly_summary", "change_text", "vertical_table", "horizontal_table",
-           "segment_table", "findings_markdown", "plan_table", "summary_markdown", "due_rule",
+           "strengths_weaknesses", "improvement_plan", "monthly_summary", "change_text", "vertical_table",
+           "horizontal_table", "segment_table", "findings_markdown", "plan_table", "summary_markdown", "due_rule",
            "strengths_markdown", "feedback_table", "feedback"]
 
 
