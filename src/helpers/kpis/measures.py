@@ -537,8 +537,9 @@ def on_grid(ds: Dataset, freq: str, lo: int, hi: int, parts: list[pd.Series]) ->
     employment grid (each manager's periods of employment in ``[lo, hi]`` × the segments
     of :func:`grid_segments`), 0 where a part has no value: a left join of every part on
     the grid, made with integer keys — (manager code · S + segment code) · W + period
-    offset, S the grid's segments and W its periods with one to spare on each side; periods outside ``[lo, hi]`` map to offsets not on the grid and drop out —
-    instead of aligning the parts' indexes with one another first."""
+    offset, S the grid's segments and W its periods with one to spare on each side;
+    periods outside ``[lo, hi]`` map to offsets not on the grid and drop out — instead
+    of aligning the parts' indexes with one another first."""
     keys = ["manager_id", "p", "segment"]
     grid = _employment_grid(ds, freq, lo, hi)
     segments = pd.Index(grid_segments(ds.customers))
