@@ -95,11 +95,17 @@ def tiny_tables() -> dict[str, list[dict]]:
 # (--dist loadfile --no-loadscope-reorder) hands out whole files in the order they are
 # collected: a long file started last would keep one worker busy while the other has
 # nothing left to do; started first, the short files fill the gaps at the end.  The
-# first to ask for the demo runs (test_words: both languages) is near the top.
+# first to ask for the demo runs (test_words: both languages) is near the top.  nbval's
+# notebooks (notebooks/, collected after tests/) each wait on a kernel started from
+# nothing, 3-6 s: between files that keep a core busy, not beside test_kernels.py (which
+# waits too) and not after the short files.
 LONGEST_FIRST = ["test_lifecycle.py", "test_words.py", "test_robustness.py", "test_publishing_runs.py",
                  "test_bad_inputs.py", "test_cli.py", "test_sources.py", "test_dask.py", "test_foreign.py",
-                 "test_leadership.py", "test_points_demo.py", "test_notebooks.py", "test_targetlab.py", "test_quarterly.py",
-                 "test_scenarios.py", "test_print.py", "test_strategy.py", "test_excel.py", "test_kernels.py"]
+                 "test_leadership.py", "test_points_demo.py", "test_notebooks.py",
+                 "05_leadership_summary.ipynb", "test_targetlab.py", "04_quarterly_review.ipynb", "test_quarterly.py",
+                 "01_target_setting.ipynb", "test_scenarios.py", "03_weighting_scenarios.ipynb", "test_print.py",
+                 "02_kpi_decomposition.ipynb", "test_strategy.py", "00_data_quality.ipynb", "test_excel.py",
+                 "test_data_cache.py", "test_kernels.py", "test_store.py", "test_declared.py", "test_kpis_duckdb.py"]
 
 
 def pytest_configure(config) -> None:
