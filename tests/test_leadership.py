@@ -355,6 +355,45 @@ def test_precomputed_company_results_equal_the_ones_computed_on_the_spot(demo_pa
 
 
 @pytest.mark.slow
+def test_each_teams_rows_read_once_for_the_run_equal_its_own_read(demo_params, tmp_path, monkeypatch):
+    """The run reads every team's rows once (``share_teams``: each workspace file read whole,
+    filtered in memory); a team notebook then opens its team from that slice, frame for
+    frame (values, types, index) what it would have read from the workspace's Parquet
+    files itself, in either language, and reads no Parquet file of its team's rows."""
+    from helpers.context import workbook
+    from helpers.plan.params import load_params
+    from helpers.run.runner import plan_run
+
+    plan, ds = plan_run(demo_params, out=tmp_path / "out")
+    ws = workbook.prepare_workspace(load_params(demo_params), demo_params, tmp_path / "ws", ds)
+    teams = list(plan.teams)
+    assert len(teams) == 6
+    own = {(t, lang): workbook.open_team(demo_params, t, "", str(ws), lang, "") for t in teams for lang in ("zh", "en")}
+    assert workbook.share_teams(demo_params, ws, teams) == "team-2026Q3"
+    assert sorted(p.stem for p in (ws / "cache" / "team-2026Q3").iterdir()) == sorted(teams)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("read the team's rows again")
+
+    monkeypatch.setattr(workbook, "read_team", no_read)
+    for (team, lang), ref in own.items():
+        ctx = workbook.open_team(demo_params, team, "", str(ws), lang, "")
+        frames = [(a, getattr(ctx, a), getattr(ref, a)) for a in ("roster", "actuals", "monthly", "company", "availability")]
+        assert set(ctx.tables) == set(ref.tables)
+        frames += [(k, ctx.tables[k], ref.tables[k]) for k in ref.tables]
+        for name, got, want in frames:
+            pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"{team} {lang} {name}")
+            assert type(got.index) is type(want.index) and got.index.equals(want.index), (team, name)
+        assert ctx.manager_ids == ref.manager_ids and len(ctx.manager_ids) >= 7
+        assert len(ctx.tables["orders"]) > 1000 and set(ctx.tables["orders"]["manager_id"]) <= set(ctx.manager_ids)
+    # another period, or the whole company: read from the files, as before
+    with pytest.raises(AssertionError, match="read the team's rows again"):
+        workbook.open_team(demo_params, teams[0], "2026Q2", str(ws), "zh", "")
+    with pytest.raises(AssertionError, match="read the team's rows again"):
+        workbook.open_team(demo_params, "", "", str(ws), "zh", "")
+
+
+@pytest.mark.slow
 def test_many_teams_are_summarised_by_region(summary, monkeypatch):
     """Beyond MAX_TEAMS_CHARTED teams the charts go per region and the table lists the
     best and worst teams by sales attainment (all of them stay in the Excel file)."""

@@ -996,7 +996,7 @@ def _submit_as_ready(plan: RunPlan, workspace: Path, tasks: list[Task], pool: Ex
     workspace: the notebooks that read none start at once, and the others start while
     the rest is still being prepared here (the cores do not wait for the slowest
     preparation).  Within what is ready, tasks keep the order of :func:`build_tasks`."""
-    from helpers.context.workbook import open_team
+    from helpers.context.workbook import open_team, share_teams
 
     providers, needs = shared_needs(plan)
     ready: set[str] = set()
@@ -1010,6 +1010,14 @@ def _submit_as_ready(plan: RunPlan, workspace: Path, tasks: list[Task], pool: Ex
 
     submit()
     spent = 0.0
+    teams = list(dict.fromkeys(tk.team for tk in tasks if tk.team and tk.team != COMPANY))
+    if teams:  # each team's rows, read once for its notebooks (those started already read their own)
+        t0 = time.perf_counter()
+        try:
+            share_teams(plan.params_file, workspace, teams, plan.period.label)
+        except Exception:  # noqa: BLE001 - each notebook reads its team's rows itself, and says what is wrong
+            pass
+        spent += time.perf_counter() - t0
     if providers:
         t0 = time.perf_counter()
         ctx = open_team(plan.params_file, "", plan.period.label, workspace, plan.language, "")
