@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from helpers.atomic import atomic_write
@@ -377,22 +378,48 @@ def _read_parquet(path: Path, filters: list | None) -> pd.DataFrame:
 
 class WholeFiles:
     """A ``read`` for :func:`read_team` that reads each Parquet file once, whole, and
-    applies each read's filters (``(column, "in", values)``) in memory: the rows pyarrow's
-    filters select, in the file's order, with a fresh index, as the same frames
-    (``tests/test_leadership.py`` checks every demo team's against a read of its own)."""
+    applies each read's filter (``[(column, "in", values)]``) in memory: the rows pyarrow's
+    filter selects, in the file's order, with a fresh index, as the same frames
+    (``tests/test_leadership.py`` checks every demo team's against a read of its own).
 
-    def __init__(self) -> None:
+    ``teams`` (manager id → team) makes slicing every team one pass over each file: the
+    rows are put in team order once (the file's order kept within a team), and a filter
+    on exactly one team's managers takes that team's block of rows."""
+
+    def __init__(self, teams: dict[Any, str] | None = None) -> None:
         self.frames: dict[Path, pd.DataFrame] = {}
+        self.teams = dict(teams or {})
+        self.members: dict[str, set] = {}
+        for manager, team in self.teams.items():
+            self.members.setdefault(team, set()).add(manager)
+        self.blocks: dict[Path, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
 
     def __call__(self, path: Path, filters: list | None) -> pd.DataFrame:
         df = self.frames.get(path)
         if df is None:
             df = self.frames[path] = pd.read_parquet(path)
-        for column, op, values in filters or ():
-            if op != "in":
-                raise ValueError(f"filter {op!r} is not read in memory")
-            df = df[isin(df[column], values)]
-        return df.reset_index(drop=True)
+        if not filters:
+            return df.reset_index(drop=True)
+        (column, op, values), = filters
+        if op != "in":
+            raise ValueError(f"filter {op!r} is not read in memory")
+        wanted = set(values)
+        team = self.teams.get(next(iter(wanted))) if wanted else None
+        if column == "manager_id" and team is not None and wanted == self.members[team]:
+            ordered, at = self._blocks(path, df)
+            lo, hi = at.get(team, (0, 0))
+            return ordered.iloc[lo:hi].reset_index(drop=True)
+        return df[isin(df[column], values)].reset_index(drop=True)
+
+    def _blocks(self, path: Path, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[int, int]]]:
+        hit = self.blocks.get(path)
+        if hit is None:
+            codes, uniques = pd.factorize(df["manager_id"].map(self.teams))  # no team: -1, first
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+            hit = self.blocks[path] = (df.take(order), {u: (int(bounds[k]), int(bounds[k + 1]))
+                                                        for k, u in enumerate(uniques)})
+        return hit
 
 
 def share_teams(params_file: str | Path, workspace: str | Path, teams: list[str], period: str = "") -> str:
@@ -404,8 +431,8 @@ def share_teams(params_file: str | Path, workspace: str | Path, teams: list[str]
     params = load_params(params_file)
     per = parse_period(period or params.period)
     key = cache_key("team", per)
-    reads = WholeFiles()
-    everyone = team_roster(_membership(params, params_file, workspace, reads), None, per)
+    everyone = team_roster(_membership(params, params_file, workspace), None, per)
+    reads = WholeFiles(dict(zip(everyone["manager_id"], everyone["team_id"])))
     for team in teams:
         cache_put(workspace, key, read_team(params, params_file, Path(workspace), team, per, reads, everyone), part=team)
     return key
