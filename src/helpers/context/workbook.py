@@ -382,17 +382,21 @@ class WholeFiles:
     filter selects, in the file's order, with a fresh index, as the same frames
     (``tests/test_leadership.py`` checks every demo team's against a read of its own).
 
-    ``teams`` (manager id → team) makes slicing every team one pass over each file: the
+    Given the teams (:meth:`group`), slicing every team is one pass over each file: the
     rows are put in team order once (the file's order kept within a team), and a filter
     on exactly one team's managers takes that team's block of rows."""
 
-    def __init__(self, teams: dict[Any, str] | None = None) -> None:
+    def __init__(self) -> None:
         self.frames: dict[Path, pd.DataFrame] = {}
-        self.teams = dict(teams or {})
+        self.teams: dict[Any, str] = {}
         self.members: dict[str, set] = {}
+        self.blocks: dict[Path, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
+
+    def group(self, teams: dict[Any, str]) -> None:
+        """Slice by ``teams`` (manager id → team) from now on."""
+        self.teams, self.members, self.blocks = dict(teams), {}, {}
         for manager, team in self.teams.items():
             self.members.setdefault(team, set()).add(manager)
-        self.blocks: dict[Path, tuple[pd.DataFrame, dict[str, tuple[int, int]]]] = {}
 
     def __call__(self, path: Path, filters: list | None) -> pd.DataFrame:
         df = self.frames.get(path)
@@ -414,7 +418,7 @@ class WholeFiles:
     def _blocks(self, path: Path, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[int, int]]]:
         hit = self.blocks.get(path)
         if hit is None:
-            codes, uniques = pd.factorize(df["manager_id"].map(self.teams))  # no team: -1, first
+            codes, uniques = pd.factorize(df["manager_id"].map(self.teams))  # rows of no team: -1, in no block
             order = np.argsort(codes, kind="stable")
             bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
             hit = self.blocks[path] = (df.take(order), {u: (int(bounds[k]), int(bounds[k + 1]))
@@ -431,8 +435,9 @@ def share_teams(params_file: str | Path, workspace: str | Path, teams: list[str]
     params = load_params(params_file)
     per = parse_period(period or params.period)
     key = cache_key("team", per)
-    everyone = team_roster(_membership(params, params_file, workspace), None, per)
-    reads = WholeFiles(dict(zip(everyone["manager_id"], everyone["team_id"])))
+    reads = WholeFiles()
+    everyone = team_roster(_membership(params, params_file, workspace, reads), None, per)
+    reads.group(dict(zip(everyone["manager_id"], everyone["team_id"])))
     for team in teams:
         cache_put(workspace, key, read_team(params, params_file, Path(workspace), team, per, reads, everyone), part=team)
     return key
