@@ -248,8 +248,9 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
                                            err.read_text(encoding="utf-8", errors="replace"))
 
 
-# not cli_child (in tests/): the server is started without this process's sys.path (Python 3.11's
-# forkserver leaves it unused), and each child imports that small module after the fork
+# not cli_child: each child imports that small module after the fork.  The server does not get
+# this process's sys.path (Python 3.11's forkserver leaves it unused): it finds tests/ (cli_warm)
+# through PYTHONPATH, set for it alone (_cli_server)
 CLI_PRELOAD = ["helpers.run.noiri",  # first: the server imports nbformat below, not jsonschema's IRI grammar
                "helpers.run.cli", "helpers.run.runner", "helpers.run.checks", "helpers.run.lifecycle",
                "helpers.context.targets", "helpers.kpis.measures", "helpers.notebooks.dataquality",
@@ -270,13 +271,17 @@ CLI_PRELOAD = ["helpers.run.noiri",  # first: the server imports nbformat below,
                # and what every kernel imports as it starts (helpers.run.zygote.KERNEL_START_MODULES)
                "helpers.run.kernelstart",
                # last: the reports' templates and exporters, compiled once for every run the server forks
-               "helpers.run.prewarm"]
+               "helpers.run.prewarm",
+               # and a validate run in the server (tests/cli_warm.py: the server's path holds tests/)
+               "cli_warm"]
 _CLI_SERVER: list = []
 
 
 def _cli_server():
     """The multiprocessing ``forkserver`` context whose server imported :data:`CLI_PRELOAD`
-    (started on first use, once per test process); None where there is no fork
+    and ran one ``validate`` (:mod:`cli_warm`: about 0.05 core-seconds of every command's
+    first-call set-up done once; the bad-input corpus 57 → 52 core-seconds), started on
+    first use, once per test process; None where there is no fork
     (``KPI_WORKBOOK_TEST_CLI=subprocess`` forces the console script too)."""
     import multiprocessing
 
@@ -284,8 +289,19 @@ def _cli_server():
         return None
     with _CLI_LOCK:
         if not _CLI_SERVER:
+            from multiprocessing import forkserver
+
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(CLI_PRELOAD)
+            path = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), *([path] if path else [])])
+            try:  # the server's own path (the forked commands get this process's)
+                forkserver.ensure_running()
+            finally:
+                if path is None:
+                    del os.environ["PYTHONPATH"]
+                else:
+                    os.environ["PYTHONPATH"] = path
             _CLI_SERVER.append(ctx)
     return _CLI_SERVER[0]
 
