@@ -101,7 +101,7 @@ def tiny_tables() -> dict[str, list[dict]]:
 # waits too) and not after the short files.
 LONGEST_FIRST = ["test_lifecycle.py", "test_words.py", "test_robustness.py", "test_publishing_runs.py",
                  "test_bad_inputs.py", "test_cli.py", "test_sources.py", "test_dask.py", "test_foreign.py",
-                 "test_leadership.py", "test_points_demo.py", "test_notebooks.py",
+                 "test_leadership.py", "test_points_demo.py",
                  "05_leadership_summary.ipynb", "test_targetlab.py", "04_quarterly_review.ipynb", "test_quarterly.py",
                  "01_target_setting.ipynb", "test_scenarios.py", "03_weighting_scenarios.ipynb", "test_print.py",
                  "02_kpi_decomposition.ipynb", "test_strategy.py", "00_data_quality.ipynb", "test_excel.py",
@@ -118,9 +118,43 @@ def pytest_configure(config) -> None:
 
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Collect the files of :data:`LONGEST_FIRST` first, in that order; the order of the
-    tests within a file, and of the other files, stays."""
+    tests within a file, and of the other files, stays.  After the last cell nbval
+    collected of each workbook notebook comes :class:`RunsOnDefaults` (same file: the same
+    worker runs it next)."""
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    last: dict = {}
+    for i, item in enumerate(items):
+        if type(item).__name__ == "IPyNbCell" and item.path.parent == ROOT / "notebooks":
+            last[item.parent] = i
+    for nbfile, i in sorted(last.items(), key=lambda kv: -kv[1]):
+        items.insert(i + 1, RunsOnDefaults.from_parent(nbfile, name="test_notebook_runs_on_defaults"))
+
+
+class RunsOnDefaults(pytest.Item):
+    """The notebook, run on its defaults, shows its charts and no error: checked on the
+    outputs of nbval's run of every code cell (on a kernel started from nothing, as a
+    user's Jupyter would), where this test used to run the notebook once more on a
+    forked kernel with papermill to check the same (the runs' papermill and forked
+    kernels run every notebook in every demo run)."""
+
+    def runtest(self) -> None:
+        cells = [i for i in self.session.items if i.parent is self.parent and i is not self]
+        code = [c for c in self.parent.nb.cells if c.cell_type == "code"]
+        if len(cells) < len(code):
+            pytest.skip("not every cell of the notebook was selected in this session")
+        missing = [c.name for c in cells if not hasattr(c, "test_outputs")]
+        assert not missing, "nbval no longer keeps a cell's outputs (IPyNbCell.test_outputs): check another way"
+        outputs = [o for c in cells for o in (c.test_outputs or [])]
+        assert all(c.test_outputs is not None for c in cells), "a cell did not run"
+        assert not [o for o in outputs if o.get("output_type") == "error"]
+        assert [o for o in outputs if "image/png" in o.get("data", {})], "the report shows charts"
+
+    def repr_failure(self, excinfo, style=None):
+        return f"{self.path.name} on its defaults: {excinfo.exconly()}"
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}::{self.name}"
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
-"""Every workbook notebook: committed clean, has a tagged parameters cell, runs on its defaults."""
+"""Every workbook notebook: committed clean, has a tagged parameters cell (that it runs on its
+defaults: nbval, and ``RunsOnDefaults`` in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
-import papermill as pm
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,27 +33,5 @@ def test_notebook_is_clean(path: Path):
     assert all(set(c.metadata.get("kpi_workbook", {}).get("prose", {})) == {"zh", "en"} for c in md)
 
 
-@pytest.fixture(scope="module")
-def forked():
-    """The run's kernels (forked from a template that imported the workbook); nbval runs
-    the same notebooks on kernels started from nothing (``pytest`` collects notebooks/)."""
-    from helpers.run import kernels
-
-    modules = sorted({json.loads(p.read_text(encoding="utf-8"))["metadata"]["kpi_workbook"]["module"] for p in NOTEBOOKS})
-    assert kernels.template(["helpers.context.workbook", "helpers.present.plotting", *modules]) is not None
-    yield {"kernel_manager_class": kernels.ForkKernelManager}
-    kernels.close_template()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_on_defaults(path: Path, tmp_path: Path, forked):
-    """Papermill with no parameters: the defaults must run on the demo data."""
-    out = tmp_path / path.name
-    pm.execute_notebook(str(path), str(out), kernel_name="python3", cwd=str(path.parent),
-                        progress_bar=False, execution_timeout=600, **forked)
-    nb = nbformat.read(out, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
-    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
-    assert images, "the report shows charts"
+# Each notebook's run on its defaults (no error, charts shown) is checked on nbval's run of it:
+# tests/conftest.py, RunsOnDefaults (notebooks/<name>.ipynb::test_notebook_runs_on_defaults).
