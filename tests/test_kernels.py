@@ -5,6 +5,7 @@ and nothing passes from one notebook to the next."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -107,6 +108,37 @@ def test_a_forked_kernel_collects_cycles_less_often_but_collects_them(template, 
     nb = execute(src, tmp_path / "gc-out.ipynb", fork=True)
     assert stdout_of(nb, 1) == f"{GC_THRESHOLD} True True\n"
     assert GC_THRESHOLD[0] > 700
+
+
+def _thp(status: str) -> str:
+    return status.split("THP_enabled:")[1].split()[0]
+
+
+def test_a_forked_kernel_takes_no_transparent_huge_pages(template, tmp_path):
+    """pyarrow's allocator is kept from transparent huge pages in the workbook's processes
+    (``helpers/__init__.py``: ``MIMALLOC_ALLOW_THP=0`` before pyarrow is imported), and a
+    kernel forked from the template inherits it; a value the user sets is kept."""
+    if "THP_enabled:" not in Path("/proc/self/status").read_text():
+        pytest.skip("the system does not report THP_enabled (Linux 5.0 and later do)")
+    src = notebook(tmp_path / "thp.ipynb",
+                   "import os, pyarrow\nprint(os.environ.get('MIMALLOC_ALLOW_THP'), open('/proc/self/status').read()"
+                   ".split('THP_enabled:')[1].split()[0])")
+    assert stdout_of(execute(src, tmp_path / "thp-out.ipynb", fork=True), 1) == "0 0\n"
+    # a new Python as the system starts one (this process's setting, inherited across exec, undone)
+    probe = "import helpers, pyarrow, pathlib; print(pathlib.Path('/proc/self/status').read_text())"
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_ALLOW_THP"}
+
+    def python(env: dict) -> str:
+        import ctypes
+
+        def allow() -> None:
+            ctypes.CDLL(None, use_errno=True).prctl(41, 0, 0, 0, 0)  # PR_SET_THP_DISABLE, off
+
+        return _thp(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                                   check=True, preexec_fn=allow).stdout)
+
+    assert python(env) == "0"
+    assert python(dict(env, MIMALLOC_ALLOW_THP="1")) == "1"
 
 
 def test_a_cell_timeout_interrupts_the_forked_kernel(template, tmp_path):
