@@ -145,8 +145,8 @@ class RunsOnDefaults(pytest.Item):
             pytest.skip("not every cell of the notebook was selected in this session")
         missing = [c.name for c in cells if not hasattr(c, "test_outputs")]
         assert not missing, "nbval no longer keeps a cell's outputs (IPyNbCell.test_outputs): check another way"
-        outputs = [o for c in cells for o in (c.test_outputs or [])]
         assert all(c.test_outputs is not None for c in cells), "a cell did not run"
+        outputs = [o for c in cells for o in c.test_outputs]
         assert not [o for o in outputs if o.get("output_type") == "error"]
         assert [o for o in outputs if "image/png" in o.get("data", {})], "the report shows charts"
 
