@@ -324,18 +324,13 @@ def _cli_server():
     with _CLI_LOCK:
         if not _CLI_SERVER:
             from multiprocessing import forkserver
+            from unittest import mock
 
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(CLI_PRELOAD)
-            path = os.environ.get("PYTHONPATH")
-            os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), *([path] if path else [])])
-            try:  # the server's own path (the forked commands get this process's)
-                forkserver.ensure_running()
-            finally:
-                if path is None:
-                    del os.environ["PYTHONPATH"]
-                else:
-                    os.environ["PYTHONPATH"] = path
+            path = [str(ROOT / "tests"), *filter(None, [os.environ.get("PYTHONPATH")])]
+            with mock.patch.dict(os.environ, PYTHONPATH=os.pathsep.join(path)):  # the server's own path
+                forkserver.ensure_running()  # (the forked commands get this process's)
             _CLI_SERVER.append(ctx)
     return _CLI_SERVER[0]
 
