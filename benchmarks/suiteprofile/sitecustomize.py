@@ -65,7 +65,23 @@ def _stop() -> None:
 def _in_child() -> None:
     _counts.clear()
     _n[0] = 0
+    if _about_to_exec():
+        return
     _start()
+
+
+def _about_to_exec() -> bool:
+    """True in the child of ``subprocess`` with a ``preexec_fn`` (the only fork whose child
+    runs these hooks before ``exec``): a timer started there would outlive the ``exec``
+    (interval timers do) and end the new program with SIGPROF before it can catch it."""
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_execute_child" and frame.f_code.co_filename.endswith("subprocess.py"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 if _OUT:
