@@ -1,5 +1,6 @@
-"""Every workbook notebook: committed clean, has a tagged parameters cell (that it runs on its
-defaults: nbval, and ``RunsOnDefaults`` in ``tests/conftest.py``)."""
+"""Every workbook notebook: committed clean, has a tagged parameters cell.  That it runs on its
+defaults is checked on nbval's run of it: ``RunsOnDefaults`` in ``tests/conftest.py``
+(``notebooks/<name>.ipynb::test_notebook_runs_on_defaults``)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,3 @@ def test_notebook_is_clean(path: Path):
     md = [c for c in nb.cells if c.cell_type == "markdown"]
     assert all(set(c.metadata.get("kpi_workbook", {}).get("prose", {})) == {"zh", "en"} for c in md)
 
-
-# Each notebook's run on its defaults (no error, charts shown) is checked on nbval's run of it:
-# tests/conftest.py, RunsOnDefaults (notebooks/<name>.ipynb::test_notebook_runs_on_defaults).
