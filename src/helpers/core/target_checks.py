@@ -118,8 +118,9 @@ def _history_panel(engine: TargetEngine, iids: list[str], p: pd.Period) -> pd.Da
             continue
         q = engine.data.periodic
         q = q[(q["kpi"] == ind.kpi) & (q["segment"] == ind.segment) & q["value"].notna()]
+        first = pd.PeriodIndex(q["period"]).asfreq("M", how="start")  # each period's first month
         for k in range(3):
-            months = pd.PeriodIndex([x.asfreq("M", "start") + k for x in q["period"]], freq="M")
+            months = first + k
             frames.append(pd.DataFrame({"manager_id": q["manager_id"].to_numpy(), "indicator": iid,
                                         "month": months, "value": q["value"].to_numpy()}))
     if not frames:

@@ -297,18 +297,20 @@ class TargetEngine:
         span = self.months_in_data
         if not len(span):
             return pd.DataFrame(columns=["manager_id", "period", "team_id"])
-        lo, hi = span[0], span[-1]
-        rows = []
-        for r in mem.itertuples(index=False):
-            s = max(r.start, lo) if pd.notna(r.start) else lo
-            e = min(r.end, hi) if pd.notna(r.end) else hi
-            if s > e:
-                continue
-            months = pd.period_range(s, e, freq="M")
-            rows.append(pd.DataFrame({"manager_id": r.manager_id, "period": months, "team_id": r.team_id}))
-        if not rows:
+        lo, hi = span[0].ordinal, span[-1].ordinal
+        # each interval's months within the data's span (an open end: the span's), as month ordinals
+        start, end = pd.PeriodIndex(mem["start"], freq="M"), pd.PeriodIndex(mem["end"], freq="M")
+        first = np.where(start.isna(), lo, np.maximum(start.asi8, lo))
+        last = np.where(end.isna(), hi, np.minimum(end.asi8, hi))
+        n = np.where(first <= last, last - first + 1, 0)
+        if not n.sum():
             return pd.DataFrame(columns=["manager_id", "period", "team_id"])
-        return pd.concat(rows, ignore_index=True).drop_duplicates(["manager_id", "period"], keep="last")
+        row = np.repeat(np.arange(len(mem)), n)  # interval by interval, its months in order
+        month = first[row] + np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n)
+        out = pd.DataFrame({"manager_id": mem["manager_id"].to_numpy()[row],
+                            "period": pd.PeriodIndex.from_ordinals(month, freq="M"),
+                            "team_id": mem["team_id"].to_numpy()[row]})
+        return out.drop_duplicates(["manager_id", "period"], keep="last")  # a later interval wins
 
     def roster(self, p: pd.Period) -> pd.DataFrame:
         """Every team's roster for ``p`` (the workbook's rule, :func:`helpers.core.roster.team_roster`),
@@ -1122,12 +1124,12 @@ class TargetEngine:
         months = self._months(p)
         act = self._roster_activity(roster, p)
         rows = []
-        if not ind.volume or len(months) == 1:
-            for r in mgr.itertuples(index=False):
-                for m in months:
-                    if act.loc[r.manager_id, m] > 0:
-                        rows.append((r.manager_id, m, r.target))
-            return pd.DataFrame(rows, columns=["manager_id", "month", "target"]), ""
+        if not ind.volume or len(months) == 1:  # the period's target in each month the manager is active
+            i, j = np.nonzero(act.loc[mgr["manager_id"], list(months)].to_numpy() > 0)  # manager by manager, in month order
+            if not len(i):
+                return pd.DataFrame(rows, columns=["manager_id", "month", "target"]), ""
+            return pd.DataFrame({"manager_id": mgr["manager_id"].to_numpy(dtype=object)[i], "month": months[j],
+                                 "target": mgr["target"].to_numpy(dtype=float)[i]}), ""
         s, why = self.seasonal(iid, months[0])
         sw = pd.Series([float(s.loc[m.month]) if s is not None else 1.0 for m in months], index=months)
         if ind.unit == "count":

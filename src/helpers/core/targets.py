@@ -782,22 +782,37 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
                           fix="keep one value per manager, indicator and month")
 
     periods: list[pd.Period | None] = []
+    parsed: dict[Any, pd.Period | None] = {}  # each distinct label read once (a plan's targets share a few)
     for v in t["period"]:
         try:
-            periods.append(v if isinstance(v, pd.Period) and _kind(v) else parse_period(v))
+            periods.append(parsed[v])
+            continue
+        except (KeyError, TypeError):
+            pass
+        try:
+            p = v if isinstance(v, pd.Period) and _kind(v) else parse_period(v)
         except InputError:
-            periods.append(None)
+            p = None
+        periods.append(p)
+        try:
+            parsed[v] = p
+        except TypeError:  # a label that cannot be a key: read again where it repeats
+            pass
     t["time_bound"] = pd.array([p is not None for p in periods], dtype="boolean")
     known = set(computable) if computable is not None else set(h["indicator"].unique())
     t["measurable"] = pd.array([i in known for i in t["indicator"]], dtype="boolean")
 
     # base value: explode each target row into its base months and join the history
-    rows = [(i, m) for i, p in enumerate(periods) if p is not None
-            for m in period_months(_base_period(p, basis, src))]
+    months_of: dict[pd.Period, np.ndarray] = {}  # each distinct period's base months (ordinals), once
+    for p in periods:
+        if p is not None and p not in months_of:
+            months_of[p] = period_months(_base_period(p, basis, src)).asi8
+    valid = [i for i, p in enumerate(periods) if p is not None]
+    row = np.repeat(np.asarray(valid, dtype=np.int64), [len(months_of[periods[i]]) for i in valid])
     base = pd.Series(np.nan, index=range(len(t)))
-    if rows:
-        ex = pd.DataFrame(rows, columns=["row", "month"])
-        ex["month"] = pd.PeriodIndex(ex["month"], freq="M")
+    if len(row):  # one row per target and base month, target by target, months in order
+        ex = pd.DataFrame({"row": row, "month": pd.PeriodIndex.from_ordinals(
+            np.concatenate([months_of[periods[i]] for i in valid]), freq="M")})
         ex["manager_id"] = t["manager_id"].to_numpy()[ex["row"]]
         ex["indicator"] = t["indicator"].to_numpy()[ex["row"]]
         j = ex.merge(h[["manager_id", "indicator", "month", "value"]], how="left",
@@ -813,9 +828,9 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
     t["implied_growth"] = g
     lib = t["indicator"].isin(set(lower_is_better)).to_numpy()
     test = np.where(lib, -g, g)
-    growth_ok = pd.array([None if not u else bool(lo <= x <= hi) for u, x in zip(usable, test)],
-                         dtype="boolean")
-    t["growth_ok"] = growth_ok
+    with np.errstate(invalid="ignore"):
+        within = (lo <= test) & (test <= hi)
+    t["growth_ok"] = pd.arrays.BooleanArray(np.where(usable, within, False), ~usable)  # NA: no base
 
     peer_x = t["target"].to_numpy() if peer_on == "target" else g
     z = np.full(len(t), np.nan)
@@ -829,20 +844,22 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
             med[idx] = np.median(peer_x[idx])
     t["peer_median"] = med
     t["peer_z"] = z
-    t["peer_ok"] = pd.array([None if not np.isfinite(v) else bool(abs(v) <= peer_z) for v in z],
-                            dtype="boolean")
+    finite = np.isfinite(z)
+    t["peer_ok"] = pd.arrays.BooleanArray(np.where(finite, np.abs(np.where(finite, z, 0.0)) <= peer_z, False),
+                                          ~finite)  # NA: too few peers
     checks = ["growth_ok", "peer_ok", "measurable", "time_bound"]
     t["ok"] = t[checks].fillna(False).all(axis=1).astype(bool)
 
     reasons = []
-    for k, r in t.iterrows():
+    columns = [t[c].tolist() for c in ("period", "indicator", "measurable", "growth_ok", "peer_ok", "peer_z",
+                                        "peer_median")]
+    for k, (period_k, indicator, measurable, gok, pok, pz, pmed) in enumerate(zip(*columns)):
         parts = []
         p = periods[k]
         if p is None:
-            parts.append(f"period {r['period']!r} is not a month, quarter or year")
-        if not r["measurable"]:
-            parts.append(f"no data source for indicator {r['indicator']!r}")
-        gok = r["growth_ok"]
+            parts.append(f"period {period_k!r} is not a month, quarter or year")
+        if not measurable:
+            parts.append(f"no data source for indicator {indicator!r}")
         if pd.isna(gok):
             if p is not None:
                 bp = _base_period(p, basis, src)
@@ -850,11 +867,10 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
         elif not gok:
             word = "improvement" if lib[k] else "growth"
             parts.append(f"implied {word} {test[k]:+.1%} outside [{lo:+.0%}, {hi:+.0%}]")
-        if pd.isna(r["peer_ok"]):
+        if pd.isna(pok):
             parts.append(f"peer check skipped (fewer than {min_peers} peers)")
-        elif not r["peer_ok"]:
-            parts.append(f"{peer_on} is an outlier among peers (robust z {r['peer_z']:+.1f}, "
-                         f"median {r['peer_median']:g})")
+        elif not pok:
+            parts.append(f"{peer_on} is an outlier among peers (robust z {pz:+.1f}, median {pmed:g})")
         reasons.append("; ".join(parts) if parts else "ok")
     t["reason"] = reasons
     t["period"] = [p if p is not None else v for p, v in zip(periods, t["period"])]
