@@ -114,7 +114,7 @@ def _history_panel(engine: TargetEngine, iids: list[str], p: pd.Period) -> pd.Da
         if ind.volume or p.freqstr == "M":
             v = engine.panel(iid) if ind.volume else engine._kpi_panel(ind.kpi, ind.segment)
             frames.append(pd.DataFrame({"manager_id": v["manager_id"].to_numpy(), "indicator": iid,
-                                        "month": v["period"].to_numpy(), "value": v["value"].to_numpy()}))
+                                        "month": v["period"].array, "value": v["value"].to_numpy()}))
             continue
         q = engine.data.periodic
         q = q[(q["kpi"] == ind.kpi) & (q["segment"] == ind.segment) & q["value"].notna()]
@@ -208,7 +208,7 @@ def run_backtest(engine: TargetEngine, p: pd.Period) -> tuple[pd.DataFrame, list
             continue
         pnl = engine.panel(iid)
         mt = pnl[["manager_id", "period"]].merge(engine._month_team, how="left", on=["manager_id", "period"])
-        hist = pd.DataFrame({"manager_id": pnl["manager_id"].to_numpy(), "month": pnl["period"].to_numpy(),
+        hist = pd.DataFrame({"manager_id": pnl["manager_id"].to_numpy(), "month": pnl["period"].array,
                              "value": pnl["value"].to_numpy(), "team": mt["team_id"].to_numpy()})
         hist["region"] = hist["team"].map(engine.data.team_regions)
 

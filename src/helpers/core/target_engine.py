@@ -379,7 +379,7 @@ class TargetEngine:
         b = self._base_period(p, basis)
         if basis != "same_period_last_year":
             return b, []
-        months = set(self.panel(iid)["period"])
+        months = set(self.panel(iid)["period"].unique())  # the months with data (few), not every row's
         if any(m in months for m in self._months(b)):
             return b, []
         last = p - 1
