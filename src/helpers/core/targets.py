@@ -346,6 +346,11 @@ def phase_target(total: float, indices: pd.Series, months: Sequence[Any],
 
 
 def _weights_series(weights: Mapping[Any, float] | pd.Series, source: str) -> pd.Series:
+    if isinstance(weights, pd.Series) and isinstance(weights.dtype, np.dtype) and weights.dtype.kind in "fi" \
+            and len(weights):  # numpy numbers already
+        v = weights.to_numpy(dtype=np.float64)
+        if np.isfinite(v).all() and (v >= 0).all() and v.sum() > 0 and not weights.index.has_duplicates:
+            return weights.astype(np.float64)  # the checks below would pass: the same weights, checked at once
     if isinstance(weights, pd.Series):
         w = weights.copy()
     elif isinstance(weights, Mapping):
