@@ -328,3 +328,26 @@ def test_what_kernels_import_as_they_start_is_imported_once_quietly_and_starts_n
     assert proc.stderr == ""
     got = json.loads(proc.stdout)
     assert got == {"missing": [], "absent": [], "threads": 1, "inline": False}
+
+
+def test_the_next_run_removes_the_template_folder_of_a_run_that_was_killed(tmp_path):
+    """A run killed outright cannot remove its kernel template's folder; the next run's
+    sweep removes the folders whose run is gone, and only those: not a running run's,
+    not one without a run's pid in its name (helpers.run.kernels.sweep_stale_folders)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid no process has now (the system does not reuse it at once)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        dead = tmp_path / f"{kernels.FOLDER_PREFIX}{gone.pid}-abc"
+        running = tmp_path / f"{kernels.FOLDER_PREFIX}{alive.pid}-def"
+        mine = tmp_path / f"{kernels.FOLDER_PREFIX}{os.getpid()}-ghi"
+        unnamed = tmp_path / f"{kernels.FOLDER_PREFIX}k7gmcd9o"  # the name before pids were in it
+        other = tmp_path / "kpi-other-123"
+        for folder in (dead, running, mine, unnamed, other):
+            folder.mkdir()
+        (dead / "template.sock").write_text("", encoding="utf-8")  # not empty: removed with what is in it
+        assert kernels.sweep_stale_folders(str(tmp_path)) == [str(dead)]
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (running, mine, unnamed, other))
+    finally:
+        alive.kill()
+        alive.wait()

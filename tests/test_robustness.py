@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import KPI_BIN, ROOT, run_cli
+from helpers.run import kernels
 from helpers.run.runner import notebook_scope
 
 pytestmark = pytest.mark.slow
@@ -189,3 +191,5 @@ def test_kill_9_leaves_previous_reports_intact(dq_params, dq_published, tmp_path
     assert again.returncode == 0, again.stderr[-2000:]
     assert (period / "east-2" / "00_data_quality.html").exists()
     assert sorted(p.name for p in out.iterdir()) == [".kpi-workbook.lock", "2026Q3"]  # the rerun cleaned up
+    # and removed the killed run's kernel-template folder in the temporary folder, had it made one
+    assert not list(Path(tempfile.gettempdir()).glob(f"{kernels.FOLDER_PREFIX}{victim.pid}-*"))

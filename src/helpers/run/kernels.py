@@ -155,16 +155,63 @@ class KernelTemplate:
                 pass
 
 
+FOLDER_PREFIX = "kpi-kernels-"
+"""A run's template folder in the system's temporary folder: ``kpi-kernels-<run's pid>-<random>``."""
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_folders(tmp: str | None = None) -> list[str]:
+    """Remove the template folders (:data:`FOLDER_PREFIX`) of this user's runs that no
+    longer exist: a run killed outright (``kill -9``, a power cut) cannot remove its own,
+    so the next run does.  A folder whose run is alive, another user's, or one without a
+    run's pid in its name is left as it is.  Returns the folders removed."""
+    import tempfile
+
+    removed = []
+    tmp = tmp or tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(FOLDER_PREFIX):
+            continue
+        pid = name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        path = os.path.join(tmp, name)
+        try:
+            mine = os.lstat(path).st_uid == os.getuid()
+        except OSError:
+            continue
+        if pid.isdigit() and mine and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 class SharedTemplate:
     """The run's one template (main process side): ``python -m helpers.run.zygote --listen``
     on a Unix socket in a folder of its own that only this user can enter.  Started
     without waiting: the workers connect as soon as they start (:func:`connect`), and
-    their first kernel waits for the template's imports."""
+    their first kernel waits for the template's imports.  The folder's name carries the
+    run's pid, so that the next run removes it should this run be killed before it can
+    (:func:`sweep_stale_folders`)."""
 
     def __init__(self, python: str, modules: Sequence[str], workers: int, context: Any = None):
         import tempfile
 
-        self.folder = tempfile.mkdtemp(prefix="kpi-kernels-")  # mode 0700: no other user may ask for a kernel
+        sweep_stale_folders()
+        # mode 0700: no other user may ask for a kernel
+        self.folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
         self.path = os.path.join(self.folder, "template.sock")  # removed by the template once ``workers`` connected
         self.process: Any = None
         self.proc: subprocess.Popen | None = None
