@@ -159,23 +159,14 @@ FOLDER_PREFIX = "kpi-kernels-"
 """A run's template folder in the system's temporary folder: ``kpi-kernels-<run's pid>-<random>``."""
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists (one of another user's counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_stale_folders(tmp: str | None = None) -> list[str]:
     """Remove the template folders (:data:`FOLDER_PREFIX`) of this user's runs that no
     longer exist: a run killed outright (``kill -9``, a power cut) cannot remove its own,
     so the next run does.  A folder whose run is alive, another user's, or one without a
     run's pid in its name is left as it is.  Returns the folders removed."""
     import tempfile
+
+    from helpers.run.publish import process_alive  # as the staging folders of dead runs are told
 
     removed = []
     tmp = tmp or tempfile.gettempdir()
@@ -192,7 +183,7 @@ def sweep_stale_folders(tmp: str | None = None) -> list[str]:
             mine = os.lstat(path).st_uid == os.getuid()
         except OSError:
             continue
-        if pid.isdigit() and mine and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and mine and int(pid) != os.getpid() and not process_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
