@@ -359,6 +359,10 @@ def test_apportion_errors():
         apportion(5, {"a": 0, "b": 0})
     with pytest.raises(InputError, match="no weights"):
         apportion(5, {})
+    # weights computed with NumPy are named as numbers, the way a reader writes them
+    with pytest.raises(InputError) as e:
+        apportion(5, pd.Series([1.0, -2.0], index=["a", "b"]))
+    assert e.value.problems[0].what == "weight -2.0 is not a finite number ≥ 0"
 
 
 def test_apportionment_weights_blend():

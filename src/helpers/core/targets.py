@@ -345,6 +345,12 @@ def phase_target(total: float, indices: pd.Series, months: Sequence[Any],
 # --------------------------------------------------------------------------------------
 
 
+def _plain(x: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (a message shows ``-1.0``, not
+    ``np.float64(-1.0)``); anything else as it is."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def _weights_series(weights: Mapping[Any, float] | pd.Series, source: str) -> pd.Series:
     if isinstance(weights, pd.Series) and isinstance(weights.dtype, np.dtype) and weights.dtype.kind in "fi" \
             and len(weights):  # numpy numbers already
@@ -363,7 +369,7 @@ def _weights_series(weights: Mapping[Any, float] | pd.Series, source: str) -> pd
         dup = w.index[w.index.duplicated()].unique()
         raise input_error(source, f"key(s) appear more than once: {', '.join(map(str, dup))}")
     num = pd.to_numeric(w, errors="coerce").astype(float)
-    problems = [Problem(source, f"weight {w[k]!r} is not a finite number ≥ 0", where=f"key {k!r}",
+    problems = [Problem(source, f"weight {_plain(w[k])!r} is not a finite number ≥ 0", where=f"key {_plain(k)!r}",
                         fix="give a non-negative weight")
                 for k, v in num.items() if not (math.isfinite(v) and v >= 0)]
     if problems:
