@@ -338,9 +338,9 @@ def test_the_next_run_removes_the_template_folder_of_a_run_that_was_killed(tmp_p
     gone.wait()  # a pid no process has now (the system does not reuse it at once)
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        dead = tmp_path / f"{kernels.FOLDER_PREFIX}{gone.pid}-abc"
-        running = tmp_path / f"{kernels.FOLDER_PREFIX}{alive.pid}-def"
-        mine = tmp_path / f"{kernels.FOLDER_PREFIX}{os.getpid()}-ghi"
+        dead = tmp_path / f"{kernels.FOLDER_PREFIX}abc-p{gone.pid}-0000abcd"
+        running = tmp_path / f"{kernels.FOLDER_PREFIX}def-p{alive.pid}-0000abcd"
+        mine = tmp_path / f"{kernels.FOLDER_PREFIX}ghi-p{os.getpid()}-0000abcd"
         unnamed = tmp_path / f"{kernels.FOLDER_PREFIX}k7gmcd9o"  # the name before pids were in it
         other = tmp_path / "kpi-other-123"
         for folder in (dead, running, mine, unnamed, other):

@@ -192,4 +192,4 @@ def test_kill_9_leaves_previous_reports_intact(dq_params, dq_published, tmp_path
     assert (period / "east-2" / "00_data_quality.html").exists()
     assert sorted(p.name for p in out.iterdir()) == [".kpi-workbook.lock", "2026Q3"]  # the rerun cleaned up
     # and removed the killed run's kernel-template folder in the temporary folder, had it made one
-    assert not list(Path(tempfile.gettempdir()).glob(f"{kernels.FOLDER_PREFIX}{victim.pid}-*"))
+    assert not list(Path(tempfile.gettempdir()).glob(f"{kernels.FOLDER_PREFIX}*-p{victim.pid}-*"))

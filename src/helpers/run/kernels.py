@@ -156,7 +156,8 @@ class KernelTemplate:
 
 
 FOLDER_PREFIX = "kpi-kernels-"
-"""A run's template folder in the system's temporary folder: ``kpi-kernels-<run's pid>-<random>``."""
+"""A run's template folder in the system's temporary folder: ``kpi-kernels-<random>-<run id>``
+(:func:`helpers.run.publish.new_run_id`, which names the run's pid)."""
 
 
 def sweep_stale_folders(tmp: str | None = None) -> list[str]:
@@ -166,7 +167,7 @@ def sweep_stale_folders(tmp: str | None = None) -> list[str]:
     run's pid in its name is left as it is.  Returns the folders removed."""
     import tempfile
 
-    from helpers.run.publish import process_alive  # as the staging folders of dead runs are told
+    from helpers.run.publish import process_alive, run_pid  # as the staging folders of dead runs are told
 
     removed = []
     tmp = tmp or tempfile.gettempdir()
@@ -177,13 +178,13 @@ def sweep_stale_folders(tmp: str | None = None) -> list[str]:
     for name in names:
         if not name.startswith(FOLDER_PREFIX):
             continue
-        pid = name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        pid = run_pid(name)
         path = os.path.join(tmp, name)
         try:
             mine = os.lstat(path).st_uid == os.getuid()
         except OSError:
             continue
-        if pid.isdigit() and mine and int(pid) != os.getpid() and not process_alive(int(pid)):
+        if pid is not None and mine and pid != os.getpid() and not process_alive(pid):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
@@ -200,9 +201,11 @@ class SharedTemplate:
     def __init__(self, python: str, modules: Sequence[str], workers: int, context: Any = None):
         import tempfile
 
+        from helpers.run.publish import new_run_id
+
         sweep_stale_folders()
         # mode 0700: no other user may ask for a kernel
-        self.folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+        self.folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX, suffix=f"-{new_run_id()}")
         self.path = os.path.join(self.folder, "template.sock")  # removed by the template once ``workers`` connected
         self.process: Any = None
         self.proc: subprocess.Popen | None = None

@@ -74,8 +74,8 @@ def new_run_id() -> str:
     return f"p{os.getpid()}-{os.urandom(4).hex()}"
 
 
-def _run_pid(name: str) -> int | None:
-    """The pid in a staging/work/journal name (``.staging-2026Q3-p1234-ab12cd34``)."""
+def run_pid(name: str) -> int | None:
+    """The pid in a name ending in a :func:`new_run_id` (``.staging-2026Q3-p1234-ab12cd34``), else None."""
     m = _RUN_ID.search(name)
     return int(m.group(1)) if m else None
 
@@ -210,7 +210,7 @@ def clean_leftovers(out_root: Path, log: Callable[[str], None] = print) -> list[
     if not out_root.is_dir():
         return done
     for journal in sorted(out_root.glob(f"{JOURNAL_PREFIX}*.json")):
-        pid = _run_pid(journal.stem)
+        pid = run_pid(journal.stem)
         if pid is not None and pid != os.getpid() and process_alive(pid):
             continue
         doc = _read_json(journal)
@@ -229,7 +229,7 @@ def clean_leftovers(out_root: Path, log: Callable[[str], None] = print) -> list[
     for p in sorted(out_root.iterdir()):
         if not (p.is_dir() and p.name.startswith(LEFTOVER_PREFIXES)):
             continue
-        pid = _run_pid(p.name)
+        pid = run_pid(p.name)
         if pid is not None and pid != os.getpid() and process_alive(pid):
             continue  # a live run's folder (cannot happen under the lock, unless the pid was reused)
         shutil.rmtree(p, ignore_errors=True)
