@@ -352,13 +352,8 @@ def _plain(x: Any) -> Any:
 
 
 def _weights_series(weights: Mapping[Any, float] | pd.Series, source: str) -> pd.Series:
-    if isinstance(weights, pd.Series) and isinstance(weights.dtype, np.dtype) and weights.dtype.kind in "fi" \
-            and len(weights):  # numpy numbers already
-        v = weights.to_numpy(dtype=np.float64)
-        if np.isfinite(v).all() and (v >= 0).all() and v.sum() > 0 and not weights.index.has_duplicates:
-            return weights.astype(np.float64)  # the checks below would pass: the same weights, checked at once
     if isinstance(weights, pd.Series):
-        w = weights.copy()
+        w = weights
     elif isinstance(weights, Mapping):
         w = pd.Series(dict(weights), dtype=object)
     else:
@@ -368,12 +363,15 @@ def _weights_series(weights: Mapping[Any, float] | pd.Series, source: str) -> pd
     if w.index.has_duplicates:
         dup = w.index[w.index.duplicated()].unique()
         raise input_error(source, f"key(s) appear more than once: {', '.join(map(str, dup))}")
-    num = pd.to_numeric(w, errors="coerce").astype(float)
-    problems = [Problem(source, f"weight {_plain(w[k])!r} is not a finite number ≥ 0", where=f"key {_plain(k)!r}",
-                        fix="give a non-negative weight")
-                for k, v in num.items() if not (math.isfinite(v) and v >= 0)]
-    if problems:
-        raise InputError(problems)
+    numeric = isinstance(w.dtype, np.dtype) and w.dtype.kind in "fiub"  # NumPy numbers: nothing to read
+    num = w.astype(np.float64) if numeric else pd.to_numeric(w, errors="coerce").astype(float)
+    v = num.to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.isfinite(v) & (v >= 0)))  # checked at once; named one by one below
+    if len(bad):
+        raise InputError([Problem(source, f"weight {_plain(w.iloc[i])!r} is not a finite number ≥ 0",
+                                  where=f"key {_plain(w.index[i])!r}", fix="give a non-negative weight")
+                          for i in bad])
     if num.sum() <= 0:
         raise input_error(source, "all weights are 0", fix="give at least one positive weight")
     return num
@@ -792,23 +790,19 @@ def achievability_flags(targets: pd.DataFrame, history: pd.DataFrame,
                           f"{r['manager_id']} {r['indicator']} {r['month']}",
                           fix="keep one value per manager, indicator and month")
 
-    periods: list[pd.Period | None] = []
+    def read(v: Any) -> pd.Period | None:
+        try:
+            return v if isinstance(v, pd.Period) and _kind(v) else parse_period(v)
+        except InputError:
+            return None
+
     parsed: dict[Any, pd.Period | None] = {}  # each distinct label read once (a plan's targets share a few)
+    periods: list[pd.Period | None] = []
     for v in t["period"]:
         try:
-            periods.append(parsed[v])
-            continue
-        except (KeyError, TypeError):
-            pass
-        try:
-            p = v if isinstance(v, pd.Period) and _kind(v) else parse_period(v)
-        except InputError:
-            p = None
-        periods.append(p)
-        try:
-            parsed[v] = p
-        except TypeError:  # a label that cannot be a key: read again where it repeats
-            pass
+            periods.append(parsed[v] if v in parsed else parsed.setdefault(v, read(v)))
+        except TypeError:  # a label that cannot be a key: read where it stands
+            periods.append(read(v))
     t["time_bound"] = pd.array([p is not None for p in periods], dtype="boolean")
     known = set(computable) if computable is not None else set(h["indicator"].unique())
     t["measurable"] = pd.array([i in known for i in t["indicator"]], dtype="boolean")
